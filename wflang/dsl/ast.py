@@ -1,0 +1,468 @@
+"""The syntax tree of a `.wf` program.
+
+Every node carries its source `span`. Nodes compare by identity (`eq=False`) so the
+checker can key side tables by node. The checker fills the few annotation fields marked
+"set by the checker"; both back ends (the JS emitter and the trio interpreter) read the
+same tree, so this module is the contract between the front end and the back ends.
+
+Value semantics both back ends share (docs/language.md has the full text):
+- a failed agent is None; `.field` on None is None;
+- a block's value is the value of its last statement (an expression statement, or the
+  value just assigned by an assignment), None when there is none;
+- lists are ordered; records are dicts with string keys.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Union
+
+from wflang.dsl.span import NOWHERE, Span
+
+
+@dataclass(eq=False)
+class Node:
+    span: Span = field(default=NOWHERE, kw_only=True)
+
+
+# ---------------------------------------------------------------- types (as written)
+
+
+@dataclass(eq=False)
+class TypeExpr(Node):
+    pass
+
+
+@dataclass(eq=False)
+class NamedType(TypeExpr):
+    """`str`, `int`, `float`, `bool`, or a record declared with `type`. `max` is only
+    meaningful on `int` inputs (`input rounds: int max 10`)."""
+
+    name: str
+    max: Expr | None = None
+
+
+@dataclass(eq=False)
+class ListType(TypeExpr):
+    item: TypeExpr
+    max: Expr | None  # an IntLit or a Name of an int input with a declared max
+
+
+@dataclass(eq=False)
+class UnionType(TypeExpr):
+    """A union of string literals: `"low" | "medium" | "high"`. Order matters: it is
+    the ranking `sort`/`top` use for values of this type."""
+
+    options: list[str]
+
+
+@dataclass(eq=False)
+class OptionalType(TypeExpr):
+    inner: TypeExpr
+
+
+# ---------------------------------------------------------------- expressions
+
+
+@dataclass(eq=False)
+class Expr(Node):
+    pass
+
+
+@dataclass(eq=False)
+class StrLit(Expr):
+    """A string; `parts` alternates plain text and `{expr}` interpolations. A string
+    without interpolation has exactly one `str` part (possibly empty)."""
+
+    parts: list[str | Expr]
+
+    @property
+    def is_plain(self) -> bool:
+        return all(isinstance(p, str) for p in self.parts)
+
+    @property
+    def text(self) -> str:
+        """The literal text of a plain string."""
+        return "".join(p for p in self.parts if isinstance(p, str))
+
+
+@dataclass(eq=False)
+class IntLit(Expr):
+    value: int
+
+
+@dataclass(eq=False)
+class FloatLit(Expr):
+    value: float
+
+
+@dataclass(eq=False)
+class BoolLit(Expr):
+    value: bool
+
+
+@dataclass(eq=False)
+class NoneLit(Expr):
+    pass
+
+
+@dataclass(eq=False)
+class Name(Expr):
+    id: str
+
+
+@dataclass(eq=False)
+class Field(Expr):
+    """`obj.name`. On None it yields None."""
+
+    obj: Expr
+    name: str
+
+
+@dataclass(eq=False)
+class Accessor(Expr):
+    """`.a.b` alone: a key function, usable where a key is expected (`by=.severity`)."""
+
+    path: list[str]
+
+
+@dataclass(eq=False)
+class Index(Expr):
+    obj: Expr
+    index: Expr
+
+
+@dataclass(eq=False)
+class Slice(Expr):
+    obj: Expr
+    lo: Expr | None
+    hi: Expr | None
+
+
+@dataclass(eq=False)
+class BinOp(Expr):
+    op: str  # "+", "-", "*", "/", "%", "|" (record merge)
+    left: Expr
+    right: Expr
+
+
+@dataclass(eq=False)
+class Compare(Expr):
+    op: str  # "==", "!=", "<", "<=", ">", ">=", "in", "not in"
+    left: Expr
+    right: Expr
+
+
+@dataclass(eq=False)
+class BoolOp(Expr):
+    op: str  # "and", "or": short-circuit, value is the deciding operand (as in Python)
+    left: Expr
+    right: Expr
+
+
+@dataclass(eq=False)
+class UnaryOp(Expr):
+    op: str  # "not", "-"
+    operand: Expr
+
+
+@dataclass(eq=False)
+class CondExpr(Expr):
+    """`then if cond else orelse`."""
+
+    cond: Expr
+    then: Expr
+    orelse: Expr
+
+
+@dataclass(eq=False)
+class ListLit(Expr):
+    items: list[Expr]
+
+
+@dataclass(eq=False)
+class TupleLit(Expr):
+    """`(a, b)`: a fixed-size list; mostly used for compound keys `by=(.file, .line)`."""
+
+    items: list[Expr]
+
+
+@dataclass(eq=False)
+class DictLit(Expr):
+    entries: list[tuple[str, Expr]]
+
+
+@dataclass(eq=False)
+class CompFor(Node):
+    var: str
+    iter: Expr
+
+
+@dataclass(eq=False)
+class CompIf(Node):
+    cond: Expr
+
+
+@dataclass(eq=False)
+class ListComp(Expr):
+    elt: Expr
+    clauses: list[CompFor | CompIf]  # the first is always a CompFor
+
+
+@dataclass(eq=False)
+class Lambda(Expr):
+    params: list[str]
+    body: Expr
+
+
+@dataclass(eq=False)
+class Keyword(Node):
+    name: str
+    value: Expr
+
+
+@dataclass(eq=False)
+class Call(Expr):
+    """A builtin call; user functions do not exist."""
+
+    func: str
+    args: list[Expr]
+    kwargs: list[Keyword]
+    # Set by the checker for `sort`/`top`/`min`/`max`/`unique` keys: one entry per key
+    # component (a tuple key `by=(.a, .b)` has two). An entry is the declared order of a
+    # string union (the ranking the back ends use for it), or None for natural order.
+    key_orders: list[list[str] | None] | None = None
+
+
+# ---------------------------------------------------------------- agent-starting expressions
+
+
+@dataclass(eq=False)
+class Option(Node):
+    """`name=value` in `with ...` and `defaults ...`."""
+
+    name: str
+    value: Expr
+
+
+@dataclass(eq=False)
+class Agent(Expr):
+    """`agent PROMPT [-> T] [with k=v, ...]`: one subagent."""
+
+    prompt: Expr
+    result: TypeExpr | None  # None: the final text (str)
+    options: list[Option]
+
+
+@dataclass(eq=False)
+class Check(Expr):
+    """`check PROMPT [with ...]`: an agent returning {passed: bool, details: str}."""
+
+    prompt: Expr
+    options: list[Option]
+
+
+@dataclass(eq=False)
+class RunWorkflow(Expr):
+    """`run "other.wf" [with ARGS]`: another workflow inline, one level deep."""
+
+    path: str
+    args: Expr | None
+    # Set by the loader when it resolves the file: the checked program of the child.
+    program: Program | None = None
+
+
+# ---------------------------------------------------------------- block constructs (expressions)
+
+
+@dataclass(eq=False)
+class Fanout(Expr):
+    """`fanout x in C [with concurrency=N]: BODY` (concurrent) and `for x in C: BODY`
+    (sequential, `sequential=True`). A `stop when` may only open the body."""
+
+    var: str
+    iter: Expr
+    body: list[Stmt]
+    options: list[Option] = field(default_factory=list)
+    sequential: bool = False
+
+
+@dataclass(eq=False)
+class Review(Expr):
+    """`review x in C by N [keep if K]:` or `review x in C by v in L [keep if K|all]:`
+    REVIEWER... `accept when EXPR`. `keep` None means a majority of the reviewers."""
+
+    var: str
+    iter: Expr
+    count: Expr | None  # `by N`
+    lens_var: str | None  # `by v in L`
+    lenses: Expr | None
+    keep: Expr | None
+    keep_all: bool
+    body: list[Stmt]
+    accept: Expr
+    accept_span: Span = NOWHERE
+
+
+@dataclass(eq=False)
+class Vote(Expr):
+    """`vote N [quorum K]: AGENT...`: N independent answers, the most frequent wins."""
+
+    count: Expr
+    quorum: Expr | None
+    body: list[Stmt]
+
+
+@dataclass(eq=False)
+class Tournament(Expr):
+    """`tournament a vs b in C: JUDGE... pick a when COND`: a single-elimination bracket."""
+
+    a: str
+    b: str
+    iter: Expr
+    body: list[Stmt]
+    pick: str  # the name after `pick`: a or b
+    cond: Expr
+
+
+@dataclass(eq=False)
+class Repeat(Expr):
+    """`repeat max K [as i]: BODY` with `stop when COND` statements inside."""
+
+    max: Expr
+    var: str | None
+    body: list[Stmt]
+
+
+@dataclass(eq=False)
+class Fix(Expr):
+    """`fix max K [stall N]: BODY until CHECK`: value {passed, attempts, last}."""
+
+    max: Expr
+    stall: Expr | None
+    body: list[Stmt]
+    check: Expr  # a Check (or an Agent returning a record with `passed`)
+
+
+# ---------------------------------------------------------------- statements
+
+
+@dataclass(eq=False)
+class Stmt(Node):
+    pass
+
+
+@dataclass(eq=False)
+class Assign(Stmt):
+    """`x = value` or `a, b = value` (tuple unpacking; only of `review`, which yields
+    kept, dropped)."""
+
+    targets: list[str]
+    value: Expr
+
+
+@dataclass(eq=False)
+class ExprStmt(Stmt):
+    value: Expr
+
+
+@dataclass(eq=False)
+class If(Stmt):
+    cond: Expr
+    then: list[Stmt]
+    orelse: list[Stmt]  # `elif` is a nested If here
+
+
+@dataclass(eq=False)
+class Log(Stmt):
+    message: Expr
+
+
+@dataclass(eq=False)
+class StopWhen(Stmt):
+    cond: Expr
+
+
+@dataclass(eq=False)
+class Return(Stmt):
+    value: Expr
+
+
+@dataclass(eq=False)
+class Phase(Stmt):
+    title: str
+    body: list[Stmt]
+    title_span: Span = NOWHERE
+
+
+# ---------------------------------------------------------------- declarations and the program
+
+
+@dataclass(eq=False)
+class Header(Node):
+    name: str
+    description: str | None = None
+    when: str | None = None  # becomes meta.whenToUse
+    permissions: list[str] = field(default_factory=list)
+    fields: dict[str, Span] = field(default_factory=dict)  # where each entry was written
+
+
+@dataclass(eq=False)
+class InputDecl(Node):
+    name: str
+    type: TypeExpr
+    default: Expr | None
+
+
+@dataclass(eq=False)
+class FieldDecl(Node):
+    name: str
+    type: TypeExpr
+
+
+@dataclass(eq=False)
+class TypeDecl(Node):
+    name: str
+    fields: list[FieldDecl]
+
+
+@dataclass(eq=False)
+class BudgetLimit(Node):
+    key: str  # "agents" | "output_tokens" | "concurrency"
+    value: Expr
+
+
+@dataclass(eq=False)
+class Program(Node):
+    file: str
+    source: str
+    header: Header
+    inputs: list[InputDecl]
+    types: list[TypeDecl]
+    defaults: list[Option]
+    budget: list[BudgetLimit]
+    consts: list[Assign]  # top-level `NAME = pure expression` before any statement
+    body: list[Stmt]  # phases and top-level statements, in order; `return` is last
+
+    def phases(self) -> list[Phase]:
+        return [s for s in self.body if isinstance(s, Phase)]
+
+
+AGENT_OPTIONS = ("model", "effort", "label", "phase", "agent_type", "isolation", "max_output_tokens")
+EFFORTS = ("low", "medium", "high", "xhigh", "max")
+
+Value = Union[None, bool, int, float, str, list[Any], dict[str, Any]]
+
+
+def walk(node: Any):
+    """Every node below (and including) `node`, depth first, in source order."""
+    stack = [node]
+    while stack:
+        cur = stack.pop()
+        if isinstance(cur, Node):
+            yield cur
+            # A child program of `run` is walked on its own, not as part of its parent.
+            children = [getattr(cur, f) for f in cur.__dataclass_fields__ if f not in ("span", "program")]
+            stack.extend(reversed(children))
+        elif isinstance(cur, (list, tuple)):
+            stack.extend(reversed(cur))

@@ -1,0 +1,113 @@
+"""The proven worst case: agent (and output-token) counts per phase and in total, each
+term traced to the construct and line that produced it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from wflang.dsl.sizes import Knob, Sym, add
+
+AGENT_CAP = 1000
+ITEM_CAP = 4096
+CONCURRENCY_CAP = 16
+
+
+@dataclass
+class Term:
+    """One agent-starting statement: `agents` worst-case agents, described by `desc`."""
+
+    phase: str | None
+    line: int
+    desc: str
+    agents: Sym
+    tokens: Sym | None  # worst-case output tokens; None when some agent has no max_output_tokens
+
+
+@dataclass
+class InputSize:
+    name: str
+    max: int
+    kind: str  # "list" | "int"
+    line: int
+
+
+@dataclass
+class Bound:
+    terms: list[Term]
+    inputs: list[InputSize]
+    agent_budget: int | None = None
+    token_budget: int | None = None
+    phase_order: list[str] = field(default_factory=list)
+
+    @property
+    def worst_env(self) -> dict[str, int]:
+        return {i.name: i.max for i in self.inputs}
+
+    @property
+    def agents(self) -> Sym:
+        return add(*(t.agents for t in self.terms))
+
+    @property
+    def tokens(self) -> Sym | None:
+        if any(t.tokens is None for t in self.terms):
+            return None
+        return add(*(t.tokens for t in self.terms if t.tokens is not None))
+
+    @property
+    def total(self) -> int:
+        return self.evaluate(self.worst_env)
+
+    def evaluate(self, sizes: dict[str, int]) -> int:
+        """The bound for actual sizes: lengths of list inputs, values of int inputs; an
+        input not given takes its declared maximum."""
+        env = {**self.worst_env, **sizes}
+        return self.agents.eval(env)
+
+    def tokens_for(self, sizes: dict[str, int] | None = None) -> int | None:
+        tok = self.tokens
+        if tok is None:
+            return None
+        return tok.eval({**self.worst_env, **(sizes or {})})
+
+    def phases(self, sizes: dict[str, int] | None = None) -> list[tuple[str, int]]:
+        """(title, worst-case agents) per phase, in source order; agents outside any phase
+        are listed under "(top level)"."""
+        env = {**self.worst_env, **(sizes or {})}
+        out: dict[str, int] = {}
+        for title in self.phase_order:
+            out[title] = 0
+        for t in self.terms:
+            key = t.phase if t.phase is not None else "(top level)"
+            out[key] = out.get(key, 0) + t.agents.eval(env)
+        return list(out.items())
+
+    def formula(self) -> str:
+        """Symbolic, over the input names: `files + min(files×5, 60)×3 + 7`."""
+        return self.agents.show() if self.terms else "0"
+
+    def numeric_formula(self, sizes: dict[str, int] | None = None) -> str:
+        env = {**self.worst_env, **(sizes or {})}
+        return " + ".join(t.agents.show(env) for t in self.terms) if self.terms else "0"
+
+    def knobs(self) -> list[Knob]:
+        seen: dict[tuple[str, int, int], Knob] = {}
+        for t in self.terms:
+            for k in t.agents.knobs():
+                seen.setdefault((k.what, k.span.line, k.span.col), k)
+        return list(seen.values())
+
+    def as_json(self, sizes: dict[str, int] | None = None) -> dict[str, Any]:
+        env = {**self.worst_env, **(sizes or {})}
+        return {
+            "total": self.agents.eval(env),
+            "formula": self.formula(),
+            "numeric": self.numeric_formula(sizes),
+            "output_tokens": self.tokens_for(sizes),
+            "phases": [{"phase": p, "agents": n} for p, n in self.phases(sizes)],
+            "terms": [{"phase": t.phase, "line": t.line, "agents": t.agents.eval(env),
+                       "formula": t.agents.show(), "derivation": t.desc} for t in self.terms],
+            "inputs": {i.name: {"max": i.max, "kind": i.kind} for i in self.inputs},
+            "cap": AGENT_CAP,
+            "budget": {"agents": self.agent_budget, "output_tokens": self.token_budget},
+        }

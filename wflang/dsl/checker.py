@@ -1,0 +1,1190 @@
+"""Names, types, list maxima and the agent bound of a parsed program.
+
+One pass over the tree, in statement order, with a scope of variable types. List types
+carry a symbolic maximum (`sizes.Sym`) through every assignment, builtin and loop; every
+agent-starting statement adds a `bounds.Term`. The result says whether the program
+compiles and, if it does, its proven worst case.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from wflang.dsl import ast
+from wflang.dsl.bounds import AGENT_CAP, ITEM_CAP, Bound, InputSize, Term
+from wflang.dsl.diagnostics import Diagnostic, did_you_mean
+from wflang.dsl.sizes import ONE, ZERO, Add, Const, Knob, Mul, Step, Sym, Var, add, ceil_div, monus, mul, smax, smin
+from wflang.dsl.span import Span
+from wflang.dsl.types import (
+    ANY, BOOL, FLOAT, INT, NONE, STR, KeyFn, ListT, Opt, Prim, Record, Type, Union,
+    assignable, is_any, is_numeric, is_stringy, join, strip_opt,
+)
+
+BUILTINS = ("len", "flatten", "take", "top", "sort", "unique", "join", "lower", "upper", "strip",
+            "min", "max", "sum", "any", "all", "json", "str", "int", "range", "chunks", "keys")
+PERMISSIONS = ("edit", "shell")
+_NAME_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+_UNROLL_LIMIT = 200
+
+
+@dataclass
+class Cost:
+    agents: Sym
+    tokens: Sym | None
+    desc: str
+
+    @staticmethod
+    def none() -> Cost:
+        return Cost(ZERO, ZERO, "no agents")
+
+    def then(self, other: Cost) -> Cost:
+        tokens = None if self.tokens is None or other.tokens is None else add(self.tokens, other.tokens)
+        if self.agents == ZERO:
+            return Cost(other.agents, tokens, other.desc)
+        if other.agents == ZERO:
+            return Cost(self.agents, tokens, self.desc)
+        return Cost(add(self.agents, other.agents), tokens, f"{self.desc} + {other.desc}")
+
+    def times(self, n: Sym, desc: str) -> Cost:
+        tokens = None if self.tokens is None else mul(n, self.tokens)
+        return Cost(mul(n, self.agents), tokens, desc)
+
+
+@dataclass
+class CheckResult:
+    program: ast.Program
+    diagnostics: list[Diagnostic]
+    bound: Bound | None
+
+    @property
+    def ok(self) -> bool:
+        return not any(d.severity == "error" for d in self.diagnostics)
+
+
+@dataclass
+class _Ctx:
+    phase: str | None
+    loop: str | None = None  # "fanout" (stop when allowed first) | "repeat"
+    in_item: bool = False  # inside a fan-out/for body: assignments are local
+
+
+@dataclass
+class _Scope:
+    vars: dict[str, Type] = field(default_factory=dict)
+    parent: _Scope | None = None
+    consts: set[str] = field(default_factory=set)
+
+    def lookup(self, name: str) -> Type | None:
+        s: _Scope | None = self
+        while s is not None:
+            if name in s.vars:
+                return s.vars[name]
+            s = s.parent
+        return None
+
+    def names(self) -> list[str]:
+        out: list[str] = []
+        s: _Scope | None = self
+        while s is not None:
+            out.extend(s.vars)
+            s = s.parent
+        return out
+
+    def assign(self, name: str, t: Type) -> None:
+        s: _Scope | None = self
+        while s is not None:
+            if name in s.vars:
+                s.vars[name] = t
+                return
+            s = s.parent
+        self.vars[name] = t
+
+
+class _Stop(Exception):
+    """An error after which the rest of the statement makes no sense to check."""
+
+
+def check_program(program: ast.Program) -> CheckResult:
+    return _Checker(program).run()
+
+
+class _Checker:
+    def __init__(self, program: ast.Program) -> None:
+        self.p = program
+        self.diags: list[Diagnostic] = []
+        self.records: dict[str, Record] = {}
+        self.record_decls = {d.name: d for d in program.types}
+        self.inputs: list[InputSize] = []
+        self.int_inputs: dict[str, Var] = {}
+        self.terms: list[Term] = []
+        self.defaults: dict[str, ast.Expr] = {o.name: o.value for o in program.defaults}
+        self.phase_titles: list[str] = []
+
+    # ------------------------------------------------------------ diagnostics
+
+    def error(self, code: str, msg: str, span: Span | None, hint: str | None = None,
+              notes: list[str] | None = None) -> None:
+        self.diags.append(Diagnostic(code, msg, span, hint, notes or []))
+
+    # ------------------------------------------------------------ top level
+
+    def run(self) -> CheckResult:
+        self.header()
+        self.declare_types()
+        scope = _Scope()
+        self.declare_inputs(scope)
+        self.check_defaults()
+        agent_budget, token_budget = self.check_budget()
+        for c in self.p.consts:
+            try:
+                t = self.expr(c.value, scope)
+            except _Stop:
+                t = ANY
+            if c.targets[0] in scope.vars:
+                self.error("WF205", f"`{c.targets[0]}` is already defined", c.span, "pick another name")
+            scope.vars[c.targets[0]] = t
+            scope.consts.add(c.targets[0])
+        self.phase_titles = [s.title for s in self.p.body if isinstance(s, ast.Phase)]
+        seen_titles: dict[str, ast.Phase] = {}
+        for i, stmt in enumerate(self.p.body):
+            if isinstance(stmt, ast.Phase):
+                if stmt.title in seen_titles:
+                    self.error("WF206", f'phase "{stmt.title}" appears twice', stmt.title_span,
+                               f"phase titles are the progress groups of the compiled workflow; rename one "
+                               f"(the first is on line {seen_titles[stmt.title].span.line})")
+                seen_titles[stmt.title] = stmt
+                self.block(stmt.body, scope, _Ctx(stmt.title), top=True)
+            elif isinstance(stmt, ast.Return):
+                if i != len(self.p.body) - 1:
+                    self.error("WF207", "`return` must be the last statement of the workflow", stmt.span,
+                               "move it to the end; nothing after it would run")
+                self.stmt(stmt, scope, _Ctx(None), top=True)
+            else:
+                self.stmt(stmt, scope, _Ctx(None), top=True)
+        bound = Bound(self.terms, self.inputs, agent_budget, token_budget, self.phase_titles)
+        if not any(d.severity == "error" for d in self.diags):
+            self.check_caps(bound)
+        return CheckResult(self.p, self.diags, bound)
+
+    def header(self) -> None:
+        h = self.p.header
+        if not _NAME_RE.match(h.name):
+            self.error("WF208", f"workflow name `{h.name}` is not kebab-case", h.span,
+                       "use lowercase letters, digits and single dashes, e.g. `pr-review`")
+        if not h.description:
+            self.error("WF208", "the workflow header has no description", h.span,
+                       'add `description: "..."`; it is shown before the workflow runs')
+        elif "\n" in h.description:
+            self.error("WF208", "the description must be one line", h.fields.get("description"),
+                       "put the details in `when:` or in comments")
+        for p in h.permissions:
+            if p not in PERMISSIONS:
+                guess = did_you_mean(p, list(PERMISSIONS))
+                self.error("WF209", f"unknown permission `{p}`", h.fields.get("permissions"),
+                           f"did you mean `{guess}`?" if guess else "permissions are `edit` and `shell`")
+
+    def declare_types(self) -> None:
+        for d in self.p.types:
+            if d.name in self.records or d.name in ("str", "int", "float", "bool", "list"):
+                self.error("WF205", f"type `{d.name}` is already defined", d.span, "pick another name")
+                continue
+            self.records[d.name] = Record(d.name, {})
+        for d in self.p.types:
+            rec = self.records.get(d.name)
+            if rec is None:
+                continue
+            seen: set[str] = set()
+            for f in d.fields:
+                if f.name in seen:
+                    self.error("WF205", f"field `{f.name}` appears twice in `{d.name}`", f.span, "keep one")
+                seen.add(f.name)
+                rec.fields[f.name] = self.type_of(f.type, where=f"field `{d.name}.{f.name}`")
+        for d in self.p.types:
+            if self._recursive(d.name, d.name, set()):
+                self.error("WF210", f"type `{d.name}` contains itself", d.span,
+                           "records cannot be recursive: their JSON Schema would be infinite")
+
+    def _recursive(self, root: str, name: str, seen: set[str]) -> bool:
+        decl = self.record_decls.get(name)
+        if decl is None or name in seen:
+            return False
+        seen.add(name)
+        for f in decl.fields:
+            for n in ast.walk(f.type):
+                if isinstance(n, ast.NamedType) and (n.name == root or self._recursive(root, n.name, seen)):
+                    return True
+        return False
+
+    def type_of(self, t: ast.TypeExpr, where: str, need_max: bool = True) -> Type:
+        if isinstance(t, ast.OptionalType):
+            return Opt(self.type_of(t.inner, where, need_max))
+        if isinstance(t, ast.UnionType):
+            if len(set(t.options)) != len(t.options):
+                self.error("WF211", "an option appears twice in this union", t.span, "remove the repeat")
+            return Union(tuple(t.options))
+        if isinstance(t, ast.ListType):
+            item = self.type_of(t.item, where, need_max)
+            if t.max is None:
+                if need_max:
+                    self.error("WF301", f"{where}: a list without a maximum", t.span,
+                               f"every list declares its size: write `{_src(self.p, t)} max N`")
+                return ListT(item, Const(0), "no max")
+            size = self.size_of(t.max, "list max")
+            return ListT(item, size, f"max, line {t.span.line}")
+        if isinstance(t, ast.NamedType):
+            if t.max is not None and t.name != "int":
+                self.error("WF212", f"`max` applies to lists and ints, not `{t.name}`", t.max.span,
+                           "remove it")
+            prim = {"str": STR, "int": INT, "float": FLOAT, "bool": BOOL}.get(t.name)
+            if prim is not None:
+                return prim
+            rec = self.records.get(t.name)
+            if rec is None:
+                guess = did_you_mean(t.name, [*self.records, "str", "int", "float", "bool"])
+                self.error("WF202", f"unknown type `{t.name}`", t.span,
+                           f"did you mean `{guess}`?" if guess else "declare it with `type NAME:`")
+                return ANY
+            return rec
+        return ANY
+
+    def size_of(self, e: ast.Expr, what: str) -> Sym:
+        """A size: an int literal, an int input with a max, or + and × of those."""
+        if isinstance(e, ast.IntLit):
+            if e.value < 0:
+                self.error("WF302", f"{what} cannot be negative", e.span, "use 0 or more")
+                return ZERO
+            return Const(e.value, Knob(f"{what} {e.value}", e.span))
+        if isinstance(e, ast.Name) and e.id in self.int_inputs:
+            return self.int_inputs[e.id]
+        if isinstance(e, ast.BinOp) and e.op in ("+", "*"):
+            a, b = self.size_of(e.left, what), self.size_of(e.right, what)
+            return add(a, b) if e.op == "+" else mul(a, b)
+        hint = "write a number, or an int input declared with `max N`"
+        if isinstance(e, ast.Name):
+            for d in self.p.inputs:
+                if d.name == e.id and isinstance(d.type, ast.NamedType) and d.type.name == "int":
+                    hint = f"add a maximum to the input: `input {d.name}: int max N` (line {d.span.line})"
+        self.error("WF303", f"{what} must be known before the run", e.span, hint)
+        return ZERO
+
+    def declare_inputs(self, scope: _Scope) -> None:
+        for d in self.p.inputs:
+            if d.name in scope.vars:
+                self.error("WF205", f"input `{d.name}` is declared twice", d.span, "keep one")
+                continue
+            if d.name in BUILTINS:
+                self.error("WF205", f"`{d.name}` is a builtin; an input cannot take its name", d.span,
+                           "rename the input")
+            t = self.input_type(d)
+            if d.default is not None:
+                if not _is_literal(d.default):
+                    self.error("WF213", f"the default of `{d.name}` must be a literal", d.default.span,
+                               "write a number, a string, true/false, none, or a list or record of those")
+                    scope.vars[d.name] = t
+                    continue
+                try:
+                    dt = self.expr(d.default, _Scope())
+                except _Stop:
+                    dt = ANY
+                if not assignable(dt, t):
+                    self.error("WF213", f"the default of `{d.name}` is {dt.describe()}, not {t.describe()}",
+                               d.default.span, f"give a default of type {t.describe()}")
+            scope.vars[d.name] = t
+
+    def input_type(self, d: ast.InputDecl) -> Type:
+        t = d.type
+        if isinstance(t, ast.NamedType) and t.name == "int" and t.max is not None:
+            if not isinstance(t.max, ast.IntLit):
+                self.error("WF303", "an input's max must be a number", t.max.span, "write `max 10`")
+                return INT
+            var = Var(d.name, Knob(f"input {d.name} max {t.max.value}", t.max.span))
+            self.int_inputs[d.name] = var
+            self.inputs.append(InputSize(d.name, t.max.value, "int", d.span.line))
+            return INT
+        if isinstance(t, ast.ListType):
+            item = self.type_of(t.item, f"input `{d.name}`")
+            if t.max is None:
+                self.error("WF301", f"list input `{d.name}` has no maximum", t.span,
+                           f"add one: `input {d.name}: {_src(self.p, t)} max N`; the agent bound is "
+                           "computed from it")
+                return ListT(item, Const(0), "no max")
+            if not isinstance(t.max, ast.IntLit):
+                self.error("WF303", "an input's max must be a number", t.max.span, "write `max 200`")
+                return ListT(item, Const(0), "no max")
+            if t.max.value > ITEM_CAP:
+                self.error("WF304", f"input `{d.name}` allows {t.max.value} items; a fan-out takes at most "
+                           f"{ITEM_CAP}", t.max.span, f"lower it to {ITEM_CAP} or less, or split the input")
+            var = Var(d.name, Knob(f"input {d.name} max {t.max.value}", t.max.span))
+            self.inputs.append(InputSize(d.name, t.max.value, "list", d.span.line))
+            return ListT(item, var, f"input, line {d.span.line}")
+        return self.type_of(t, f"input `{d.name}`")
+
+    def check_defaults(self) -> None:
+        for o in self.p.defaults:
+            if o.name in ("label", "phase"):
+                self.error("WF214", f"`{o.name}` cannot be a default", o.span,
+                           "give it on each agent with `with ...`")
+                continue
+            self.agent_option(o, _Scope())
+
+    def check_budget(self) -> tuple[int | None, int | None]:
+        agents = tokens = None
+        for b in self.p.budget:
+            if b.key not in ("agents", "output_tokens", "concurrency"):
+                guess = did_you_mean(b.key, ["agents", "output_tokens", "concurrency"])
+                self.error("WF215", f"unknown budget `{b.key}`", b.span,
+                           f"did you mean `{guess}`?" if guess else
+                           "budgets are agents, output_tokens and concurrency")
+                continue
+            if not isinstance(b.value, ast.IntLit) or b.value.value < 1:
+                self.error("WF215", f"budget `{b.key}` takes a positive number", b.value.span,
+                           f"write `budget {b.key} <= N`")
+                continue
+            if b.key == "agents":
+                agents = b.value.value
+            elif b.key == "output_tokens":
+                tokens = b.value.value
+            elif b.value.value > 16:
+                self.error("WF215", "at most 16 agents run at once", b.value.span, "write 16 or less")
+        return agents, tokens
+
+    # ------------------------------------------------------------ caps and budgets
+
+    def check_caps(self, bound: Bound) -> None:
+        total = bound.total
+        derivation = [f"{t.phase or '(top level)'}: {t.agents.eval(bound.worst_env)} from {t.desc} "
+                      f"(line {t.line})" for t in self.terms]
+        knobs = ", ".join(f"{k.what} (line {k.span.line})" for k in bound.knobs()) or "the loop counts"
+        head = f"worst case {bound.numeric_formula()} = {total}"
+        if total > AGENT_CAP:
+            self.error("WF310", f"this workflow can start {total} agents; a run may start at most {AGENT_CAP}",
+                       self.p.header.span, f"lower one of: {knobs}", [head, *derivation])
+        if bound.agent_budget is not None and total > bound.agent_budget:
+            span = next((b.span for b in self.p.budget if b.key == "agents"), None)
+            self.error("WF311", f"this workflow can start {total} agents; its budget allows "
+                       f"{bound.agent_budget}", span,
+                       f"raise `budget agents` to {total}, or lower one of: {knobs}", [head, *derivation])
+        if bound.token_budget is not None:
+            tok = bound.tokens_for()
+            if tok is not None and tok > bound.token_budget:
+                span = next((b.span for b in self.p.budget if b.key == "output_tokens"), None)
+                self.error("WF312", f"this workflow can write {tok} output tokens; its budget allows "
+                           f"{bound.token_budget}", span,
+                           f"raise `budget output_tokens`, lower `max_output_tokens`, or lower one of: {knobs}",
+                           [head])
+
+    def check_items(self, size: Sym, span: Span, what: str) -> None:
+        env = {i.name: i.max for i in self.inputs}
+        try:
+            n = size.eval(env)
+        except KeyError:
+            return
+        if n > ITEM_CAP:
+            self.error("WF304", f"{what} can have {n} items; one fan-out takes at most {ITEM_CAP}", span,
+                       f"lower one of: {', '.join(k.what for k in size.knobs()) or 'the list sizes'}",
+                       [f"size {size.show()} = {n}"])
+
+    # ------------------------------------------------------------ statements
+
+    def block(self, stmts: list[ast.Stmt], scope: _Scope, ctx: _Ctx, top: bool = False) -> tuple[Cost, Type]:
+        cost = Cost.none()
+        value: Type = NONE
+        for i, s in enumerate(stmts):
+            if isinstance(s, ast.StopWhen):
+                if ctx.loop is None or (ctx.loop == "fanout" and i != 0):
+                    where = ("`stop when` opens a fan-out or for body, as its first line"
+                             if ctx.loop == "fanout" else "`stop when` is allowed in `fanout`, `for` and `repeat`")
+                    self.error("WF216", "`stop when` outside a loop" if ctx.loop is None else
+                               "`stop when` must be the first line of a fan-out body", s.span, where)
+            c, value = self.stmt(s, scope, ctx, top)
+            cost = cost.then(c)
+        return cost, value
+
+    def stmt(self, s: ast.Stmt, scope: _Scope, ctx: _Ctx, top: bool = False) -> tuple[Cost, Type]:
+        try:
+            cost, value = self._stmt(s, scope, ctx)
+        except _Stop:
+            return Cost.none(), ANY
+        if top and cost.agents != ZERO:
+            self.terms.append(Term(ctx.phase, s.span.line, cost.desc, cost.agents, cost.tokens))
+        return cost, value
+
+    def _stmt(self, s: ast.Stmt, scope: _Scope, ctx: _Ctx) -> tuple[Cost, Type]:
+        if isinstance(s, ast.Assign):
+            t, cost = self.rhs(s.value, scope, ctx)
+            if len(s.targets) > 1:
+                if not isinstance(s.value, ast.Review) or len(s.targets) != 2:
+                    self.error("WF217", "only `review` unpacks, into `kept, dropped`", s.span,
+                               "assign to one name")
+                    for n in s.targets:
+                        self.bind(n, ANY, scope, s.span)
+                    return cost, ANY
+                self.bind(s.targets[0], t, scope, s.span)
+                self.bind(s.targets[1], self.dropped_type(t), scope, s.span)
+                return cost, t
+            self.bind(s.targets[0], t, scope, s.span)
+            return cost, t
+        if isinstance(s, ast.ExprStmt):
+            t, cost = self.rhs(s.value, scope, ctx)
+            return cost, t
+        if isinstance(s, ast.Log):
+            self.expr(s.message, scope)
+            return Cost.none(), NONE
+        if isinstance(s, ast.StopWhen):
+            self.expr(s.cond, scope)
+            return Cost.none(), NONE
+        if isinstance(s, ast.Return):
+            if ctx.phase is not None or ctx.loop is not None or ctx.in_item:
+                self.error("WF207", "`return` belongs at the top level of the workflow", s.span,
+                           "a block's value is its last line; `return` ends the whole workflow")
+            t, cost = self.rhs(s.value, scope, ctx)
+            return cost, t
+        if isinstance(s, ast.If):
+            self.expr(s.cond, scope)
+            before = dict(scope.vars)
+            c1, t1 = self.block(s.then, scope, ctx)
+            after_then = dict(scope.vars)
+            scope.vars.clear()
+            scope.vars.update(before)
+            c2, t2 = self.block(s.orelse, scope, ctx)
+            for name, t in after_then.items():
+                other = scope.vars.get(name)
+                scope.vars[name] = join(t, other) if other is not None else join(t, NONE)
+            for name, t in list(scope.vars.items()):
+                if name not in after_then:
+                    scope.vars[name] = join(t, NONE)
+            tokens = None if c1.tokens is None or c2.tokens is None else smax(c1.tokens, c2.tokens)
+            desc = c1.desc if c2.agents == ZERO else (c2.desc if c1.agents == ZERO
+                                                      else f"max({c1.desc}, {c2.desc})")
+            return Cost(smax(c1.agents, c2.agents), tokens, f"if (line {s.span.line}): {desc}"), join(t1, t2)
+        if isinstance(s, ast.Phase):
+            self.error("WF218", "a phase cannot be nested", s.title_span, "phases are top-level blocks")
+            return Cost.none(), NONE
+        return Cost.none(), NONE
+
+    def bind(self, name: str, t: Type, scope: _Scope, span: Span) -> None:
+        s: _Scope | None = scope
+        while s is not None:
+            if name in s.consts:
+                self.error("WF219", f"`{name}` is a constant and cannot be reassigned", span,
+                           "assign to a new name")
+                return
+            s = s.parent
+        if name in BUILTINS or name in ("budget", "answer"):
+            self.error("WF219", f"`{name}` is a builtin name", span, "pick another name")
+            return
+        scope.assign(name, t)
+
+    def dropped_type(self, kept: Type) -> Type:
+        item = kept.item if isinstance(kept, ListT) else ANY
+        size = kept.max if isinstance(kept, ListT) else ZERO
+        rec = Record(None, {"item": item, "status": Union(("rejected", "undecided")), "accepts": INT,
+                            "rejects": INT, "abstained": INT, "verdicts": ListT(ANY, ZERO, "")})
+        return ListT(rec, size, kept.why if isinstance(kept, ListT) else "")
+
+    # ------------------------------------------------------------ agent-starting right-hand sides
+
+    def rhs(self, e: ast.Expr, scope: _Scope, ctx: _Ctx) -> tuple[Type, Cost]:
+        if isinstance(e, ast.Agent):
+            return self.agent(e, scope, ctx)
+        if isinstance(e, ast.Check):
+            self.expr(e.prompt, scope)
+            tokens = self.options(e.options, scope)
+            return Record(None, {"passed": BOOL, "details": STR}), Cost(ONE, tokens, "1 check")
+        if isinstance(e, ast.Fanout):
+            return self.fanout(e, scope, ctx)
+        if isinstance(e, ast.Review):
+            return self.review(e, scope, ctx)
+        if isinstance(e, ast.Vote):
+            return self.vote(e, scope, ctx)
+        if isinstance(e, ast.Tournament):
+            return self.tournament(e, scope, ctx)
+        if isinstance(e, ast.Repeat):
+            return self.repeat(e, scope, ctx)
+        if isinstance(e, ast.Fix):
+            return self.fix(e, scope, ctx)
+        if isinstance(e, ast.RunWorkflow):
+            return self.run_workflow(e, scope, ctx)
+        return self.expr(e, scope), Cost.none()
+
+    def agent(self, e: ast.Agent, scope: _Scope, ctx: _Ctx) -> tuple[Type, Cost]:
+        self.expr(e.prompt, scope)
+        tokens = self.options(e.options, scope)
+        t: Type = STR
+        if e.result is not None:
+            t = self.type_of(e.result, "an agent's result")
+            if isinstance(e.result, ast.ListType) and e.result.max is not None:
+                t = ListT(t.item, t.max, f"agent result max, line {e.result.span.line}")  # type: ignore[attr-defined]
+        return t, Cost(ONE, tokens, "1 agent")
+
+    def options(self, options: list[ast.Option], scope: _Scope) -> Sym | None:
+        """Check `with` options; the agent's worst-case output tokens when known."""
+        seen: set[str] = set()
+        mot: int | None = None
+        for o in options:
+            if o.name in seen:
+                self.error("WF214", f"option `{o.name}` is given twice", o.span, "keep one")
+            seen.add(o.name)
+            self.agent_option(o, scope)
+            if o.name == "max_output_tokens" and isinstance(o.value, ast.IntLit):
+                mot = o.value.value
+        if mot is None:
+            d = self.defaults.get("max_output_tokens")
+            if isinstance(d, ast.IntLit):
+                mot = d.value
+        return Const(mot) if mot is not None else None
+
+    def agent_option(self, o: ast.Option, scope: _Scope) -> None:
+        if o.name not in ast.AGENT_OPTIONS:
+            guess = did_you_mean(o.name, list(ast.AGENT_OPTIONS))
+            self.error("WF214", f"unknown agent option `{o.name}`", o.span,
+                       f"did you mean `{guess}`?" if guess else "options: " + ", ".join(ast.AGENT_OPTIONS))
+            return
+        try:
+            t = self.expr(o.value, scope)
+        except _Stop:
+            return
+        v = o.value
+        if o.name == "effort" and isinstance(v, ast.StrLit) and v.is_plain and v.text not in ast.EFFORTS:
+            self.error("WF214", f"unknown effort `{v.text}`", v.span, "efforts: " + ", ".join(ast.EFFORTS))
+        elif o.name == "isolation" and not (isinstance(v, ast.StrLit) and v.is_plain and v.text == "worktree"):
+            self.error("WF214", "isolation takes only \"worktree\"", v.span, 'write isolation="worktree"')
+        elif o.name == "max_output_tokens" and not (isinstance(v, ast.IntLit) and v.value > 0):
+            self.error("WF214", "max_output_tokens takes a positive number", v.span, "write e.g. 4000")
+        elif o.name == "phase":
+            if not (isinstance(v, ast.StrLit) and v.is_plain):
+                self.error("WF214", "an agent's phase must be fixed text", v.span,
+                           "phase titles are listed in the compiled meta; write a plain string")
+            elif v.text not in self.phase_titles:
+                self.phase_titles.append(v.text)
+        elif o.name in ("model", "label", "agent_type", "effort") and not is_stringy(t):
+            self.error("WF213", f"`{o.name}` takes a string, not {t.describe()}", v.span, 'write a "string"')
+
+    # ------------------------------------------------------------ constructs
+
+    def iter_list(self, e: ast.Expr, scope: _Scope, what: str) -> ListT:
+        t = strip_opt(self.expr(e, scope))
+        if isinstance(t, ListT):
+            return t
+        if is_any(t):
+            self.error("WF305", f"{what}: the size of this list is not known", e.span,
+                       "iterate a list input declared with `max N`, an agent result `-> list[T] max N`, "
+                       "or use take(xs, N)")
+        else:
+            self.error("WF220", f"{what} needs a list, not {t.describe()}", e.span,
+                       "use range(n) for a count")
+        raise _Stop
+
+    def describe_iter(self, e: ast.Expr, t: ListT) -> str:
+        env = {i.name: i.max for i in self.inputs}
+        label = _src(self.p, e) if len(_src(self.p, e)) <= 30 else "the list"
+        n = t.max.eval(env) if not t.max.vars() - env.keys() else t.max.show()
+        if t.why.startswith("input"):
+            return f"{label} (max {n}, line {t.why.split('line ')[-1]})"
+        return f"{label} ≤ {n} ({t.why})" if t.why else f"{label} ≤ {n}"
+
+    def item_scope(self, scope: _Scope, binds: dict[str, Type]) -> _Scope:
+        return _Scope(dict(binds), scope)
+
+    def fanout(self, e: ast.Fanout, scope: _Scope, ctx: _Ctx) -> tuple[Type, Cost]:
+        kind = "for" if e.sequential else "fanout"
+        lt = self.iter_list(e.iter, scope, kind)
+        self.check_items(lt.max, e.iter.span, f"`{kind}` over {_src(self.p, e.iter)}")
+        for o in e.options:
+            if o.name != "concurrency":
+                self.error("WF214", f"unknown fan-out option `{o.name}`", o.span, "a fan-out takes `concurrency=N`")
+            elif not (isinstance(o.value, ast.IntLit) and 1 <= o.value.value <= 16):
+                self.error("WF214", "concurrency takes a number from 1 to 16", o.value.span, "write concurrency=4")
+        inner = self.item_scope(scope, {e.var: lt.item})
+        body_cost, body_t = self.block(e.body, inner, _Ctx(ctx.phase, "fanout", True))
+        desc = f"{kind} over {self.describe_iter(e.iter, lt)} × {_per(body_cost)}"
+        value = ListT(_non_none(body_t), lt.max, f"{kind}, line {e.span.line}")
+        return value, body_cost.times(lt.max, desc)
+
+    def review(self, e: ast.Review, scope: _Scope, ctx: _Ctx) -> tuple[Type, Cost]:
+        lt = self.iter_list(e.iter, scope, "review")
+        self.check_items(lt.max, e.iter.span, f"`review` over {_src(self.p, e.iter)}")
+        binds: dict[str, Type] = {e.var: lt.item}
+        if e.lenses is not None:
+            lenses = self.iter_list(e.lenses, scope, "review ... by v in L")
+            n = lenses.max
+            binds[e.lens_var or "_"] = lenses.item
+            who = f"{n.show({i.name: i.max for i in self.inputs})} reviewers ({_src(self.p, e.lenses)})"
+        else:
+            assert e.count is not None
+            n = self.size_of(e.count, "by")
+            who = f"{n.show({i.name: i.max for i in self.inputs})} reviewers"
+            if isinstance(e.count, ast.IntLit) and e.count.value < 1:
+                self.error("WF306", "a review needs at least one reviewer", e.count.span, "write by 1 or more")
+        if e.keep is not None:
+            k = self.size_of(e.keep, "keep if")
+            if isinstance(k, Const) and isinstance(n, Const) and k.n > n.n:
+                self.error("WF306", f"keep if {k.n} can never hold with {n.n} reviewers", e.keep.span,
+                           f"keep if at most {n.n}, or `keep if all`")
+        inner = self.item_scope(scope, binds)
+        body_cost, answer = self.block(e.body, inner, _Ctx(ctx.phase, None, True))
+        self.judge_cond(e.accept, answer, inner)
+        desc = f"review: {self.describe_iter(e.iter, lt)} × {who}"
+        if body_cost.agents != ONE:
+            desc += f" × {_per(body_cost)}"
+        cost = body_cost.times(mul(lt.max, n), desc)
+        return ListT(lt.item, lt.max, f"review, line {e.span.line}"), cost
+
+    def judge_cond(self, cond: ast.Expr, answer: Type, scope: _Scope) -> None:
+        binds: dict[str, Type] = {"answer": answer}
+        rec = strip_opt(answer)
+        if isinstance(rec, Record):
+            binds.update(rec.fields)
+        self.expr(cond, _Scope(binds, scope))
+
+    def vote(self, e: ast.Vote, scope: _Scope, ctx: _Ctx) -> tuple[Type, Cost]:
+        n = self.size_of(e.count, "vote")
+        if e.quorum is not None:
+            q = self.size_of(e.quorum, "quorum")
+            if isinstance(q, Const) and isinstance(n, Const) and q.n > n.n:
+                self.error("WF306", f"a quorum of {q.n} can never be reached by {n.n} voters", e.quorum.span,
+                           f"use quorum {n.n} or less")
+        body_cost, answer = self.block(e.body, self.item_scope(scope, {}), _Ctx(ctx.phase, None, True))
+        env = {i.name: i.max for i in self.inputs}
+        return _opt(answer), body_cost.times(n, f"vote: {n.show(env)} voters × {_per(body_cost)}")
+
+    def tournament(self, e: ast.Tournament, scope: _Scope, ctx: _Ctx) -> tuple[Type, Cost]:
+        lt = self.iter_list(e.iter, scope, "tournament")
+        self.check_items(lt.max, e.iter.span, f"`tournament` over {_src(self.p, e.iter)}")
+        inner = self.item_scope(scope, {e.a: lt.item, e.b: lt.item})
+        body_cost, answer = self.block(e.body, inner, _Ctx(ctx.phase, None, True))
+        self.judge_cond(e.cond, answer, inner)
+        desc = f"tournament: {self.describe_iter(e.iter, lt)} − 1 matches × {_per(body_cost)}"
+        return _opt(lt.item), body_cost.times(monus(lt.max, 1), desc)
+
+    def repeat(self, e: ast.Repeat, scope: _Scope, ctx: _Ctx) -> tuple[Type, Cost]:
+        k = self.size_of(e.max, "repeat max")
+        if e.var:
+            self.bind(e.var, INT, scope, e.span)
+        value, cost, _ = self.rounds(e.body, k, scope, _Ctx(ctx.phase, "repeat", ctx.in_item), "repeat")
+        return value, cost
+
+    def fix(self, e: ast.Fix, scope: _Scope, ctx: _Ctx) -> tuple[Type, Cost]:
+        k = self.size_of(e.max, "fix max")
+        if e.stall is not None:
+            s = self.size_of(e.stall, "stall")
+            if isinstance(s, Const) and s.n < 1:
+                self.error("WF306", "stall takes 1 or more", e.stall.span, "write stall 1 or more")
+        body_ctx = _Ctx(ctx.phase, None, ctx.in_item)
+        check_t, check_cost = self.rhs(e.check, scope, body_ctx)
+        if not isinstance(e.check, (ast.Check, ast.Agent)):
+            self.error("WF221", "`until` takes a `check` (or an agent returning a record with `passed`)",
+                       e.check.span, 'write until check "..."')
+        elif isinstance(e.check, ast.Agent):
+            rec = strip_opt(check_t)
+            if not (isinstance(rec, Record) and "passed" in rec.fields):
+                self.error("WF221", "the agent after `until` must return a record with a `passed` field",
+                           e.check.span, "use `check \"...\"`, which returns {passed, details}")
+        _, body_cost, first = self.rounds(e.body, k, scope, body_ctx, "fix")
+        env = {i.name: i.max for i in self.inputs}
+        ks = k.show(env)
+        # Built without simplification so the formula reads as the rule: K×A(body) + (K+1)×A(check).
+        checks = Mul((Add((k, ONE)), check_cost.agents))
+        agents = Add((body_cost.agents, checks)) if body_cost.agents != ZERO else checks
+        tokens = None
+        if body_cost.tokens is not None and check_cost.tokens is not None:
+            tokens = add(body_cost.tokens, mul(add(k, ONE), check_cost.tokens))
+        value = Record(None, {"passed": BOOL, "attempts": INT, "last": _opt(check_t)})
+        return value, Cost(agents, tokens, f"fix: {ks} attempts × {_per(first)} + ({ks}+1) checks")
+
+    def rounds(self, body: list[ast.Stmt], k: Sym, scope: _Scope, ctx: _Ctx,
+               kind: str) -> tuple[Type, Cost, Cost]:
+        """K rounds of a body whose assignments carry over. When a round leaves every
+        type as it found it, all rounds cost the same: K × A(body). Otherwise the rounds are
+        unrolled, each counted only when K reaches it."""
+        env = {i.name: i.max for i in self.inputs}
+        k_max = k.eval(env)
+        snapshot = dict(scope.vars)
+        cost1, value = self.block(body, scope, ctx)
+        if _same_types(snapshot, scope.vars) or k_max <= 1:
+            self._merge_after_loop(snapshot, scope)
+            if cost1.agents == ONE:
+                return value, Cost(Mul((k, ONE)), None if cost1.tokens is None else mul(k, cost1.tokens),
+                                   f"{kind}: {k.show(env)} rounds × 1 agent"), cost1
+            return value, cost1.times(k, f"{kind}: {k.show(env)} rounds × {_per(cost1)}"), cost1
+        if k_max > _UNROLL_LIMIT:
+            self.error("WF307", f"this `{kind}` grows lists every round and runs up to {k_max} rounds", None,
+                       f"lower its max to {_UNROLL_LIMIT} or less, or keep list sizes fixed across rounds "
+                       "(e.g. take(xs, N))")
+            return value, cost1.times(k, kind), cost1
+        total = cost1.times(Step(k, 1) if not isinstance(k, Const) else ONE, "")
+        for r in range(2, k_max + 1):
+            n_diags = len(self.diags)
+            c, value = self.block(body, scope, ctx)
+            del self.diags[n_diags:]  # the same mistakes again: reported once, in round 1
+            gate = Step(k, r) if not isinstance(k, Const) else ONE
+            total = total.then(c.times(gate, ""))
+        self._merge_after_loop(snapshot, scope)
+        return value, Cost(total.agents, total.tokens, f"{kind}: {k.show(env)} rounds, unrolled (sizes grow)"), cost1
+
+    def _merge_after_loop(self, before: dict[str, Type], scope: _Scope) -> None:
+        for name, t in list(scope.vars.items()):
+            if name in before:
+                scope.vars[name] = join(before[name], t) if not _same(before[name], t) else t
+
+    def run_workflow(self, e: ast.RunWorkflow, scope: _Scope, ctx: _Ctx) -> tuple[Type, Cost]:
+        args_t = self.expr(e.args, scope) if e.args is not None else Record(None, {})
+        child = e.program
+        if child is None:
+            self.error("WF222", f'cannot load "{e.path}"', e.span, "the path is relative to this file")
+            return ANY, Cost.none()
+        if any(isinstance(n, ast.RunWorkflow) for n in ast.walk(child.body)):
+            self.error("WF222", f'"{e.path}" runs another workflow itself; `run` is one level deep', e.span,
+                       "inline the inner workflow")
+            return ANY, Cost.none()
+        result = check_program(child)
+        if not result.ok or result.bound is None:
+            first = next(d for d in result.diagnostics if d.severity == "error")
+            self.error("WF222", f'"{e.path}" does not check: {first.message}', e.span,
+                       f"run `wf check {e.path}`")
+            return ANY, Cost.none()
+        # The child's input sizes are the sizes of what this call passes, or their maxima.
+        subst: dict[str, Sym] = {}
+        fields = strip_opt(args_t).fields if isinstance(strip_opt(args_t), Record) else {}  # type: ignore[attr-defined]
+        given = {k for k, _ in e.args.entries} if isinstance(e.args, ast.DictLit) else set(fields)
+        for inp in result.bound.inputs:
+            t = fields.get(inp.name)
+            if inp.kind == "list" and isinstance(t, ListT):
+                subst[inp.name] = t.max
+            elif inp.kind == "int" and isinstance(e.args, ast.DictLit):
+                val = dict(e.args.entries).get(inp.name)
+                subst[inp.name] = self.size_of(val, f"`{inp.name}` for {e.path}") if val is not None \
+                    else Const(inp.max)
+            else:
+                subst[inp.name] = Const(inp.max)
+        for d in child.inputs:
+            if d.default is None and d.name not in given:
+                self.error("WF403", f'"{e.path}" needs the argument `{d.name}`', e.span,
+                           f"pass it: run \"{e.path}\" with {{{d.name}: ...}}")
+        agents = result.bound.agents.subst(subst)
+        tokens = result.bound.tokens
+        ret = next((s for s in child.body if isinstance(s, ast.Return)), None)
+        del ret
+        return ANY, Cost(agents, tokens.subst(subst) if tokens is not None else None,
+                         f'run "{e.path}" ({result.bound.formula()})')
+
+    # ------------------------------------------------------------ pure expressions
+
+    def expr(self, e: ast.Expr, scope: _Scope) -> Type:
+        t = self._expr(e, scope)
+        return t
+
+    def _expr(self, e: ast.Expr, scope: _Scope) -> Type:
+        if isinstance(e, ast.StrLit):
+            for p in e.parts:
+                if isinstance(p, ast.Expr):
+                    self.expr(p, scope)
+            return STR
+        if isinstance(e, ast.IntLit):
+            return INT
+        if isinstance(e, ast.FloatLit):
+            return FLOAT
+        if isinstance(e, ast.BoolLit):
+            return BOOL
+        if isinstance(e, ast.NoneLit):
+            return NONE
+        if isinstance(e, ast.Name):
+            return self.name(e, scope)
+        if isinstance(e, ast.Field):
+            return self.field(e, scope)
+        if isinstance(e, ast.Accessor):
+            return KeyFn(ANY)
+        if isinstance(e, ast.Index):
+            t = strip_opt(self.expr(e.obj, scope))
+            it = self.expr(e.index, scope)
+            if isinstance(t, ListT):
+                if not is_numeric(it):
+                    self.error("WF213", f"a list index must be a number, not {it.describe()}", e.index.span,
+                               "use xs[0], xs[-1]")
+                return _opt(t.item)
+            if isinstance(t, Record):
+                return ANY
+            if is_stringy(t):
+                return STR
+            if not is_any(t):
+                self.error("WF213", f"cannot index {t.describe()}", e.span, "only lists and strings index")
+            return ANY
+        if isinstance(e, ast.Slice):
+            t = strip_opt(self.expr(e.obj, scope))
+            for b in (e.lo, e.hi):
+                if b is not None:
+                    self.expr(b, scope)
+            if isinstance(t, ListT):
+                size = t.max
+                if e.lo is None and isinstance(e.hi, ast.IntLit) and e.hi.value >= 0:
+                    size = smin(t.max, Const(e.hi.value))
+                return ListT(t.item, size, t.why)
+            return t
+        if isinstance(e, ast.BinOp):
+            return self.binop(e, scope)
+        if isinstance(e, ast.Compare):
+            a = self.expr(e.left, scope)
+            b = self.expr(e.right, scope)
+            if e.op in ("<", "<=", ">", ">=") and not _comparable(a, b):
+                self.error("WF213", f"cannot order {a.describe()} and {b.describe()}", e.span,
+                           "compare numbers with numbers, strings with strings")
+            self.union_literal(a, e.right)
+            self.union_literal(b, e.left)
+            return BOOL
+        if isinstance(e, ast.BoolOp):
+            return join(self.expr(e.left, scope), self.expr(e.right, scope))
+        if isinstance(e, ast.UnaryOp):
+            t = self.expr(e.operand, scope)
+            if e.op == "-" and not is_numeric(t):
+                self.error("WF213", f"cannot negate {t.describe()}", e.span, "`-` takes a number")
+            return BOOL if e.op == "not" else t
+        if isinstance(e, ast.CondExpr):
+            self.expr(e.cond, scope)
+            return join(self.expr(e.then, scope), self.expr(e.orelse, scope))
+        if isinstance(e, (ast.ListLit, ast.TupleLit)):
+            item: Type | None = None
+            for x in e.items:
+                xt = self.expr(x, scope)
+                item = xt if item is None else join(item, xt)
+            return ListT(item or ANY, Const(len(e.items)), f"literal, line {e.span.line}")
+        if isinstance(e, ast.DictLit):
+            return Record(None, {k: self.expr(v, scope) for k, v in e.entries})
+        if isinstance(e, ast.ListComp):
+            return self.listcomp(e, scope)
+        if isinstance(e, ast.Lambda):
+            return KeyFn(self.expr(e.body, _Scope({p: ANY for p in e.params}, scope)))
+        if isinstance(e, ast.Call):
+            return self.call(e, scope)
+        if isinstance(e, (ast.Agent, ast.Check, ast.Fanout, ast.Review, ast.Vote, ast.Tournament,
+                          ast.Repeat, ast.Fix, ast.RunWorkflow)):
+            self.error("WF223", "agents start only in a statement of their own", e.span,
+                       "assign the result to a name first: `x = agent ...`")
+            raise _Stop
+        return ANY
+
+    def union_literal(self, t: Type, other: ast.Expr) -> None:
+        """`x.severity == "hgih"` can never hold: say so."""
+        t = strip_opt(t)
+        if isinstance(t, Union) and isinstance(other, ast.StrLit) and other.is_plain \
+                and other.text not in t.options:
+            guess = did_you_mean(other.text, list(t.options))
+            self.error("WF224", f'"{other.text}" is not one of {t.describe()}', other.span,
+                       f'did you mean "{guess}"?' if guess else "compare with one of the declared options")
+
+    def name(self, e: ast.Name, scope: _Scope) -> Type:
+        t = scope.lookup(e.id)
+        if t is not None:
+            return t
+        if e.id == "budget":
+            return Record("budget", {"remaining": Opt(INT), "total": Opt(INT)})
+        if e.id in BUILTINS:
+            self.error("WF201", f"`{e.id}` is a builtin function", e.span, f"call it: {e.id}(...)")
+            raise _Stop
+        guess = did_you_mean(e.id, scope.names())
+        self.error("WF201", f"unknown name `{e.id}`", e.span,
+                   f"did you mean `{guess}`?" if guess else "assign it before this line, or declare an input")
+        raise _Stop
+
+    def field(self, e: ast.Field, scope: _Scope) -> Type:
+        obj = self.expr(e.obj, scope)
+        opt = isinstance(obj, Opt)
+        t = strip_opt(obj)
+        if isinstance(t, Record):
+            if e.name in t.fields:
+                ft = t.fields[e.name]
+                return Opt(ft) if opt and not isinstance(ft, Opt) else ft
+            if t.name == "budget":
+                self.error("WF225", f"`budget` has no field `{e.name}`", e.span,
+                           "use budget.remaining or budget.total")
+                raise _Stop
+            guess = did_you_mean(e.name, list(t.fields))
+            self.error("WF225", f"`{t.describe()}` has no field `{e.name}`", e.span,
+                       f"did you mean `.{guess}`?" if guess else
+                       "fields: " + ", ".join(t.fields) if t.fields else "this record has no fields")
+            raise _Stop
+        if isinstance(t, ListT):
+            self.error("WF225", f"`.{e.name}` on a list", e.span,
+                       f"take each item's field with a comprehension: [x.{e.name} for x in ...]")
+            raise _Stop
+        if is_any(t) or (isinstance(t, Prim) and t.name == "none"):
+            return ANY
+        self.error("WF225", f"`.{e.name}` on {t.describe()}, which has no fields", e.span,
+                   "only records have fields; give the agent a result type (-> T) to get a record")
+        raise _Stop
+
+    def binop(self, e: ast.BinOp, scope: _Scope) -> Type:
+        a = strip_opt(self.expr(e.left, scope))
+        b = strip_opt(self.expr(e.right, scope))
+        if e.op == "|":
+            if is_any(a) or is_any(b):
+                return ANY
+            if isinstance(a, Record) and isinstance(b, Record):
+                return Record(None, {**a.fields, **b.fields})
+            self.error("WF213", f"`|` merges records, not {a.describe()} and {b.describe()}", e.span,
+                       "write {...} | {...}")
+            return ANY
+        if e.op == "+":
+            if isinstance(a, ListT) and isinstance(b, ListT):
+                return ListT(join(a.item, b.item), add(a.max, b.max), f"+, line {e.span.line}")
+            if is_stringy(a) and is_stringy(b):
+                return STR if not (is_any(a) and is_any(b)) else ANY
+        if is_numeric(a) and is_numeric(b):
+            if e.op == "/":
+                return FLOAT
+            return FLOAT if FLOAT in (a, b) else (ANY if is_any(a) or is_any(b) else INT)
+        if is_any(a) or is_any(b):
+            return ANY
+        self.error("WF213", f"`{e.op}` does not apply to {a.describe()} and {b.describe()}", e.span,
+                   "arithmetic takes numbers; `+` also joins two strings or two lists")
+        return ANY
+
+    def listcomp(self, e: ast.ListComp, scope: _Scope) -> Type:
+        inner = _Scope({}, scope)
+        size: Sym = ONE
+        why = ""
+        for c in e.clauses:
+            if isinstance(c, ast.CompFor):
+                lt = self.iter_list(c.iter, inner, "a comprehension")
+                size = mul(size, lt.max)
+                why = lt.why
+                inner.vars[c.var] = lt.item
+            else:
+                self.expr(c.cond, inner)
+        return ListT(self.expr(e.elt, inner), size, f"comprehension, line {e.span.line}" if why else why)
+
+    # ------------------------------------------------------------ builtins
+
+    def call(self, e: ast.Call, scope: _Scope) -> Type:
+        if e.func not in BUILTINS:
+            guess = did_you_mean(e.func, list(BUILTINS))
+            self.error("WF226", f"unknown function `{e.func}`", e.span,
+                       f"did you mean `{guess}`?" if guess else "builtins: " + ", ".join(BUILTINS))
+            raise _Stop
+        args = [self.expr(a, scope) for a in e.args]
+        kw = {k.name: k for k in e.kwargs}
+        allowed = {"top": {"by"}, "sort": {"by", "reverse"}, "unique": {"by"}, "min": {"by"},
+                   "max": {"by"}, "join": {"sep"}}.get(e.func, set())
+        for k in e.kwargs:
+            if k.name not in allowed:
+                self.error("WF227", f"`{e.func}` takes no argument `{k.name}`", k.span,
+                           f"it takes: {', '.join(sorted(allowed))}" if allowed else f"`{e.func}` takes no keywords")
+            elif k.name != "by":
+                self.expr(k.value, scope)
+        arity = {"len": (1, 1), "flatten": (1, 1), "take": (2, 2), "top": (2, 2), "sort": (1, 1),
+                 "unique": (1, 1), "join": (1, 2), "lower": (1, 1), "upper": (1, 1), "strip": (1, 1),
+                 "min": (1, 99), "max": (1, 99), "sum": (1, 1), "any": (1, 1), "all": (1, 1),
+                 "json": (1, 1), "str": (1, 1), "int": (1, 1), "range": (1, 2), "chunks": (2, 2),
+                 "keys": (1, 1)}[e.func]
+        if not arity[0] <= len(args) <= arity[1]:
+            n = f"{arity[0]}" if arity[0] == arity[1] else f"{arity[0]} to {arity[1]}"
+            self.error("WF227", f"`{e.func}` takes {n} argument{'s' if arity[1] > 1 else ''}, not {len(args)}",
+                       e.span, _USAGE[e.func])
+            raise _Stop
+        f = e.func
+        if f in ("lower", "upper", "strip", "json", "str"):
+            return STR
+        if f == "join":
+            self.need_list(e, 0, args)
+            return STR
+        if f in ("len", "int"):
+            return INT
+        if f in ("any", "all"):
+            self.need_list(e, 0, args)
+            return BOOL
+        if f == "sum":
+            lt = self.need_list(e, 0, args)
+            return lt.item if lt is not None and is_numeric(lt.item) and not is_any(lt.item) else FLOAT
+        if f == "range":
+            if len(e.args) == 1:
+                n = self.size_of(e.args[0], "range")
+            else:
+                n = self.size_of(e.args[1], "range")
+            return ListT(INT, n, f"range, line {e.span.line}")
+        if f == "keys":
+            rec = strip_opt(args[0])
+            if isinstance(rec, Record):
+                return ListT(STR, Const(len(rec.fields)), f"keys, line {e.span.line}")
+            self.error("WF305", "keys() needs a record whose fields are known", e.args[0].span,
+                       "give the value a record type")
+            return ListT(STR, ZERO, "")
+        lt = self.need_list(e, 0, args) if f not in ("min", "max") or len(args) == 1 else None
+        if f == "flatten":
+            if lt is None:
+                return ListT(ANY, ZERO, "")
+            inner = strip_opt(lt.item)
+            if isinstance(inner, ListT):
+                return ListT(inner.item, mul(lt.max, inner.max), f"flatten, line {e.span.line}")
+            if is_any(inner):
+                self.error("WF305", "flatten: the size of the inner lists is not known", e.args[0].span,
+                           "flatten a list of lists with declared maxima (e.g. fan-out results of "
+                           "`-> list[T] max N`)")
+            return ListT(inner, lt.max, lt.why)
+        if f in ("take", "top"):
+            n = self.size_of(e.args[1], f)
+            self.key_orders(e, lt, kw.get("by"), scope)
+            if lt is None:
+                return ListT(ANY, n, "")
+            return ListT(lt.item, smin(lt.max, n), f"{f}, line {e.span.line}")
+        if f == "chunks":
+            if not (isinstance(e.args[1], ast.IntLit) and e.args[1].value >= 1):
+                self.error("WF303", "chunks(xs, n) needs n as a number, 1 or more", e.args[1].span,
+                           "write chunks(xs, 10)")
+                return ListT(ANY, ZERO, "")
+            n = e.args[1].value
+            if lt is None:
+                return ListT(ANY, ZERO, "")
+            return ListT(ListT(lt.item, smin(lt.max, Const(n)), f"chunks, line {e.span.line}"),
+                         ceil_div(lt.max, n), f"chunks, line {e.span.line}")
+        if f in ("sort", "unique"):
+            self.key_orders(e, lt, kw.get("by"), scope)
+            return lt if lt is not None else ListT(ANY, ZERO, "")
+        if f in ("min", "max"):
+            if len(args) == 1:
+                self.key_orders(e, lt, kw.get("by"), scope)
+                return _opt(lt.item) if lt is not None else ANY
+            item = args[0]
+            for a in args[1:]:
+                item = join(item, a)
+            fake = ListT(item, Const(len(args)), "")
+            self.key_orders(e, fake, kw.get("by"), scope)
+            return item
+        return ANY
+
+    def need_list(self, e: ast.Call, i: int, args: list[Type]) -> ListT | None:
+        t = strip_opt(args[i])
+        if isinstance(t, ListT):
+            return t
+        if is_any(t):
+            self.error("WF305", f"{e.func}: the size of this list is not known", e.args[i].span,
+                       "use a list whose maximum is declared or derived")
+            return None
+        self.error("WF213", f"`{e.func}` takes a list, not {t.describe()}", e.args[i].span, _USAGE[e.func])
+        return None
+
+    def key_orders(self, e: ast.Call, lt: ListT | None, by: ast.Keyword | None, scope: _Scope) -> None:
+        """Type the key against the item type and record each component's union order."""
+        item = lt.item if lt is not None else ANY
+        comps: list[ast.Expr | None]
+        if by is None:
+            comps = [None]
+        elif isinstance(by.value, ast.TupleLit):
+            comps = list(by.value.items)
+        else:
+            comps = [by.value]
+        orders: list[list[str] | None] = []
+        for c in comps:
+            kt: Type
+            if c is None:
+                kt = item
+            elif isinstance(c, ast.Accessor):
+                kt = self.accessor(c, item)
+            elif isinstance(c, ast.Lambda):
+                if len(c.params) != 1:
+                    self.error("WF227", "a key lambda takes one parameter", c.span, "write lambda x: ...")
+                    kt = ANY
+                else:
+                    kt = self.expr(c.body, _Scope({c.params[0]: item}, scope))
+            else:
+                self.error("WF227", "`by` takes a key: `.field`, a tuple of them, or a lambda", c.span,
+                           "write by=.severity or by=(.file, .line)")
+                kt = ANY
+            kt = strip_opt(kt)
+            orders.append(list(kt.options) if isinstance(kt, Union) else None)
+        e.key_orders = orders if any(o is not None for o in orders) else None
+
+    def accessor(self, a: ast.Accessor, item: Type) -> Type:
+        t = item
+        for name in a.path:
+            t = strip_opt(t)
+            if isinstance(t, Record):
+                if name not in t.fields:
+                    guess = did_you_mean(name, list(t.fields))
+                    self.error("WF225", f"`{t.describe()}` has no field `{name}`", a.span,
+                               f"did you mean `.{guess}`?" if guess else "fields: " + ", ".join(t.fields))
+                    return ANY
+                t = t.fields[name]
+            elif is_any(t):
+                return ANY
+            else:
+                self.error("WF225", f"`.{name}` on {t.describe()}, which has no fields", a.span,
+                           "the items of this list are not records")
+                return ANY
+        return t
+
+
+_USAGE = {
+    "len": "len(xs)", "flatten": "flatten(xss)", "take": "take(xs, n)", "top": "top(xs, n, by=.field)",
+    "sort": "sort(xs, by=.field, reverse=false)", "unique": "unique(xs, by=.field)",
+    "join": 'join(xs, ", ")', "lower": "lower(s)", "upper": "upper(s)", "strip": "strip(s)",
+    "min": "min(xs, by=.field) or min(a, b)", "max": "max(xs, by=.field) or max(a, b)", "sum": "sum(xs)",
+    "any": "any(xs)", "all": "all(xs)", "json": "json(v)", "str": "str(v)", "int": "int(v)",
+    "range": "range(n) or range(a, b)", "chunks": "chunks(xs, n)", "keys": "keys(record)",
+}
+
+
+def _src(p: ast.Program, node: ast.Node) -> str:
+    """The source text of a one-line node, for messages."""
+    s = node.span
+    if s.line == 0 or s.line != s.end_line:
+        return type(node).__name__.lower()
+    lines = p.source.splitlines()
+    if s.line > len(lines):
+        return ""
+    return lines[s.line - 1][s.col - 1:s.end_col - 1]
+
+
+def _per(c: Cost, per_round: Sym | None = None) -> str:
+    if c.agents == ONE:
+        return "1 agent"
+    if isinstance(c.agents, Const):
+        return f"{c.agents.n} agents" if c.desc in ("no agents", "1 agent") else f"({c.desc})"
+    return f"({c.desc})"
+
+
+def _opt(t: Type) -> Type:
+    return t if isinstance(t, Opt) or is_any(t) else Opt(t)
+
+
+def _non_none(t: Type) -> Type:
+    return strip_opt(t)
+
+
+def _comparable(a: Type, b: Type) -> bool:
+    a, b = strip_opt(a), strip_opt(b)
+    if is_any(a) or is_any(b):
+        return True
+    if is_numeric(a) and is_numeric(b):
+        return True
+    return is_stringy(a) and is_stringy(b)
+
+
+def _same(a: Type, b: Type) -> bool:
+    if isinstance(a, ListT) and isinstance(b, ListT):
+        return a.max == b.max and _same(a.item, b.item)
+    if isinstance(a, Record) and isinstance(b, Record):
+        return a.fields.keys() == b.fields.keys() and all(_same(a.fields[k], b.fields[k]) for k in a.fields)
+    return a == b
+
+
+def _same_types(before: dict[str, Type], after: dict[str, Type]) -> bool:
+    return all(k in before and _same(before[k], v) for k, v in after.items())
+
+
+def _is_literal(e: ast.Expr) -> bool:
+    if isinstance(e, (ast.IntLit, ast.FloatLit, ast.BoolLit, ast.NoneLit)):
+        return True
+    if isinstance(e, ast.StrLit):
+        return e.is_plain
+    if isinstance(e, (ast.ListLit, ast.TupleLit)):
+        return all(_is_literal(x) for x in e.items)
+    if isinstance(e, ast.DictLit):
+        return all(_is_literal(v) for _, v in e.entries)
+    return False
+
+
+def iter_agents(program: ast.Program) -> Iterator[ast.Agent | ast.Check]:
+    for n in ast.walk(program.body):
+        if isinstance(n, (ast.Agent, ast.Check)):
+            yield n

@@ -1,0 +1,78 @@
+"""Reading a `.wf` file from disk: parse it, attach the workflows it `run`s, check it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from wflang.dsl import ast
+from wflang.dsl.checker import CheckResult, check_program
+from wflang.dsl.diagnostics import Diagnostic, WfError
+from wflang.dsl.parser import parse
+
+
+@dataclass
+class Loaded:
+    """A file's text and, when it parsed, its checked program."""
+
+    path: str
+    source: str | None
+    result: CheckResult | None
+    diagnostics: list[Diagnostic]
+
+    @property
+    def ok(self) -> bool:
+        return self.result is not None and self.result.ok and not any(
+            d.severity == "error" for d in self.diagnostics)
+
+    @property
+    def program(self) -> ast.Program:
+        assert self.result is not None
+        return self.result.program
+
+
+def read_source(path: str) -> tuple[str | None, Diagnostic | None]:
+    p = Path(path)
+    try:
+        data = p.read_bytes()
+    except FileNotFoundError:
+        return None, Diagnostic("WF001", f"no such file: {path}", None, "check the path")
+    except IsADirectoryError:
+        return None, Diagnostic("WF001", f"{path} is a directory", None, "name a .wf file")
+    except OSError as e:
+        return None, Diagnostic("WF001", f"cannot read {path}: {e.strerror}", None, "check its permissions")
+    try:
+        return data.decode("utf-8"), None
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        return None, Diagnostic("WF002", f"{path} is not UTF-8 text (byte {e.start}, line {line})", None,
+                                "save the file as UTF-8")
+
+
+def parse_file(path: str, source: str) -> ast.Program:
+    """Parse `source` and every workflow it runs (one level), attached to its `run` nodes."""
+    program = parse(source, path)
+    for node in ast.walk(program.body):
+        if isinstance(node, ast.RunWorkflow):
+            child_path = Path(path).parent / node.path
+            text, problem = read_source(str(child_path))
+            if text is not None:
+                try:
+                    node.program = parse(text, str(child_path))
+                except WfError:
+                    node.program = None  # the checker reports "does not check"
+    return program
+
+
+def load(path: str, source: str | None = None) -> Loaded:
+    if source is None:
+        source, problem = read_source(path)
+        if problem is not None:
+            return Loaded(path, None, None, [problem])
+    assert source is not None
+    try:
+        program = parse_file(path, source)
+    except WfError as e:
+        return Loaded(path, source, None, e.diagnostics)
+    result = check_program(program)
+    return Loaded(path, source, result, list(result.diagnostics))

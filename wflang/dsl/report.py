@@ -1,0 +1,84 @@
+"""The `wf check` report: human text and the JSON form for CI, from the same facts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from wflang.dsl.bounds import AGENT_CAP, Bound
+from wflang.dsl.diagnostics import Diagnostic, render
+from wflang.dsl.loader import Loaded
+
+
+def human(loaded: Loaded, args_path: str | None = None, sizes: dict[str, int] | None = None,
+          arg_diags: list[Diagnostic] | None = None) -> str:
+    lines: list[str] = []
+    diags = list(loaded.diagnostics) + list(arg_diags or [])
+    errors = [d for d in diags if d.severity == "error"]
+    for d in diags:
+        lines.append(render(d, args_path if d.code.startswith("WF4") and args_path else loaded.path,
+                            None if d.code.startswith("WF4") else loaded.source))
+        lines.append("")
+    if errors:
+        n = len(errors)
+        lines.append(f"{loaded.path}: {n} error{'s' if n != 1 else ''}")
+        return "\n".join(lines)
+    assert loaded.result is not None and loaded.result.bound is not None
+    b = loaded.result.bound
+    lines.append(f"{loaded.path}: ok")
+    lines.extend(bound_lines(b))
+    perms = loaded.program.header.permissions
+    lines.append(f"permissions: {', '.join(perms) if perms else 'read-only'}")
+    if sizes is not None:
+        given = ", ".join(f"{k}: {v}" for k, v in sizes.items()) or "defaults"
+        lines.append(f"with --args {args_path} ({given}): at most {b.evaluate(sizes)}")
+    return "\n".join(lines)
+
+
+def bound_lines(b: Bound) -> list[str]:
+    env = b.worst_env
+    limits = f"cap {AGENT_CAP}" + (f", budget {b.agent_budget}" if b.agent_budget is not None else "")
+    out = [f"agents, worst case: {b.numeric_formula()} = {b.total}   ({limits})"]
+    if b.inputs:
+        maxima = ", ".join(f"{i.name} ≤ {i.max}" for i in b.inputs)
+        out.append(f"  formula: {b.formula()}   ({maxima})")
+    phases = b.phases()
+    width = max([len(p) for p, _ in phases] + [5])
+    num = max([len(str(n)) for _, n in phases] + [3])
+    for title, n in phases:
+        terms = [t for t in b.terms if (t.phase or "(top level)") == title]
+        if not terms:
+            out.append(f"  {title:<{width}}  {n:>{num}}   no agents")
+            continue
+        first = True
+        for t in terms:
+            count = n if first else t.agents.eval(env)
+            label = title if first else ""
+            sub = "" if first or len(terms) == 1 else "  "
+            out.append(f"  {label:<{width}}  {count:>{num}}   {sub}{t.desc} [line {t.line}]")
+            first = False
+    tokens = b.tokens_for()
+    if tokens is None:
+        out.append("output tokens, worst case: unknown (set max_output_tokens in `defaults` to bound them)")
+    else:
+        budget = f"   (budget {b.token_budget})" if b.token_budget is not None else ""
+        out.append(f"output tokens, worst case: {tokens}{budget}")
+    return out
+
+
+def as_json(loaded: Loaded, args_path: str | None = None, sizes: dict[str, int] | None = None,
+            arg_diags: list[Diagnostic] | None = None) -> dict[str, Any]:
+    diags = list(loaded.diagnostics) + list(arg_diags or [])
+    out: dict[str, Any] = {
+        "file": loaded.path,
+        "ok": not any(d.severity == "error" for d in diags),
+        "diagnostics": [d.as_json(args_path if d.code.startswith("WF4") and args_path else loaded.path)
+                        for d in diags],
+    }
+    if loaded.result is not None and loaded.result.bound is not None and out["ok"]:
+        b = loaded.result.bound
+        out["workflow"] = loaded.program.header.name
+        out["permissions"] = loaded.program.header.permissions
+        out["bound"] = b.as_json()
+        if sizes is not None:
+            out["args"] = {"file": args_path, "sizes": sizes, "bound": b.as_json(sizes)}
+    return out

@@ -1,0 +1,23 @@
+"""Source spans: where a node came from, 1-based lines and columns, end exclusive."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Span:
+    line: int
+    col: int
+    end_line: int
+    end_col: int
+
+    def to(self, other: Span) -> Span:
+        """The span from the start of self to the end of other."""
+        return Span(self.line, self.col, other.end_line, other.end_col)
+
+    def __str__(self) -> str:
+        return f"{self.line}:{self.col}"
+
+
+NOWHERE = Span(0, 0, 0, 0)

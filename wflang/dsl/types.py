@@ -1,0 +1,152 @@
+"""The checker's types: what a value can be, and for lists their maximum size.
+
+`Any` is the type the checker gives up on (e.g. a field of a plain-text answer); it
+accepts everything and is never an error by itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from wflang.dsl.sizes import Sym, smax
+
+
+class Type:
+    def describe(self) -> str:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class Prim(Type):
+    name: str  # "str" | "int" | "float" | "bool" | "none" | "any"
+
+    def describe(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True)
+class Union(Type):
+    options: tuple[str, ...]
+
+    def describe(self) -> str:
+        return " | ".join(f'"{o}"' for o in self.options)
+
+
+@dataclass(frozen=True, eq=False)
+class Record(Type):
+    name: str | None
+    fields: dict[str, Type]
+
+    def describe(self) -> str:
+        if self.name:
+            return self.name
+        return "{" + ", ".join(f"{k}: {v.describe()}" for k, v in self.fields.items()) + "}"
+
+
+@dataclass(frozen=True, eq=False)
+class ListT(Type):
+    item: Type
+    max: Sym
+    why: str = ""  # where the maximum came from, for derivations: "top, line 26"
+
+    def describe(self) -> str:
+        return f"list[{self.item.describe()}] max {self.max.show()}"
+
+
+@dataclass(frozen=True)
+class Opt(Type):
+    inner: Type
+
+    def describe(self) -> str:
+        return f"{self.inner.describe()}?"
+
+
+@dataclass(frozen=True)
+class KeyFn(Type):
+    """An accessor `.f` or a lambda, as a key; `result` is its value's type when known."""
+
+    result: Type
+
+    def describe(self) -> str:
+        return "key function"
+
+
+STR = Prim("str")
+INT = Prim("int")
+FLOAT = Prim("float")
+BOOL = Prim("bool")
+NONE = Prim("none")
+ANY = Prim("any")
+
+
+def strip_opt(t: Type) -> Type:
+    return t.inner if isinstance(t, Opt) else t
+
+
+def is_any(t: Type) -> bool:
+    return isinstance(strip_opt(t), Prim) and strip_opt(t).name == "any"  # type: ignore[attr-defined]
+
+
+def is_numeric(t: Type) -> bool:
+    t = strip_opt(t)
+    return is_any(t) or (isinstance(t, Prim) and t.name in ("int", "float"))
+
+
+def is_stringy(t: Type) -> bool:
+    t = strip_opt(t)
+    return is_any(t) or isinstance(t, Union) or (isinstance(t, Prim) and t.name == "str")
+
+
+def join(a: Type, b: Type) -> Type:
+    """The type of a value that is either an `a` or a `b` (branches, list items)."""
+    if a is b:
+        return a
+    if isinstance(a, Prim) and a.name == "none":
+        return b if isinstance(b, Opt) or is_any(b) else Opt(b)
+    if isinstance(b, Prim) and b.name == "none":
+        return join(b, a)
+    if isinstance(a, Opt) or isinstance(b, Opt):
+        inner = join(strip_opt(a), strip_opt(b))
+        return inner if is_any(inner) else Opt(inner)
+    if isinstance(a, ListT) and isinstance(b, ListT):
+        return ListT(join(a.item, b.item), smax(a.max, b.max), a.why if a.why == b.why else "")
+    if isinstance(a, Record) and isinstance(b, Record):
+        if a.name and a.name == b.name:
+            return a
+        fields = dict(a.fields)
+        for k, v in b.fields.items():
+            fields[k] = join(fields[k], v) if k in fields else v
+        return Record(None, fields)
+    if isinstance(a, Union) and isinstance(b, Union):
+        return Union(tuple(dict.fromkeys(a.options + b.options)))
+    if is_stringy(a) and is_stringy(b) and not is_any(a) and not is_any(b):
+        return STR
+    if is_numeric(a) and is_numeric(b) and not is_any(a) and not is_any(b):
+        return FLOAT if FLOAT in (a, b) else INT
+    if a == b:
+        return a
+    return ANY
+
+
+def assignable(value: Type, target: Type) -> bool:
+    """May a value of type `value` stand where `target` is declared (inputs' defaults)?"""
+    if is_any(value) or is_any(target):
+        return True
+    if isinstance(value, Prim) and value.name == "none":
+        return isinstance(target, Opt)
+    target = strip_opt(target)
+    value = strip_opt(value)
+    if isinstance(target, Union):
+        return isinstance(value, Union) and set(value.options) <= set(target.options)
+    if isinstance(target, Prim):
+        if target.name == "str":
+            return is_stringy(value)
+        if target.name == "float":
+            return is_numeric(value)
+        return isinstance(value, Prim) and value.name == target.name
+    if isinstance(target, ListT):
+        return isinstance(value, ListT) and assignable(value.item, target.item)
+    if isinstance(target, Record):
+        return isinstance(value, Record) and all(
+            k in value.fields and assignable(value.fields[k], t) for k, t in target.fields.items())
+    return False

@@ -1,0 +1,444 @@
+"""The anthropic backend: each agent is a tool-using loop over the Messages API.
+
+The SDK (`anthropic.AsyncAnthropic`, anyio-based, so it runs under trio) is imported when
+the backend is built, not when this module is imported, so the rest of wflang works
+without it. The SDK's own retries are off; `_create` retries with capped exponential
+backoff and full jitter, honouring `retry-after`, so the policy is ours and testable.
+
+Responses are read raw and checked here: a body that is not JSON or not shaped like a
+message becomes a clear AgentFailure instead of a half-parsed object.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import random
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import jsonschema
+import trio
+
+from wflang.runtime.backend import AgentFailure, AgentRequest, AgentResult, Usage
+from wflang.runtime.models import ModelConfigError, resolve_model
+from wflang.runtime.tools import EDIT, SHELL, Toolbox, ToolLimits
+
+if TYPE_CHECKING:
+    import anthropic
+
+API_KEY_ENV = "ANTHROPIC_API_KEY"
+BASE_URL_ENV = "ANTHROPIC_BASE_URL"
+DEFAULT_MAX_TOKENS = 8192
+RETURN_TOOL = "return_result"
+
+Sleep = Callable[[float], Awaitable[object]]
+
+
+class MissingAPIKeyError(RuntimeError):
+    """ANTHROPIC_API_KEY is not set; raised when the backend is built, before any agent."""
+
+
+class AnthropicAgentFailure(AgentFailure):
+    """An AgentFailure that also carries the tokens the failed agent spent, so budgets and
+    the journal can count them (AgentFailure itself has no room for usage)."""
+
+    def __init__(self, message: str, usage: Usage | None = None) -> None:
+        super().__init__(message)
+        self.usage = usage or Usage()
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 6  # the first call plus 5 retries
+    base_delay: float = 1.0  # seconds; doubled per retry
+    max_delay: float = 30.0  # cap of the exponential backoff
+    max_retry_after: float = 60.0  # cap on a server's retry-after
+
+    def backoff(self, retry: int, rng: random.Random) -> float:
+        """Full jitter: uniform in [0, min(cap, base * 2**(retry-1))] for retry 1, 2, ..."""
+        return rng.uniform(0.0, min(self.max_delay, self.base_delay * 2 ** (retry - 1)))
+
+
+@dataclass
+class _Reply:
+    content: list[dict[str, Any]]
+    stop_reason: str | None
+    usage: Usage
+    model: str | None
+
+
+class _MalformedReply(Exception):
+    pass
+
+
+def _retryable_status(code: int) -> bool:
+    # 408 request timeout, 409 lock conflict, 429 rate limit, 5xx incl. 529 overloaded.
+    return code in (408, 409, 429) or code >= 500
+
+
+def _retry_after(headers: Mapping[str, str]) -> float | None:
+    """Seconds the server asked us to wait (`retry-after-ms`, or `retry-after` as seconds
+    or an HTTP date), or None."""
+    try:
+        if (ms := headers.get("retry-after-ms")) is not None:
+            return max(float(ms) / 1000.0, 0.0)
+        if (value := headers.get("retry-after")) is None:
+            return None
+        try:
+            return max(float(value), 0.0)
+        except ValueError:
+            when = parsedate_to_datetime(value)
+            return max((when - datetime.datetime.now(datetime.UTC)).total_seconds(), 0.0)
+    except (ValueError, TypeError, OverflowError):
+        return None
+
+
+def _int_field(usage: Mapping[str, Any], key: str) -> int:
+    value = usage.get(key)
+    if value is None:
+        return 0
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise _MalformedReply(f"usage.{key} is not a non-negative integer: {value!r}")
+    return value
+
+
+def _parse_reply(body: str) -> _Reply:
+    try:
+        data = json.loads(body)
+    except ValueError as exc:
+        raise _MalformedReply(f"the response body is not valid JSON ({exc}): {body[:120]!r}") from None
+    if not isinstance(data, dict):
+        raise _MalformedReply(f"the response body is not a JSON object: {body[:120]!r}")
+    content = data.get("content")
+    if not isinstance(content, list):
+        raise _MalformedReply(f"the response has no 'content' list: {body[:120]!r}")
+    for block in content:
+        if not isinstance(block, dict) or not isinstance(block.get("type"), str):
+            raise _MalformedReply(f"a content block has no type: {block!r:.120}")
+        if block["type"] == "text" and not isinstance(block.get("text"), str):
+            raise _MalformedReply("a text block has no 'text' string")
+        if block["type"] == "tool_use" and not (
+            isinstance(block.get("id"), str)
+            and isinstance(block.get("name"), str)
+            and isinstance(block.get("input"), dict)
+        ):
+            raise _MalformedReply(f"a tool_use block lacks id/name/input: {block!r:.120}")
+    stop_reason = data.get("stop_reason")
+    if stop_reason is not None and not isinstance(stop_reason, str):
+        raise _MalformedReply(f"stop_reason is not a string: {stop_reason!r}")
+    raw_usage = data.get("usage") or {}
+    if not isinstance(raw_usage, dict):
+        raise _MalformedReply(f"usage is not an object: {raw_usage!r}")
+    usage = Usage(
+        input_tokens=_int_field(raw_usage, "input_tokens"),
+        output_tokens=_int_field(raw_usage, "output_tokens"),
+        cache_read_tokens=_int_field(raw_usage, "cache_read_input_tokens"),
+        cache_write_tokens=_int_field(raw_usage, "cache_creation_input_tokens"),
+    )
+    model = data.get("model")
+    return _Reply(content, stop_reason, usage, model if isinstance(model, str) else None)
+
+
+def _echo(block: dict[str, Any]) -> dict[str, Any]:
+    """A response block as it must be sent back in the next request. Thinking blocks are
+    kept verbatim (with their signature): current models reject a conversation without them."""
+    kind = block["type"]
+    if kind == "text":
+        out = {"type": "text", "text": block["text"]}
+        if block.get("citations"):
+            out["citations"] = block["citations"]
+        return out
+    if kind == "tool_use":
+        return {"type": "tool_use", "id": block["id"], "name": block["name"], "input": block["input"]}
+    if kind == "thinking":
+        return {
+            "type": "thinking",
+            "thinking": block.get("thinking", ""),
+            "signature": block.get("signature", ""),
+        }
+    if kind == "redacted_thinking":
+        return {"type": "redacted_thinking", "data": block.get("data", "")}
+    return block
+
+
+def _tool_result(tool_use_id: str, content: str, is_error: bool = False) -> dict[str, Any]:
+    result: dict[str, Any] = {"type": "tool_result", "tool_use_id": tool_use_id, "content": content}
+    if is_error:
+        result["is_error"] = True
+    return result
+
+
+def _schema_problems(validator: jsonschema.Draft202012Validator, value: Any, limit: int = 5) -> str | None:
+    """What is wrong with `value`, for the model to fix, or None when it is valid."""
+    errors = sorted(validator.iter_errors(value), key=lambda e: (list(map(str, e.absolute_path)), e.message))
+    if not errors:
+        return None
+    parts = [
+        f"at {'/' + '/'.join(map(str, e.absolute_path)) if e.absolute_path else 'the root'}: {e.message}"
+        for e in errors[:limit]
+    ]
+    if len(errors) > limit:
+        parts.append(f"and {len(errors) - limit} more")
+    return "; ".join(parts)
+
+
+def system_prompt(request: AgentRequest, workspace: Path) -> str:
+    """The agent's standing instructions: where it works, what it may do, how it returns."""
+    can = ["read files (read_file, list_dir, glob, grep)"]
+    if EDIT in request.permissions:
+        can.append("create and edit files (write_file, edit_file)")
+    if SHELL in request.permissions:
+        can.append("run shell commands in the workspace (run_shell)")
+    cannot = "" if EDIT in request.permissions else " You cannot modify files."
+    lines = [
+        "You are a subagent started by a wflang workflow. Do the task in the user message on your own: "
+        "nobody will answer questions, so decide and proceed.",
+        f"You work in the workspace {workspace}; tools only reach files inside it and take paths relative "
+        f"to it. You can {', '.join(can)}.{cannot}",
+    ]
+    if request.schema is None:
+        lines.append(
+            "Your final text IS your return value: the workflow receives it verbatim as the result of this "
+            "step. When you are done, reply with the answer only: no preamble, no account of what you did."
+        )
+    else:
+        lines.append(
+            f"You return your result by calling the {RETURN_TOOL} tool exactly once, with input matching its "
+            f"schema: that call IS your return value and ends your work; your text is not seen by anyone. "
+            f"If the call is rejected, fix what the error names and call {RETURN_TOOL} again."
+        )
+    return "\n\n".join(lines)
+
+
+def _final_text(content: list[dict[str, Any]]) -> str:
+    return "".join(block["text"] for block in content if block["type"] == "text").strip()
+
+
+_NO_VALUE = object()
+
+
+class AnthropicBackend:
+    """`Backend` over the Messages API. Build one per run and share it across agents."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str | None = None,
+        models: Mapping[str, str] | None = None,
+        default_model: str | None = None,
+        request_timeout: float = 600.0,
+        retry: RetryPolicy | None = None,
+        max_turns: int = 50,
+        max_repairs: int = 5,
+        default_max_tokens: int = DEFAULT_MAX_TOKENS,
+        tool_limits: ToolLimits | None = None,
+        prompt_caching: bool = True,
+        sleep: Sleep | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        api_key = os.environ.get(API_KEY_ENV, "").strip()
+        if not api_key:
+            raise MissingAPIKeyError(
+                f"{API_KEY_ENV} is not set: export your Anthropic API key to run real agents "
+                "(or use --fake FILE for a dry run)"
+            )
+        import anthropic  # lazily: only a real run needs the SDK
+
+        self._anthropic = anthropic
+        self._api_key = api_key  # kept only to scrub it from messages
+        self._client: anthropic.AsyncAnthropic = anthropic.AsyncAnthropic(
+            api_key=api_key,
+            base_url=base_url or os.environ.get(BASE_URL_ENV) or None,
+            max_retries=0,  # retries are ours (see _create)
+            timeout=request_timeout,
+        )
+        self._models = dict(models or {})
+        self._default_model = default_model
+        self._timeout = request_timeout
+        self._retry = retry or RetryPolicy()
+        self._max_turns = max_turns
+        self._max_repairs = max_repairs
+        self._default_max_tokens = default_max_tokens
+        self._tool_limits = tool_limits
+        self._prompt_caching = prompt_caching
+        self._sleep: Sleep = sleep or trio.sleep
+        self._rng = rng or random.Random()
+
+    async def aclose(self) -> None:
+        await self._client.close()
+
+    def _redact(self, text: str) -> str:
+        return text.replace(self._api_key, "[REDACTED]") if self._api_key else text
+
+    def _fail(self, message: str, usage: Usage | None = None) -> AnthropicAgentFailure:
+        return AnthropicAgentFailure(self._redact(message), usage)
+
+    # --- one API call, with our retry policy ---------------------------------------------
+
+    def _describe_status(self, exc: anthropic.APIStatusError) -> str:
+        detail = exc.api_message or (exc.body if isinstance(exc.body, str) else None) or exc.message
+        kind = f" {exc.type}" if exc.type else ""
+        hint = f" (check {API_KEY_ENV})" if exc.status_code in (401, 403) else ""
+        return f"Messages API returned HTTP {exc.status_code}{kind}: {str(detail)[:300]}{hint}"
+
+    async def _create(self, params: dict[str, Any]) -> _Reply:
+        anthropic = self._anthropic
+        attempts = self._retry.max_attempts
+        last = "no attempt made"
+        for attempt in range(1, attempts + 1):
+            wait: float | None = None
+            try:
+                raw = await self._client.messages.with_raw_response.create(**params, timeout=self._timeout)
+                return _parse_reply(await raw.text())
+            except anthropic.APIStatusError as exc:
+                last = self._describe_status(exc)
+                if not _retryable_status(exc.status_code):
+                    raise self._fail(last) from None
+                wait = _retry_after(exc.response.headers)
+            except anthropic.APITimeoutError:
+                last = f"the request timed out after {self._timeout:g}s"
+            except anthropic.APIConnectionError as exc:
+                cause = exc.__cause__ or exc.__context__
+                last = f"connection error: {cause or exc}"
+            except _MalformedReply as exc:
+                last = f"malformed response: {exc}"
+            except anthropic.AnthropicError as exc:  # anything else the SDK raises is not transient
+                raise self._fail(f"Messages API call failed: {exc}") from None
+            if attempt == attempts:
+                break
+            delay = (
+                min(wait, self._retry.max_retry_after)
+                if wait is not None
+                else self._retry.backoff(attempt, self._rng)
+            )
+            await self._sleep(delay)
+        raise self._fail(f"Messages API call failed after {attempts} attempts: {last}")
+
+    # --- the agent loop ------------------------------------------------------------------
+
+    async def run_agent(self, request: AgentRequest, workspace: Path) -> AgentResult:
+        usage = Usage()
+        try:
+            return await self._run(request, Path(workspace), usage)
+        except AnthropicAgentFailure as exc:
+            exc.usage = usage
+            raise
+        except AgentFailure as exc:
+            raise self._fail(str(exc), usage) from None
+
+    async def _run(self, request: AgentRequest, workspace: Path, usage: Usage) -> AgentResult:
+        try:
+            model_id = resolve_model(request.model, self._models, default=self._default_model)
+        except ModelConfigError as exc:
+            raise self._fail(str(exc)) from None
+        try:
+            toolbox = Toolbox(workspace, request.permissions, self._tool_limits)
+        except OSError as exc:
+            raise self._fail(f"unusable workspace {workspace}: {exc}") from None
+        tools = toolbox.definitions()
+        validator: jsonschema.Draft202012Validator | None = None
+        if request.schema is not None:
+            try:
+                jsonschema.Draft202012Validator.check_schema(request.schema)
+            except jsonschema.SchemaError as exc:
+                raise self._fail(
+                    f"the agent's output schema is not a valid JSON Schema: {exc.message}"
+                ) from None
+            validator = jsonschema.Draft202012Validator(request.schema)
+            # tool_choice stays "auto": current models reject forced tool use, and the
+            # system prompt plus the repair loop make the model call it.
+            tools.append(
+                {
+                    "name": RETURN_TOOL,
+                    "description": "Return your final result. Call exactly once, when done; the input is your "
+                    "return value and must match this schema.",
+                    "input_schema": request.schema,
+                }
+            )
+        max_tokens = request.max_output_tokens or self._default_max_tokens
+        params: dict[str, Any] = {
+            "model": model_id,
+            "max_tokens": max_tokens,
+            "system": system_prompt(request, toolbox.root),
+            "tools": tools,
+        }
+        if request.effort:
+            params["output_config"] = {"effort": request.effort}
+        if self._prompt_caching:
+            # Caches the growing prefix (system, tools, earlier turns) across the loop.
+            params["cache_control"] = {"type": "ephemeral"}
+
+        messages: list[dict[str, Any]] = [{"role": "user", "content": request.prompt}]
+        answered_by = model_id
+        invalid = 0
+        last_problem = ""
+        for _turn in range(self._max_turns):
+            reply = await self._create({**params, "messages": messages})
+            usage.add(reply.usage)
+            answered_by = reply.model or answered_by
+            messages.append({"role": "assistant", "content": [_echo(b) for b in reply.content]})
+            if reply.stop_reason == "refusal":
+                raise self._fail("the model refused the request")
+            if reply.stop_reason == "max_tokens":
+                raise self._fail(f"the reply hit max_tokens ({max_tokens}) before the agent finished")
+            if reply.stop_reason == "pause_turn":
+                continue  # the API paused a long turn; sending it back resumes it
+
+            calls = [b for b in reply.content if b["type"] == "tool_use"]
+            if not calls:
+                if validator is None:
+                    text = _final_text(reply.content)
+                    if not text:
+                        raise self._fail("the agent ended without any final text")
+                    return AgentResult(value=text, usage=usage, model_id=answered_by)
+                invalid += 1
+                last_problem = f"the agent ended its turn without calling {RETURN_TOOL}"
+                if invalid > self._max_repairs:
+                    break
+                messages.append(
+                    {"role": "user", "content": f"You must return your result by calling {RETURN_TOOL} now."}
+                )
+                continue
+
+            results: list[dict[str, Any]] = []
+            value: Any = _NO_VALUE
+            for call in calls:
+                if call["name"] == RETURN_TOOL and validator is not None:
+                    if value is not _NO_VALUE:
+                        results.append(
+                            _tool_result(call["id"], "ignored: a result was already returned", True)
+                        )
+                        continue
+                    problem = _schema_problems(validator, call["input"])
+                    if problem is None:
+                        value = call["input"]
+                        results.append(_tool_result(call["id"], "result accepted"))
+                    else:
+                        invalid += 1
+                        last_problem = problem
+                        results.append(
+                            _tool_result(
+                                call["id"],
+                                f"rejected: the input does not match the schema ({problem}). "
+                                f"Fix it and call {RETURN_TOOL} again.",
+                                True,
+                            )
+                        )
+                else:
+                    outcome = await toolbox.call(call["name"], call["input"])
+                    results.append(_tool_result(call["id"], outcome.content, outcome.is_error))
+            if value is not _NO_VALUE:
+                return AgentResult(value=value, usage=usage, model_id=answered_by)
+            if invalid > self._max_repairs:
+                break
+            messages.append({"role": "user", "content": results})
+        else:
+            raise self._fail(f"the agent gave no result within {self._max_turns} turns")
+        raise self._fail(
+            f"structured output still invalid after {self._max_repairs} repair attempts: {last_problem}"
+        )

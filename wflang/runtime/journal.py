@@ -1,0 +1,733 @@
+"""The run journal: a SQLite file at `<workspace>/.wf/journal.sqlite`.
+
+It records every run, every finished agent call (request, result, usage, timing, status)
+and every log line. Two properties matter:
+
+* **Durability.** `record_agent` commits (WAL, `synchronous=FULL`) before it returns, and
+  the interpreter uses an agent's result only after that, so a run killed at any instant
+  has journaled every agent whose result it may have acted on.
+* **Resume by content.** Finished agents are found again by a content key (what was asked,
+  not when it was started), so `wf run --resume` repeats no finished agent however the
+  concurrent start order differed between the two processes.
+
+One `Journal` is used by one process; trio tasks may call it directly or through
+`trio.to_thread.run_sync`: a single connection serialised by a `threading.Lock`, and each
+method is one short transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import secrets
+import socket
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from wflang.runtime.backend import AgentRequest, AgentResult, Usage
+
+JOURNAL_DIR = ".wf"
+JOURNAL_FILE = "journal.sqlite"
+
+# Bumped whenever the tables change incompatibly; a journal with another version is
+# refused with a message rather than misread.
+SCHEMA_VERSION = 1
+# Marks the file as a wflang journal ("wflj"), so a foreign SQLite file is not adopted.
+APPLICATION_ID = 0x77666C6A
+# Part of the content key: changing how keys are computed must change every key, so an
+# old journal misses instead of matching the wrong agent.
+KEY_VERSION = 1
+
+RUN_STATUSES = frozenset({"running", "done", "failed", "interrupted"})
+AGENT_STATUSES = frozenset({"done", "failed"})
+
+_API_KEY = re.compile(r"sk-ant-[A-Za-z0-9_-]+")
+_REDACTED = "[redacted API key]"
+
+_SCHEMA = """
+CREATE TABLE runs (
+    id                 TEXT PRIMARY KEY,
+    workflow           TEXT NOT NULL,
+    source_path        TEXT NOT NULL,
+    source_sha256      TEXT NOT NULL,
+    args_json          TEXT NOT NULL,
+    bound_json         TEXT,
+    status             TEXT NOT NULL CHECK (status IN ('running', 'done', 'failed', 'interrupted')),
+    started            REAL NOT NULL,
+    finished           REAL,
+    result_json        TEXT,
+    error              TEXT,
+    input_tokens       INTEGER NOT NULL DEFAULT 0,
+    output_tokens      INTEGER NOT NULL DEFAULT 0,
+    cache_read_tokens  INTEGER NOT NULL DEFAULT 0,
+    cache_write_tokens INTEGER NOT NULL DEFAULT 0,
+    pid                INTEGER,
+    host               TEXT,
+    resumes            INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE agents (
+    id                 INTEGER PRIMARY KEY AUTOINCREMENT,
+    run_id             TEXT NOT NULL REFERENCES runs(id),
+    key                TEXT NOT NULL,
+    sample_index       INTEGER NOT NULL,
+    label              TEXT NOT NULL,
+    phase              TEXT,
+    model              TEXT,
+    model_id           TEXT,
+    effort             TEXT,
+    agent_type         TEXT,
+    isolation          TEXT,
+    prompt             TEXT NOT NULL,
+    schema_json        TEXT,
+    status             TEXT NOT NULL CHECK (status IN ('done', 'failed')),
+    result_json        TEXT,
+    error              TEXT,
+    input_tokens       INTEGER NOT NULL DEFAULT 0,
+    output_tokens      INTEGER NOT NULL DEFAULT 0,
+    cache_read_tokens  INTEGER NOT NULL DEFAULT 0,
+    cache_write_tokens INTEGER NOT NULL DEFAULT 0,
+    started            REAL NOT NULL,
+    finished           REAL NOT NULL,
+    duration           REAL NOT NULL
+);
+CREATE INDEX agents_by_key ON agents(run_id, key, status);
+CREATE TABLE logs (
+    run_id  TEXT NOT NULL REFERENCES runs(id),
+    seq     INTEGER NOT NULL,
+    time    REAL NOT NULL,
+    phase   TEXT,
+    message TEXT NOT NULL,
+    PRIMARY KEY (run_id, seq)
+);
+"""
+
+
+class JournalError(Exception):
+    """A journal problem the user can act on; the message names the file and a fix."""
+
+
+# ---------------------------------------------------------------------------- records
+
+
+@dataclass
+class RunRecord:
+    id: str
+    workflow: str
+    source_path: str
+    source_sha256: str
+    args: Any
+    bound: Any
+    # As stored, except that a "running" run whose process is gone (killed before it
+    # could write its status) is reported as "interrupted".
+    status: str
+    started: float
+    finished: float | None
+    result: Any
+    error: str | None
+    usage: Usage
+    pid: int | None
+    host: str | None
+    resumes: int
+
+
+@dataclass
+class RunSummary:
+    id: str
+    workflow: str
+    status: str
+    started: float
+    finished: float | None
+    agents_done: int
+    agents_failed: int
+    usage: Usage
+
+
+@dataclass
+class AgentRecord:
+    id: int
+    run_id: str
+    key: str
+    sample_index: int
+    label: str
+    phase: str | None
+    model: str | None
+    model_id: str | None
+    effort: str | None
+    agent_type: str | None
+    isolation: str | None
+    prompt: str
+    schema: dict[str, Any] | None
+    status: str
+    result: Any
+    error: str | None
+    usage: Usage
+    started: float
+    finished: float
+    duration: float
+
+
+@dataclass
+class LogRecord:
+    seq: int
+    time: float
+    phase: str | None
+    message: str
+
+
+@dataclass
+class PhaseSummary:
+    phase: str | None
+    agents_done: int = 0
+    agents_failed: int = 0
+    usage: Usage = field(default_factory=Usage)
+    agent_seconds: float = 0.0  # summed agent durations, not wall time
+
+
+@dataclass
+class RunDetail:
+    run: RunRecord
+    agents: list[AgentRecord]
+    logs: list[LogRecord]
+    phases: list[PhaseSummary]  # in order of each phase's first agent
+    usage: Usage  # summed over the journaled agents
+
+
+@dataclass
+class CachedAgent:
+    key: str
+    value: Any
+    usage: Usage
+    model_id: str | None
+    label: str
+    phase: str | None
+
+    def as_result(self) -> AgentResult:
+        return AgentResult(value=self.value, usage=self.usage, model_id=self.model_id)
+
+
+# ---------------------------------------------------------------------------- helpers
+
+
+def content_key(request: AgentRequest) -> str:
+    """The cache key of an agent call: sha256 of a canonical JSON of what it asks.
+
+    In the key: prompt, schema, model, effort, agent type, isolation and sample index,
+    everything that can change the answer, including which copy of a repeated request
+    this is (the k-th voter must not reuse the first voter's vote).
+
+    Not in the key: `label` and `phase`, which only name the call for display; a renamed
+    label must not cost a re-run. Neither is start order: under concurrency the order in
+    which agents start differs between a run and its resume, so order-based keys lose
+    cache hits mid-fan-out. Run-level knobs (`max_output_tokens`, `permissions`) stay out
+    too, following the design's key.
+    """
+    canonical = json.dumps(
+        {
+            "v": KEY_VERSION,
+            "prompt": request.prompt,
+            "schema": request.schema,
+            "model": request.model,
+            "effort": request.effort,
+            "agent_type": request.agent_type,
+            "isolation": request.isolation,
+            "sample_index": request.sample_index,
+        },
+        sort_keys=True,  # nested too: two equal schemas give one key whatever their key order
+        separators=(",", ":"),
+        ensure_ascii=False,
+        allow_nan=False,
+    )
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def scrub(text: str | None) -> str | None:
+    """Remove anything shaped like an Anthropic API key (defense in depth: backends must
+    never put one in an error, but a journal is easy to share)."""
+    return None if text is None else _API_KEY.sub(_REDACTED, text)
+
+
+def source_sha256(source_text: str) -> str:
+    return hashlib.sha256(source_text.encode("utf-8")).hexdigest()
+
+
+def journal_path(workspace: Path) -> Path:
+    return Path(workspace) / JOURNAL_DIR / JOURNAL_FILE
+
+
+def _new_run_id(now: float) -> str:
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(now))
+    return f"r-{stamp}-{secrets.token_hex(2)}"
+
+
+def _dump(value: Any, what: str) -> str:
+    try:
+        return json.dumps(value, ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise JournalError(f"cannot journal {what}: it is not plain JSON ({exc})") from None
+
+
+def _load(text: str | None) -> Any:
+    return None if text is None else json.loads(text)
+
+
+def _usage_of(row: sqlite3.Row) -> Usage:
+    return Usage(
+        input_tokens=row["input_tokens"],
+        output_tokens=row["output_tokens"],
+        cache_read_tokens=row["cache_read_tokens"],
+        cache_write_tokens=row["cache_write_tokens"],
+    )
+
+
+def _process_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    # A killed child that its parent has not reaped yet is a zombie: dead for our purpose.
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
+            return f.read().rpartition(")")[2].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+    except OSError:
+        pass  # no /proc (macOS): fall back to a signal probe
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _orphaned(status: str, pid: int | None, host: str | None) -> bool:
+    """A run marked running whose process on this host is gone was killed."""
+    return (
+        status == "running" and pid is not None and host == socket.gethostname() and not _process_alive(pid)
+    )
+
+
+# ---------------------------------------------------------------------------- journal
+
+
+class Journal:
+    def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
+        self.path = path
+        self._conn: sqlite3.Connection | None = conn
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------------ open / close
+
+    @classmethod
+    def open(cls, workspace: Path) -> Journal:
+        path = journal_path(workspace)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise JournalError(
+                f"cannot create the journal directory {path.parent}: {exc.strerror}. "
+                "Hint: run from a writable workspace."
+            ) from None
+        conn: sqlite3.Connection | None = None
+        try:
+            # isolation_level=None: we issue BEGIN/COMMIT ourselves, one per method.
+            conn = sqlite3.connect(path, timeout=10.0, isolation_level=None, check_same_thread=False)
+            conn.row_factory = sqlite3.Row
+            _prepare(conn, path)
+        except sqlite3.Error as exc:
+            if conn is not None:
+                conn.close()
+            raise _corrupt(path, exc) from None
+        except JournalError:
+            if conn is not None:
+                conn.close()
+            raise
+        return cls(path, conn)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _tx(self, write: bool) -> Iterator[sqlite3.Connection]:
+        """One transaction under the lock; sqlite errors become JournalErrors."""
+        with self._lock:
+            conn = self._conn
+            if conn is None:
+                raise JournalError(f"the journal {self.path} is closed")
+            try:
+                # IMMEDIATE takes the write lock up front, so a concurrent writer in another
+                # process waits (busy timeout) instead of failing mid-transaction.
+                conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+                try:
+                    yield conn
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+                conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                raise _sqlite_failure(self.path, exc) from None
+
+    # ------------------------------------------------------------------ runs
+
+    def start_run(
+        self, workflow: str, source_path: str | Path, source_text: str, args: Any, bound: Any = None
+    ) -> str:
+        now = time.time()
+        args_json, bound_json = _dump(args, "the arguments"), _dump(bound, "the bound")
+        with self._tx(write=True) as conn:
+            while True:
+                run_id = _new_run_id(now)
+                if conn.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone() is None:
+                    break
+            conn.execute(
+                "INSERT INTO runs (id, workflow, source_path, source_sha256, args_json, bound_json,"
+                " status, started, pid, host) VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?, ?)",
+                (
+                    run_id,
+                    workflow,
+                    str(source_path),
+                    source_sha256(source_text),
+                    args_json,
+                    bound_json,
+                    now,
+                    os.getpid(),
+                    socket.gethostname(),
+                ),
+            )
+        return run_id
+
+    def resume_run(self, run_id: str, source_text: str) -> RunRecord:
+        """Reopen a run in this process: same id, so its finished agents are cache hits.
+
+        Refuses an unknown run, a finished one, one still running in a live process, and a
+        workflow whose source changed since (its agents would no longer mean the same)."""
+        with self._tx(write=True) as conn:
+            row = conn.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
+            if row is None:
+                raise JournalError(f"no run {run_id} in {self.path}. Hint: `wf runs` lists the runs here.")
+            record = _run_record(row)
+            if record.status == "done":
+                raise JournalError(
+                    f"run {run_id} already finished; nothing to resume. Hint: `wf show {run_id}` shows its result."
+                )
+            if record.status == "running" and row["pid"] != os.getpid() and _process_alive_here(row):
+                raise JournalError(
+                    f"run {run_id} is still running (process {row['pid']}). Hint: stop it before resuming."
+                )
+            current = source_sha256(source_text)
+            if current != record.source_sha256:
+                raise JournalError(
+                    f"cannot resume {run_id}: the workflow source {record.source_path} changed since the run "
+                    f"started (sha256 {record.source_sha256[:12]}… then, {current[:12]}… now). "
+                    "Hint: restore the original source, or start a new run."
+                )
+            conn.execute(
+                "UPDATE runs SET status = 'running', finished = NULL, error = NULL, result_json = NULL,"
+                " pid = ?, host = ?, resumes = resumes + 1 WHERE id = ?",
+                (os.getpid(), socket.gethostname(), run_id),
+            )
+            row = conn.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
+        return _run_record(row)
+
+    def finish_run(self, run_id: str, status: str, result: Any = None, error: str | None = None) -> None:
+        if status not in RUN_STATUSES - {"running"}:
+            raise ValueError(f"a run finishes as done, failed or interrupted, not {status!r}")
+        result_json = _dump(result, "the run result") if status == "done" else None
+        with self._tx(write=True) as conn:
+            cur = conn.execute(
+                "UPDATE runs SET status = ?, finished = ?, result_json = ?, error = ? WHERE id = ?",
+                (status, time.time(), result_json, scrub(error), run_id),
+            )
+            if cur.rowcount == 0:
+                raise JournalError(f"no run {run_id} in {self.path}")
+
+    # ------------------------------------------------------------------ agents
+
+    def cached(self, run_id: str, key: str, occurrence: int = 0) -> CachedAgent | None:
+        """A finished (done) agent of this run with this content key, or None.
+
+        Failed agents are never returned: a resume retries them. A run resumed keeps its
+        id, so this covers the agents of every earlier attempt of the run. `occurrence`
+        picks the n-th finished copy, for a workflow that makes the very same call more
+        than once and wants one cached answer per call; copies are interchangeable, so
+        their order does not matter."""
+        with self._tx(write=False) as conn:
+            row = conn.execute(
+                "SELECT key, result_json, model_id, label, phase, input_tokens, output_tokens,"
+                " cache_read_tokens, cache_write_tokens FROM agents"
+                " WHERE run_id = ? AND key = ? AND status = 'done' ORDER BY id LIMIT 1 OFFSET ?",
+                (run_id, key, occurrence),
+            ).fetchone()
+        if row is None:
+            return None
+        return CachedAgent(
+            key=row["key"],
+            value=_load(row["result_json"]),
+            usage=_usage_of(row),
+            model_id=row["model_id"],
+            label=row["label"],
+            phase=row["phase"],
+        )
+
+    def record_agent(
+        self,
+        run_id: str,
+        key: str,
+        request: AgentRequest,
+        status: str,
+        result: AgentResult | None,
+        error: str | None,
+        usage: Usage | None,
+        started: float,
+        finished: float,
+    ) -> None:
+        """Journal one finished agent call; committed (fsynced) when this returns.
+
+        `result` is the backend's answer for a done agent (None for a failed one); `usage`
+        is what the call spent, also when it failed (None: the result's usage, or zero).
+        `started`/`finished` are wall-clock seconds (time.time())."""
+        if status not in AGENT_STATUSES:
+            raise ValueError(f"an agent is journaled as done or failed, not {status!r}")
+        if status == "done" and result is None:
+            raise ValueError("a done agent needs its result")
+        spent = usage if usage is not None else (result.usage if result is not None else Usage())
+        result_json = (
+            _dump(result.value, f"the result of agent {request.label!r}") if status == "done" else None
+        )
+        schema_json = None if request.schema is None else _dump(request.schema, "the agent schema")
+        tokens = (spent.input_tokens, spent.output_tokens, spent.cache_read_tokens, spent.cache_write_tokens)
+        with self._tx(write=True) as conn:
+            cur = conn.execute(
+                "UPDATE runs SET input_tokens = input_tokens + ?, output_tokens = output_tokens + ?,"
+                " cache_read_tokens = cache_read_tokens + ?, cache_write_tokens = cache_write_tokens + ?"
+                " WHERE id = ?",
+                (*tokens, run_id),
+            )
+            if cur.rowcount == 0:
+                raise JournalError(f"no run {run_id} in {self.path}")
+            conn.execute(
+                "INSERT INTO agents (run_id, key, sample_index, label, phase, model, model_id, effort,"
+                " agent_type, isolation, prompt, schema_json, status, result_json, error, input_tokens,"
+                " output_tokens, cache_read_tokens, cache_write_tokens, started, finished, duration)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    run_id,
+                    key,
+                    request.sample_index,
+                    request.label,
+                    request.phase,
+                    request.model,
+                    result.model_id if result is not None else None,
+                    request.effort,
+                    request.agent_type,
+                    request.isolation,
+                    scrub(request.prompt),  # display only: the key was computed from the original
+                    schema_json,
+                    status,
+                    result_json,
+                    scrub(error),
+                    *tokens,
+                    started,
+                    finished,
+                    max(0.0, finished - started),
+                ),
+            )
+
+    # ------------------------------------------------------------------ logs
+
+    def add_log(self, run_id: str, phase: str | None, message: str) -> None:
+        with self._tx(write=True) as conn:
+            if conn.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone() is None:
+                raise JournalError(f"no run {run_id} in {self.path}")
+            seq = conn.execute(
+                "SELECT COALESCE(MAX(seq), 0) + 1 FROM logs WHERE run_id = ?", (run_id,)
+            ).fetchone()[0]
+            conn.execute(
+                "INSERT INTO logs (run_id, seq, time, phase, message) VALUES (?, ?, ?, ?, ?)",
+                (run_id, seq, time.time(), phase, scrub(message)),
+            )
+
+    # ------------------------------------------------------------------ reading
+
+    def list_runs(self, limit: int = 20) -> list[RunSummary]:
+        """The most recent runs first."""
+        with self._tx(write=False) as conn:
+            rows = conn.execute(
+                "SELECT r.id, r.workflow, r.status, r.started, r.finished, r.pid, r.host,"
+                " r.input_tokens, r.output_tokens, r.cache_read_tokens, r.cache_write_tokens,"
+                " (SELECT COUNT(*) FROM agents a WHERE a.run_id = r.id AND a.status = 'done') AS done,"
+                " (SELECT COUNT(*) FROM agents a WHERE a.run_id = r.id AND a.status = 'failed') AS failed"
+                " FROM runs r ORDER BY r.started DESC, r.id DESC LIMIT ?",
+                (limit,),
+            ).fetchall()
+        return [
+            RunSummary(
+                id=row["id"],
+                workflow=row["workflow"],
+                status="interrupted" if _orphaned(row["status"], row["pid"], row["host"]) else row["status"],
+                started=row["started"],
+                finished=row["finished"],
+                agents_done=row["done"],
+                agents_failed=row["failed"],
+                usage=_usage_of(row),
+            )
+            for row in rows
+        ]
+
+    def get_run(self, run_id: str) -> RunDetail:
+        with self._tx(write=False) as conn:
+            row = conn.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
+            if row is None:
+                raise JournalError(f"no run {run_id} in {self.path}. Hint: `wf runs` lists the runs here.")
+            agent_rows = conn.execute(
+                "SELECT * FROM agents WHERE run_id = ? ORDER BY id", (run_id,)
+            ).fetchall()
+            log_rows = conn.execute("SELECT * FROM logs WHERE run_id = ? ORDER BY seq", (run_id,)).fetchall()
+        agents = [_agent_record(r) for r in agent_rows]
+        logs = [
+            LogRecord(seq=r["seq"], time=r["time"], phase=r["phase"], message=r["message"]) for r in log_rows
+        ]
+        total = Usage()
+        for agent in agents:
+            total.add(agent.usage)
+        return RunDetail(run=_run_record(row), agents=agents, logs=logs, phases=_phases(agents), usage=total)
+
+
+# ---------------------------------------------------------------------------- internals
+
+
+def _prepare(conn: sqlite3.Connection, path: Path) -> None:
+    """Set the durability pragmas and create or check the tables."""
+    # WAL: readers (`wf show`) never block the running writer. FULL: each commit is
+    # fsynced, so a finished agent survives a SIGKILL and even a power cut.
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = FULL")
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("BEGIN IMMEDIATE")  # two processes opening a fresh journal create it once
+    try:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+        has_tables = conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0] > 0
+        if app_id == 0 and version == 0 and not has_tables:
+            # executescript() would COMMIT our transaction first, so run the statements one by one.
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+            conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        elif app_id != APPLICATION_ID:
+            raise JournalError(
+                f"{path} is an SQLite file but not a wflang journal. "
+                f"Hint: move it aside (mv {path} {path}.bak); wflang will start a fresh journal."
+            )
+        elif version != SCHEMA_VERSION:
+            raise JournalError(
+                f"{path} was written by another version of wflang (journal format {version}; "
+                f"this wflang reads format {SCHEMA_VERSION}). Hint: inspect or resume its runs with "
+                f"the wflang that wrote it, or move it aside (mv {path} {path}.bak) to start a fresh journal."
+            )
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
+def _sqlite_failure(path: Path, exc: sqlite3.Error) -> JournalError:
+    """Name the likely cause: a busy file, a broken invariant (our bug), or a bad file."""
+    if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+        return JournalError(
+            f"the journal {path} stayed locked by another process for too long ({exc}). "
+            "Hint: another `wf` command may be writing it; retry when it is done."
+        )
+    if isinstance(exc, sqlite3.IntegrityError | sqlite3.ProgrammingError | sqlite3.InterfaceError):
+        return JournalError(
+            f"the journal {path} refused a write ({exc}); this is a wflang bug, please report it."
+        )
+    return _corrupt(path, exc)
+
+
+def _corrupt(path: Path, exc: sqlite3.Error) -> JournalError:
+    return JournalError(
+        f"cannot use the journal {path}: {exc}. It may be corrupt or locked by another program. "
+        f"Hint: if no wf process is using it, move it aside (mv {path} {path}.bad) to start a "
+        "fresh journal; runs recorded in it can then no longer be resumed."
+    )
+
+
+def _process_alive_here(row: sqlite3.Row) -> bool:
+    return row["pid"] is not None and row["host"] == socket.gethostname() and _process_alive(row["pid"])
+
+
+def _run_record(row: sqlite3.Row) -> RunRecord:
+    orphaned = _orphaned(row["status"], row["pid"], row["host"])
+    return RunRecord(
+        id=row["id"],
+        workflow=row["workflow"],
+        source_path=row["source_path"],
+        source_sha256=row["source_sha256"],
+        args=_load(row["args_json"]),
+        bound=_load(row["bound_json"]),
+        status="interrupted" if orphaned else row["status"],
+        started=row["started"],
+        finished=row["finished"],
+        result=_load(row["result_json"]),
+        error=row["error"],
+        usage=_usage_of(row),
+        pid=row["pid"],
+        host=row["host"],
+        resumes=row["resumes"],
+    )
+
+
+def _agent_record(row: sqlite3.Row) -> AgentRecord:
+    return AgentRecord(
+        id=row["id"],
+        run_id=row["run_id"],
+        key=row["key"],
+        sample_index=row["sample_index"],
+        label=row["label"],
+        phase=row["phase"],
+        model=row["model"],
+        model_id=row["model_id"],
+        effort=row["effort"],
+        agent_type=row["agent_type"],
+        isolation=row["isolation"],
+        prompt=row["prompt"],
+        schema=_load(row["schema_json"]),
+        status=row["status"],
+        result=_load(row["result_json"]),
+        error=row["error"],
+        usage=_usage_of(row),
+        started=row["started"],
+        finished=row["finished"],
+        duration=row["duration"],
+    )
+
+
+def _phases(agents: list[AgentRecord]) -> list[PhaseSummary]:
+    by_phase: dict[str | None, PhaseSummary] = {}
+    for agent in agents:
+        summary = by_phase.setdefault(agent.phase, PhaseSummary(phase=agent.phase))
+        if agent.status == "done":
+            summary.agents_done += 1
+        else:
+            summary.agents_failed += 1
+        summary.usage.add(agent.usage)
+        summary.agent_seconds += agent.duration
+    return list(by_phase.values())

@@ -1,0 +1,555 @@
+"""The tools an agent may call, confined to its workspace.
+
+Reading (`read_file`, `list_dir`, `glob`, `grep`) is always offered; `write_file` and
+`edit_file` need the "edit" permission, `run_shell` needs "shell". Every path is resolved
+(symlinks followed) and must land inside the workspace. A tool never raises: whatever goes
+wrong becomes an error string the model reads (an `is_error` tool result), and every output
+is capped so one call cannot flood the context.
+
+`run_shell` runs with the workspace as its cwd, a timeout and a scrubbed environment, but it
+is not a sandbox: granting "shell" trusts the agent with the machine, which is why the
+permission must be given explicitly.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import trio
+
+EDIT = "edit"
+SHELL = "shell"
+
+
+@dataclass(frozen=True)
+class ToolResult:
+    content: str
+    is_error: bool = False
+
+
+class ToolError(Exception):
+    """A failure reported to the model as the tool's (error) result."""
+
+
+@dataclass(frozen=True)
+class ToolLimits:
+    max_output_chars: int = 30_000  # any single tool result
+    max_read_bytes: int = 10_000_000  # larger files: use grep or offset/limit
+    max_entries: int = 500  # list_dir / glob results
+    max_matches: int = 200  # grep result lines
+    max_line_chars: int = 400  # one grep line
+    max_scan_files: int = 20_000  # files grep/glob visit before stopping
+    max_grep_file_bytes: int = 5_000_000
+    shell_timeout: float = 120.0
+    max_shell_timeout: float = 600.0
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    name: str
+    description: str
+    input_schema: dict[str, Any]
+    permission: str | None  # None: always available
+
+    def definition(self) -> dict[str, Any]:
+        """The entry for the Messages API `tools` parameter."""
+        return {"name": self.name, "description": self.description, "input_schema": self.input_schema}
+
+
+def _object(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
+    return {"type": "object", "properties": properties, "required": required, "additionalProperties": False}
+
+
+_PATH = {"type": "string", "description": "A path relative to the workspace root."}
+
+SPECS: dict[str, ToolSpec] = {
+    spec.name: spec
+    for spec in [
+        ToolSpec(
+            "read_file",
+            "Read a text file in the workspace. Long files are cut; use offset/limit (1-based lines) to page.",
+            _object(
+                {
+                    "path": _PATH,
+                    "offset": {
+                        "type": "integer",
+                        "minimum": 1,
+                        "description": "First line to read (1-based).",
+                    },
+                    "limit": {"type": "integer", "minimum": 1, "description": "Number of lines to read."},
+                },
+                ["path"],
+            ),
+            None,
+        ),
+        ToolSpec(
+            "list_dir",
+            "List a directory of the workspace; directories end with '/', symlinks with '@'.",
+            _object({"path": {**_PATH, "default": "."}}, []),
+            None,
+        ),
+        ToolSpec(
+            "glob",
+            "Find files and directories whose workspace-relative path matches a glob pattern "
+            "('*' within a name, '**' across directories, '?', '[abc]', '{a,b}').",
+            _object(
+                {
+                    "pattern": {"type": "string", "description": "e.g. 'src/**/*.py'"},
+                    "path": {**_PATH, "default": ".", "description": "Directory to search from."},
+                },
+                ["pattern"],
+            ),
+            None,
+        ),
+        ToolSpec(
+            "grep",
+            "Search text files for a Python regular expression; prints path:line: text for each match.",
+            _object(
+                {
+                    "pattern": {"type": "string", "description": "A Python regular expression."},
+                    "path": {**_PATH, "default": ".", "description": "File or directory to search."},
+                    "glob": {"type": "string", "description": "Only files matching this glob, e.g. '*.py'."},
+                    "ignore_case": {"type": "boolean", "default": False},
+                },
+                ["pattern"],
+            ),
+            None,
+        ),
+        ToolSpec(
+            "write_file",
+            "Create or overwrite a text file in the workspace (parent directories are created).",
+            _object({"path": _PATH, "content": {"type": "string"}}, ["path", "content"]),
+            EDIT,
+        ),
+        ToolSpec(
+            "edit_file",
+            "Replace an exact string in a file. old_string must occur exactly once unless replace_all is true.",
+            _object(
+                {
+                    "path": _PATH,
+                    "old_string": {"type": "string"},
+                    "new_string": {"type": "string"},
+                    "replace_all": {"type": "boolean", "default": False},
+                },
+                ["path", "old_string", "new_string"],
+            ),
+            EDIT,
+        ),
+        ToolSpec(
+            "run_shell",
+            "Run a command with /bin/sh in the workspace root; returns the exit code and the combined "
+            "stdout/stderr (cut when long). Killed after the timeout.",
+            _object(
+                {
+                    "command": {"type": "string"},
+                    "timeout": {"type": "number", "exclusiveMinimum": 0, "description": "Seconds."},
+                },
+                ["command"],
+            ),
+            SHELL,
+        ),
+    ]
+}
+
+_VALIDATORS = {name: jsonschema.Draft202012Validator(spec.input_schema) for name, spec in SPECS.items()}
+
+# Directories never worth walking for an agent's search and often huge.
+_SKIP_DIRS = frozenset({".git"})
+
+
+def cap_text(text: str, limit: int) -> str:
+    """`text` cut to about `limit` characters, keeping the head and the tail."""
+    if len(text) <= limit:
+        return text
+    half = max(limit // 2, 1)
+    omitted = len(text) - 2 * half
+    return f"{text[:half]}\n[... {omitted} characters omitted ...]\n{text[-half:]}"
+
+
+def _is_binary(data: bytes) -> bool:
+    return b"\x00" in data[:8192]
+
+
+def _expand_braces(pattern: str) -> list[str]:
+    """'*.{py,js}' -> ['*.py', '*.js'] (innermost-first, no escaping)."""
+    match = re.search(r"\{([^{}]*)\}", pattern)
+    if match is None:
+        return [pattern]
+    head, tail = pattern[: match.start()], pattern[match.end() :]
+    out: list[str] = []
+    for alternative in match.group(1).split(","):
+        out.extend(_expand_braces(head + alternative + tail))
+    return out
+
+
+def _segment_regex(segment: str) -> str:
+    out: list[str] = []
+    i = 0
+    while i < len(segment):
+        c = segment[i]
+        if c == "*":
+            out.append("[^/]*")
+        elif c == "?":
+            out.append("[^/]")
+        elif c == "[":
+            j = i + 1
+            if segment[j : j + 1] == "!":
+                j += 1
+            if segment[j : j + 1] == "]":  # a leading ']' is a literal member
+                j += 1
+            end = segment.find("]", j)
+            if end == -1:
+                out.append(re.escape(c))
+            else:
+                body = segment[i + 1 : end].replace("\\", "\\\\")
+                if body.startswith("!"):
+                    body = "^/" + body[1:]  # a negated class still stays within one name
+                elif body.startswith("^"):
+                    body = "\\" + body
+                out.append("[" + body + "]")
+                i = end
+        else:
+            out.append(re.escape(c))
+        i += 1
+    return "".join(out)
+
+
+def glob_regex(pattern: str) -> re.Pattern[str]:
+    """Compile a glob over '/'-separated relative paths ('**' spans directories)."""
+    alternatives = []
+    for expanded in _expand_braces(pattern):
+        parts = [p for p in expanded.split("/") if p not in ("", ".")]
+        regex = ""
+        for i, part in enumerate(parts):
+            last = i == len(parts) - 1
+            if part == "**":
+                regex += ".*" if last else "(?:.*/)?"
+            else:
+                regex += _segment_regex(part) + ("" if last else "/")
+        alternatives.append(regex)
+    return re.compile("(?:" + "|".join(alternatives) + r")\Z", re.DOTALL)
+
+
+def _inside(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents
+
+
+def _scrubbed_env() -> dict[str, str]:
+    # The shell's output goes back to the model and into the journal: our own
+    # credentials (ANTHROPIC_API_KEY, ANTHROPIC_AUTH_TOKEN...) must never be readable there.
+    return {k: v for k, v in os.environ.items() if not k.upper().startswith("ANTHROPIC_")}
+
+
+class Toolbox:
+    """The tools of one agent run over one workspace, with the run's permissions."""
+
+    def __init__(
+        self, workspace: Path, permissions: Iterable[str] = (), limits: ToolLimits | None = None
+    ) -> None:
+        self.root = Path(workspace).resolve(strict=True)
+        if not self.root.is_dir():
+            raise NotADirectoryError(f"workspace {self.root} is not a directory")
+        self.permissions = frozenset(permissions)
+        self.limits = limits or ToolLimits()
+        self._handlers: dict[str, Callable[[dict[str, Any]], str]] = {
+            "read_file": self._read_file,
+            "list_dir": self._list_dir,
+            "glob": self._glob,
+            "grep": self._grep,
+            "write_file": self._write_file,
+            "edit_file": self._edit_file,
+        }
+
+    # --- what the model is offered -------------------------------------------------------
+
+    def granted(self, name: str) -> bool:
+        spec = SPECS.get(name)
+        return spec is not None and (spec.permission is None or spec.permission in self.permissions)
+
+    def available(self) -> list[ToolSpec]:
+        return [spec for spec in SPECS.values() if self.granted(spec.name)]
+
+    def definitions(self) -> list[dict[str, Any]]:
+        return [spec.definition() for spec in self.available()]
+
+    # --- calling -------------------------------------------------------------------------
+
+    async def call(self, name: str, args: object) -> ToolResult:
+        """Run tool `name`; every failure comes back as an is_error result, never raised."""
+        spec = SPECS.get(name)
+        if spec is None:
+            return ToolResult(f"unknown tool {name!r}", is_error=True)
+        if not self.granted(name):
+            return ToolResult(
+                f"tool {name!r} needs the {spec.permission!r} permission, which this run does not grant",
+                is_error=True,
+            )
+        error = jsonschema.exceptions.best_match(_VALIDATORS[name].iter_errors(args))
+        if error is not None:
+            where = "/".join(str(p) for p in error.absolute_path) or "input"
+            return ToolResult(f"invalid arguments for {name} at {where}: {error.message}", is_error=True)
+        assert isinstance(args, dict)
+        try:
+            if name == "run_shell":
+                result = await self._run_shell(args)
+            else:
+                result = ToolResult(await trio.to_thread.run_sync(self._handlers[name], args))
+        except ToolError as exc:
+            result = ToolResult(str(exc), is_error=True)
+        except Exception as exc:  # a tool bug or an OS error must not kill the agent loop
+            result = ToolResult(f"{name} failed: {type(exc).__name__}: {exc}", is_error=True)
+        return ToolResult(cap_text(result.content, self.limits.max_output_chars), result.is_error)
+
+    # --- paths ---------------------------------------------------------------------------
+
+    def resolve(self, raw: str) -> Path:
+        """The real path `raw` names, which must be inside the workspace.
+
+        Symlinks are followed before the check, so a link pointing outside (for a file, a
+        directory on the way, or a dangling target to be created) is refused.
+        """
+        if "\x00" in raw:
+            raise ToolError("path contains a NUL byte")
+        given = Path(raw)
+        candidate = given if given.is_absolute() else self.root / given
+        try:
+            resolved = candidate.resolve()
+        except (OSError, RuntimeError) as exc:  # RuntimeError: symlink loop
+            raise ToolError(f"cannot resolve path {raw!r}: {exc}") from None
+        if not _inside(resolved, self.root):
+            raise ToolError(f"path {raw!r} is outside the workspace")
+        return resolved
+
+    def _rel(self, path: Path) -> str:
+        rel = path.relative_to(self.root).as_posix()
+        return rel if rel else "."
+
+    def _dir(self, raw: str) -> Path:
+        path = self.resolve(raw)
+        if not path.is_dir():
+            raise ToolError(f"{raw!r} is not a directory")
+        return path
+
+    def _walk(self, base: Path) -> Iterator[tuple[Path, bool]]:
+        """(path, is_dir) for everything under `base`, without following symlinked dirs and
+        without yielding symlinks that point outside the workspace."""
+        seen = 0
+        for dirpath, dirnames, filenames in os.walk(base, followlinks=False):
+            dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS)
+            here = Path(dirpath)
+            for name in dirnames:
+                yield from self._walk_entry(here / name, True)
+            for name in sorted(filenames):
+                seen += 1
+                if seen > self.limits.max_scan_files:
+                    raise ToolError(f"too many files under {self._rel(base)!r}; narrow the path")
+                yield from self._walk_entry(here / name, False)
+
+    def _walk_entry(self, path: Path, is_dir: bool) -> Iterator[tuple[Path, bool]]:
+        if path.is_symlink():
+            try:
+                target = path.resolve()
+            except (OSError, RuntimeError):
+                return
+            if not _inside(target, self.root):
+                return
+        yield path, is_dir
+
+    # --- read-only tools -----------------------------------------------------------------
+
+    def _read_file(self, args: dict[str, Any]) -> str:
+        raw = args["path"]
+        path = self.resolve(raw)
+        if not path.exists():
+            raise ToolError(f"no such file: {raw!r}")
+        if not path.is_file():
+            raise ToolError(f"{raw!r} is not a regular file")
+        size = path.stat().st_size
+        if size > self.limits.max_read_bytes:
+            raise ToolError(f"{raw!r} is too large ({size} bytes); use grep to find what you need")
+        data = path.read_bytes()
+        if _is_binary(data):
+            raise ToolError(f"{raw!r} looks like a binary file")
+        lines = data.decode("utf-8", errors="replace").splitlines(keepends=True)
+        offset = args.get("offset", 1)
+        limit = args.get("limit")
+        end = len(lines) if limit is None else min(len(lines), offset - 1 + limit)
+        text = "".join(lines[offset - 1 : end])
+        budget = self.limits.max_output_chars - 200
+        if len(text) > budget:
+            # Cut at a line boundary and tell the model how to page on.
+            kept, used = offset - 1, 0
+            while kept < end and used + len(lines[kept]) <= budget:
+                used += len(lines[kept])
+                kept += 1
+            text = "".join(lines[offset - 1 : kept])
+            end = kept
+        if offset != 1 or end != len(lines):
+            text += f"\n[lines {offset}-{end} of {len(lines)}; pass offset/limit to read more]"
+        return text
+
+    def _list_dir(self, args: dict[str, Any]) -> str:
+        path = self._dir(args.get("path", "."))
+        entries: list[str] = []
+        for child in sorted(path.iterdir(), key=lambda p: p.name):
+            suffix = "@" if child.is_symlink() else "/" if child.is_dir() else ""
+            entries.append(child.name + suffix)
+        if not entries:
+            return "(empty directory)"
+        more = len(entries) - self.limits.max_entries
+        shown = entries[: self.limits.max_entries]
+        return "\n".join(shown) + (f"\n[... {more} more entries]" if more > 0 else "")
+
+    def _glob(self, args: dict[str, Any]) -> str:
+        pattern: str = args["pattern"]
+        if pattern.startswith("/") or ".." in pattern.split("/"):
+            raise ToolError("glob patterns are relative to the search path and may not contain '..'")
+        base = self._dir(args.get("path", "."))
+        regex = glob_regex(pattern)
+        found: list[str] = []
+        for path, is_dir in self._walk(base):
+            if regex.match(path.relative_to(base).as_posix()):
+                found.append(self._rel(path) + ("/" if is_dir else ""))
+        if not found:
+            return "no matches"
+        found.sort()
+        more = len(found) - self.limits.max_entries
+        return "\n".join(found[: self.limits.max_entries]) + (
+            f"\n[... {more} more matches]" if more > 0 else ""
+        )
+
+    def _grep(self, args: dict[str, Any]) -> str:
+        try:
+            regex = re.compile(args["pattern"], re.IGNORECASE if args.get("ignore_case") else 0)
+        except re.error as exc:
+            raise ToolError(f"invalid regular expression: {exc}") from None
+        target = self.resolve(args.get("path", "."))
+        if not target.exists():
+            raise ToolError(f"no such file or directory: {args.get('path')!r}")
+        file_glob = args.get("glob")
+        name_filter = glob_regex(file_glob) if file_glob else None
+        if target.is_dir():
+            files = [p for p, is_dir in self._walk(target) if not is_dir]
+        else:
+            files = [target]
+        out: list[str] = []
+        total = 0
+        for file in files:
+            if name_filter is not None:
+                # Like ripgrep: a glob without '/' matches the file name anywhere.
+                subject = file.name if "/" not in (file_glob or "") else file.relative_to(target).as_posix()
+                if not name_filter.match(subject):
+                    continue
+            try:
+                if file.stat().st_size > self.limits.max_grep_file_bytes:
+                    continue
+                data = file.read_bytes()
+            except OSError:
+                continue
+            if _is_binary(data):
+                continue
+            for lineno, line in enumerate(data.decode("utf-8", errors="replace").splitlines(), 1):
+                if regex.search(line):
+                    total += 1
+                    if len(out) < self.limits.max_matches:
+                        out.append(f"{self._rel(file)}:{lineno}: {line[: self.limits.max_line_chars]}")
+        if not out:
+            return "no matches"
+        more = total - len(out)
+        return "\n".join(out) + (
+            f"\n[... {more} more matches; narrow the pattern or path]" if more > 0 else ""
+        )
+
+    # --- editing tools ("edit") ------------------------------------------------------------
+
+    def _write_resolved(self, path: Path, content: str) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # `path` is already resolved; O_NOFOLLOW refuses a symlink planted there since.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(content)
+
+    def _write_file(self, args: dict[str, Any]) -> str:
+        path = self.resolve(args["path"])
+        if path.is_dir():
+            raise ToolError(f"{args['path']!r} is a directory")
+        self._write_resolved(path, args["content"])
+        return f"wrote {len(args['content'].encode())} bytes to {self._rel(path)}"
+
+    def _edit_file(self, args: dict[str, Any]) -> str:
+        raw, old, new = args["path"], args["old_string"], args["new_string"]
+        path = self.resolve(raw)
+        if not path.is_file():
+            raise ToolError(f"no such file: {raw!r}")
+        if old == "":
+            raise ToolError("old_string is empty; use write_file to create a file")
+        if old == new:
+            raise ToolError("old_string and new_string are the same")
+        text = path.read_text(encoding="utf-8")
+        count = text.count(old)
+        if count == 0:
+            raise ToolError(f"old_string not found in {raw!r}")
+        if count > 1 and not args.get("replace_all"):
+            raise ToolError(
+                f"old_string occurs {count} times in {raw!r}; include more context or set replace_all"
+            )
+        self._write_resolved(path, text.replace(old, new))
+        return f"replaced {count if args.get('replace_all') else 1} occurrence(s) in {self._rel(path)}"
+
+    # --- shell ("shell") -------------------------------------------------------------------
+
+    async def _run_shell(self, args: dict[str, Any]) -> ToolResult:
+        timeout = min(float(args.get("timeout") or self.limits.shell_timeout), self.limits.max_shell_timeout)
+        keep = max((self.limits.max_output_chars - 300) // 2, 1)  # leaves room for the header
+        head, tail = bytearray(), bytearray()
+        total = 0
+        proc = await trio.lowlevel.open_process(
+            ["/bin/sh", "-c", args["command"]],
+            cwd=self.root,
+            env=_scrubbed_env(),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group, so a timeout kills every child
+        )
+        assert proc.stdout is not None
+        timed_out = False
+        try:
+            with trio.move_on_after(timeout) as scope:
+                while chunk := await proc.stdout.receive_some(65536):
+                    total += len(chunk)
+                    room = keep - len(head)
+                    head += chunk[:room] if room > 0 else b""
+                    if room < len(chunk):
+                        tail += chunk[max(room, 0) :]
+                        del tail[:-keep]
+                await proc.wait()
+            timed_out = scope.cancelled_caught
+        finally:
+            # On a timeout (or our own cancellation) kill the whole group: background
+            # children would otherwise outlive the agent and hold the pipe open.
+            if timed_out or proc.returncode is None:
+                try:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+            with trio.CancelScope(shield=True):
+                await proc.wait()
+                await proc.stdout.aclose()
+        output = head.decode("utf-8", errors="replace")
+        if tail:
+            omitted = total - len(head) - len(tail)
+            if omitted > 0:
+                output += f"\n[... {omitted} bytes omitted ...]\n"
+            output += tail.decode("utf-8", errors="replace")
+        if timed_out:
+            return ToolResult(f"command timed out after {timeout:g}s and was killed\n{output}", is_error=True)
+        return ToolResult(f"exit code: {proc.returncode}\n{output}")

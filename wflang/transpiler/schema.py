@@ -1,0 +1,88 @@
+"""`.wf` types → JSON Schema, shared by the JS emitter and the Python runtime.
+
+The agent's structured output goes through a tool whose input must be an object, so a
+result type that is not a record is wrapped: a list as `{"items": [...]}`, anything else
+as `{"value": ...}`. `wrap_key` tells the back ends which key to unwrap.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from wflang.dsl import ast
+
+CHECK_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["passed", "details"],
+    "properties": {"passed": {"type": "boolean"}, "details": {"type": "string"}},
+}
+
+_SCALARS = {"str": "string", "int": "integer", "float": "number", "bool": "boolean"}
+
+
+class SchemaError(Exception):
+    """A type that has no schema (an unknown name); the checker reports these first."""
+
+
+def type_schema(t: ast.TypeExpr, records: dict[str, ast.TypeDecl],
+                sizes: dict[str, int] | None = None) -> dict[str, Any]:
+    """The JSON Schema of a type. `sizes` gives the values of int inputs used as list
+    maxima (`list[T] max rounds`); a max that cannot be resolved is left out."""
+    if isinstance(t, ast.OptionalType):
+        inner = type_schema(t.inner, records, sizes)
+        return {"anyOf": [inner, {"type": "null"}]}
+    if isinstance(t, ast.UnionType):
+        return {"type": "string", "enum": list(t.options)}
+    if isinstance(t, ast.ListType):
+        out: dict[str, Any] = {"type": "array", "items": type_schema(t.item, records, sizes)}
+        n = list_max(t, sizes)
+        if n is not None:
+            out["maxItems"] = n
+        return out
+    if isinstance(t, ast.NamedType):
+        if t.name in _SCALARS:
+            return {"type": _SCALARS[t.name]}
+        decl = records.get(t.name)
+        if decl is None:
+            raise SchemaError(f"unknown type `{t.name}`")
+        return {
+            "type": "object",
+            "required": [f.name for f in decl.fields],
+            "properties": {f.name: type_schema(f.type, records, sizes) for f in decl.fields},
+        }
+    raise SchemaError(f"no schema for {type(t).__name__}")
+
+
+def list_max(t: ast.ListType, sizes: dict[str, int] | None = None) -> int | None:
+    if isinstance(t.max, ast.IntLit):
+        return t.max.value
+    if isinstance(t.max, ast.Name) and sizes and t.max.id in sizes:
+        return sizes[t.max.id]
+    return None
+
+
+def wrap_key(t: ast.TypeExpr | None, records: dict[str, ast.TypeDecl]) -> str | None:
+    """None when the result is a record (sent and received as is) or plain text."""
+    if t is None:
+        return None
+    if isinstance(t, ast.NamedType) and t.name in records:
+        return None
+    if isinstance(t, ast.ListType):
+        return "items"
+    return "value"
+
+
+def result_schema(t: ast.TypeExpr | None, records: dict[str, ast.TypeDecl],
+                  sizes: dict[str, int] | None = None) -> dict[str, Any] | None:
+    """The schema an agent with result type `t` is given (object root), or None for text."""
+    if t is None:
+        return None
+    inner = type_schema(t, records, sizes)
+    key = wrap_key(t, records)
+    if key is None:
+        return inner
+    return {"type": "object", "required": [key], "properties": {key: inner}}
+
+
+def records_of(program: ast.Program) -> dict[str, ast.TypeDecl]:
+    return {d.name: d for d in program.types}
