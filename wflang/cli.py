@@ -19,7 +19,11 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="wf", description="Check, compile and run .wf workflows.")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
-    c = sub.add_parser("check", help="prove the worst-case agent bound; report errors")
+    c = sub.add_parser("check", help="prove the worst-case agent bound; report errors",
+                       epilog="exit status: 0 every file checks (and fits --args); 1 a file or the "
+                              "arguments have errors; 2 usage: a bad flag, no FILE, a FILE or --args "
+                              "file that cannot be read (the FILE's error is still reported), --args "
+                              "not JSON")
     c.add_argument("files", nargs="+", metavar="FILE")
     c.add_argument("--args", dest="args_file", metavar="F", help="JSON arguments: validate and bound them")
     c.add_argument("--json", action="store_true", help="machine-readable report")
@@ -83,9 +87,12 @@ def check_command(files: list[str], args_file: str | None, as_json: bool,
             print(f"error: {problem}", file=stderr)
             return EXIT_USAGE
     status = EXIT_OK
+    unreadable = False
     reports = []
     for path in files:
         loaded = load(path)
+        # A path that cannot be read is a mistake on the command line, not in a program.
+        unreadable = unreadable or any(d.code == "WF001" for d in loaded.diagnostics)
         arg_diags: list[Diagnostic] = []
         sizes = None
         if args_file is not None and loaded.ok:
@@ -101,7 +108,7 @@ def check_command(files: list[str], args_file: str | None, as_json: bool,
     if as_json:
         json.dump(reports if len(reports) > 1 else reports[0], stdout, indent=2, ensure_ascii=False)
         stdout.write("\n")
-    return status
+    return EXIT_USAGE if unreadable else status
 
 
 def read_json_file(path: str) -> tuple[object, str | None]:

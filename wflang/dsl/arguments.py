@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 from wflang.dsl import ast
-from wflang.dsl.diagnostics import Diagnostic
+from wflang.dsl.diagnostics import Diagnostic, did_you_mean
 
 
 def normalize(raw: Any, program: ast.Program) -> Any:
@@ -44,8 +44,10 @@ def validate_args(program: ast.Program, raw: Any) -> tuple[dict[str, Any], list[
     for name in args:
         if name not in declared:
             known = ", ".join(declared) or "none"
+            guess = did_you_mean(str(name), list(declared))
             diags.append(Diagnostic("WF402", f"unknown argument `{name}`", None,
-                                    f"this workflow's inputs are: {known}"))
+                                    (f"did you mean `{guess}`? " if guess else "")
+                                    + f"this workflow's inputs are: {known}"))
     for d in program.inputs:
         if d.name not in args or args[d.name] is None and not isinstance(d.type, ast.OptionalType):
             if d.default is not None:
@@ -85,7 +87,8 @@ def type_problem(v: Any, t: ast.TypeExpr, records: dict[str, ast.TypeDecl], path
     if isinstance(t, ast.UnionType):
         if isinstance(v, str) and v in t.options:
             return None
-        return f"{path}: expected one of {', '.join(repr(o) for o in t.options)}, got {_show(v)}"
+        # JSON quoting, as the user writes the arguments: "fast", not 'fast'
+        return f"{path}: expected one of {', '.join(json.dumps(o, ensure_ascii=False) for o in t.options)}, got {_show(v)}"
     if isinstance(t, ast.ListType):
         if not isinstance(v, list):
             return f"{path}: expected a list, got {_kind(v)}"

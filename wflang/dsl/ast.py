@@ -447,6 +447,13 @@ class Program(Node):
     def phases(self) -> list[Phase]:
         return [s for s in self.body if isinstance(s, Phase)]
 
+    def source_line(self, n: int) -> str:
+        """Line n (1-based) of the source; split once, on first use."""
+        lines = self.__dict__.get("_lines")
+        if lines is None:
+            lines = self.__dict__["_lines"] = self.source.splitlines()
+        return lines[n - 1] if 1 <= n <= len(lines) else ""
+
 
 AGENT_OPTIONS = ("model", "effort", "label", "phase", "agent_type", "isolation", "max_output_tokens")
 EFFORTS = ("low", "medium", "high", "xhigh", "max")

@@ -84,11 +84,11 @@ class Bound:
 
     def formula(self) -> str:
         """Symbolic, over the input names: `files + min(files×5, 60)×3 + 7`."""
-        return self.agents.show() if self.terms else "0"
+        return " + ".join(_term(t.agents.show()) for t in self.terms) if self.terms else "0"
 
     def numeric_formula(self, sizes: dict[str, int] | None = None) -> str:
         env = {**self.worst_env, **(sizes or {})}
-        return " + ".join(t.agents.show(env) for t in self.terms) if self.terms else "0"
+        return " + ".join(_term(t.agents.show(env)) for t in self.terms) if self.terms else "0"
 
     def knobs(self) -> list[Knob]:
         seen: dict[tuple[str, int, int], Knob] = {}
@@ -111,3 +111,8 @@ class Bound:
             "cap": AGENT_CAP,
             "budget": {"agents": self.agent_budget, "output_tokens": self.token_budget},
         }
+
+
+def _term(text: str) -> str:
+    """A term of a sum; a term that is itself a sum (an `if`) keeps its parentheses."""
+    return f"({text})" if " + " in text and not text.startswith("(") else text

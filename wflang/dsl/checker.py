@@ -13,13 +13,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from wflang.dsl import ast
+from wflang.dsl.arguments import literal_value, type_problem
 from wflang.dsl.bounds import AGENT_CAP, ITEM_CAP, Bound, InputSize, Term
 from wflang.dsl.diagnostics import Diagnostic, did_you_mean
 from wflang.dsl.sizes import ONE, ZERO, Add, Const, Knob, Mul, Step, Sym, Var, add, ceil_div, monus, mul, smax, smin
 from wflang.dsl.span import Span
 from wflang.dsl.types import (
     ANY, BOOL, FLOAT, INT, NONE, STR, KeyFn, ListT, Opt, Prim, Record, Type, Union,
-    assignable, is_any, is_numeric, is_stringy, join, strip_opt,
+    assignable, is_any, is_numeric, is_stringy, join, join_items, strip_opt,
 )
 
 BUILTINS = ("len", "flatten", "take", "top", "sort", "unique", "join", "lower", "upper", "strip",
@@ -128,6 +129,21 @@ class _Checker:
               notes: list[str] | None = None) -> None:
         self.diags.append(Diagnostic(code, msg, span, hint, notes or []))
 
+    def targets_span(self, s: ast.Assign) -> Span:
+        """The `a, b` of `a, b = ...`."""
+        text = self.p.source_line(s.span.line)
+        m = re.compile(r"[A-Za-z_]\w*(\s*,\s*[A-Za-z_]\w*)*").match(text, s.span.col - 1)
+        return Span(s.span.line, m.start() + 1, s.span.line, m.end() + 1) if m else s.span
+
+    def word_span(self, span: Span, word: str, skip: int = 0) -> Span:
+        """The span of `word` in the source line where `span` starts (from `skip` columns
+        in), so the caret lands on a name rather than on its whole declaration."""
+        text = self.p.source_line(span.line)
+        m = re.compile(rf"(?<![A-Za-z0-9_]){re.escape(word)}(?![A-Za-z0-9_])").search(text, span.col - 1 + skip)
+        if m is None:
+            return span
+        return Span(span.line, m.start() + 1, span.line, m.end() + 1)
+
     # ------------------------------------------------------------ top level
 
     def run(self) -> CheckResult:
@@ -143,7 +159,8 @@ class _Checker:
             except _Stop:
                 t = ANY
             if c.targets[0] in scope.vars:
-                self.error("WF205", f"`{c.targets[0]}` is already defined", c.span, "pick another name")
+                self.error("WF205", f"`{c.targets[0]}` is already defined", self.word_span(c.span, c.targets[0]),
+                           "pick another name")
             scope.vars[c.targets[0]] = t
             scope.consts.add(c.targets[0])
         self.phase_titles = [s.title for s in self.p.body if isinstance(s, ast.Phase)]
@@ -172,7 +189,7 @@ class _Checker:
         h = self.p.header
         if not _NAME_RE.match(h.name):
             self.error("WF208", f"workflow name `{h.name}` is not kebab-case", h.span,
-                       "use lowercase letters, digits and single dashes, e.g. `pr-review`")
+                       f"use lowercase letters, digits and single dashes: `{_kebab(h.name)}`")
         if not h.description:
             self.error("WF208", "the workflow header has no description", h.span,
                        'add `description: "..."`; it is shown before the workflow runs')
@@ -182,7 +199,9 @@ class _Checker:
         for p in h.permissions:
             if p not in PERMISSIONS:
                 guess = did_you_mean(p, list(PERMISSIONS))
-                self.error("WF209", f"unknown permission `{p}`", h.fields.get("permissions"),
+                where = h.fields.get("permissions")
+                self.error("WF209", f"unknown permission `{p}`",
+                           self.word_span(where, p, len("permissions")) if where else None,
                            f"did you mean `{guess}`?" if guess else "permissions are `edit` and `shell`")
 
     def declare_types(self) -> None:
@@ -198,12 +217,13 @@ class _Checker:
             seen: set[str] = set()
             for f in d.fields:
                 if f.name in seen:
-                    self.error("WF205", f"field `{f.name}` appears twice in `{d.name}`", f.span, "keep one")
+                    self.error("WF205", f"field `{f.name}` appears twice in `{d.name}`",
+                               self.word_span(f.span, f.name), "keep one")
                 seen.add(f.name)
                 rec.fields[f.name] = self.type_of(f.type, where=f"field `{d.name}.{f.name}`")
         for d in self.p.types:
             if self._recursive(d.name, d.name, set()):
-                self.error("WF210", f"type `{d.name}` contains itself", d.span,
+                self.error("WF210", f"type `{d.name}` contains itself", self.word_span(d.span, d.name, 4),
                            "records cannot be recursive: their JSON Schema would be infinite")
 
     def _recursive(self, root: str, name: str, seen: set[str]) -> bool:
@@ -222,13 +242,16 @@ class _Checker:
             return Opt(self.type_of(t.inner, where, need_max))
         if isinstance(t, ast.UnionType):
             if len(set(t.options)) != len(t.options):
-                self.error("WF211", "an option appears twice in this union", t.span, "remove the repeat")
+                repeat = next(o for i, o in enumerate(t.options) if o in t.options[:i])
+                first = self.word_span(t.span, f'"{repeat}"')
+                again = self.word_span(Span(first.line, first.end_col, first.line, first.end_col), f'"{repeat}"')
+                self.error("WF211", f'"{repeat}" appears twice in this union', again, "remove the repeat")
             return Union(tuple(t.options))
         if isinstance(t, ast.ListType):
             item = self.type_of(t.item, where, need_max)
             if t.max is None:
                 if need_max:
-                    self.error("WF301", f"{where}: a list without a maximum", t.span,
+                    self.error("WF301", f"{where} is a list without a maximum", t.span,
                                f"every list declares its size: write `{_src(self.p, t)} max N`")
                 return ListT(item, Const(0), "no max")
             size = self.size_of(t.max, "list max")
@@ -272,26 +295,46 @@ class _Checker:
     def declare_inputs(self, scope: _Scope) -> None:
         for d in self.p.inputs:
             if d.name in scope.vars:
-                self.error("WF205", f"input `{d.name}` is declared twice", d.span, "keep one")
+                first = next(x for x in self.p.inputs if x.name == d.name)
+                self.error("WF205", f"input `{d.name}` is declared twice", self.word_span(d.span, d.name, 6),
+                           f"keep one (the first is on line {first.span.line})")
                 continue
             if d.name in BUILTINS:
-                self.error("WF205", f"`{d.name}` is a builtin; an input cannot take its name", d.span,
-                           "rename the input")
+                self.error("WF205", f"`{d.name}` is a builtin; an input cannot take its name",
+                           self.word_span(d.span, d.name, 6), "rename the input")
             t = self.input_type(d)
             if d.default is not None:
-                if not _is_literal(d.default):
-                    self.error("WF213", f"the default of `{d.name}` must be a literal", d.default.span,
-                               "write a number, a string, true/false, none, or a list or record of those")
-                    scope.vars[d.name] = t
-                    continue
-                try:
-                    dt = self.expr(d.default, _Scope())
-                except _Stop:
-                    dt = ANY
-                if not assignable(dt, t):
-                    self.error("WF213", f"the default of `{d.name}` is {dt.describe()}, not {t.describe()}",
-                               d.default.span, f"give a default of type {t.describe()}")
+                self.check_default(d, t)
             scope.vars[d.name] = t
+
+    def check_default(self, d: ast.InputDecl, t: Type) -> None:
+        """A default must be a literal that fits the input as an argument would (`--args`)."""
+        default = d.default
+        assert default is not None
+        if not _is_literal(default):
+            self.error("WF213", f"the default of `{d.name}` must be a literal", default.span,
+                       "write a number, a string, true/false, none, or a list or record of those")
+            return
+        problem = type_problem(literal_value(default), d.type, self.record_decls, d.name)
+        if problem is None:
+            return
+        target = strip_opt(t)
+        if isinstance(target, Union) and isinstance(default, ast.StrLit):
+            guess = did_you_mean(default.text, list(target.options))
+            self.error("WF213", f'the default "{default.text}" is not one of {target.describe()}', default.span,
+                       f'did you mean "{guess}"?' if guess else "give one of the declared options")
+            return
+        try:
+            dt = self.expr(default, _Scope())
+        except _Stop:
+            return
+        if not assignable(dt, t):
+            self.error("WF213", f"the default of `{d.name}` is {dt.describe()}, not {t.describe()}",
+                       default.span, f"give a default of type {t.describe()}")
+            return
+        detail = problem[len(d.name) + 2:] if problem.startswith(d.name + ": ") else problem
+        self.error("WF213", f"the default of `{d.name}` does not fit its type: {detail}", default.span,
+                   f"give a default that fits `{_src(self.p, d.type)}`, as an argument must")
 
     def input_type(self, d: ast.InputDecl) -> Type:
         t = d.type
@@ -334,7 +377,7 @@ class _Checker:
         for b in self.p.budget:
             if b.key not in ("agents", "output_tokens", "concurrency"):
                 guess = did_you_mean(b.key, ["agents", "output_tokens", "concurrency"])
-                self.error("WF215", f"unknown budget `{b.key}`", b.span,
+                self.error("WF215", f"unknown budget `{b.key}`", self.word_span(b.span, b.key),
                            f"did you mean `{guess}`?" if guess else
                            "budgets are agents, output_tokens and concurrency")
                 continue
@@ -370,10 +413,15 @@ class _Checker:
             tok = bound.tokens_for()
             if tok is not None and tok > bound.token_budget:
                 span = next((b.span for b in self.p.budget if b.key == "output_tokens"), None)
+                env = bound.worst_env
+                steps = [f"{t.phase or '(top level)'}: {t.tokens.eval(env)} tokens from {t.desc} (line {t.line})"
+                         for t in self.terms if t.tokens is not None]
+                numeric = " + ".join(t.tokens.show(env) for t in self.terms if t.tokens is not None)
                 self.error("WF312", f"this workflow can write {tok} output tokens; its budget allows "
                            f"{bound.token_budget}", span,
-                           f"raise `budget output_tokens`, lower `max_output_tokens`, or lower one of: {knobs}",
-                           [head])
+                           f"raise `budget output_tokens` to {tok}, lower `max_output_tokens`, "
+                           f"or lower one of: {knobs}",
+                           [f"worst case {numeric} = {tok} output tokens", *steps])
 
     def check_items(self, size: Sym, span: Span, what: str) -> None:
         env = {i.name: i.max for i in self.inputs}
@@ -383,7 +431,8 @@ class _Checker:
             return
         if n > ITEM_CAP:
             self.error("WF304", f"{what} can have {n} items; one fan-out takes at most {ITEM_CAP}", span,
-                       f"lower one of: {', '.join(k.what for k in size.knobs()) or 'the list sizes'}",
+                       "lower one of: " + (", ".join(f"{k.what} (line {k.span.line})" for k in size.knobs())
+                                           or "the list sizes"),
                        [f"size {size.show()} = {n}"])
 
     # ------------------------------------------------------------ statements
@@ -394,7 +443,7 @@ class _Checker:
         for i, s in enumerate(stmts):
             if isinstance(s, ast.StopWhen):
                 if ctx.loop is None or (ctx.loop == "fanout" and i != 0):
-                    where = ("`stop when` opens a fan-out or for body, as its first line"
+                    where = ("move it to the first line of the body: it decides whether an item starts at all"
                              if ctx.loop == "fanout" else "`stop when` is allowed in `fanout`, `for` and `repeat`")
                     self.error("WF216", "`stop when` outside a loop" if ctx.loop is None else
                                "`stop when` must be the first line of a fan-out body", s.span, where)
@@ -406,6 +455,11 @@ class _Checker:
         try:
             cost, value = self._stmt(s, scope, ctx)
         except _Stop:
+            if isinstance(s, ast.Assign):
+                # Bind the names anyway: one mistake, one error (not "unknown name" on every use).
+                for n in s.targets:
+                    if scope.lookup(n) is None:
+                        scope.vars[n] = ANY
             return Cost.none(), ANY
         if top and cost.agents != ZERO:
             self.terms.append(Term(ctx.phase, s.span.line, cost.desc, cost.agents, cost.tokens))
@@ -416,7 +470,7 @@ class _Checker:
             t, cost = self.rhs(s.value, scope, ctx)
             if len(s.targets) > 1:
                 if not isinstance(s.value, ast.Review) or len(s.targets) != 2:
-                    self.error("WF217", "only `review` unpacks, into `kept, dropped`", s.span,
+                    self.error("WF217", "only `review` unpacks, into `kept, dropped`", self.targets_span(s),
                                "assign to one name")
                     for n in s.targets:
                         self.bind(n, ANY, scope, s.span)
@@ -468,12 +522,14 @@ class _Checker:
         s: _Scope | None = scope
         while s is not None:
             if name in s.consts:
-                self.error("WF219", f"`{name}` is a constant and cannot be reassigned", span,
-                           "assign to a new name")
+                first = next((c.span.line for c in self.p.consts if c.targets[0] == name), None)
+                self.error("WF219", f"`{name}` is a constant and cannot be reassigned", self.word_span(span, name),
+                           f"constants (names in capitals, line {first}) are fixed; assign to a new name"
+                           if first else "assign to a new name")
                 return
             s = s.parent
         if name in BUILTINS or name in ("budget", "answer"):
-            self.error("WF219", f"`{name}` is a builtin name", span, "pick another name")
+            self.error("WF219", f"`{name}` is a builtin name", self.word_span(span, name), "pick another name")
             return
         scope.assign(name, t)
 
@@ -539,7 +595,7 @@ class _Checker:
     def agent_option(self, o: ast.Option, scope: _Scope) -> None:
         if o.name not in ast.AGENT_OPTIONS:
             guess = did_you_mean(o.name, list(ast.AGENT_OPTIONS))
-            self.error("WF214", f"unknown agent option `{o.name}`", o.span,
+            self.error("WF214", f"unknown agent option `{o.name}`", self.word_span(o.span, o.name),
                        f"did you mean `{guess}`?" if guess else "options: " + ", ".join(ast.AGENT_OPTIONS))
             return
         try:
@@ -560,11 +616,12 @@ class _Checker:
             elif v.text not in self.phase_titles:
                 self.phase_titles.append(v.text)
         elif o.name in ("model", "label", "agent_type", "effort") and not is_stringy(t):
-            self.error("WF213", f"`{o.name}` takes a string, not {t.describe()}", v.span, 'write a "string"')
+            self.error("WF213", f"`{o.name}` takes a string, not {t.describe()}", v.span, f'write {o.name}="..."')
 
     # ------------------------------------------------------------ constructs
 
-    def iter_list(self, e: ast.Expr, scope: _Scope, what: str) -> ListT:
+    def iter_list(self, e: ast.Expr, scope: _Scope, what: str,
+                  not_list_hint: str = "use range(n) for a count") -> ListT:
         t = strip_opt(self.expr(e, scope))
         if isinstance(t, ListT):
             return t
@@ -573,8 +630,7 @@ class _Checker:
                        "iterate a list input declared with `max N`, an agent result `-> list[T] max N`, "
                        "or use take(xs, N)")
         else:
-            self.error("WF220", f"{what} needs a list, not {t.describe()}", e.span,
-                       "use range(n) for a count")
+            self.error("WF220", f"{what} needs a list, not {t.describe()}", e.span, not_list_hint)
         raise _Stop
 
     def describe_iter(self, e: ast.Expr, t: ListT) -> str:
@@ -608,7 +664,8 @@ class _Checker:
         self.check_items(lt.max, e.iter.span, f"`review` over {_src(self.p, e.iter)}")
         binds: dict[str, Type] = {e.var: lt.item}
         if e.lenses is not None:
-            lenses = self.iter_list(e.lenses, scope, "review ... by v in L")
+            lenses = self.iter_list(e.lenses, scope, "review ... by v in L",
+                                    'one reviewer per lens: by l in ["security", "speed"]; for copies write by N')
             n = lenses.max
             binds[e.lens_var or "_"] = lenses.item
             who = f"{n.show({i.name: i.max for i in self.inputs})} reviewers ({_src(self.p, e.lenses)})"
@@ -663,7 +720,8 @@ class _Checker:
         k = self.size_of(e.max, "repeat max")
         if e.var:
             self.bind(e.var, INT, scope, e.span)
-        value, cost, _ = self.rounds(e.body, k, scope, _Ctx(ctx.phase, "repeat", ctx.in_item), "repeat")
+        value, cost, _ = self.rounds(e.body, k, scope, _Ctx(ctx.phase, "repeat", ctx.in_item), "repeat",
+                                     e.max.span)
         return value, cost
 
     def fix(self, e: ast.Fix, scope: _Scope, ctx: _Ctx) -> tuple[Type, Cost]:
@@ -682,7 +740,7 @@ class _Checker:
             if not (isinstance(rec, Record) and "passed" in rec.fields):
                 self.error("WF221", "the agent after `until` must return a record with a `passed` field",
                            e.check.span, "use `check \"...\"`, which returns {passed, details}")
-        _, body_cost, first = self.rounds(e.body, k, scope, body_ctx, "fix")
+        _, body_cost, first = self.rounds(e.body, k, scope, body_ctx, "fix", e.max.span)
         env = {i.name: i.max for i in self.inputs}
         ks = k.show(env)
         # Built without simplification so the formula reads as the rule: K×A(body) + (K+1)×A(check).
@@ -695,7 +753,7 @@ class _Checker:
         return value, Cost(agents, tokens, f"fix: {ks} attempts × {_per(first)} + ({ks}+1) checks")
 
     def rounds(self, body: list[ast.Stmt], k: Sym, scope: _Scope, ctx: _Ctx,
-               kind: str) -> tuple[Type, Cost, Cost]:
+               kind: str, where: Span | None = None) -> tuple[Type, Cost, Cost]:
         """K rounds of a body whose assignments carry over. When a round leaves every
         type as it found it, all rounds cost the same: K × A(body). Otherwise the rounds are
         unrolled, each counted only when K reaches it."""
@@ -710,7 +768,7 @@ class _Checker:
                                    f"{kind}: {k.show(env)} rounds × 1 agent"), cost1
             return value, cost1.times(k, f"{kind}: {k.show(env)} rounds × {_per(cost1)}"), cost1
         if k_max > _UNROLL_LIMIT:
-            self.error("WF307", f"this `{kind}` grows lists every round and runs up to {k_max} rounds", None,
+            self.error("WF307", f"this `{kind}` grows lists every round and runs up to {k_max} rounds", where,
                        f"lower its max to {_UNROLL_LIMIT} or less, or keep list sizes fixed across rounds "
                        "(e.g. take(xs, N))")
             return value, cost1.times(k, kind), cost1
@@ -896,11 +954,11 @@ class _Checker:
                 ft = t.fields[e.name]
                 return Opt(ft) if opt and not isinstance(ft, Opt) else ft
             if t.name == "budget":
-                self.error("WF225", f"`budget` has no field `{e.name}`", e.span,
+                self.error("WF225", f"`budget` has no field `{e.name}`", _field_name_span(e),
                            "use budget.remaining or budget.total")
                 raise _Stop
             guess = did_you_mean(e.name, list(t.fields))
-            self.error("WF225", f"`{t.describe()}` has no field `{e.name}`", e.span,
+            self.error("WF225", f"`{t.describe()}` has no field `{e.name}`", _field_name_span(e),
                        f"did you mean `.{guess}`?" if guess else
                        "fields: " + ", ".join(t.fields) if t.fields else "this record has no fields")
             raise _Stop
@@ -927,7 +985,7 @@ class _Checker:
             return ANY
         if e.op == "+":
             if isinstance(a, ListT) and isinstance(b, ListT):
-                return ListT(join(a.item, b.item), add(a.max, b.max), f"+, line {e.span.line}")
+                return ListT(join_items(a, b), add(a.max, b.max), f"+, line {e.span.line}")
             if is_stringy(a) and is_stringy(b):
                 return STR if not (is_any(a) and is_any(b)) else ANY
         if is_numeric(a) and is_numeric(b):
@@ -959,7 +1017,7 @@ class _Checker:
     def call(self, e: ast.Call, scope: _Scope) -> Type:
         if e.func not in BUILTINS:
             guess = did_you_mean(e.func, list(BUILTINS))
-            self.error("WF226", f"unknown function `{e.func}`", e.span,
+            self.error("WF226", f"unknown function `{e.func}`", self.word_span(e.span, e.func),
                        f"did you mean `{guess}`?" if guess else "builtins: " + ", ".join(BUILTINS))
             raise _Stop
         args = [self.expr(a, scope) for a in e.args]
@@ -1124,22 +1182,35 @@ _USAGE = {
 }
 
 
+def _field_name_span(e: ast.Field) -> Span:
+    """The `name` of `obj.name`: the part that is wrong when the field does not exist."""
+    s = e.span
+    if s.line != s.end_line or s.end_col - len(e.name) <= s.col:
+        return s
+    return Span(s.end_line, s.end_col - len(e.name), s.end_line, s.end_col)
+
+
+def _kebab(name: str) -> str:
+    """`PrReview`, `pr_review` → `pr-review`: the suggestion for a header name."""
+    words = re.sub(r"([a-z0-9])([A-Z])", r"\1-\2", name).replace("_", "-").lower()
+    return re.sub(r"-+", "-", re.sub(r"[^a-z0-9-]", "", words)).strip("-") or "my-workflow"
+
+
 def _src(p: ast.Program, node: ast.Node) -> str:
     """The source text of a one-line node, for messages."""
     s = node.span
     if s.line == 0 or s.line != s.end_line:
         return type(node).__name__.lower()
-    lines = p.source.splitlines()
-    if s.line > len(lines):
-        return ""
-    return lines[s.line - 1][s.col - 1:s.end_col - 1]
+    return p.source_line(s.line)[s.col - 1:s.end_col - 1]
 
 
 def _per(c: Cost, per_round: Sym | None = None) -> str:
     if c.agents == ONE:
         return "1 agent"
     if isinstance(c.agents, Const):
-        return f"{c.agents.n} agents" if c.desc in ("no agents", "1 agent") else f"({c.desc})"
+        # "1 agent + 1 check" says no more than "2 agents"
+        plain = all(re.fullmatch(r"\d+ (agents?|checks?)|no agents", p) for p in c.desc.split(" + "))
+        return f"{c.agents.n} agents" if plain else f"({c.desc})"
     return f"({c.desc})"
 
 

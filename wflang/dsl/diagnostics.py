@@ -51,35 +51,37 @@ def render(diag: Diagnostic, file: str, source: str | None) -> str:
     """The human form:
 
     error[WF201]: unknown name `fils`
-      --> pr-review.wf:12:24
+      --> pr-review.wf:12:27
        |
     12 |     reports = fanout f in fils:
        |                           ^^^^
        = hint: did you mean `files`?
     """
     head = f"{diag.severity}[{diag.code}]: {diag.message}"
-    if diag.span is None:
-        lines = [head, f"  --> {file}"]
+    # The gutter is as wide as the line number, so `-->`, `|` and `=` line up (as rustc does).
+    pad = " " * max(2, len(str(diag.span.line)) + 1) if diag.span is not None else "  "
+    if diag.span is None or diag.span.line < 1:
+        lines = [head, f"{pad[:-1]}--> {file}"]
     else:
-        lines = [head, f"  --> {file}:{diag.span.line}:{diag.span.col}"]
+        lines = [head, f"{pad[:-1]}--> {file}:{diag.span.line}:{diag.span.col}"]
         src_lines = source.splitlines() if source is not None else []
         if 1 <= diag.span.line <= len(src_lines):
             text = src_lines[diag.span.line - 1].expandtabs(1)
             num = str(diag.span.line)
-            pad = " " * len(num)
+            col = min(max(diag.span.col, 1), len(text) + 1)
             if diag.span.end_line == diag.span.line:
-                width = max(1, diag.span.end_col - diag.span.col)
+                width = max(1, diag.span.end_col - col)
             else:
-                width = max(1, len(text) - diag.span.col + 1)
+                width = max(1, len(text) - col + 1)
             lines += [
-                f"{pad} |",
-                f"{num} | {text}",
-                f"{pad} | {' ' * (diag.span.col - 1)}{'^' * width}",
+                f"{pad}|",
+                f"{num:>{len(pad) - 1}} | {text}".rstrip(),
+                f"{pad}| {' ' * (col - 1)}{'^' * width}",
             ]
     for note in diag.notes:
-        lines.append(f"   = {note}")
+        lines.append(f"{pad}= {note}")
     if diag.hint:
-        lines.append(f"   = hint: {diag.hint}")
+        lines.append(f"{pad}= hint: {diag.hint}")
     return "\n".join(lines)
 
 

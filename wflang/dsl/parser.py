@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from importlib import resources
 from typing import Any
 
-from lark import Lark, Token, Transformer, v_args
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+from lark import Lark, Token, Tree
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 from lark.indenter import Indenter
 
 from wflang.dsl import ast
@@ -52,15 +52,16 @@ class _WfIndenter(Indenter):
             self.indent_level.append(indent)
             yield Token.new_borrow_pos(self.INDENT_type, indent_str, token)
         else:
+            levels = list(self.indent_level)  # every open block: each is a valid column
             while indent < self.indent_level[-1]:
                 self.indent_level.pop()
                 yield Token.new_borrow_pos(self.DEDENT_type, indent_str, token)
             if indent != self.indent_level[-1]:
                 line = (token.end_line or token.line)
                 raise WfError([Diagnostic(
-                    "WF102", "this line's indentation matches no enclosing block",
-                    Span(line, 1, line, indent + 1),
-                    f"indent it to one of the columns {', '.join(str(i + 1) for i in self.indent_level)}"
+                    "WF102", f"this line's indentation (column {indent + 1}) matches no enclosing block",
+                    Span(line, indent + 1, line, indent + 2),
+                    f"indent it to one of the columns {', '.join(str(i + 1) for i in levels)}"
                     " (the blocks it could belong to)")])
 
 
@@ -77,8 +78,60 @@ def _get_parser() -> tuple[Lark, _WfIndenter]:
         _parser = Lark(grammar, parser="lalr", lexer="contextual", postlex=_indenter,
                        start=["start", "expr"], propagate_positions=True, maybe_placeholders=True,
                        cache=True)
+        _speed_up_positions(_parser)
     assert _indenter is not None
     return _parser, _indenter
+
+
+class _Positions:
+    """What lark's PropagatePositions does, minus its cost on pass-through reductions.
+
+    Most reductions of an expression only hand one child up the precedence ladder
+    (`?or_expr` → `?and_expr` → ...); lark recomputes the child's position at every
+    level, which was half the parse time. Here a passed-through child keeps the position
+    it already has; a new node spans its first to its last positioned child, tokens the
+    grammar filters out (keywords, brackets) included."""
+
+    __slots__ = ("node_builder",)
+
+    def __init__(self, node_builder: Any) -> None:
+        self.node_builder = node_builder
+
+    def __call__(self, children: list) -> Any:
+        res = self.node_builder(children)
+        if type(res) is Tree and not (len(children) == 1 and children[0] is res):
+            first = _position(children)
+            last = _position(reversed(children))
+            if first is not None and last is not None:
+                meta = res.meta
+                if not hasattr(meta, "line"):
+                    meta.line, meta.column = first[0], first[1]
+                    meta.empty = False
+                if not hasattr(meta, "end_line"):
+                    meta.end_line, meta.end_column = last[2], last[3]
+                    meta.empty = False
+        return res
+
+
+def _position(children: Any) -> tuple[int, int, int, int] | None:
+    for c in children:
+        if type(c) is Tree:
+            m = c.meta
+            if not m.empty:
+                return m.line, m.column, m.end_line, m.end_column
+        elif isinstance(c, Token):
+            if c.line is not None:
+                return c.line, c.column, c.end_line, c.end_column
+    return None
+
+
+def _speed_up_positions(parser: Lark) -> None:
+    from lark.parse_tree_builder import PropagatePositions
+
+    callbacks = parser.parser.parser.parser.callbacks
+    for rule, cb in callbacks.items():
+        if isinstance(cb, PropagatePositions):
+            callbacks[rule] = _Positions(cb.node_builder)
 
 
 def parse(source: str, file: str = "<input>") -> ast.Program:
@@ -86,26 +139,39 @@ def parse(source: str, file: str = "<input>") -> ast.Program:
     _check_layout(source)
     text = source if source.endswith("\n") else source + "\n"
     tree = _run(text, "start")
-    builder = _Builder(file, source)
-    try:
-        program = builder.transform(tree)
-    except VisitError as e:
-        if isinstance(e.orig_exc, WfError):
-            raise e.orig_exc from None
-        raise
-    return program
+    return _Builder(file, source).build(tree)
 
 
 def parse_expression(source: str, line: int = 1, col: int = 1) -> ast.Expr:
     """Parse one expression (an interpolation), with spans shifted to (line, col)."""
+    simple = _SIMPLE_INTERPOLATION.match(source)
+    if simple:
+        # `{name}` and `{name.field}` are most interpolations: build them without a parse.
+        return _simple_interpolation(source, simple, line, col)
     tree = _run(source, "expr", line, col)
-    try:
-        expr = _Builder("", source).transform(tree)
-    except VisitError as e:
-        if isinstance(e.orig_exc, WfError):
-            raise e.orig_exc from None
-        raise
+    expr = _Builder("", source).build(tree)
     _shift(expr, line, col)
+    return expr
+
+
+_SIMPLE_INTERPOLATION = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)\s*$")
+_KEYWORDS = {"true", "false", "none", "True", "False", "None", "not", "and", "or", "in", "if", "else",
+             "lambda", "for"}
+
+
+def _simple_interpolation(source: str, m: re.Match[str], line: int, col: int) -> ast.Expr:
+    names = m.group(1).split(".")
+    if names[0] in _KEYWORDS:
+        tree = _run(source, "expr", line, col)
+        expr = _Builder("", source).build(tree)
+        _shift(expr, line, col)
+        return expr
+    start = col + m.start(1)
+    expr: ast.Expr = ast.Name(names[0], span=Span(line, start, line, start + len(names[0])))
+    end = start + len(names[0])
+    for n in names[1:]:
+        end += 1 + len(n)
+        expr = ast.Field(expr, n, span=Span(line, start, line, end))
     return expr
 
 
@@ -116,7 +182,7 @@ def _run(text: str, start: str, line: int = 1, col: int = 1) -> Any:
         try:
             return parser.parse(text, start=start)
         except UnexpectedInput as e:
-            raise WfError([_syntax_diagnostic(e, text, line, col)]) from None
+            raise WfError([_syntax_diagnostic(e, text, line, col, start)]) from None
 
 
 def _check_layout(source: str) -> None:
@@ -138,6 +204,11 @@ _TOKEN_NAMES = {
     "LSQB": "`[`", "RSQB": "`]`", "LBRACE": "`{`", "RBRACE": "`}`", "COMMA": "`,`",
     "EQUAL": "`=`", "DOT": "`.`", "KEEP_ALL": "`all`",
 }
+# Words that start agents: outside the start of a statement they lex as plain names.
+_AGENT_WORDS = {"agent", "check", "run", "fanout", "review", "vote", "tournament", "repeat", "fix"}
+# Declarations that only exist at the top level of a file.
+_TOP_LEVEL_WORDS = {"phase", "input", "type", "defaults", "budget", "workflow"}
+_CLOSERS = {"(": ")", "[": "]", "{": "}"}
 
 
 def _describe(term: str) -> str:
@@ -150,7 +221,98 @@ def _describe(term: str) -> str:
     return term.lower()
 
 
-def _syntax_diagnostic(e: UnexpectedInput, text: str, line0: int, col0: int) -> Diagnostic:
+def _keyword(tok: Token) -> str | None:
+    """The word, when `tok` is a reserved word of the grammar (`review`, `pick`, ...)."""
+    value = str(tok.value)
+    if tok.type != "NAME" and value.isidentifier() and tok.type == value.upper():
+        return value
+    return None
+
+
+def _unexpected(tok: Token) -> str:
+    """What the parser found, for a message: `unexpected string "..."`, not `unexpected a string`."""
+    value = str(tok.value)
+    if tok.type == "NAME":
+        return f"name `{value}`"
+    if tok.type in ("STRING", "LONG_STRING"):
+        shown = value if len(value) <= 30 else value[:27] + "..."
+        return f"string {shown.splitlines()[0]}"
+    if tok.type in ("INT", "FLOAT"):
+        return f"number `{value}`"
+    if _keyword(tok):
+        return f"keyword `{value}`"
+    return _describe(tok.type)
+
+
+def _expected(e: UnexpectedToken) -> set[str]:
+    """The terminals the parser could take here. The contextual lexer's own `expected`
+    can be the set of the state it fell back from, so ask the parser when possible."""
+    ip = getattr(e, "interactive_parser", None)
+    if ip is not None:
+        try:
+            return set(ip.accepts())
+        except Exception:  # an odd parser state: fall back to lark's own set
+            pass
+    return set(e.expected)
+
+
+def _unclosed_bracket(text: str, before: int) -> tuple[str, int] | None:
+    """The last bracket opened before offset `before` that is never closed, as (bracket, offset)."""
+    unclosed, _ = _brackets(text)
+    candidates = [b for b in unclosed if b[1] < before]
+    return max(candidates, key=lambda b: b[1]) if candidates else None
+
+
+def _brackets(text: str) -> tuple[list[tuple[str, int]], set[int]]:
+    """Brackets that are never closed, and offsets of closers that close nothing
+    (strings and comments skipped)."""
+    stack: list[tuple[str, int]] = []
+    unclosed: list[tuple[str, int]] = []
+    stray: set[int] = set()
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch == "#":
+            j = text.find("\n", i)
+            i = n if j < 0 else j
+            continue
+        if ch in "\"'":
+            quote = ch * 3 if text.startswith(ch * 3, i) else ch
+            j = i + len(quote)
+            while j < n and not text.startswith(quote, j) and (len(quote) == 3 or text[j] != "\n"):
+                j += 2 if text[j] == "\\" else 1
+            i = j + len(quote)
+            continue
+        if ch in _CLOSERS:
+            stack.append((ch, i))
+        elif ch in ")]}":
+            if stack and _CLOSERS[stack[-1][0]] == ch:
+                stack.pop()
+            elif stack:
+                unclosed.append(stack.pop())
+            else:
+                stray.add(i)
+        i += 1
+    return unclosed + stack, stray
+
+
+def _line_col(text: str, offset: int) -> tuple[int, int]:
+    line = text.count("\n", 0, offset) + 1
+    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+
+
+def _last_line_end(text: str, before_line: int) -> tuple[int, int]:
+    """(line, col) just after the last non-blank, non-comment line before `before_line`."""
+    lines = text.split("\n")
+    for n in range(min(before_line - 1, len(lines)), 0, -1):
+        stripped = lines[n - 1].split("#", 1)[0].rstrip()
+        if stripped:
+            return n, len(stripped) + 1
+    return 1, 1
+
+
+def _syntax_diagnostic(e: UnexpectedInput, text: str, line0: int, col0: int,
+                       start: str = "start") -> Diagnostic:
     def at(line: int, col: int, width: int = 1) -> Span:
         if line == 1:
             col += col0 - 1
@@ -158,41 +320,138 @@ def _syntax_diagnostic(e: UnexpectedInput, text: str, line0: int, col0: int) -> 
         return Span(line, col, line, col + max(1, width))
 
     if isinstance(e, UnexpectedCharacters):
-        ch = text[e.pos_in_stream] if e.pos_in_stream < len(text) else ""
-        span = at(e.line, e.column)
-        if ch in "\"'":
-            return Diagnostic("WF104", "this string is never closed", span,
-                              "close it on the same line, or use \"\"\"...\"\"\" for text over several lines")
-        return Diagnostic("WF101", f"unexpected character `{ch}`", span,
-                          "remove it; strings go between quotes, comments start with `#`")
+        return _bad_character(e, text, at)
     if isinstance(e, UnexpectedToken):
-        tok = e.token
-        expected = sorted({_describe(t) for t in e.expected if not t.startswith("__")})
-        hint = ("expected " + ", ".join(expected[:8]) + (" ..." if len(expected) > 8 else "")) if expected else None
-        if tok.type == "$END":
-            line = text.count("\n") or 1
-            return Diagnostic("WF105", "the file ends in the middle of a construct",
-                              at(line, 1), hint)
-        width = len(str(tok.value)) if tok.type not in ("_NL", "_INDENT", "_DEDENT") else 1
-        line = tok.line or 1
-        col = tok.column or 1
-        if tok.type == "_INDENT":
-            return Diagnostic("WF102", "unexpected indentation", at((tok.end_line or line), 1),
-                              "this line is indented more than the one before, which opens no block")
-        if tok.type == "_DEDENT":
-            return Diagnostic("WF102", "this block ends too early", at((tok.end_line or line), 1), hint)
-        if tok.type == "_NL":
-            msg = "this line ends too early"
-            if "`:`" in expected:
-                msg = "expected `:` at the end of this line"
-                hint = "a line that opens a block ends with `:`"
-            return Diagnostic("WF106", msg, at(line, col), hint)
-        return Diagnostic("WF107", f"unexpected {_describe(tok.type) if tok.type != 'NAME' else f'name `{tok.value}`'}",
-                          at(line, col, width), hint)
+        if start == "expr":
+            return _bad_interpolation(e, text, at)
+        return _bad_token(e, text, at)
     if isinstance(e, UnexpectedEOF):
         return Diagnostic("WF105", "the file ends in the middle of a construct", None,
                           "finish the last statement")
     return Diagnostic("WF101", str(e).splitlines()[0], None)
+
+
+def _bad_character(e: UnexpectedCharacters, text: str, at: Any) -> Diagnostic:
+    pos = e.pos_in_stream
+    ch = text[pos] if pos < len(text) else ""
+    span = at(e.line, e.column)
+    for start in (pos, pos - 1, pos - 2):  # lark may have taken `""` as an empty string first
+        if start >= 0 and text.startswith('"""', start) and text.count('"""', start) % 2 == 1:
+            line, col = _line_col(text, start)
+            return Diagnostic("WF104", 'this """ string is never closed', at(line, col, 3),
+                              'end it with """ (on a line of its own, or after the last word)')
+    if text.startswith('"""', pos):
+        return Diagnostic("WF104", 'this """ string is never closed', at(e.line, e.column, 3),
+                          'end it with """ (on a line of its own, or after the last word)')
+    if ch in "\"'":
+        return Diagnostic("WF104", "this string is never closed", span,
+                          f"close it with {ch} on the same line, or use \"\"\"...\"\"\" for text over several lines")
+    if ch in ")]}":
+        return Diagnostic("WF112", f"`{ch}` closes nothing", span, "remove it, or open the bracket it closes")
+    return Diagnostic("WF101", f"unexpected character `{ch}`", span,
+                      "remove it; strings go between quotes, comments start with `#`")
+
+
+def _bad_interpolation(e: UnexpectedToken, text: str, at: Any) -> Diagnostic:
+    tok = e.token
+    if tok.type == "$END":
+        line, col = _line_col(text, len(text.rstrip()))
+        return Diagnostic("WF113", "the expression in `{...}` is incomplete", at(line, col),
+                          "finish the expression, or write `{{` and `}}` for literal braces")
+    width = len(str(tok.value)) or 1
+    return Diagnostic("WF113", f"unexpected {_unexpected(tok)} in `{{...}}`", at(tok.line or 1, tok.column or 1, width),
+                      "an interpolation holds one expression, e.g. {x.file}; write `{{` for a literal brace")
+
+
+_EXPR_STARTS = {"a name", "a number", "a string", "`(`", "`[`", "`{`", "`-`", "`.`", "`not`", "`lambda`",
+                "`true`", "`false`", "`none`", "`True`", "`False`", "`None`"}
+
+
+def _expected_hint(terms: set[str]) -> str | None:
+    """`expected an expression, `:`` rather than a list of every token an expression starts with."""
+    described = {_describe(t) for t in terms if not t.startswith("__")}
+    if {"a name", "a number", "a string"} <= described:
+        described = (described - _EXPR_STARTS) | {"an expression"}
+    expected = sorted(described, key=lambda d: (d != "an expression", d))
+    if not expected:
+        return None
+    return "expected " + ", ".join(expected[:8]) + (" ..." if len(expected) > 8 else "")
+
+
+def _bad_token(e: UnexpectedToken, text: str, at: Any) -> Diagnostic:
+    tok = e.token
+    terms = _expected(e)
+    hint = _expected_hint(terms)
+    offset = tok.start_pos if tok.type != "$END" and tok.start_pos is not None else len(text)
+    line = tok.line if tok.type != "$END" and tok.line else text.count("\n") + 1
+    col = tok.column if tok.type != "$END" and tok.column else 1
+    width = len(str(tok.value)) if tok.type not in ("_NL", "_INDENT", "_DEDENT", "$END") else 1
+    prev = (getattr(e, "token_history", None) or [None])[-1]
+
+    bracket = _unclosed_bracket(text, offset)
+    if bracket is not None and _line_col(text, bracket[1])[0] < line:
+        bline, bcol = _line_col(text, bracket[1])
+        return Diagnostic("WF112", f"`{bracket[0]}` is never closed", at(bline, bcol),
+                          f"close it with `{_CLOSERS[bracket[0]]}`; the parser noticed on line {line}")
+    if tok.type in ("RPAR", "RSQB", "RBRACE") and offset in _brackets(text)[1]:
+        return Diagnostic("WF112", f"`{tok.value}` closes nothing", at(line, col),
+                          "remove it, or open the bracket it should close")
+    if "_INDENT" in terms and tok.type != "_INDENT":
+        rest = text[tok.end_pos:] if tok.type == "_DEDENT" and tok.end_pos is not None else ""
+        if tok.type == "$END" or (tok.type == "_DEDENT" and _only_blank(rest)):
+            oline, ocol = _last_line_end(text, line + 1)
+            return Diagnostic("WF105", "the file ends before the block this line opens",
+                              at(oline, max(1, ocol - 1)), "add the block's lines under it, indented by 4 more spaces")
+        if tok.type == "_DEDENT":
+            line, col = tok.end_line or line, tok.end_column or 1
+            width = len(text.split("\n")[line - 1].rstrip()) - col + 1
+        return Diagnostic("WF102", "expected an indented block", at(line, col, width),
+                          "the line before ends with `:`, so the lines under it must be indented more")
+    if prev is not None and _keyword(prev) and tok.type in ("EQUAL", "COMMA"):
+        word = _keyword(prev)
+        return Diagnostic("WF114", f"`{word}` is a keyword and cannot be a variable name", _tok_span_at(prev, at),
+                          f"rename it, e.g. `{word}_result`")
+    if prev is not None and prev.type == "NAME" and str(prev.value) in _AGENT_WORDS and tok.type != "LPAR":
+        return Diagnostic("WF223", f"`{prev.value}` can only start a statement", _tok_span_at(prev, at),
+                          f"assign the result to a name first: `x = {prev.value} ...`, then use `x`")
+    word = _keyword(tok)
+    if word in _TOP_LEVEL_WORDS and col > 1:
+        what = "a phase" if word == "phase" else f"`{word}`"
+        return Diagnostic("WF115", f"{what} cannot be inside a block", at(line, col, width),
+                          f"`{word}` belongs at the top level of the file: move it to column 1")
+    if "WORKFLOW" in terms and tok.type != "WORKFLOW":
+        return Diagnostic("WF116", "a .wf file starts with its header, `workflow NAME:`", at(line, col, width),
+                          'begin with `workflow my-name:` and an indented `description: "..."`')
+    if terms == {"UNTIL"}:
+        return Diagnostic("WF107", "a `fix` block is followed by `until CHECK`", at(line, col, width),
+                          'add `until check "..."` under the block, at the indentation of `fix`')
+    if tok.type == "$END":
+        oline, ocol = _last_line_end(text, line + 1)
+        return Diagnostic("WF105", "the file ends in the middle of a construct", at(oline, max(1, ocol - 1)), hint)
+    if tok.type == "_INDENT":
+        iline = tok.end_line or line
+        icol = tok.end_column or 1
+        content = text.split("\n")[iline - 1].rstrip() if iline <= text.count("\n") + 1 else ""
+        return Diagnostic("WF102", "unexpected indentation", at(iline, icol, max(1, len(content) - icol + 1)),
+                          "this line is indented more than the one before, which opens no block")
+    if tok.type == "_DEDENT":
+        return Diagnostic("WF102", "this block ends too early", at(tok.end_line or line, tok.end_column or 1),
+                          hint)
+    if tok.type == "_NL":
+        msg = "this line ends too early"
+        if "COLON" in terms:
+            msg = "expected `:` at the end of this line"
+            hint = "a line that opens a block ends with `:`"
+        return Diagnostic("WF106", msg, at(line, col), hint)
+    return Diagnostic("WF107", f"unexpected {_unexpected(tok)}", at(line, col, width), hint)
+
+
+def _only_blank(text: str) -> bool:
+    return all(not ln.strip() or ln.lstrip().startswith("#") for ln in text.split("\n"))
+
+
+def _tok_span_at(tok: Token, at: Any) -> Span:
+    return at(tok.line or 1, tok.column or 1, len(str(tok.value)))
 
 
 # ---------------------------------------------------------------- tree → AST
@@ -223,12 +482,18 @@ def _int(tok: Token) -> int:
     return int(str(tok).replace("_", ""))
 
 
-@v_args(meta=True, inline=True)
-class _Builder(Transformer):
+class _Builder:
+    """Turns lark's tree into AST nodes, bottom up: each rule's method gets the rule's
+    position (`meta`) and its built children. A plain recursive walk: lark's generic
+    Transformer costs about twice as much per node."""
+
     def __init__(self, file: str, source: str) -> None:
-        super().__init__()
         self.file = file
         self.source = source
+
+    def build(self, tree: Any) -> Any:
+        children = [self.build(c) if isinstance(c, Tree) else c for c in tree.children]
+        return getattr(self, tree.data)(tree.meta, *children)
 
     # ---- program
     def start(self, meta, *items):
@@ -322,7 +587,7 @@ class _Builder(Transformer):
 
     def list_type(self, meta, name, item, max_):
         if str(name) != "list":
-            raise WfError([Diagnostic("WF201", f"`{name}[...]` is not a type", _tok_span(name),
+            raise WfError([Diagnostic("WF202", f"`{name}[...]` is not a type", _tok_span(name),
                                       "the only type with a parameter is list[T] max N")])
         return ast.ListType(item, max_, span=_span(meta))
 
@@ -451,8 +716,11 @@ class _Builder(Transformer):
         last = body[-1] if body else None
         if not (isinstance(last, tuple) and last[0] == kind):
             where = _span_of(last) if last is not None else None
+            example = {"review": "e.g. `accept when answer` for a `-> bool` reviewer, "
+                                 "`accept when not refuted` for a record with a `refuted` field",
+                       "tournament": "e.g. `pick a when answer == \"A\"`"}.get(construct, "")
             raise WfError([Diagnostic("WF109", f"a `{construct}` block must end with `{form}`", where,
-                                      f"add `{form}` as the last line of the block")])
+                                      f"add `{form}` as the last line of the block; {example}")])
         return last
 
     def _plain_body(self, body: list, construct: str) -> list:
@@ -463,7 +731,7 @@ class _Builder(Transformer):
                 word = "accept when" if s[0] == "accept" else "pick"
                 owner = "review" if s[0] == "accept" else "tournament"
                 raise WfError([Diagnostic("WF109", f"`{word}` belongs at the end of a `{owner}` block",
-                                          s[3] if s[0] == "accept" else s[3],
+                                          s[2] if s[0] == "accept" else s[3],  # the statement's span
                                           f"move it to the last line of a `{owner}` block")])
             out.append(s)
         return out

@@ -20,7 +20,10 @@ def human(loaded: Loaded, args_path: str | None = None, sizes: dict[str, int] | 
         lines.append("")
     if errors:
         n = len(errors)
-        lines.append(f"{loaded.path}: {n} error{'s' if n != 1 else ''}")
+        summary = f"{loaded.path}: {n} error{'s' if n != 1 else ''}"
+        if args_path and all(d.code.startswith("WF4") for d in errors):
+            summary += f" in the arguments ({args_path})"
+        lines.append(summary)
         return "\n".join(lines)
     assert loaded.result is not None and loaded.result.bound is not None
     b = loaded.result.bound
@@ -48,14 +51,13 @@ def bound_lines(b: Bound) -> list[str]:
         terms = [t for t in b.terms if (t.phase or "(top level)") == title]
         if not terms:
             out.append(f"  {title:<{width}}  {n:>{num}}   no agents")
-            continue
-        first = True
-        for t in terms:
-            count = n if first else t.agents.eval(env)
-            label = title if first else ""
-            sub = "" if first or len(terms) == 1 else "  "
-            out.append(f"  {label:<{width}}  {count:>{num}}   {sub}{t.desc} [line {t.line}]")
-            first = False
+        elif len(terms) == 1:
+            out.append(f"  {title:<{width}}  {n:>{num}}   {terms[0].desc} [line {terms[0].line}]")
+        else:
+            # A phase with several agent-starting statements: its total, then each one.
+            out.append(f"  {title:<{width}}  {n:>{num}}")
+            for t in terms:
+                out.append(f"  {'':<{width}}  {t.agents.eval(env):>{num}}   {t.desc} [line {t.line}]")
     tokens = b.tokens_for()
     if tokens is None:
         out.append("output tokens, worst case: unknown (set max_output_tokens in `defaults` to bound them)")

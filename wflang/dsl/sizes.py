@@ -40,8 +40,16 @@ class Sym:
 
 @dataclass(frozen=True)
 class Const(Sym):
+    """A number; `knob` is the literal (or literals, once folded) it came from."""
+
     n: int
-    knob: Knob | None = None
+    knob: Knob | tuple[Knob, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.knob, Knob):
+            object.__setattr__(self, "knob", (self.knob,))
+        elif self.knob == ():
+            object.__setattr__(self, "knob", None)
 
     def eval(self, env: dict[str, int]) -> int:
         return self.n
@@ -50,7 +58,7 @@ class Const(Sym):
         return str(self.n)
 
     def knobs(self) -> list[Knob]:
-        return [self.knob] if self.knob else []
+        return list(self.knob) if isinstance(self.knob, tuple) else []
 
 
 @dataclass(frozen=True)
@@ -218,7 +226,14 @@ ZERO = Const(0)
 ONE = Const(1)
 
 
+def _merged(consts: list[Sym]) -> tuple[Knob, ...]:
+    return tuple(k for c in consts for k in c.knobs())
+
+
 def add(*xs: Sym) -> Sym:
+    items = [y for x in xs for y in (x.items if isinstance(x, Add) else (x,))]
+    if items and all(isinstance(y, Const) for y in items):
+        return Const(sum(y.n for y in items), _merged(items))  # type: ignore[attr-defined]
     flat: list[Sym] = []
     total = 0
     for x in xs:
@@ -245,8 +260,8 @@ def mul(*xs: Sym) -> Sym:
             flat.append(y)
     if not flat:
         return ONE
-    if all(isinstance(y, Const) for y in flat) and len(flat) > 1 and not any(y.knobs() for y in flat):
-        return Const(prod(y.n for y in flat))  # type: ignore[attr-defined]
+    if all(isinstance(y, Const) for y in flat) and len(flat) > 1:
+        return Const(prod(y.n for y in flat), _merged(flat))  # type: ignore[attr-defined]
     return flat[0] if len(flat) == 1 else Mul(tuple(flat))
 
 
@@ -258,7 +273,7 @@ def _fold(kind: type[_Nary], pick, xs: tuple[Sym, ...]) -> Sym:
     rest = [x for x in flat if not isinstance(x, Const)]
     if consts:
         best = pick(consts, key=lambda c: c.n)
-        rest.append(best)
+        rest.append(Const(best.n, _merged(consts)))
     uniq: list[Sym] = []
     for x in rest:
         if x not in uniq:
@@ -271,12 +286,14 @@ def smin(*xs: Sym) -> Sym:
 
 
 def smax(*xs: Sym) -> Sym:
-    return _fold(Max, max, xs)
+    # Sizes are never negative, so a 0 among other terms changes nothing.
+    nonzero = tuple(x for x in xs if not (isinstance(x, Const) and x.n == 0))
+    return _fold(Max, max, nonzero) if nonzero else ZERO
 
 
 def ceil_div(a: Sym, n: int) -> Sym:
     if isinstance(a, Const):
-        return Const(-(-a.n // n))
+        return Const(-(-a.n // n), a.knob)
     return a if n == 1 else CeilDiv(a, n)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from wflang.dsl.sizes import Sym, smax
+from wflang.dsl.sizes import Const, Sym, smax
 
 
 class Type:
@@ -109,7 +109,7 @@ def join(a: Type, b: Type) -> Type:
         inner = join(strip_opt(a), strip_opt(b))
         return inner if is_any(inner) else Opt(inner)
     if isinstance(a, ListT) and isinstance(b, ListT):
-        return ListT(join(a.item, b.item), smax(a.max, b.max), a.why if a.why == b.why else "")
+        return ListT(join_items(a, b), smax(a.max, b.max), a.why if a.why == b.why else "")
     if isinstance(a, Record) and isinstance(b, Record):
         if a.name and a.name == b.name:
             return a
@@ -126,6 +126,22 @@ def join(a: Type, b: Type) -> Type:
     if a == b:
         return a
     return ANY
+
+
+def join_items(a: ListT, b: ListT) -> Type:
+    """The item type of a list that is `a` or `b` (or both, joined with `+`). An
+    always-empty list (`[]`, max 0) has no items, so it says nothing about their type:
+    `seen = []` then `seen = seen + found` keeps the items' record type (and with it the
+    declared order of their string unions, which `top`/`sort` rank by)."""
+    if _always_empty(a):
+        return b.item
+    if _always_empty(b):
+        return a.item
+    return join(a.item, b.item)
+
+
+def _always_empty(t: ListT) -> bool:
+    return isinstance(t.max, Const) and t.max.n == 0
 
 
 def assignable(value: Type, target: Type) -> bool:

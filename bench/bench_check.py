@@ -1,0 +1,71 @@
+"""Front-end throughput: parse + check lines per second on a generated ~5,000-line
+workflow, and the wall time of `wf check` on the design example, interpreter start
+included. Prints figures and ratios to the goals; no pass/fail (shared, noisy machines).
+
+    python bench/bench_check.py
+"""
+
+from __future__ import annotations
+
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.generate import generate  # noqa: E402
+from wflang.dsl.checker import check_program  # noqa: E402
+from wflang.dsl.parser import parse  # noqa: E402
+
+GOAL_LINES_PER_S = 20_000
+GOAL_CLI_MS = 300
+
+
+def best_of(n: int, fn) -> float:
+    times = []
+    for _ in range(n):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return min(times)
+
+
+def main() -> None:
+    source = generate(5000)
+    lines = source.count("\n")
+    parse(source, "big.wf")  # warm the parser (built once per process)
+    t_parse = best_of(5, lambda: parse(source, "big.wf"))
+    t_all = best_of(5, lambda: check_program(parse(source, "big.wf")))
+    result = check_program(parse(source, "big.wf"))
+    assert result.ok, result.diagnostics
+    rate = lines / t_all
+    print(f"generated workflow: {lines} lines, {result.bound.total} agents worst case")
+    print(f"parse: {t_parse * 1000:.0f} ms   parse+check: {t_all * 1000:.0f} ms   "
+          f"check share: {(t_all - t_parse) / t_all:.0%}")
+    print(f"parse+check throughput: {rate:,.0f} lines/s   (goal {GOAL_LINES_PER_S:,}: ratio {rate / GOAL_LINES_PER_S:.2f})")
+
+    wf = shutil.which("wf")
+    cmd = [wf] if wf else [sys.executable, "-m", "wflang.cli"]
+    example = str(ROOT / "examples" / "pr-review" / "pr-review.wf")
+    walls = []
+    for _ in range(7):
+        t = time.perf_counter()
+        subprocess.run([*cmd, "check", example], check=True, capture_output=True)
+        walls.append(time.perf_counter() - t)
+    bare = []
+    for _ in range(7):
+        t = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "pass"], check=True)
+        bare.append(time.perf_counter() - t)
+    med = statistics.median(walls) * 1000
+    print(f"`wf check` on the design example: median {med:.0f} ms, best {min(walls) * 1000:.0f} ms "
+          f"(bare interpreter start {statistics.median(bare) * 1000:.0f} ms)   "
+          f"(goal {GOAL_CLI_MS} ms: ratio {med / GOAL_CLI_MS:.2f})")
+
+
+if __name__ == "__main__":
+    main()
