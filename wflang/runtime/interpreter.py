@@ -1,0 +1,751 @@
+"""The trio interpreter of a checked `.wf` tree, with the meaning docs/semantics.md gives.
+
+Pure expressions are evaluated synchronously (the grammar puts agents only in statements
+of their own); statements and block constructs are async. Concurrency is structured:
+every concurrent construct (fanout, review, vote, a tournament round) is one nursery, and
+every agent goes through the `Scheduler`, which owns limits, budget, journal and usage.
+
+Each concurrent task carries an immutable `Frame`: its variable scope, its phase, and
+what its agents' labels and sample indices are made of.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import trio
+
+from wflang.dsl import ast
+from wflang.runtime import values as V
+from wflang.runtime.backend import AgentRequest
+from wflang.runtime.progress import RunObserver
+from wflang.runtime.scheduler import RunError, Scheduler
+from wflang.transpiler.schema import CHECK_SCHEMA, SchemaError, list_max, records_of, result_schema, wrap_key
+
+Value = Any
+
+
+# ---------------------------------------------------------------- scopes and frames
+
+
+class Scope:
+    """Variables of one level. Reads fall through to the parent; writes stay here."""
+
+    __slots__ = ("vars", "parent")
+
+    def __init__(self, vars: dict[str, Value] | None = None, parent: Scope | None = None) -> None:
+        self.vars = vars if vars is not None else {}
+        self.parent = parent
+
+    def lookup(self, name: str) -> tuple[bool, Value]:
+        s: Scope | None = self
+        while s is not None:
+            if name in s.vars:
+                return True, s.vars[name]
+            s = s.parent
+        return False, None
+
+
+@dataclass
+class ProgramInfo:
+    """One program being run: the top workflow, or a child of `run`."""
+
+    program: ast.Program
+    records: dict[str, ast.TypeDecl]
+    sizes: dict[str, int]  # int input values, for `list[T] max n` schemas
+    defaults: dict[str, Value] = field(default_factory=dict)
+    is_child: bool = False
+    schemas: dict[int, dict[str, Any] | None] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Frame:
+    scope: Scope
+    prog: ProgramInfo
+    phase: str | None  # the enclosing phase block's title (in a `run` child: the caller's)
+    indices: tuple[int, ...] = ()  # loop indices, 1-based, outermost first
+    copy: int | None = None  # k of the innermost vote voter / review reviewer (label ` #k`)
+    sample: int = 0  # the journal's sample index
+
+
+class _Return(Exception):
+    def __init__(self, value: Value) -> None:
+        self.value = value
+
+
+@dataclass
+class RunOutcome:
+    value: Value
+    logs: list[tuple[str | None, str]]
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def source_text(program: ast.Program, span: Any) -> str:
+    """The source text of a node, whitespace-collapsed when it spans lines."""
+    if span.line == 0:
+        return "?"
+    lines = program.source.splitlines()
+    if span.line == span.end_line:
+        text = lines[span.line - 1][span.col - 1 : span.end_col - 1]
+    else:
+        text = " ".join([lines[span.line - 1][span.col - 1 :], *lines[span.line : span.end_line - 1],
+                         lines[span.end_line - 1][: span.end_col - 1]])
+    return re.sub(r"\s+", " ", text).strip()
+
+
+_AGENT_NODES = (ast.Agent, ast.Check, ast.RunWorkflow)
+
+
+def starts_agents(node: ast.Node) -> bool:
+    """Whether evaluating `node` can start an agent (checked statically)."""
+    return any(isinstance(n, _AGENT_NODES) for n in ast.walk(node))
+
+
+def _passed(r: Value) -> bool:
+    return r is not None and V.truthy(V.field(r, "passed"))
+
+
+def _count(v: Value, what: str, line: int) -> int:
+    if V.is_number(v) and float(v).is_integer():
+        return int(v)
+    raise RunError(f"line {line}: {what} must be a whole number, not {V.text(v)}")
+
+
+def _leaves(exc: BaseException) -> list[BaseException]:
+    if isinstance(exc, BaseExceptionGroup):
+        return [leaf for e in exc.exceptions for leaf in _leaves(e)]
+    return [exc]
+
+
+@asynccontextmanager
+async def _nursery() -> AsyncIterator[trio.Nursery]:
+    """A nursery whose failure is one plain exception, not an exception group: a run
+    error in one item of a fan-out is the run's error (Ctrl-C stays Ctrl-C)."""
+    try:
+        async with trio.open_nursery() as nursery:
+            yield nursery
+    except BaseExceptionGroup as group:
+        raise collapse(group) from None
+
+
+def collapse(group: BaseExceptionGroup) -> BaseException:
+    """The one exception that stands for a group: Ctrl-C first, then the first failure;
+    the group itself when it holds only cancellations."""
+    leaves = [e for e in _leaves(group) if not isinstance(e, trio.Cancelled)]
+    if not leaves:
+        return group
+    return next((e for e in leaves if isinstance(e, KeyboardInterrupt)), leaves[0])
+
+
+# ---------------------------------------------------------------- the interpreter
+
+
+class Interpreter:
+    def __init__(self, program: ast.Program, scheduler: Scheduler, observer: RunObserver | None = None) -> None:
+        self.program = program
+        self.sched = scheduler
+        self.observer = observer or scheduler.observer
+        self.logs: list[tuple[str | None, str]] = []
+        self._children: dict[int, ast.Program] = {}
+        self._agentful: dict[int, bool] = {}
+        self._expr_dispatch: dict[type, Callable[[Any, Scope], Value]] = {
+            ast.StrLit: self._strlit,
+            ast.IntLit: lambda e, s: e.value,
+            ast.FloatLit: lambda e, s: V.num(e.value),
+            ast.BoolLit: lambda e, s: e.value,
+            ast.NoneLit: lambda e, s: None,
+            ast.Name: self._name,
+            ast.Field: lambda e, s: V.field(self._ev(e.obj, s), e.name),
+            ast.Accessor: lambda e, s: self._accessor(e.path),
+            ast.Index: lambda e, s: V.index(self._ev(e.obj, s), self._ev(e.index, s)),
+            ast.Slice: self._slice,
+            ast.BinOp: self._binop,
+            ast.Compare: lambda e, s: V.compare_op(e.op, self._ev(e.left, s), self._ev(e.right, s)),
+            ast.BoolOp: self._boolop,
+            ast.UnaryOp: self._unary,
+            ast.CondExpr: lambda e, s: self._ev(e.then, s) if V.truthy(self._ev(e.cond, s)) else self._ev(e.orelse, s),
+            ast.ListLit: lambda e, s: [self._ev(x, s) for x in e.items],
+            ast.TupleLit: lambda e, s: [self._ev(x, s) for x in e.items],
+            ast.DictLit: lambda e, s: {k: self._ev(v, s) for k, v in e.entries},
+            ast.ListComp: self._listcomp,
+            ast.Lambda: self._lambda,
+            ast.Call: self._call,
+        }
+
+    # ------------------------------------------------------------ running a program
+
+    async def run(self, args: dict[str, Value]) -> RunOutcome:
+        """Run the workflow on validated arguments (defaults applied)."""
+        info = self._program_info(self.program, args, is_child=False)
+        frame = Frame(Scope(), info, None)
+        value = await self._run_program(info, frame, args)
+        return RunOutcome(value, self.logs)
+
+    def _program_info(self, program: ast.Program, args: dict[str, Value], is_child: bool) -> ProgramInfo:
+        from wflang.dsl.arguments import sizes
+
+        return ProgramInfo(program, records_of(program), sizes(program, args), is_child=is_child)
+
+    async def _run_program(self, info: ProgramInfo, frame: Frame, args: dict[str, Value]) -> Value:
+        scope = frame.scope
+        scope.vars.update(V.normalize(args))
+        for c in info.program.consts:
+            scope.vars[c.targets[0]] = self.eval(c.value, frame)
+        for o in info.program.defaults:
+            info.defaults[o.name] = self.eval(o.value, frame)
+        try:
+            for stmt in info.program.body:
+                await self.exec_stmt(stmt, frame)
+        except _Return as r:
+            return r.value
+        return None
+
+    # ------------------------------------------------------------ statements
+
+    async def exec_block(self, stmts: list[ast.Stmt], f: Frame) -> tuple[Value, bool]:
+        """(the block's value, whether a `stop when` fired)."""
+        value: Value = None
+        for s in stmts:
+            value, stopped = await self.exec_stmt(s, f)
+            if stopped:
+                return None, True
+        return value, False
+
+    async def exec_stmt(self, s: ast.Stmt, f: Frame) -> tuple[Value, bool]:
+        """(the statement's value, whether a `stop when` fired)."""
+        if isinstance(s, ast.Assign):
+            if len(s.targets) == 2 and isinstance(s.value, ast.Review):
+                kept, dropped = await self.review(s.value, f, with_dropped=True)
+                f.scope.vars[s.targets[0]] = kept
+                f.scope.vars[s.targets[1]] = dropped
+                return [kept, dropped], False  # the value the statement assigned (as the JS)
+            if len(s.targets) != 1:
+                raise RunError(f"line {s.span.line}: only `review` unpacks into two names")
+            value = await self.eval_rhs(s.value, f)
+            f.scope.vars[s.targets[0]] = value
+            return value, False
+        if isinstance(s, ast.ExprStmt):
+            return await self.eval_rhs(s.value, f), False
+        if isinstance(s, ast.If):
+            branch = s.then if V.truthy(self.eval(s.cond, f)) else s.orelse
+            _, stopped = await self.exec_block(branch, f)
+            return None, stopped
+        if isinstance(s, ast.Log):
+            self.log(f, V.text(self.eval(s.message, f)))
+            return None, False
+        if isinstance(s, ast.StopWhen):
+            return None, V.truthy(self.eval(s.cond, f))
+        if isinstance(s, ast.Return):
+            raise _Return(await self.eval_rhs(s.value, f))
+        if isinstance(s, ast.Phase):
+            await self.phase(s, f)
+            return None, False
+        raise RunError(f"line {s.span.line}: cannot run a {type(s).__name__}")
+
+    async def phase(self, s: ast.Phase, f: Frame) -> None:
+        if f.prog.is_child:
+            # A child's agents run in the caller's phase (JS: phase() does nothing in a child).
+            await self.exec_block(s.body, f)
+            return
+        self.observer.phase_started(s.title)
+        try:
+            await self.exec_block(s.body, replace(f, phase=s.title))
+        finally:
+            self.observer.phase_finished(s.title)
+
+    def log(self, f: Frame, message: str) -> None:
+        self.logs.append((f.phase, message))
+        self.sched.log(f.phase, message)
+
+    # ------------------------------------------------------------ right-hand sides
+
+    async def eval_rhs(self, e: ast.Expr, f: Frame) -> Value:
+        if isinstance(e, ast.Agent):
+            return await self.agent(e, f)
+        if isinstance(e, ast.Check):
+            return await self.agent(e, f)
+        if isinstance(e, ast.Fanout):
+            return await self.fanout(e, f)
+        if isinstance(e, ast.Review):
+            kept, _ = await self.review(e, f, with_dropped=False)
+            return kept
+        if isinstance(e, ast.Vote):
+            return await self.vote(e, f)
+        if isinstance(e, ast.Tournament):
+            return await self.tournament(e, f)
+        if isinstance(e, ast.Repeat):
+            return await self.repeat(e, f)
+        if isinstance(e, ast.Fix):
+            return await self.fix(e, f)
+        if isinstance(e, ast.RunWorkflow):
+            return await self.run_child(e, f)
+        return self.eval(e, f)
+
+    # ------------------------------------------------------------ agents
+
+    def _schema(self, e: ast.Agent | ast.Check, info: ProgramInfo) -> dict[str, Any] | None:
+        if isinstance(e, ast.Check):
+            return CHECK_SCHEMA
+        key = id(e)
+        if key not in info.schemas:
+            try:
+                info.schemas[key] = result_schema(e.result, info.records, info.sizes)
+            except SchemaError as exc:
+                raise RunError(f"line {e.span.line}: {exc}") from None
+        return info.schemas[key]
+
+    async def agent(self, e: ast.Agent | ast.Check, f: Frame) -> Value:
+        prompt = V.text(self.eval(e.prompt, f))
+        opts = dict(f.prog.defaults)
+        for o in e.options:
+            opts[o.name] = self.eval(o.value, f)
+        phase = V.text(opts["phase"]) if opts.get("phase") is not None else f.phase
+        if opts.get("label") is not None:
+            label = V.text(opts["label"]) + (f" #{f.copy}" if f.copy is not None else "")
+        else:
+            # <where>:<line>.<indices>: where is the agent's phase, else the name of the
+            # workflow the agent is written in.
+            where = phase if phase is not None else f.prog.program.header.name
+            label = f"{where}:{e.span.line}" + "".join(f".{i}" for i in f.indices)
+        schema = self._schema(e, f.prog)
+        mot = opts.get("max_output_tokens")
+        request = AgentRequest(
+            prompt=prompt,
+            schema=schema,
+            label=label,
+            phase=phase,
+            model=_opt_text(opts, "model"),
+            effort=_opt_text(opts, "effort"),
+            agent_type=_opt_text(opts, "agent_type"),
+            isolation=_opt_text(opts, "isolation"),
+            max_output_tokens=int(mot) if V.is_number(mot) else None,
+            sample_index=f.sample,
+            permissions=self.sched.permissions,
+        )
+        result = await self.sched.run_agent(request)
+        if result is None:
+            return None
+        value = V.normalize(result.value)
+        if isinstance(e, ast.Check):
+            return value if isinstance(value, dict) else None
+        if e.result is None:
+            return value if isinstance(value, str) else V.text(value)
+        key = wrap_key(e.result, f.prog.records)
+        if key is not None:
+            if not isinstance(value, dict) or key not in value:
+                return None  # not what the schema says: as good as a failure
+            value = value[key]
+        elif not isinstance(value, dict):
+            return None
+        if isinstance(e.result, ast.ListType) and isinstance(value, list):
+            n = list_max(e.result, f.prog.sizes)
+            if n is not None and len(value) > n:
+                self.log(f, f"{label}: kept {n} of {len(value)} items (declared max {n})")
+                value = value[:n]
+        return value
+
+    # ------------------------------------------------------------ fanout and for
+
+    async def fanout(self, e: ast.Fanout, f: Frame) -> list[Value]:
+        items = self._items(e.iter, f, "fanout" if not e.sequential else "for")
+        n = len(items)
+        width: int | None = None
+        for o in e.options:
+            if o.name == "concurrency":
+                width = _count(self.eval(o.value, f), "concurrency", o.span.line)
+        stop = e.body[0] if e.body and isinstance(e.body[0], ast.StopWhen) else None
+        body = e.body[1:] if stop is not None else e.body
+        results: list[Value] = [None] * n
+        skipped = [False] * n
+
+        async def item(i: int) -> None:
+            g = replace(f, scope=Scope({e.var: items[i]}, f.scope), indices=f.indices + (i + 1,))
+            if stop is not None and V.truthy(self.eval(stop.cond, g)):
+                skipped[i] = True
+                return
+            results[i] = await self._item_body(body, g)
+
+        if e.sequential:
+            for i in range(n):
+                await item(i)
+        else:
+            limiter = trio.CapacityLimiter(width) if width else None
+
+            async def limited(i: int) -> None:
+                if limiter is None:
+                    await item(i)
+                    return
+                async with limiter:  # `stop when` is evaluated when the item gets its slot
+                    await item(i)
+
+            async with _nursery() as nursery:
+                for i in range(n):
+                    nursery.start_soon(limited, i)
+        # Failed: every item whose value is None, except those a `stop when` skipped.
+        k = sum(1 for r, s in zip(results, skipped, strict=True) if r is None and not s)
+        if k:
+            word = "for" if e.sequential else "fanout"
+            self.log(f, f"{word} {e.var} in {source_text(f.prog.program, e.iter.span)} "
+                        f"(line {e.span.line}): {k} of {n} items failed")
+        return [r for r in results if r is not None]
+
+    async def _item_body(self, body: list[ast.Stmt], g: Frame) -> Value:
+        """An item's value; a top-level step that starts agents and yields None ends it."""
+        value: Value = None
+        for s in body:
+            value, stopped = await self.exec_stmt(s, g)
+            if stopped:
+                return None
+            if value is None and isinstance(s, (ast.Assign, ast.ExprStmt)) and self._starts_agents(s.value):
+                return None
+        return value
+
+    def _starts_agents(self, e: ast.Expr) -> bool:
+        hit = self._agentful.get(id(e))
+        if hit is None:
+            hit = self._agentful[id(e)] = starts_agents(e)
+        return hit
+
+    def _items(self, e: ast.Expr, f: Frame, what: str) -> list[Value]:
+        v = self.eval(e, f)
+        try:
+            items = V.iterate(v)
+        except V.ValueError_ as exc:
+            raise RunError(f"line {e.span.line}: {what}: {exc}") from None
+        self.sched.check_items(len(items), f"line {e.span.line}: `{what}` over "
+                                          f"{source_text(f.prog.program, e.span)}")
+        return list(items)
+
+    # ------------------------------------------------------------ review
+
+    async def review(self, e: ast.Review, f: Frame, with_dropped: bool) -> tuple[list[Value], list[Value]]:
+        items = self._items(e.iter, f, "review")
+        lenses: list[Value] | None = None
+        if e.lenses is not None:
+            lenses = self._items(e.lenses, f, "review ... by v in")
+            n = len(lenses)
+        else:
+            assert e.count is not None
+            n = _count(self.eval(e.count, f), "the number of reviewers", e.span.line)
+            self.sched.check_items(n, f"line {e.span.line}: `review ... by {n}`")
+        if e.keep_all:
+            need = n
+        elif e.keep is not None:
+            need = _count(self.eval(e.keep, f), "keep if", e.span.line)
+        else:
+            need = n // 2 + 1
+        answers: list[list[Value]] = [[None] * n for _ in items]
+        scopes: list[list[Scope | None]] = [[None] * n for _ in items]
+
+        async def reviewer(i: int, k: int) -> None:
+            binds = {e.var: items[i]}
+            if lenses is not None:
+                binds[e.lens_var or "_"] = lenses[k]
+            g = replace(f, scope=Scope(binds, f.scope), indices=f.indices + (i + 1, k + 1), copy=k + 1, sample=k)
+            answers[i][k], _ = await self.exec_block(e.body, g)
+            scopes[i][k] = g.scope
+
+        async with _nursery() as nursery:
+            for i in range(len(items)):
+                for k in range(n):
+                    nursery.start_soon(reviewer, i, k)
+        kept: list[Value] = []
+        dropped: list[Value] = []
+        counts = {"kept": 0, "rejected": 0, "undecided": 0}
+        for i, item in enumerate(items):
+            accepts = rejects = abstained = 0
+            for k in range(n):
+                answer = answers[i][k]
+                if answer is None:
+                    abstained += 1
+                elif V.truthy(self._judge(e.accept, answer, scopes[i][k] or f.scope, f)):
+                    accepts += 1
+                else:
+                    rejects += 1
+            status = "kept" if accepts >= need else "rejected" if rejects > n - need else "undecided"
+            counts[status] += 1
+            if status == "kept":
+                kept.append(item)
+            else:
+                dropped.append({"item": item, "status": status, "accepts": accepts, "rejects": rejects,
+                                "abstained": abstained, "verdicts": list(answers[i])})
+        self.log(f, f"review (line {e.span.line}): {counts['kept']} kept, {counts['rejected']} rejected, "
+                    f"{counts['undecided']} undecided of {len(items)}")
+        return kept, dropped
+
+    def _judge(self, cond: ast.Expr, answer: Value, scope: Scope, f: Frame) -> Value:
+        """`accept when` / `pick a when`: the answer's fields by name, and `answer`."""
+        binds = dict(answer) if isinstance(answer, dict) else {}
+        binds["answer"] = answer
+        return self.eval(cond, replace(f, scope=Scope(binds, scope)))
+
+    # ------------------------------------------------------------ vote
+
+    async def vote(self, e: ast.Vote, f: Frame) -> Value:
+        n = _count(self.eval(e.count, f), "the number of voters", e.span.line)
+        self.sched.check_items(n, f"line {e.span.line}: `vote {n}`")
+        quorum = _count(self.eval(e.quorum, f), "quorum", e.span.line) if e.quorum is not None else 1
+        answers: list[Value] = [None] * n
+
+        async def voter(k: int) -> None:
+            g = replace(f, scope=Scope({}, f.scope), indices=f.indices + (k + 1,), copy=k + 1, sample=k)
+            answers[k], _ = await self.exec_block(e.body, g)
+
+        async with _nursery() as nursery:
+            for k in range(n):
+                nursery.start_soon(voter, k)
+        groups: dict[str, list[Any]] = {}  # canonical → [count, first answer], in first-voter order
+        for a in answers:
+            if a is None:
+                continue
+            g = groups.setdefault(V.canonical(a), [0, a])
+            g[0] += 1
+        best: list[Any] | None = None
+        for g in groups.values():
+            if best is None or g[0] > best[0]:  # strict: a tie keeps the earlier group
+                best = g
+        # The two log lines of the JS helper (voteWinner), which semantics.md leaves open.
+        where = f"vote (line {e.span.line})"
+        abstained = sum(1 for a in answers if a is None)
+        if abstained:
+            self.log(f, f"{where}: {abstained} of {n} voters failed")
+        if best is None or best[0] < quorum:
+            self.log(f, f"{where}: no answer reached the quorum of {quorum}")
+            return None
+        return best[1]
+
+    # ------------------------------------------------------------ tournament
+
+    async def tournament(self, e: ast.Tournament, f: Frame) -> Value:
+        contestants = self._items(e.iter, f, "tournament")
+        if not contestants:
+            return None
+
+        failed = 0
+
+        async def match(winners: list[Value], m: int, a: Value, b: Value, number: int) -> None:
+            nonlocal failed
+            g = replace(f, scope=Scope({e.a: a, e.b: b}, f.scope), indices=f.indices + (number,))
+            answer, _ = await self.exec_block(e.body, g)
+            if answer is None:
+                failed += 1
+                winners[m] = a  # a failed judge advances the first contestant
+                return
+            picked, other = (a, b) if e.pick == e.a else (b, a)
+            winners[m] = picked if V.truthy(self._judge(e.cond, answer, g.scope, f)) else other
+
+        played = 0  # matches are numbered in order of play across the whole bracket
+        while len(contestants) > 1:
+            pairs = [(contestants[j], contestants[j + 1]) for j in range(0, len(contestants) - 1, 2)]
+            bye = [contestants[-1]] if len(contestants) % 2 else []
+            winners: list[Value] = [None] * len(pairs)
+            async with _nursery() as nursery:
+                for m, (a, b) in enumerate(pairs):
+                    nursery.start_soon(match, winners, m, a, b, played + m + 1)
+            played += len(pairs)
+            contestants = winners + bye
+        if failed:  # the JS helper's log line (playBracket)
+            self.log(f, f"tournament (line {e.span.line}): {failed} of {played} judges failed "
+                        "(their first contestant advanced)")
+        return contestants[0]
+
+    # ------------------------------------------------------------ repeat and fix
+
+    async def repeat(self, e: ast.Repeat, f: Frame) -> Value:
+        k = _count(self.eval(e.max, f), "repeat max", e.span.line)
+        value: Value = None
+        for r in range(1, k + 1):
+            if e.var is not None:
+                f.scope.vars[e.var] = r
+            value, stopped = await self.exec_block(e.body, replace(f, indices=f.indices + (r,), sample=r - 1))
+            if stopped:
+                break
+        return value
+
+    async def fix(self, e: ast.Fix, f: Frame) -> Value:
+        k = _count(self.eval(e.max, f), "fix max", e.span.line)
+        stall = _count(self.eval(e.stall, f), "stall", e.span.line) if e.stall is not None else None
+        last = await self.eval_rhs(e.check, replace(f, indices=f.indices + (0,), sample=0))
+        history = [last]
+        attempts = 0
+        while not _passed(last) and attempts < k:
+            attempts += 1
+            g = replace(f, indices=f.indices + (attempts,), sample=attempts)
+            await self.exec_block(e.body, g)
+            last = await self.eval_rhs(e.check, g)
+            history.append(last)
+            if stall is not None and len(history) >= stall + 1 and \
+                    all(V.equal(h, last) for h in history[-(stall + 1):]):
+                break
+        return {"passed": _passed(last), "attempts": attempts, "last": last}
+
+    # ------------------------------------------------------------ run "other.wf"
+
+    def _child_program(self, e: ast.RunWorkflow, f: Frame) -> ast.Program:
+        if e.program is not None:
+            return e.program
+        if id(e) in self._children:
+            return self._children[id(e)]
+        from wflang.dsl.checker import check_program
+        from wflang.dsl.diagnostics import WfError
+        from wflang.dsl.parser import parse
+
+        path = Path(f.prog.program.file).parent / e.path
+        try:
+            source = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise RunError(f'line {e.span.line}: cannot read "{e.path}" ({path}): {exc.strerror}') from None
+        try:
+            child = parse(source, str(path))
+        except WfError as exc:
+            d = exc.diagnostics[0]
+            raise RunError(f'line {e.span.line}: "{e.path}" does not parse: {d.message}') from None
+        result = check_program(child)
+        if not result.ok:
+            d = next(d for d in result.diagnostics if d.severity == "error")
+            raise RunError(f'line {e.span.line}: "{e.path}" does not check: {d.message}')
+        self._children[id(e)] = child
+        return child
+
+    async def run_child(self, e: ast.RunWorkflow, f: Frame) -> Value:
+        if f.prog.is_child:
+            raise RunError(f'line {e.span.line}: `run` is one level deep; "{e.path}" is run from a child')
+        from wflang.dsl.arguments import validate_args
+
+        child = self._child_program(e, f)
+        raw = self.eval(e.args, f) if e.args is not None else None
+        values, diags = validate_args(child, raw)
+        if diags:
+            raise RunError(f'line {e.span.line}: run "{e.path}": {diags[0].message}')
+        info = self._program_info(child, values, is_child=True)
+        return await self._run_program(info, replace(f, scope=Scope(), prog=info), values)
+
+    # ------------------------------------------------------------ pure expressions
+
+    def eval(self, e: ast.Expr, f: Frame) -> Value:
+        try:
+            return self._ev(e, f.scope)
+        except V.ValueError_ as exc:
+            raise RunError(f"line {e.span.line}: {exc}") from None
+        except RecursionError:
+            raise RunError(f"line {e.span.line}: this expression nests too deeply") from None
+
+    def _ev(self, e: ast.Expr, s: Scope) -> Value:
+        fn = self._expr_dispatch.get(type(e))
+        if fn is None:
+            raise V.ValueError_(f"a {type(e).__name__} cannot appear inside an expression")
+        return fn(e, s)
+
+    def _strlit(self, e: ast.StrLit, s: Scope) -> str:
+        return "".join(p if isinstance(p, str) else V.text(self._ev(p, s)) for p in e.parts)
+
+    def _name(self, e: ast.Name, s: Scope) -> Value:
+        found, value = s.lookup(e.id)
+        if found:
+            return value
+        if e.id == "budget":
+            return {"remaining": self.sched.budget_remaining(), "total": self.sched.budget_total}
+        raise V.ValueError_(f"unknown name `{e.id}`")
+
+    @staticmethod
+    def _accessor(path: list[str]) -> Callable[[Value], Value]:
+        def get(v: Value) -> Value:
+            for name in path:
+                v = V.field(v, name)
+            return v
+
+        return get
+
+    def _lambda(self, e: ast.Lambda, s: Scope) -> Callable[..., Value]:
+        def call(*args: Value) -> Value:
+            return self._ev(e.body, Scope(dict(zip(e.params, args, strict=False)), s))
+
+        return call
+
+    def _slice(self, e: ast.Slice, s: Scope) -> Value:
+        obj = self._ev(e.obj, s)
+        lo = self._ev(e.lo, s) if e.lo is not None else None
+        hi = self._ev(e.hi, s) if e.hi is not None else None
+        return V.slice_(obj, lo, hi)
+
+    def _binop(self, e: ast.BinOp, s: Scope) -> Value:
+        a, b = self._ev(e.left, s), self._ev(e.right, s)
+        if e.op == "|":
+            return V.merge(a, b)
+        return V.arith(e.op, a, b)
+
+    def _boolop(self, e: ast.BoolOp, s: Scope) -> Value:
+        a = self._ev(e.left, s)
+        if e.op == "and":
+            return self._ev(e.right, s) if V.truthy(a) else a
+        return a if V.truthy(a) else self._ev(e.right, s)
+
+    def _unary(self, e: ast.UnaryOp, s: Scope) -> Value:
+        v = self._ev(e.operand, s)
+        return (not V.truthy(v)) if e.op == "not" else V.negate(v)
+
+    def _listcomp(self, e: ast.ListComp, s: Scope) -> list[Value]:
+        out: list[Value] = []
+        inner = Scope({}, s)
+
+        def walk(i: int) -> None:
+            if i == len(e.clauses):
+                out.append(self._ev(e.elt, inner))
+                return
+            c = e.clauses[i]
+            if isinstance(c, ast.CompFor):
+                for x in V.iterate(self._ev(c.iter, inner)):
+                    inner.vars[c.var] = x
+                    walk(i + 1)
+            elif V.truthy(self._ev(c.cond, inner)):
+                walk(i + 1)
+
+        walk(0)
+        return out
+
+    def _key(self, e: ast.Expr, s: Scope) -> Callable[[Value], Value]:
+        if isinstance(e, ast.TupleLit):
+            parts = [self._key(x, s) for x in e.items]
+            return lambda v: [p(v) for p in parts]
+        fn = self._ev(e, s)
+        if not callable(fn):
+            raise V.ValueError_("`by` takes a key: `.field`, a tuple of them, or a lambda")
+        return fn
+
+    def _call(self, e: ast.Call, s: Scope) -> Value:
+        fn = V.BUILTINS.get(e.func)
+        if fn is None:
+            raise V.ValueError_(f"unknown function `{e.func}`")
+        args = [self._ev(a, s) for a in e.args]
+        kwargs: dict[str, Value] = {}
+        for k in e.kwargs:
+            if k.name == "by":
+                kwargs["by"] = self._key(k.value, s)
+                if e.func in V.KEYED:
+                    kwargs["compound"] = isinstance(k.value, ast.TupleLit)
+            else:
+                kwargs[k.name] = self._ev(k.value, s)
+        if e.func in V.KEYED and e.key_orders is not None:
+            kwargs["orders"] = e.key_orders
+        try:
+            return fn(*args, **kwargs)
+        except TypeError as exc:
+            raise V.ValueError_(f"{e.func}(): {exc}") from None
+
+
+def _opt_text(opts: dict[str, Value], name: str) -> str | None:
+    v = opts.get(name)
+    return None if v is None else V.text(v)
+
+
+async def run_program(program: ast.Program, args: dict[str, Value], scheduler: Scheduler,
+                      observer: RunObserver | None = None) -> RunOutcome:
+    """Run a checked program on validated arguments through `scheduler`."""
+    return await Interpreter(program, scheduler, observer).run(args)

@@ -1,0 +1,669 @@
+"""`wf run`, `wf runs` and `wf show`: what the CLI calls, with plain arguments and streams.
+
+`run_command` loads and checks the workflow, validates the arguments, shows the plan
+(proven bound for these arguments, models, permissions), settles permissions (granted by
+the workflow header AND confirmed by `--allow` or a prompt on a terminal), then runs it
+under the scheduler with the journal and the live view, and prints the result. Every
+problem a user can cause ends in a clear message and a non-zero exit code, never a
+traceback.
+
+Exit codes: 0 done; 1 the workflow does not check, or the run failed; 2 bad input (file,
+arguments, fake file, missing key, refused permissions or bound); 3 internal error;
+130 interrupted (the run can be resumed).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+from wflang.dsl import ast
+
+if TYPE_CHECKING:
+    from wflang.dsl.bounds import Bound
+    from wflang.runtime.backend import Backend
+    from wflang.runtime.scheduler import Scheduler
+
+EXIT_OK, EXIT_ERRORS, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+CAPABILITIES = ("edit", "shell")
+
+# Approximate list prices, USD per million tokens (input, output), by model family; an
+# estimate for `--sample`, overridable with WF_PRICES='{"sonnet": [3, 15], ...}'.
+PRICES: dict[str, tuple[float, float]] = {"opus": (5.0, 25.0), "sonnet": (3.0, 15.0), "haiku": (1.0, 5.0)}
+PRICES_ENV = "WF_PRICES"
+
+
+class _Refused(Exception):
+    """Stop before any agent, with this message and exit code."""
+
+    def __init__(self, message: str, code: int = EXIT_USAGE) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass
+class _Plan:
+    program: ast.Program
+    source: str
+    bound: Bound
+    values: dict[str, Any]
+    sizes: dict[str, int]
+    agents_bound: int
+    granted: frozenset[str]
+    full_sizes: dict[str, int]  # before --sample cut the lists (the same without --sample)
+
+
+# ---------------------------------------------------------------- wf run
+
+
+def run_command(
+    file: str,
+    args_file: str | None = None,
+    args_json: str | None = None,
+    fake: str | None = None,
+    resume: str | None = None,
+    concurrency: int | None = None,
+    allow: str | None = None,
+    sample: int | None = None,
+    json_out: bool = False,
+    out_file: str | None = None,
+    workspace: str | None = None,
+    yes: bool = False,
+    *,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+    stdin: TextIO | None = None,
+) -> int:
+    stdout = stdout or sys.stdout
+    stderr = stderr or sys.stderr
+    stdin = stdin or sys.stdin
+    try:
+        return _run(file, args_file, args_json, fake, resume, concurrency, allow, sample, json_out, out_file,
+                    workspace, yes, stdout, stderr, stdin)
+    except _Refused as exc:
+        print(f"error: {exc}", file=stderr)
+        return exc.code
+    except KeyboardInterrupt:
+        print("cancelled before the run started", file=stderr)
+        return EXIT_INTERRUPTED
+
+
+def _run(file: str, args_file: str | None, args_json: str | None, fake: str | None, resume: str | None,
+         concurrency: int | None, allow: str | None, sample: int | None, json_out: bool, out_file: str | None,
+         workspace: str | None, yes: bool, stdout: TextIO, stderr: TextIO, stdin: TextIO) -> int:
+    from rich.console import Console
+
+    from wflang.dsl.loader import load
+    from wflang.dsl.report import human
+    from wflang.runtime.journal import JournalError
+
+    ws = Path(workspace or ".").resolve()
+    if not ws.is_dir():
+        raise _Refused(f"the workspace {workspace} is not a directory")
+    if concurrency is not None and concurrency < 1:
+        raise _Refused(f"--concurrency takes 1 or more, not {concurrency}")
+    if sample is not None and sample < 1:
+        raise _Refused(f"--sample takes 1 or more items, not {sample}")
+    if sample is not None and resume is not None:
+        raise _Refused("--sample starts a new run; it cannot be combined with --resume")
+    if args_file is not None and args_json is not None:
+        raise _Refused("give the arguments once: --args FILE or --args-json JSON")
+    requested = _parse_allow(allow)
+
+    loaded = load(file)
+    if not loaded.ok:
+        print(human(loaded), file=stderr)
+        return EXIT_ERRORS
+    program, source = loaded.program, loaded.source or ""
+    assert loaded.result is not None and loaded.result.bound is not None
+    bound = loaded.result.bound
+
+    # A new run opens the journal (and creates .wf/) only once it is sure to start.
+    journal = _open_journal(ws) if resume is not None else None
+    try:
+        raw = _raw_args(args_file, args_json)
+        if resume is not None:
+            raw = _resume_args(journal, resume, program, raw)
+        plan = _make_plan(program, source, bound, raw, sample)
+        backend = _backend(fake)
+        err = Console(file=stderr, highlight=False, soft_wrap=True)
+        interactive = _is_tty(stdin) and _is_tty(stderr)
+        plan.granted = _permissions(program, requested, fake, yes, interactive, stdin, err, plan,
+                                    file, concurrency, resume, ws)
+        if journal is None:
+            journal = _open_journal(ws)
+        if resume is not None:
+            journal.resume_run(resume, source)
+            run_id = resume
+        else:
+            run_id = journal.start_run(program.header.name, file, source, plan.values, {
+                "total": plan.agents_bound, "formula": bound.formula(),
+                "phases": dict(bound.phases(plan.sizes))})
+        return _execute(plan, backend, journal, run_id, resume is not None, file, ws, concurrency, sample,
+                        json_out, out_file, stdout, stderr)
+    except JournalError as exc:
+        raise _Refused(str(exc)) from None
+    finally:
+        if journal is not None:
+            journal.close()
+
+
+def _open_journal(ws: Path) -> Any:
+    from wflang.runtime.journal import Journal, JournalError
+
+    try:
+        return Journal.open(ws)
+    except JournalError as exc:
+        raise _Refused(str(exc)) from None
+
+
+def _resume_args(journal: Any, run_id: str, program: ast.Program, raw: Any) -> Any:
+    """The arguments of the run being resumed; arguments given again must mean the same."""
+    from wflang.dsl.arguments import validate_args
+    from wflang.runtime.journal import JournalError
+
+    try:
+        record = journal.get_run(run_id).run
+    except JournalError as exc:
+        raise _Refused(str(exc)) from None
+    if record.status == "done":
+        raise _Refused(f"run {run_id} already finished; nothing to resume. "
+                       f"Hint: `wf show {run_id}` shows its result.")
+    if raw is not None and validate_args(program, raw)[0] != record.args:
+        raise _Refused(f"--resume {run_id} runs with the arguments of the original run, and these differ; "
+                       "drop --args")
+    return record.args
+
+
+def _parse_allow(allow: str | None) -> frozenset[str]:
+    names = [a.strip() for a in (allow or "").split(",") if a.strip()]
+    for n in names:
+        if n not in CAPABILITIES:
+            raise _Refused(f"--allow {allow}: unknown capability `{n}` (capabilities: edit, shell)")
+    return frozenset(names)
+
+
+def _raw_args(args_file: str | None, args_json: str | None) -> Any:
+    if args_file is not None:
+        try:
+            text = Path(args_file).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise _Refused(f"cannot read the arguments file {args_file}: {exc.strerror}") from None
+        except UnicodeDecodeError:
+            raise _Refused(f"the arguments file {args_file} is not UTF-8 text") from None
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise _Refused(f"{args_file}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}") from None
+    if args_json is not None:
+        try:
+            return json.loads(args_json)
+        except json.JSONDecodeError as exc:
+            raise _Refused(f"--args-json: not valid JSON (column {exc.colno}): {exc.msg}") from None
+    return None
+
+
+def _make_plan(program: ast.Program, source: str, bound: Bound, raw: Any, sample: int | None) -> _Plan:
+    from wflang.dsl.arguments import sizes, validate_args
+    from wflang.runtime.scheduler import AGENT_CAP
+
+    values, diags = validate_args(program, raw)
+    if diags:
+        lines = [f"argument error: {d.message}" + (f" ({d.hint})" if d.hint else "") for d in diags]
+        raise _Refused("the arguments do not fit the workflow's inputs:\n  " + "\n  ".join(lines))
+    full_sizes = sizes(program, values)
+    if sample is not None:
+        values = {k: (v[:sample] if isinstance(v, list) and _is_list_input(program, k) else v)
+                  for k, v in values.items()}
+    size_map = sizes(program, values)
+    n = bound.evaluate(size_map)
+    if n > AGENT_CAP:
+        raise _Refused(f"for these arguments the workflow may start {n} agents; a run may start at most "
+                       f"{AGENT_CAP}. Hint: pass fewer items.")
+    if bound.agent_budget is not None and n > bound.agent_budget:
+        raise _Refused(f"for these arguments the workflow may start {n} agents; its budget allows "
+                       f"{bound.agent_budget}. Hint: pass fewer items or raise `budget agents`.")
+    return _Plan(program, source, bound, values, size_map, n, frozenset(), full_sizes)
+
+
+def _is_list_input(program: ast.Program, name: str) -> bool:
+    return any(d.name == name and isinstance(d.type, ast.ListType) for d in program.inputs)
+
+
+def _backend(fake: str | None) -> Backend:
+    if fake is not None:
+        from wflang.runtime.backends.fake import FakeBackend, FakeFileError
+
+        try:
+            return FakeBackend.load(fake)
+        except FakeFileError as exc:
+            raise _Refused(str(exc)) from None
+    try:
+        from wflang.runtime.backends.anthropic import AnthropicBackend, MissingAPIKeyError
+    except ImportError as exc:
+        raise _Refused(f"the anthropic backend cannot load ({exc}); install the `anthropic` package "
+                       "or run with --fake FILE") from None
+    try:
+        return AnthropicBackend()
+    except MissingAPIKeyError as exc:
+        raise _Refused(str(exc)) from None
+
+
+def _is_tty(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+# ---------------------------------------------------------------- the plan and permissions
+
+
+def _models(program: ast.Program) -> list[str]:
+    """The models the workflow's agents use, as written (aliases), statically."""
+    defaults = {o.name: o.value for o in program.defaults}
+    seen: list[str] = []
+    programs = [program] + [n.program for n in ast.walk(program.body)
+                            if isinstance(n, ast.RunWorkflow) and n.program is not None]
+    for p in programs:
+        defaults = {o.name: o.value for o in p.defaults}
+        for n in ast.walk(p.body):
+            if not isinstance(n, (ast.Agent, ast.Check)):
+                continue
+            opts = {o.name: o.value for o in n.options}
+            e = opts.get("model", defaults.get("model"))
+            if e is None:
+                name = "default"
+            elif isinstance(e, ast.StrLit) and e.is_plain:
+                name = e.text
+            else:
+                name = "(computed)"
+            if name not in seen:
+                seen.append(name)
+    return seen
+
+
+def _model_line(program: ast.Program, fake: bool) -> str:
+    from wflang.runtime.models import DEFAULT_ALIAS, ModelConfigError, resolve_model
+
+    out = []
+    for m in _models(program):
+        if fake or m == "(computed)":
+            out.append(m)
+            continue
+        try:
+            out.append(f"{m} ({resolve_model(None if m == 'default' else m)})" if m != "default"
+                       else f"default ({DEFAULT_ALIAS}: {resolve_model(None)})")
+        except ModelConfigError as exc:
+            raise _Refused(str(exc)) from None
+    return ", ".join(out) if out else "none (no agents)"
+
+
+def _show_plan(err: Any, plan: _Plan, file: str, fake: str | None, concurrency: int | None, resume: str | None,
+               declared: list[str], perm_note: str) -> None:
+    from rich.text import Text
+
+    program, bound = plan.program, plan.bound
+    limits = ["cap 1000"]
+    if bound.agent_budget is not None:
+        limits.append(f"budget {bound.agent_budget}")
+    phases = ", ".join(f"{p} {n}" for p, n in bound.phases(plan.sizes))
+    given = ", ".join(f"{k}: {v}" for k, v in plan.sizes.items())
+    lines = [
+        f"plan: {file} (workflow {program.header.name})" + (f", resuming {resume}" if resume else ""),
+        f"  agents: at most {plan.agents_bound} for these arguments" + (f" ({given})" if given else "")
+        + f"   [{', '.join(limits)}; worst case {bound.total}]",
+    ]
+    if phases:
+        lines.append(f"  per phase: {phases}")
+    tokens = bound.tokens_for(plan.sizes)
+    if tokens is not None or bound.token_budget is not None:
+        lines.append(f"  output tokens: at most {tokens if tokens is not None else 'unknown'}"
+                     + (f" (budget {bound.token_budget})" if bound.token_budget is not None else ""))
+    lines.append(f"  models: {_model_line(program, fake is not None)}")
+    lines.append(f"  permissions: {', '.join(declared) if declared else 'read-only'}{perm_note}")
+    lines.append(f"  backend: {'fake answers from ' + fake if fake is not None else 'anthropic'}"
+                 f"; concurrency {_concurrency(program, concurrency)}")
+    for line in lines:
+        err.print(Text(line))
+
+
+def _concurrency(program: ast.Program, concurrency: int | None) -> int:
+    from wflang.runtime.scheduler import DEFAULT_CONCURRENCY
+
+    n = concurrency or DEFAULT_CONCURRENCY
+    for b in program.budget:
+        if b.key == "concurrency" and isinstance(b.value, ast.IntLit):
+            n = min(n, b.value.value)
+    return n
+
+
+def _permissions(program: ast.Program, requested: frozenset[str], fake: str | None, yes: bool, interactive: bool,
+                 stdin: TextIO, err: Any, plan: _Plan, file: str, concurrency: int | None,
+                 resume: str | None, ws: Path) -> frozenset[str]:
+    """Show the plan and settle the capabilities: the header grants, the user confirms."""
+    declared = [p for p in program.header.permissions if p in CAPABILITIES]
+    extra = sorted(requested - set(declared))
+    missing = [p for p in declared if p not in requested]
+    note = ""
+    if fake is not None and declared:
+        note = " (fake agents: nothing is edited or executed)"
+    elif declared and not missing:
+        note = " (confirmed by --allow)"
+    _show_plan(err, plan, file, fake, concurrency, resume, declared, note)
+    if extra:
+        err.print(f"note: --allow {','.join(extra)}: the workflow does not declare it, so it is not granted")
+    if fake is not None:
+        return frozenset(declared)
+    if missing:
+        hint = f"--allow {','.join(declared)}"
+        if interactive and not yes:
+            answer = _ask(stdin, err, f"The agents may {_describe(missing)} in {ws}. "
+                                      "Allow, and start the run? [y/N] ")
+            if answer not in ("y", "yes"):
+                raise _Refused(f"not started: {', '.join(missing)} not confirmed. Hint: pass {hint}")
+            return frozenset(declared)
+        raise _Refused(f"the workflow needs {', '.join(missing)} (header `permissions:`), which must be "
+                       f"confirmed. Hint: pass {hint}, or run on a terminal to be asked")
+    if interactive and not yes:
+        answer = _ask(stdin, err, "Start the run? [Y/n] ")
+        if answer not in ("", "y", "yes"):
+            raise _Refused("not started", EXIT_USAGE)
+    return frozenset(declared)
+
+
+def _describe(caps: list[str]) -> str:
+    words = {"edit": "write and edit files", "shell": "run shell commands"}
+    return " and ".join(words[c] for c in caps)
+
+
+def _ask(stdin: TextIO, err: Any, question: str) -> str:
+    err.print(question, end="")
+    line = stdin.readline()
+    return line.strip().lower()
+
+
+# ---------------------------------------------------------------- running
+
+
+def _execute(plan: _Plan, backend: Backend, journal: Any, run_id: str, resuming: bool, file: str, ws: Path,
+             concurrency: int | None, sample: int | None, json_out: bool, out_file: str | None,
+             stdout: TextIO, stderr: TextIO) -> int:
+    import trio
+    from rich.console import Console
+
+    from wflang.runtime.interpreter import collapse, run_program
+    from wflang.runtime.journal import JournalError
+    from wflang.runtime.progress import ProgressView
+    from wflang.runtime.scheduler import BoundExceeded, Limits, RunError, Scheduler
+
+    program, bound = plan.program, plan.bound
+    limits = Limits(concurrency=_concurrency(program, concurrency), budget_agents=bound.agent_budget,
+                    budget_output_tokens=bound.token_budget, bound=plan.agents_bound)
+    err = Console(file=stderr, highlight=False, soft_wrap=True)
+    view = ProgressView(err, live=_is_tty(stdout) and _is_tty(stderr))
+    sched = Scheduler(backend, ws, limits, journal=journal, run_id=run_id, resume=resuming,
+                      permissions=plan.granted, observer=view)
+    err.print(f"run {run_id}" + (" (resumed)" if resuming else ""), highlight=False)
+
+    async def main() -> Any:
+        try:
+            return await run_program(program, plan.values, sched, view)
+        finally:
+            aclose: Callable[[], Any] | None = getattr(backend, "aclose", None)
+            if aclose is not None:
+                with trio.CancelScope(shield=True):
+                    try:
+                        await aclose()
+                    except Exception:
+                        pass
+
+    resume_hint = f"wf run {file} --resume {run_id}" + (" --fake ..." if _is_fake(backend) else "")
+    def run_trio() -> Any:
+        try:
+            return trio.run(main)
+        except BaseExceptionGroup as group:
+            raise collapse(group) from None
+
+    try:
+        with view:
+            outcome = run_trio()
+    except KeyboardInterrupt:
+        journal.finish_run(run_id, "interrupted", error="interrupted by the user")
+        print(f"\ninterrupted: run {run_id} stopped; finished agents are journaled.\n"
+              f"resume with: {resume_hint}", file=stderr)
+        return EXIT_INTERRUPTED
+    except BoundExceeded as exc:
+        journal.finish_run(run_id, "failed", error=str(exc))
+        print(f"error: {exc}", file=stderr)
+        return EXIT_INTERNAL
+    except RunError as exc:
+        journal.finish_run(run_id, "failed", error=str(exc))
+        print(f"run {run_id} failed: {exc}\nresume after a fix with: {resume_hint}", file=stderr)
+        return EXIT_ERRORS
+    except JournalError as exc:
+        print(f"error: the journal failed: {exc}", file=stderr)
+        return EXIT_ERRORS
+    except Exception as exc:  # a bug: no traceback for the user, but a way to get one
+        if os.environ.get("WF_DEBUG"):
+            raise
+        try:
+            journal.finish_run(run_id, "failed", error=f"internal error: {type(exc).__name__}: {exc}")
+        except Exception:
+            pass
+        print(f"internal error: {type(exc).__name__}: {exc}\nthis is a bug in wflang; run again with "
+              f"WF_DEBUG=1 for the traceback and report it. Resume with: {resume_hint}", file=stderr)
+        return EXIT_INTERNAL
+    view.final_summary()
+    journal.finish_run(run_id, "done", result=outcome.value)
+    _summary(err, sched, run_id)
+    if sample is not None:
+        _sample_report(err, plan, sched, sample)
+    return _emit_result(outcome.value, json_out, out_file, stdout, stderr)
+
+
+def _is_fake(backend: Any) -> bool:
+    return type(backend).__name__ == "FakeBackend"
+
+
+def _summary(err: Any, sched: Scheduler, run_id: str) -> None:
+    done = sum(1 for a in sched.agents if a.status == "done")
+    failed = len(sched.agents) - done
+    cached = sum(1 for a in sched.agents if a.cached)
+    u = sched.usage
+    err.print(f"run {run_id} done: {done} agents done" + (f" ({cached} from the journal)" if cached else "")
+              + f", {failed} failed; tokens: input {u.input_tokens:,}, output {u.output_tokens:,}",
+              highlight=False)
+
+
+def _emit_result(value: Any, json_out: bool, out_file: str | None, stdout: TextIO, stderr: TextIO) -> int:
+    from wflang.runtime.values import to_json
+
+    text = to_json(value, 2) + "\n"
+    if out_file is not None:
+        try:
+            Path(out_file).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            print(f"error: cannot write {out_file}: {exc.strerror}; the result is in the journal "
+                  "(wf show RUN_ID)", file=stderr)
+            return EXIT_USAGE
+        print(f"result written to {out_file}", file=stderr)
+        if not json_out:
+            return EXIT_OK
+    stdout.write(text)
+    stdout.flush()
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------- --sample: measure, then extrapolate
+
+
+def _prices() -> dict[str, tuple[float, float]]:
+    table = dict(PRICES)
+    raw = os.environ.get(PRICES_ENV)
+    if raw:
+        try:
+            extra = json.loads(raw)
+            for k, v in extra.items():
+                table[str(k)] = (float(v[0]), float(v[1]))
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError):
+            pass  # a bad override falls back to the built-in estimate
+    return table
+
+
+def _price_of(model: str | None, table: dict[str, tuple[float, float]]) -> tuple[float, float]:
+    from wflang.runtime.models import DEFAULT_ALIAS
+
+    name = (model or DEFAULT_ALIAS).lower()
+    if name in table:
+        return table[name]
+    for family, price in table.items():
+        if family in name:
+            return price
+    return table.get(DEFAULT_ALIAS, (3.0, 15.0))
+
+
+def sample_estimate(bound: Bound, sample_sizes: dict[str, int], full_sizes: dict[str, int],
+                    agents: list[Any]) -> dict[str, Any]:
+    """Per phase: measured agents and tokens at the sample sizes, and for the full sizes the
+    worst case (bound × mean tokens per agent) and the expected case (measured agents
+    scaled by the bound's growth), with a cost estimate. Pure, for tests."""
+    table = _prices()
+    top = "(top level)"
+    b_sample = dict(bound.phases(sample_sizes))
+    b_full = dict(bound.phases(full_sizes))
+    total_sample, total_full = bound.evaluate(sample_sizes), bound.evaluate(full_sizes)
+    measured: dict[str, dict[str, float]] = {}
+    for a in agents:
+        key = a.phase or top
+        m = measured.setdefault(key, {"agents": 0, "input": 0, "output": 0, "cost": 0.0})
+        m["agents"] += 1
+        m["input"] += a.usage.input_tokens
+        m["output"] += a.usage.output_tokens
+        pin, pout = _price_of(a.model, table)
+        m["cost"] += (a.usage.input_tokens * pin + a.usage.output_tokens * pout) / 1e6
+    n_all = sum(m["agents"] for m in measured.values()) or 1
+    overall = {k: sum(m[k] for m in measured.values()) / n_all for k in ("input", "output", "cost")}
+    rows = []
+    for phase in list(dict.fromkeys([*b_full, *measured])):
+        m = measured.get(phase, {"agents": 0, "input": 0, "output": 0, "cost": 0.0})
+        per = {k: (m[k] / m["agents"]) if m["agents"] else overall[k] for k in ("input", "output", "cost")}
+        worst = b_full.get(phase, m["agents"])
+        if phase in b_sample and b_sample[phase] > 0:
+            scale = b_full.get(phase, 0) / b_sample[phase]
+        else:
+            scale = (total_full / total_sample) if total_sample else 1.0
+        expected = m["agents"] * scale if m["agents"] else 0.0
+        rows.append({
+            "phase": phase,
+            "measured_agents": int(m["agents"]),
+            "measured_input_tokens": int(m["input"]),
+            "measured_output_tokens": int(m["output"]),
+            "per_agent_output_tokens": per["output"],
+            "per_agent_input_tokens": per["input"],
+            "worst_agents": worst,
+            "worst_output_tokens": worst * per["output"],
+            "worst_input_tokens": worst * per["input"],
+            "worst_cost": worst * per["cost"],
+            "expected_agents": expected,
+            "expected_output_tokens": expected * per["output"],
+            "expected_cost": expected * per["cost"],
+        })
+    return {
+        "sample_bound": total_sample,
+        "full_bound": total_full,
+        "phases": rows,
+        "worst_cost": sum(r["worst_cost"] for r in rows),
+        "expected_cost": sum(r["expected_cost"] for r in rows),
+        "worst_output_tokens": sum(r["worst_output_tokens"] for r in rows),
+        "expected_output_tokens": sum(r["expected_output_tokens"] for r in rows),
+    }
+
+
+def _sample_report(err: Any, plan: _Plan, sched: Scheduler, sample: int) -> None:
+    from rich.table import Table
+
+    est = sample_estimate(plan.bound, plan.sizes, plan.full_sizes, sched.agents)
+    table = Table(title=f"--sample {sample}: measured, and extrapolated to the full arguments",
+                  title_justify="left")
+    # Per phase: agents run in the sample, mean tokens per agent, then for the full
+    # arguments the worst case (the bound) and the expected case (scaled measurement).
+    for name in ("phase", "ran", "out/agent", "in/agent", "worst", "worst out", "expected", "exp. out"):
+        table.add_column(name, justify="left" if name == "phase" else "right")
+    for r in est["phases"]:
+        table.add_row(r["phase"], str(r["measured_agents"]), f"{r['per_agent_output_tokens']:,.0f}",
+                      f"{r['per_agent_input_tokens']:,.0f}", str(r["worst_agents"]),
+                      f"{r['worst_output_tokens']:,.0f}", f"{r['expected_agents']:,.1f}",
+                      f"{r['expected_output_tokens']:,.0f}")
+    err.print(table)
+    err.print(f"full arguments: at most {est['full_bound']} agents (this sample: at most {est['sample_bound']}); "
+              f"output tokens: worst {est['worst_output_tokens']:,.0f}, expected {est['expected_output_tokens']:,.0f}",
+              highlight=False)
+    err.print(f"estimated cost (list prices, USD; override with {PRICES_ENV}): worst ${est['worst_cost']:,.2f}, "
+              f"expected ${est['expected_cost']:,.2f}", highlight=False)
+
+
+# ---------------------------------------------------------------- wf runs, wf show
+
+
+def runs_command(workspace: str | None = None, limit: int = 20, json_out: bool = False, *,
+                 stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
+    from rich.console import Console
+
+    from wflang.runtime.journal import Journal, JournalError, journal_path
+    from wflang.runtime.run_views import render_runs, runs_json
+
+    stdout = stdout or sys.stdout
+    stderr = stderr or sys.stderr
+    ws = Path(workspace or ".")
+    if not journal_path(ws).exists():
+        if json_out:
+            stdout.write("[]\n")
+        else:
+            print(f"No runs in {ws.resolve()} yet (no {journal_path(ws)}).", file=stdout)
+        return EXIT_OK
+    try:
+        with Journal.open(ws) as journal:
+            runs = journal.list_runs(limit=max(1, limit))
+    except JournalError as exc:
+        print(f"error: {exc}", file=stderr)
+        return EXIT_USAGE
+    if json_out:
+        json.dump(runs_json(runs), stdout, indent=2, ensure_ascii=False)
+        stdout.write("\n")
+    else:
+        render_runs(Console(file=stdout, highlight=False), runs)
+    return EXIT_OK
+
+
+def show_command(run_id: str, json_out: bool = False, workspace: str | None = None, *,
+                 stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
+    from rich.console import Console
+
+    from wflang.runtime.journal import Journal, JournalError, journal_path
+    from wflang.runtime.run_views import render_run, run_json
+
+    stdout = stdout or sys.stdout
+    stderr = stderr or sys.stderr
+    ws = Path(workspace or ".")
+    if not journal_path(ws).exists():
+        print(f"error: no runs in {ws.resolve()} (no {journal_path(ws)}). Hint: pass --workspace DIR",
+              file=stderr)
+        return EXIT_USAGE
+    try:
+        with Journal.open(ws) as journal:
+            detail = journal.get_run(run_id)
+    except JournalError as exc:
+        print(f"error: {exc}", file=stderr)
+        return EXIT_USAGE
+    if json_out:
+        json.dump(run_json(detail), stdout, indent=2, ensure_ascii=False)
+        stdout.write("\n")
+    else:
+        render_run(Console(file=stdout, highlight=False), detail)
+    return EXIT_OK

@@ -1,0 +1,581 @@
+"""Values of a running workflow, exactly as docs/semantics.md defines them.
+
+Python values stand for `.wf` values: None, bool, int/float (one number type, as in JS:
+an integral result is an int), str, list, dict (insertion order kept). Everything here is
+pure; the interpreter calls these and the builtins, and so do the tests that hold the
+runtime to the same contract as the emitted JavaScript.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+from functools import cmp_to_key
+from typing import Any
+
+Value = Any
+KeyFn = Callable[[Value], Value]
+Orders = Sequence[Sequence[str] | None] | None
+
+MAX_SAFE_INTEGER = 2**53 - 1
+
+
+class ValueError_(Exception):
+    """A value of the wrong kind reached an operation (the checker should have caught it);
+    the interpreter turns it into a run error with a source location."""
+
+
+# ---------------------------------------------------------------- kinds and numbers
+
+
+def is_number(v: Value) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def num(x: int | float) -> int | float:
+    """One number type: an integral float becomes an int (JS prints `4 / 2` as `2`)."""
+    if isinstance(x, float) and x.is_integer() and abs(x) <= MAX_SAFE_INTEGER:
+        return int(x)
+    return x
+
+
+def normalize(v: Value) -> Value:
+    """Integral floats to ints, deeply: what JSON from an agent or the arguments means."""
+    if isinstance(v, float):
+        return num(v)
+    if isinstance(v, list):
+        return [normalize(x) for x in v]
+    if isinstance(v, dict):
+        return {k: normalize(x) for k, x in v.items()}
+    return v
+
+
+def js_number(x: int | float) -> str:
+    """`String(x)` of JavaScript: shortest round-trip digits, exponent form from 1e21 up
+    and below 1e-6 (`1e+21`, `1e-7`)."""
+    if isinstance(x, int) and abs(x) <= MAX_SAFE_INTEGER:
+        return str(x)
+    if isinstance(x, int):
+        try:
+            x = float(x)  # JS holds a double; precision beyond 2**53 is gone there too
+        except OverflowError:
+            return "Infinity" if x > 0 else "-Infinity"
+    if math.isnan(x):
+        return "NaN"
+    if math.isinf(x):
+        return "Infinity" if x > 0 else "-Infinity"
+    if x == 0:
+        return "0"  # also -0, as in JS
+    sign = "-" if x < 0 else ""
+    # repr() gives the shortest round-trip digits, as JS does; value = 0.digits × 10^n.
+    _, dtuple, exponent = Decimal(repr(abs(x))).as_tuple()
+    digits = "".join(map(str, dtuple)).lstrip("0")
+    assert isinstance(exponent, int)
+    exponent += len(digits) - len(digits.rstrip("0"))
+    digits = digits.rstrip("0")
+    n = len(digits) + exponent
+    k = len(digits)
+    if k <= n <= 21:
+        out = digits + "0" * (n - k)
+    elif 0 < n <= 21:
+        out = digits[:n] + "." + digits[n:]
+    elif -6 < n <= 0:
+        out = "0." + "0" * (-n) + digits
+    else:
+        e = n - 1
+        esign = "+" if e >= 0 else "-"
+        out = (digits if k == 1 else digits[0] + "." + digits[1:]) + "e" + esign + str(abs(e))
+    return sign + out
+
+
+# ---------------------------------------------------------------- JSON as JS writes it
+
+
+def _json_str(s: str) -> str:
+    return json.dumps(s, ensure_ascii=False)
+
+
+def to_json(v: Value, indent: int | None = 2, sort_keys: bool = False) -> str:
+    """`JSON.stringify(v, null, indent)`; with `indent=None` the compact form."""
+    parts: list[str] = []
+    _emit(v, indent, sort_keys, 0, parts)
+    return "".join(parts)
+
+
+def _emit(v: Value, indent: int | None, sort_keys: bool, depth: int, out: list[str]) -> None:
+    if v is None:
+        out.append("null")
+    elif v is True:
+        out.append("true")
+    elif v is False:
+        out.append("false")
+    elif is_number(v):
+        out.append("null" if isinstance(v, float) and not math.isfinite(v) else js_number(v))
+    elif isinstance(v, str):
+        out.append(_json_str(v))
+    elif isinstance(v, (list, tuple)):
+        if not v:
+            out.append("[]")
+            return
+        if indent is None:
+            out.append("[")
+            for i, x in enumerate(v):
+                if i:
+                    out.append(",")
+                _emit(x, indent, sort_keys, depth + 1, out)
+            out.append("]")
+            return
+        pad = "\n" + " " * (indent * (depth + 1))
+        out.append("[")
+        for i, x in enumerate(v):
+            out.append(("," if i else "") + pad)
+            _emit(x, indent, sort_keys, depth + 1, out)
+        out.append("\n" + " " * (indent * depth) + "]")
+    elif isinstance(v, dict):
+        if not v:
+            out.append("{}")
+            return
+        keys = sorted(v) if sort_keys else list(v)
+        sep = ":" if indent is None else ": "
+        pad = "" if indent is None else "\n" + " " * (indent * (depth + 1))
+        out.append("{")
+        for i, k in enumerate(keys):
+            out.append(("," if i else "") + pad + _json_str(str(k)) + sep)
+            _emit(v[k], indent, sort_keys, depth + 1, out)
+        out.append("}" if indent is None else "\n" + " " * (indent * depth) + "}")
+    elif callable(v):
+        out.append("null")  # a key function has no JSON form (JS drops functions too)
+    else:
+        raise ValueError_(f"not a workflow value: {type(v).__name__}")
+
+
+# ---------------------------------------------------------------- the core functions
+
+
+def text(v: Value) -> str:
+    """Interpolation, `log`, `join` and `str`."""
+    if isinstance(v, str):
+        return v
+    if v is None:
+        return "null"
+    if v is True:
+        return "true"
+    if v is False:
+        return "false"
+    if is_number(v):
+        return js_number(v)
+    return to_json(v, 2)
+
+
+def truthy(v: Value) -> bool:
+    """False for None, false, 0, "", [] and {} (Python's rule, also in the JS helper)."""
+    if v is None or v is False:
+        return False
+    if is_number(v):
+        return v != 0 and not (isinstance(v, float) and math.isnan(v))
+    if isinstance(v, (str, list, dict, tuple)):
+        return len(v) > 0
+    return True
+
+
+def equal(a: Value, b: Value) -> bool:
+    """Deep structural equality; numbers by value; a boolean is never a number."""
+    if a is None or b is None:
+        return a is None and b is None
+    if isinstance(a, bool) or isinstance(b, bool):
+        return isinstance(a, bool) and isinstance(b, bool) and a == b
+    if is_number(a) or is_number(b):
+        return is_number(a) and is_number(b) and a == b
+    if isinstance(a, str) or isinstance(b, str):
+        return isinstance(a, str) and isinstance(b, str) and a == b
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(equal(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(equal(a[k], b[k]) for k in a)
+    return a is b
+
+
+def canonical(v: Value) -> str:
+    """JSON with sorted keys and no spaces: the identity used to group and dedupe."""
+    return to_json(v, indent=None, sort_keys=True)
+
+
+def _rank(v: Value) -> int:
+    if v is None:
+        return 0
+    if isinstance(v, bool):
+        return 1
+    if is_number(v):
+        return 2
+    if isinstance(v, str):
+        return 3
+    if isinstance(v, (list, tuple)):
+        return 4
+    return 5
+
+
+def _sign(x: float) -> int:
+    return (x > 0) - (x < 0)
+
+
+def compare(a: Value, b: Value) -> int:
+    """A total order: None < booleans < numbers < strings < lists < records."""
+    ra, rb = _rank(a), _rank(b)
+    if ra != rb:
+        return _sign(ra - rb)
+    if ra == 0:
+        return 0
+    if ra in (1, 2):
+        return (a > b) - (a < b)
+    if ra == 3:
+        return (a > b) - (a < b)  # Python compares str by code point
+    if ra == 4:
+        for x, y in zip(a, b, strict=False):
+            c = compare(x, y)
+            if c:
+                return c
+        return _sign(len(a) - len(b))
+    ca, cb = canonical(a), canonical(b)
+    return (ca > cb) - (ca < cb)
+
+
+def compare_in_order(a: Value, b: Value, order: Sequence[str] | None) -> int:
+    """compare() with a string union's declared ranking: listed values by position,
+    values not in the list after them, by natural order."""
+    if order is None:
+        return compare(a, b)
+    ia = order.index(a) if isinstance(a, str) and a in order else None
+    ib = order.index(b) if isinstance(b, str) and b in order else None
+    if ia is not None and ib is not None:
+        return _sign(ia - ib)
+    if ia is not None:
+        return -1
+    if ib is not None:
+        return 1
+    return compare(a, b)
+
+
+def compare_keys(a: Value, b: Value, orders: Orders, compound: bool) -> int:
+    """Compare two key values; `compound` keys (`by=(.a, .b)`) are lists compared
+    component by component, each with its own order."""
+    if compound and isinstance(a, list) and isinstance(b, list):
+        for i, (x, y) in enumerate(zip(a, b, strict=False)):
+            c = compare_in_order(x, y, orders[i] if orders and i < len(orders) else None)
+            if c:
+                return c
+        return _sign(len(a) - len(b))
+    return compare_in_order(a, b, orders[0] if orders else None)
+
+
+# ---------------------------------------------------------------- operators
+
+
+def _need(cond: bool, what: str) -> None:
+    if not cond:
+        raise ValueError_(what)
+
+
+def kind(v: Value) -> str:
+    return ["none", "bool", "number", "str", "list", "record"][_rank(v)]
+
+
+def arith(op: str, a: Value, b: Value) -> Value:
+    if a is None or b is None:
+        return None
+    if op == "+":
+        if isinstance(a, str) and isinstance(b, str):
+            return a + b
+        if isinstance(a, list) and isinstance(b, list):
+            return a + b
+    if is_number(a) and is_number(b):
+        if op == "+":
+            return num(a + b)
+        if op == "-":
+            return num(a - b)
+        if op == "*":
+            return num(a * b)
+        if op == "/":
+            return None if b == 0 else num(a / b)
+        if op == "%":
+            return None if b == 0 else num(a % b)
+    raise ValueError_(f"`{op}` does not apply to a {kind(a)} and a {kind(b)}")
+
+
+def negate(v: Value) -> Value:
+    if v is None:
+        return None
+    _need(is_number(v), f"`-` does not apply to a {kind(v)}")
+    return num(-v)
+
+
+def merge(a: Value, b: Value) -> Value:
+    """`a | b`: keys of a, then new keys of b; b wins; None acts as {}."""
+    a = {} if a is None else a
+    b = {} if b is None else b
+    _need(isinstance(a, dict) and isinstance(b, dict), f"`|` merges records, not a {kind(a)} and a {kind(b)}")
+    return {**a, **b}
+
+
+def contains(container: Value, x: Value) -> bool:
+    """`x in container`."""
+    if container is None:
+        return False
+    if isinstance(container, list):
+        return any(equal(x, y) for y in container)
+    if isinstance(container, str):
+        return isinstance(x, str) and x in container
+    if isinstance(container, dict):
+        return isinstance(x, str) and x in container
+    raise ValueError_(f"`in` needs a list, a string or a record, not a {kind(container)}")
+
+
+def compare_op(op: str, a: Value, b: Value) -> bool:
+    if op == "==":
+        return equal(a, b)
+    if op == "!=":
+        return not equal(a, b)
+    if op == "in":
+        return contains(b, a)
+    if op == "not in":
+        return not contains(b, a)
+    c = compare(a, b)
+    return {"<": c < 0, "<=": c <= 0, ">": c > 0, ">=": c >= 0}[op]
+
+
+def field(obj: Value, name: str) -> Value:
+    return obj.get(name) if isinstance(obj, dict) else None
+
+
+def _bound(i: Value) -> int:
+    _need(is_number(i) and math.isfinite(i), f"a slice bound must be a number, not {text(i)}")
+    return int(i)  # truncated, as JS slice() does
+
+
+def index(obj: Value, i: Value) -> Value:
+    """`xs[i]`: negative from the end, out of range → None; None[i] → None."""
+    if obj is None or i is None:
+        return None
+    if isinstance(obj, dict):
+        return obj.get(i) if isinstance(i, str) else None
+    if not isinstance(obj, (list, str)) or not is_number(i) or not float(i).is_integer():
+        return None  # nothing at a fractional index, nor inside a number
+    n = int(i)
+    if n < -len(obj) or n >= len(obj):
+        return None
+    return obj[n]
+
+
+def slice_(obj: Value, lo: Value, hi: Value) -> Value:
+    if obj is None:
+        return None
+    _need(isinstance(obj, (list, str)), f"cannot slice a {kind(obj)}")
+    a = None if lo is None else _bound(lo)
+    b = None if hi is None else _bound(hi)
+    return obj[a:b]
+
+
+def iterate(v: Value) -> list[Value]:
+    """What fan-outs and comprehensions iterate: a list; a string's code points; a
+    record's keys; None yields nothing."""
+    if v is None:
+        return []
+    if isinstance(v, list):
+        return v
+    if isinstance(v, str):
+        return list(v)
+    if isinstance(v, dict):
+        return list(v)
+    return []  # a number or a boolean: nothing, as the JS helper does
+
+
+# ---------------------------------------------------------------- builtins
+
+
+def _items(v: Value, fn: str) -> list[Value]:
+    """What a list builtin iterates: as `iterate`, and nothing for a non-container (the
+    JS helpers are as lenient)."""
+    if isinstance(v, list):
+        return v
+    if isinstance(v, (str, dict)):
+        return list(v)
+    return []
+
+
+def _count(v: Value, fn: str) -> int:
+    """A count argument: None counts as 0, a fraction is truncated (JS slice does)."""
+    if v is None:
+        return 0
+    _need(is_number(v) and math.isfinite(v), f"{fn}() takes a number, not {text(v)}")
+    return int(v)
+
+
+def _identity(v: Value) -> Value:
+    return v
+
+
+def _sorted(xs: list[Value], key: KeyFn, orders: Orders, compound: bool, reverse: bool) -> list[Value]:
+    keyed = [(key(x), x) for x in xs]
+    cmp = cmp_to_key(lambda p, q: compare_keys(p[0], q[0], orders, compound))
+    # Python's sort stays stable with reverse=True: equal keys keep their order.
+    return [x for _, x in sorted(keyed, key=cmp, reverse=reverse)]
+
+
+def b_len(x: Value) -> int:
+    return len(x) if isinstance(x, (list, str, dict)) else 0
+
+
+def b_flatten(xss: Value) -> list[Value]:
+    out: list[Value] = []
+    for x in _items(xss, "flatten"):
+        if isinstance(x, list):
+            out.extend(x)
+        elif x is not None:
+            out.append(x)
+    return out
+
+
+def b_take(xs: Value, n: Value) -> list[Value]:
+    return list(_items(xs, "take")[: max(0, _count(n, "take"))])
+
+
+def b_top(xs: Value, n: Value, by: KeyFn | None = None, orders: Orders = None, compound: bool = False) -> list[Value]:
+    items = _sorted(_items(xs, "top"), by or _identity, orders, compound, reverse=True)
+    return items[: max(0, _count(n, "top"))]
+
+
+def b_sort(xs: Value, by: KeyFn | None = None, reverse: Value = False, orders: Orders = None,
+           compound: bool = False) -> list[Value]:
+    return _sorted(_items(xs, "sort"), by or _identity, orders, compound, reverse=truthy(reverse))
+
+
+def b_unique(xs: Value, by: KeyFn | None = None) -> list[Value]:
+    key = by or _identity
+    seen: set[str] = set()
+    out = []
+    for x in _items(xs, "unique"):
+        c = canonical(key(x))
+        if c not in seen:
+            seen.add(c)
+            out.append(x)
+    return out
+
+
+def b_join(xs: Value, sep: Value = "") -> str:
+    return text(sep).join(text(x) for x in _items(xs, "join"))
+
+
+def b_lower(s: Value) -> Value:
+    return s.lower() if isinstance(s, str) else None
+
+
+def b_upper(s: Value) -> Value:
+    return s.upper() if isinstance(s, str) else None
+
+
+def b_strip(s: Value) -> Value:
+    return s.strip(" \t\n\r\f\v") if isinstance(s, str) else None
+
+
+def _extreme(args: list[Value], by: KeyFn | None, orders: Orders, compound: bool, sign: int, fn: str) -> Value:
+    items = args if len(args) >= 2 else _items(args[0] if args else None, fn)
+    key = by or _identity
+    best = None
+    best_key = None
+    for i, x in enumerate(items):
+        k = key(x)
+        # The first of equal extremes wins, for min and for max alike.
+        if i == 0 or sign * compare_keys(k, best_key, orders, compound) > 0:
+            best, best_key = x, k
+    return best
+
+
+def b_min(*args: Value, by: KeyFn | None = None, orders: Orders = None, compound: bool = False) -> Value:
+    return _extreme(list(args), by, orders, compound, -1, "min")
+
+
+def b_max(*args: Value, by: KeyFn | None = None, orders: Orders = None, compound: bool = False) -> Value:
+    return _extreme(list(args), by, orders, compound, 1, "max")
+
+
+def b_sum(xs: Value) -> Value:
+    total: int | float = 0
+    for x in _items(xs, "sum"):
+        if is_number(x):  # None (and anything else) is skipped
+            total += x
+    return num(total)
+
+
+def b_any(xs: Value) -> bool:
+    return any(truthy(x) for x in _items(xs, "any"))
+
+
+def b_all(xs: Value) -> bool:
+    return all(truthy(x) for x in _items(xs, "all"))
+
+
+def b_json(v: Value) -> str:
+    return to_json(v, 2)
+
+
+def b_str(v: Value) -> str:
+    return text(v)
+
+
+_DIGITS = re.compile(r"[+-]?[0-9]+")
+
+
+def b_int(v: Value) -> Value:
+    if is_number(v):
+        if isinstance(v, float) and not math.isfinite(v):
+            return None
+        return int(v)  # truncates toward zero
+    if isinstance(v, str):
+        return int(v) if _DIGITS.fullmatch(v) else None
+    return None
+
+
+def b_range(*args: Value) -> list[int]:
+    _need(1 <= len(args) <= 2, "range() takes 1 or 2 arguments")
+    bounds = [_count(a, "range") for a in args]
+    return list(range(*bounds))
+
+
+def b_chunks(xs: Value, n: Value) -> list[list[Value]]:
+    items = _items(xs, "chunks")
+    size = max(1, _count(n, "chunks"))
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def b_keys(r: Value) -> list[str]:
+    return list(r) if isinstance(r, dict) else []
+
+
+# Builtins whose `by=` key may carry `key_orders`.
+KEYED = frozenset({"top", "sort", "min", "max"})
+
+BUILTINS: dict[str, Callable[..., Value]] = {
+    "len": b_len,
+    "flatten": b_flatten,
+    "take": b_take,
+    "top": b_top,
+    "sort": b_sort,
+    "unique": b_unique,
+    "join": b_join,
+    "lower": b_lower,
+    "upper": b_upper,
+    "strip": b_strip,
+    "min": b_min,
+    "max": b_max,
+    "sum": b_sum,
+    "any": b_any,
+    "all": b_all,
+    "json": b_json,
+    "str": b_str,
+    "int": b_int,
+    "range": b_range,
+    "chunks": b_chunks,
+    "keys": b_keys,
+}
