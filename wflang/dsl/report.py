@@ -28,7 +28,7 @@ def human(loaded: Loaded, args_path: str | None = None, sizes: dict[str, int] | 
     assert loaded.result is not None and loaded.result.bound is not None
     b = loaded.result.bound
     lines.append(f"{loaded.path}: ok")
-    lines.extend(bound_lines(b))
+    lines.extend(bound_lines(b, {ph.title for ph in loaded.program.phases()}))
     perms = loaded.program.header.permissions
     lines.append(f"permissions: {', '.join(perms) if perms else 'read-only'}")
     if sizes is not None:
@@ -37,7 +37,7 @@ def human(loaded: Loaded, args_path: str | None = None, sizes: dict[str, int] | 
     return "\n".join(lines)
 
 
-def bound_lines(b: Bound) -> list[str]:
+def bound_lines(b: Bound, block_titles: set[str] | None = None) -> list[str]:
     env = b.worst_env
     limits = f"cap {AGENT_CAP}" + (f", budget {b.agent_budget}" if b.agent_budget is not None else "")
     out = [f"agents, worst case: {b.numeric_formula()} = {b.total}   ({limits})"]
@@ -49,7 +49,11 @@ def bound_lines(b: Bound) -> list[str]:
     num = max([len(str(n)) for _, n in phases] + [3])
     for title, n in phases:
         terms = [t for t in b.terms if (t.phase or "(top level)") == title]
-        if not terms:
+        if not terms and block_titles is not None and title not in block_titles:
+            # A phase named only by agents' `phase=` option: they are counted in the
+            # statement (and phase block) that starts them.
+            out.append(f"  {title:<{width}}  {'·':>{num}}   agents shown here are counted where they start (phase= option)")
+        elif not terms:
             out.append(f"  {title:<{width}}  {n:>{num}}   no agents")
         elif len(terms) == 1:
             out.append(f"  {title:<{width}}  {n:>{num}}   {terms[0].desc} [line {terms[0].line}]")
