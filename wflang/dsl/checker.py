@@ -16,11 +16,46 @@ from wflang.dsl import ast
 from wflang.dsl.arguments import literal_value, type_problem
 from wflang.dsl.bounds import AGENT_CAP, ITEM_CAP, Bound, InputSize, Term
 from wflang.dsl.diagnostics import Diagnostic, did_you_mean
-from wflang.dsl.sizes import ONE, ZERO, Add, Const, Knob, Mul, Step, Sym, Var, add, ceil_div, monus, mul, smax, smin
+from wflang.dsl.sizes import (
+    ONE,
+    ZERO,
+    Add,
+    Const,
+    Knob,
+    Mul,
+    Step,
+    Sym,
+    Var,
+    add,
+    ceil_div,
+    monus,
+    mul,
+    smax,
+    smin,
+)
 from wflang.dsl.span import Span
 from wflang.dsl.types import (
-    ANY, BOOL, FLOAT, INT, NONE, STR, KeyFn, ListT, Opt, Prim, Record, Type, Union,
-    assignable, is_any, is_numeric, is_stringy, join, join_items, strip_opt,
+    ANY,
+    BOOL,
+    ERROR,
+    FLOAT,
+    INT,
+    NONE,
+    STR,
+    KeyFn,
+    ListT,
+    Opt,
+    Prim,
+    Record,
+    Type,
+    Union,
+    assignable,
+    is_any,
+    is_numeric,
+    is_stringy,
+    join,
+    join_items,
+    strip_opt,
 )
 
 BUILTINS = ("len", "flatten", "take", "top", "sort", "unique", "join", "lower", "upper", "strip",
@@ -292,6 +327,16 @@ class _Checker:
         self.error("WF303", f"{what} must be known before the run", e.span, hint)
         return ZERO
 
+    def _static_size(self, e: ast.Expr) -> bool:
+        """Is `e` a size `size_of` accepts: a literal, an int input with a max, + and × of those?"""
+        if isinstance(e, ast.IntLit):
+            return True
+        if isinstance(e, ast.Name):
+            return e.id in self.int_inputs
+        if isinstance(e, ast.BinOp) and e.op in ("+", "*"):
+            return self._static_size(e.left) and self._static_size(e.right)
+        return False
+
     def declare_inputs(self, scope: _Scope) -> None:
         for d in self.p.inputs:
             if d.name in scope.vars:
@@ -459,7 +504,7 @@ class _Checker:
                 # Bind the names anyway: one mistake, one error (not "unknown name" on every use).
                 for n in s.targets:
                     if scope.lookup(n) is None:
-                        scope.vars[n] = ANY
+                        scope.vars[n] = ERROR
             return Cost.none(), ANY
         if top and cost.agents != ZERO:
             self.terms.append(Term(ctx.phase, s.span.line, cost.desc, cost.agents, cost.tokens))
@@ -625,6 +670,8 @@ class _Checker:
         t = strip_opt(self.expr(e, scope))
         if isinstance(t, ListT):
             return t
+        if t == ERROR:
+            raise _Stop  # already reported where it was defined
         if is_any(t):
             self.error("WF305", f"{what}: the size of this list is not known", e.span,
                        "iterate a list input declared with `max N`, an agent result `-> list[T] max N`, "
@@ -773,13 +820,20 @@ class _Checker:
                        "(e.g. take(xs, N))")
             return value, cost1.times(k, kind), cost1
         total = cost1.times(Step(k, 1) if not isinstance(k, Const) else ONE, "")
+        uniform = True
         for r in range(2, k_max + 1):
             n_diags = len(self.diags)
             c, value = self.block(body, scope, ctx)
             del self.diags[n_diags:]  # the same mistakes again: reported once, in round 1
             gate = Step(k, r) if not isinstance(k, Const) else ONE
             total = total.then(c.times(gate, ""))
+            uniform = uniform and c.agents == cost1.agents and c.tokens == cost1.tokens
         self._merge_after_loop(snapshot, scope)
+        if uniform:
+            # Lists grew, but every round starts the same agents: the sum of the gated rounds
+            # is exactly K × A(body), which reads as the rule.
+            return value, cost1.times(k, f"{kind}: {k.show(env)} rounds × {_per(cost1)} "
+                                         "(unrolled: sizes grow, agents do not)"), cost1
         return value, Cost(total.agents, total.tokens, f"{kind}: {k.show(env)} rounds, unrolled (sizes grow)"), cost1
 
     def _merge_after_loop(self, before: dict[str, Type], scope: _Scope) -> None:
@@ -813,8 +867,10 @@ class _Checker:
                 subst[inp.name] = t.max
             elif inp.kind == "int" and isinstance(e.args, ast.DictLit):
                 val = dict(e.args.entries).get(inp.name)
-                subst[inp.name] = self.size_of(val, f"`{inp.name}` for {e.path}") if val is not None \
-                    else Const(inp.max)
+                # A value known before the run bounds the child; any other value is checked
+                # against the child's declared max when it runs, so that max bounds it.
+                subst[inp.name] = self.size_of(val, f"`{inp.name}` for {e.path}") \
+                    if val is not None and self._static_size(val) else Const(inp.max)
             else:
                 subst[inp.name] = Const(inp.max)
         for d in child.inputs:
@@ -1114,6 +1170,8 @@ class _Checker:
         t = strip_opt(args[i])
         if isinstance(t, ListT):
             return t
+        if t == ERROR:
+            return None  # already reported where it was defined
         if is_any(t):
             self.error("WF305", f"{e.func}: the size of this list is not known", e.args[i].span,
                        "use a list whose maximum is declared or derived")

@@ -120,9 +120,14 @@ def _position(children: Any) -> tuple[int, int, int, int] | None:
             if not m.empty:
                 return m.line, m.column, m.end_line, m.end_column
         elif isinstance(c, Token):
-            if c.line is not None:
+            # Layout tokens would stretch a node to the start of the next line (or of the
+            # next statement, for a block's closing dedent): a span ends at its last real token.
+            if c.line is not None and c.type not in _LAYOUT:
                 return c.line, c.column, c.end_line, c.end_column
     return None
+
+
+_LAYOUT = frozenset({"_NL", "_INDENT", "_DEDENT"})
 
 
 def _speed_up_positions(parser: Lark) -> None:
@@ -209,6 +214,9 @@ _AGENT_WORDS = {"agent", "check", "run", "fanout", "review", "vote", "tournament
 # Declarations that only exist at the top level of a file.
 _TOP_LEVEL_WORDS = {"phase", "input", "type", "defaults", "budget", "workflow"}
 _CLOSERS = {"(": ")", "[": "]", "{": "}"}
+# A line that opens a block: `phase "T"`, `xs = fanout ...`, `if c`, `type T`, ...
+_BLOCK_OPENER = re.compile(r"\s*([A-Za-z_]\w*(\s*,\s*[A-Za-z_]\w*)*\s*=\s*)?(return\s+)?"
+                           r"(phase|fanout|for|review|vote|tournament|repeat|fix|if|elif|else|type|workflow)\b")
 
 
 def _describe(term: str) -> str:
@@ -407,6 +415,11 @@ def _bad_token(e: UnexpectedToken, text: str, at: Any) -> Diagnostic:
             width = len(text.split("\n")[line - 1].rstrip()) - col + 1
         return Diagnostic("WF102", "expected an indented block", at(line, col, width),
                           "the line before ends with `:`, so the lines under it must be indented more")
+    if prev is not None and prev.type == "STRING" and _open_interpolation(str(prev.value)):
+        return Diagnostic("WF104", "a quote inside `{...}` ends this string early",
+                          at(prev.end_line or line, max(1, (prev.end_column or 2) - 1)),
+                          "inside an interpolation write strings with single quotes ('k'), "
+                          "or use a \"\"\"...\"\"\" string")
     if prev is not None and _keyword(prev) and tok.type in ("EQUAL", "COMMA"):
         word = _keyword(prev)
         return Diagnostic("WF114", f"`{word}` is a keyword and cannot be a variable name", _tok_span_at(prev, at),
@@ -441,9 +454,19 @@ def _bad_token(e: UnexpectedToken, text: str, at: Any) -> Diagnostic:
         msg = "this line ends too early"
         if "COLON" in terms:
             msg = "expected `:` at the end of this line"
-            hint = "a line that opens a block ends with `:`"
+            opener = _BLOCK_OPENER.match(text.split("\n")[line - 1]) if line <= text.count("\n") + 1 else None
+            hint = "a line that opens a block ends with `:`" if opener else "write `:` here"
         return Diagnostic("WF106", msg, at(line, col), hint)
     return Diagnostic("WF107", f"unexpected {_unexpected(tok)}", at(line, col, width), hint)
+
+
+def _open_interpolation(raw: str) -> bool:
+    """Does the string token `raw` stop inside a `{...}` (a `"` in the expression ended it)?"""
+    depth = 0
+    body = raw[1:-1].replace("{{", "").replace("}}", "")
+    for ch in body:
+        depth += 1 if ch == "{" else -1 if ch == "}" else 0
+    return depth > 0
 
 
 def _only_blank(text: str) -> bool:
@@ -513,6 +536,7 @@ class _Builder:
                 consts.append(it)  # NAME = ... in capitals, before any statement: a constant
             else:
                 body.append(it)
+        body = self._plain_body(body, "workflow")
         return ast.Program(self.file, self.source, header, inputs, types, defaults, budget, consts, body,
                            span=_span(meta))
 
@@ -579,7 +603,8 @@ class _Builder:
         if not all(isinstance(p, str) for p in parts):
             raise WfError([Diagnostic("WF108", "a phase title cannot interpolate", _tok_span(title),
                                       "phase titles are fixed text; they are listed in the compiled meta")])
-        return ast.Phase("".join(parts), body, title_span=_tok_span(title), span=_span(meta))
+        return ast.Phase("".join(parts), self._plain_body(body, "phase"), title_span=_tok_span(title),
+                         span=_span(meta))
 
     # ---- types
     def named_type(self, meta, name, max_):
@@ -637,6 +662,7 @@ class _Builder:
         return ("pick", str(name), cond, _span(meta), _tok_span(name))
 
     def if_stmt(self, meta, cond, then, *rest):
+        then = self._plain_body(then, "if")
         elifs = [r for r in rest if r is not None and r[0] == "elif"]
         orelse: list = next((r[1] for r in rest if r is not None and r[0] == "else"), [])
         for _, c, body, sp in reversed(elifs):
@@ -644,10 +670,10 @@ class _Builder:
         return ast.If(cond, then, orelse, span=_span(meta))
 
     def elif_clause(self, meta, cond, body):
-        return ("elif", cond, body, _span(meta))
+        return ("elif", cond, self._plain_body(body, "elif"), _span(meta))
 
     def else_clause(self, meta, body):
-        return ("else", body)
+        return ("else", self._plain_body(body, "else"))
 
     # ---- agents
     def agent_expr(self, meta, prompt, result, options):
@@ -697,6 +723,9 @@ class _Builder:
         return ast.Vote(count, quorum, self._plain_body(body, "vote"), span=_span(meta))
 
     def tournament(self, meta, a, b, it, body):
+        if str(a) == str(b):
+            raise WfError([Diagnostic("WF203", f"both contestants are named `{a}`", _tok_span(b),
+                                      f"name them apart: `tournament {a} vs other in ...`")])
         pick = self._take_last(body, "pick", "tournament", "pick a when EXPR")
         name = pick[1]
         if name not in (str(a), str(b)):

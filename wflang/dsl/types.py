@@ -77,6 +77,8 @@ FLOAT = Prim("float")
 BOOL = Prim("bool")
 NONE = Prim("none")
 ANY = Prim("any")
+# The type of a name whose definition had an error: like `any`, and never reported again.
+ERROR = Prim("error")
 
 
 def strip_opt(t: Type) -> Type:
@@ -84,7 +86,7 @@ def strip_opt(t: Type) -> Type:
 
 
 def is_any(t: Type) -> bool:
-    return isinstance(strip_opt(t), Prim) and strip_opt(t).name == "any"  # type: ignore[attr-defined]
+    return isinstance(strip_opt(t), Prim) and strip_opt(t).name in ("any", "error")  # type: ignore[attr-defined]
 
 
 def is_numeric(t: Type) -> bool:

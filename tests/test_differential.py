@@ -1,0 +1,109 @@
+"""Both targets mean the same thing: for every example and for random programs, the
+Python runtime and the emitted JavaScript under the node host, given the same fake
+answers, make the same multiset of agent calls, return the same result, and neither
+starts more agents than `wf check` proves for the same arguments."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+import trio
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.strategies import programs
+from wflang.dsl.arguments import sizes, validate_args
+from wflang.dsl.loader import load
+from wflang.runtime.backends.fake import FakeBackend
+from wflang.runtime.interpreter import run_program
+from wflang.runtime.scheduler import Limits, Scheduler
+from wflang.transpiler.emit import compile_js
+
+ROOT = Path(__file__).resolve().parent.parent
+HOST = ROOT / "wflang" / "transpiler" / "host.mjs"
+EXAMPLES = sorted(p for p in (ROOT / "examples").iterdir() if p.is_dir())
+SCHEMA_ANSWERS: dict[str, Any] = {"rules": [], "default": "schema"}
+
+pytestmark = pytest.mark.skipif(shutil.which("node") is None,
+                                reason="node is not installed; the JS target cannot be run here")
+
+
+def call_key(call: dict[str, Any]) -> str:
+    """What makes two agent calls the same call: everything the agent is asked, and how."""
+    return json.dumps([call.get("prompt"), call.get("schema"), call.get("model"), call.get("effort"),
+                       call.get("agent_type"), call.get("label"), call.get("phase")], sort_keys=True)
+
+
+def run_both(wf: Path, args: Any, fake: dict[str, Any], work: Path) -> dict[str, Any]:
+    loaded = load(str(wf))
+    assert loaded.ok, [d.message for d in loaded.diagnostics]
+    values, problems = validate_args(loaded.program, args)
+    assert not problems, [d.message for d in problems]
+    bound = loaded.result.bound.evaluate(sizes(loaded.program, values))
+
+    script = work / (wf.stem + ".js")
+    script.write_text(compile_js(loaded.program, bound=loaded.result.bound, source_name=wf.name),
+                      encoding="utf-8")
+    (work / "fake.json").write_text(json.dumps(fake), encoding="utf-8")
+    (work / "args.json").write_text(json.dumps(args), encoding="utf-8")
+    out = work / "calls.json"
+    proc = subprocess.run(["node", str(HOST), "--script", str(script), "--fake", str(work / "fake.json"),
+                           "--args", str(work / "args.json"), "--out", str(out)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    js = json.loads(out.read_text(encoding="utf-8"))
+    assert js["error"] is None, js["error"]
+
+    backend = FakeBackend(fake)
+    scheduler = Scheduler(backend, str(work), Limits(bound=bound))
+    outcome = trio.run(run_program, loaded.program, values, scheduler)
+    return {"bound": bound, "js": js, "py_calls": backend.calls, "py_value": outcome.value}
+
+
+def assert_same(both: dict[str, Any]) -> None:
+    js_calls = Counter(call_key(c) for c in both["js"]["calls"])
+    py_calls = Counter(call_key(c) for c in both["py_calls"])
+    only_js, only_py = js_calls - py_calls, py_calls - js_calls
+    assert not only_js and not only_py, {"only in JS": list(only_js)[:3], "only in Python": list(only_py)[:3]}
+    assert json.dumps(both["js"]["result"], sort_keys=True) == json.dumps(both["py_value"], sort_keys=True)
+    assert both["js"]["agents_started"] <= both["bound"]
+    assert len(both["py_calls"]) <= both["bound"]
+
+
+def example_fakes(example: Path) -> list[tuple[str, dict[str, Any]]]:
+    own = json.loads((example / "fake.json").read_text(encoding="utf-8"))
+    return [("own answers", own), ("schema-shaped", SCHEMA_ANSWERS),
+            ("every third fails", {**SCHEMA_ANSWERS, "fail_one_in": 3})]
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=[e.name for e in EXAMPLES])
+def test_every_example_means_the_same_in_both_targets(example: Path, tmp_path: Path) -> None:
+    wf = next(example.glob("*.wf"))
+    args = json.loads((example / "args.json").read_text(encoding="utf-8"))
+    for name, fake in example_fakes(example):
+        work = tmp_path / name.replace(" ", "-")
+        work.mkdir()
+        both = run_both(wf, args, fake, work)
+        assert_same(both)
+        if name == "schema-shaped":
+            # schema-shaped answers take the worst paths: something ran
+            assert both["js"]["agents_started"] > 0
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@given(program=programs(), fail_one_in=st.sampled_from([None, 3, 4]))
+def test_random_programs_mean_the_same_in_both_targets(program: Any, fail_one_in: int | None,
+                                                        tmp_path_factory: pytest.TempPathFactory) -> None:
+    work = tmp_path_factory.mktemp("random")
+    wf = work / "gen.wf"
+    wf.write_text(program.source, encoding="utf-8")
+    fake = dict(SCHEMA_ANSWERS)
+    if fail_one_in:
+        fake["fail_one_in"] = fail_one_in
+    assert_same(run_both(wf, program.args, fake, work))
