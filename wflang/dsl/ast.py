@@ -15,7 +15,7 @@ Value semantics both back ends share (docs/language.md has the full text):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
 from wflang.dsl.span import NOWHERE, Span
 
@@ -458,7 +458,7 @@ class Program(Node):
 AGENT_OPTIONS = ("model", "effort", "label", "phase", "agent_type", "isolation", "max_output_tokens")
 EFFORTS = ("low", "medium", "high", "xhigh", "max")
 
-Value = Union[None, bool, int, float, str, list[Any], dict[str, Any]]
+Value = bool | int | float | str | list[Any] | dict[str, Any] | None
 
 
 def walk(node: Any):

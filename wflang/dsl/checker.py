@@ -154,6 +154,7 @@ class _Checker:
         self.record_decls = {d.name: d for d in program.types}
         self.inputs: list[InputSize] = []
         self.int_inputs: dict[str, Var] = {}
+        self.const_ints: dict[str, tuple[int, Span]] = {}  # `LIMIT = 10`: usable as a size
         self.terms: list[Term] = []
         self.defaults: dict[str, ast.Expr] = {o.name: o.value for o in program.defaults}
         self.phase_titles: list[str] = []
@@ -198,6 +199,8 @@ class _Checker:
                            "pick another name")
             scope.vars[c.targets[0]] = t
             scope.consts.add(c.targets[0])
+            if isinstance(c.value, ast.IntLit) and c.value.value >= 0:
+                self.const_ints[c.targets[0]] = (c.value.value, c.value.span)
         self.phase_titles = [s.title for s in self.p.body if isinstance(s, ast.Phase)]
         seen_titles: dict[str, ast.Phase] = {}
         for i, stmt in enumerate(self.p.body):
@@ -316,6 +319,9 @@ class _Checker:
             return Const(e.value, Knob(f"{what} {e.value}", e.span))
         if isinstance(e, ast.Name) and e.id in self.int_inputs:
             return self.int_inputs[e.id]
+        if isinstance(e, ast.Name) and e.id in self.const_ints:
+            value, span = self.const_ints[e.id]
+            return Const(value, Knob(f"{e.id} = {value}", span))
         if isinstance(e, ast.BinOp) and e.op in ("+", "*"):
             a, b = self.size_of(e.left, what), self.size_of(e.right, what)
             return add(a, b) if e.op == "+" else mul(a, b)
@@ -332,7 +338,7 @@ class _Checker:
         if isinstance(e, ast.IntLit):
             return True
         if isinstance(e, ast.Name):
-            return e.id in self.int_inputs
+            return e.id in self.int_inputs or e.id in self.const_ints
         if isinstance(e, ast.BinOp) and e.op in ("+", "*"):
             return self._static_size(e.left) and self._static_size(e.right)
         return False
@@ -766,9 +772,16 @@ class _Checker:
     def repeat(self, e: ast.Repeat, scope: _Scope, ctx: _Ctx) -> tuple[Type, Cost]:
         k = self.size_of(e.max, "repeat max")
         if e.var:
+            # The round number lives only inside the loop (in both targets), so it may
+            # neither shadow a name nor be read after the loop.
+            if scope.lookup(e.var) is not None:
+                self.error("WF205", f"`as {e.var}`: `{e.var}` is already defined", e.span,
+                           "name the round with a new name")
             self.bind(e.var, INT, scope, e.span)
         value, cost, _ = self.rounds(e.body, k, scope, _Ctx(ctx.phase, "repeat", ctx.in_item), "repeat",
                                      e.max.span)
+        if e.var:
+            scope.vars.pop(e.var, None)
         return value, cost
 
     def fix(self, e: ast.Fix, scope: _Scope, ctx: _Ctx) -> tuple[Type, Cost]:
