@@ -515,6 +515,8 @@ class _Builder:
         self.source = source
 
     def build(self, tree: Any) -> Any:
+        if tree.data == "binary_op":
+            return self._chain(tree)
         children = [self.build(c) if isinstance(c, Tree) else c for c in tree.children]
         return getattr(self, tree.data)(tree.meta, *children)
 
@@ -773,14 +775,15 @@ class _Builder:
     def cond_expr(self, meta, then, cond, orelse):
         return ast.CondExpr(cond, then, orelse, span=_span(meta))
 
-    def or_op(self, meta, a, b):
-        return ast.BoolOp("or", a, b, span=_span(meta))
-
-    def and_op(self, meta, a, b):
-        return ast.BoolOp("and", a, b, span=_span(meta))
-
     def not_op(self, meta, a):
-        return ast.UnaryOp("not", a, span=_span(meta))
+        node = ast.UnaryOp("not", a, span=_span(meta))
+        node._bare_not = True  # type: ignore[attr-defined]  # regrouped by _chain, unless in parentheses
+        return node
+
+    def paren(self, meta, e):
+        if isinstance(e, ast.UnaryOp):
+            e.__dict__.pop("_bare_not", None)
+        return e
 
     def neg(self, meta, a):
         if isinstance(a, (ast.IntLit, ast.FloatLit)):
@@ -789,27 +792,21 @@ class _Builder:
             return a
         return ast.UnaryOp("-", a, span=_span(meta))
 
-    def compare(self, meta, a, op, b):
-        return ast.Compare(op, a, b, span=_span(meta))
-
-    def in_op(self, meta, a, b):
-        return ast.Compare("in", a, b, span=_span(meta))
-
-    def not_in_op(self, meta, a, b):
-        return ast.Compare("not in", a, b, span=_span(meta))
-
-    def comp_op(self, meta, tok):
-        return str(tok)
-
-    add_op = comp_op
-    mul_op = comp_op
-
-    def merge(self, meta, a, b):
-        return ast.BinOp("|", a, b, span=_span(meta))
-
-    def binop(self, meta, a, op, b):
-        return ast.BinOp(op, a, b, span=_span(meta))
-
+    def _chain(self, tree: Tree) -> ast.Expr:
+        """`a op b op c ...`, parsed flat and left to right, grouped here by precedence."""
+        operands: list[Any] = []
+        ops: list[str] = []
+        t: Any = tree
+        while type(t) is Tree and t.data == "binary_op":
+            left, op, right = t.children
+            operands.append(right)
+            ops.append(" ".join(str(tok) for tok in op.children))
+            t = left
+        operands.append(t)
+        operands.reverse()
+        ops.reverse()
+        built = [self.build(o) if type(o) is Tree else o for o in operands]
+        return _Precedence(built, ops).parse()
     def field(self, meta, obj, name):
         return ast.Field(obj, str(name), span=_span(meta))
 
@@ -908,6 +905,62 @@ class _Builder:
             raise WfError([Diagnostic("WF108", f"{what} cannot interpolate", _tok_span(tok),
                                       "write fixed text here")])
         return "".join(parts)
+
+
+_PRECEDENCE = {"or": 1, "and": 2, "==": 4, "!=": 4, "<": 4, "<=": 4, ">": 4, ">=": 4, "in": 4,
+               "not in": 4, "|": 5, "+": 6, "-": 6, "*": 7, "/": 7, "%": 7}
+_NOT = 3  # `not x == y` is `not (x == y)`, as in Python
+
+
+class _Precedence:
+    """Precedence climbing over operands and the operators between them."""
+
+    def __init__(self, operands: list[ast.Expr], ops: list[str]) -> None:
+        self.operands = operands
+        self.ops = ops
+        self.pos = 0  # the next operand; the next operator is ops[pos - 1]
+
+    def parse(self) -> ast.Expr:
+        return self.rest(self.operand(), 0)
+
+    def next_op(self) -> str | None:
+        return self.ops[self.pos - 1] if self.pos - 1 < len(self.ops) else None
+
+    def operand(self) -> ast.Expr:
+        node = self.operands[self.pos]
+        self.pos += 1
+        nots: list[ast.UnaryOp] = []
+        while isinstance(node, ast.UnaryOp) and node.__dict__.get("_bare_not"):
+            nots.append(node)
+            node = node.operand
+        if not nots:
+            return node
+        node = self.rest(node, _NOT + 1)  # a bare `not` covers the comparison after it
+        for n in reversed(nots):
+            node = ast.UnaryOp("not", node, span=n.span.to(node.span))
+        return node
+
+    def rest(self, left: ast.Expr, min_prec: int) -> ast.Expr:
+        op = self.next_op()
+        while op is not None and _PRECEDENCE[op] >= min_prec:
+            prec = _PRECEDENCE[op]
+            right = self.operand()
+            nxt = self.next_op()
+            while nxt is not None and _PRECEDENCE[nxt] > prec:
+                right = self.rest(right, prec + 1)
+                nxt = self.next_op()
+            left = _binary(op, left, right)
+            op = self.next_op()
+        return left
+
+
+def _binary(op: str, left: ast.Expr, right: ast.Expr) -> ast.Expr:
+    span = left.span.to(right.span)
+    if op in ("or", "and"):
+        return ast.BoolOp(op, left, right, span=span)
+    if _PRECEDENCE[op] == 4:
+        return ast.Compare(op, left, right, span=span)
+    return ast.BinOp(op, left, right, span=span)
 
 
 def _span_of(item: Any) -> Span | None:

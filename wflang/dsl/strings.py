@@ -7,6 +7,8 @@ expressions inside get exact spans.
 
 from __future__ import annotations
 
+import re
+from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -20,140 +22,132 @@ _SIMPLE_ESCAPES = {
 
 
 @dataclass
-class _Char:
-    ch: str
-    line: int
-    col: int
-
-
-@dataclass
 class Interpolation:
     source: str
     line: int  # where the expression text starts
     col: int
 
 
-def _positioned(raw: str, line: int, col: int) -> list[_Char]:
-    out = []
-    for ch in raw:
-        out.append(_Char(ch, line, col))
-        if ch == "\n":
-            line, col = line + 1, 1
-        else:
-            col += 1
-    return out
+class _Text:
+    """The characters of a literal after dedenting, and where each one stands in the
+    source. Positions are computed only where needed (an interpolation, an error), so a
+    long prompt costs a few string operations, not an object per character."""
+
+    def __init__(self, raw: str, line: int, col: int, dedent: bool) -> None:
+        lines = raw.split("\n")
+        # (source line, source column of the first kept character) for each kept line
+        origins = [(line + k, col if k == 0 else 1) for k in range(len(lines))]
+        if dedent:
+            if len(lines) > 1 and lines[0] == "":
+                lines, origins = lines[1:], origins[1:]
+            if len(lines) > 1 and lines[-1].strip(" \t") == "":
+                lines, origins = lines[:-1], origins[:-1]
+            indents = [len(ln) - len(ln.lstrip(" \t")) for ln in lines if ln.strip(" \t")]
+            cut = min(indents) if indents else 0
+            kept = []
+            for ln, (sl, sc) in zip(lines, origins, strict=True):
+                k = min(cut, len(ln) - len(ln.lstrip(" \t")))
+                kept.append((ln[k:], (sl, sc + k)))
+            lines = [k[0] for k in kept]
+            origins = [k[1] for k in kept]
+        self.text = "\n".join(lines)
+        self.origins = origins
+        self.starts = []
+        pos = 0
+        for ln in lines:
+            self.starts.append(pos)
+            pos += len(ln) + 1
+
+    def where(self, i: int) -> tuple[int, int]:
+        k = bisect_right(self.starts, i) - 1
+        line, col = self.origins[k]
+        return line, col + i - self.starts[k]
 
 
-def _dedent(chars: list[_Char]) -> list[_Char]:
-    """Triple-quoted strings: drop the first newline, a last whitespace-only line, and
-    the indentation common to every non-blank line."""
-    if chars and chars[0].ch == "\n":
-        chars = chars[1:]
-    lines: list[list[_Char]] = [[]]
-    for c in chars:
-        if c.ch == "\n":
-            lines[-1].append(c)
-            lines.append([])
-        else:
-            lines[-1].append(c)
-    if len(lines) > 1 and all(c.ch in " \t" for c in lines[-1]):
-        lines.pop()
-        if lines and lines[-1] and lines[-1][-1].ch == "\n":
-            lines[-1].pop()
-    indents = []
-    for ln in lines:
-        body = [c for c in ln if c.ch != "\n"]
-        if any(c.ch not in " \t" for c in body):
-            n = 0
-            while n < len(body) and body[n].ch in " \t":
-                n += 1
-            indents.append(n)
-    cut = min(indents) if indents else 0
-    out: list[_Char] = []
-    for ln in lines:
-        k = 0
-        while k < cut and k < len(ln) and ln[k].ch in " \t":
-            k += 1
-        out.extend(ln[k:])
-    return out
+_SPECIAL = re.compile(r"[\\{}]")
 
 
 def split_string(raw: str, span: Span, parse_expr: Callable[[Interpolation], object]) -> list:
     """The parts of a string token: plain text and parsed interpolations, in order."""
     if raw.startswith('"""'):
-        chars = _dedent(_positioned(raw[3:-3], span.line, span.col + 3))
+        src = _Text(raw[3:-3], span.line, span.col + 3, dedent=True)
     else:
-        chars = _positioned(raw[1:-1], span.line, span.col + 1)
+        src = _Text(raw[1:-1], span.line, span.col + 1, dedent=False)
+    chars = src.text
     parts: list = []
     text: list[str] = []
     i = 0
     n = len(chars)
 
-    def fail(msg: str, at: _Char, hint: str) -> None:
-        raise WfError([Diagnostic("WF104", msg, Span(at.line, at.col, at.line, at.col + 1), hint)])
+    def fail(msg: str, at: int, hint: str) -> None:
+        line, col = src.where(at)
+        raise WfError([Diagnostic("WF104", msg, Span(line, col, line, col + 1), hint)])
 
     while i < n:
+        m = _SPECIAL.search(chars, i)
+        if m is None:
+            text.append(chars[i:])
+            break
+        if m.start() > i:
+            text.append(chars[i:m.start()])
+        i = m.start()
         c = chars[i]
-        if c.ch == "\\":
+        if c == "\\":
             if i + 1 >= n:
-                fail("a string cannot end with a lone backslash", c, "write `\\\\` for a backslash")
-            e = chars[i + 1].ch
+                fail("a string cannot end with a lone backslash", i, "write `\\\\` for a backslash")
+            e = chars[i + 1]
             if e in _SIMPLE_ESCAPES:
                 text.append(_SIMPLE_ESCAPES[e])
                 i += 2
                 continue
             width = {"x": 2, "u": 4, "U": 8}.get(e)
             if width is None:
-                fail(f"unknown escape `\\{e}` in a string", c,
+                fail(f"unknown escape `\\{e}` in a string", i,
                      "known escapes: \\n \\t \\r \\0 \\\\ \\\" \\' \\xHH \\uHHHH \\UHHHHHHHH")
-            digits = "".join(x.ch for x in chars[i + 2:i + 2 + width])
+            digits = chars[i + 2:i + 2 + width]
             try:
                 if len(digits) != width:
                     raise ValueError
                 text.append(chr(int(digits, 16)))
             except ValueError:
-                fail(f"`\\{e}` needs {width} hex digits", c, f"for example \\{e}{'0' * (width - 1)}A")
+                fail(f"`\\{e}` needs {width} hex digits", i, f"for example \\{e}{'0' * (width - 1)}A")
             i += 2 + width
             continue
-        if c.ch == "{":
-            if i + 1 < n and chars[i + 1].ch == "{":
+        if c == "{":
+            if i + 1 < n and chars[i + 1] == "{":
                 text.append("{")
                 i += 2
                 continue
             j = _matching_brace(chars, i)
             if j is None:
-                fail("`{` opens an interpolation that is never closed", c,
+                fail("`{` opens an interpolation that is never closed", i,
                      "close it with `}`, or write `{{` for a literal brace")
-            inner = chars[i + 1:j]
-            source = "".join(x.ch for x in inner)
+            source = chars[i + 1:j]
             if not source.strip():
-                fail("empty interpolation `{}`", c, "put an expression inside, or write `{{}}` for literal braces")
+                fail("empty interpolation `{}`", i, "put an expression inside, or write `{{}}` for literal braces")
             if text:
                 parts.append("".join(text))
                 text = []
-            start = inner[0]
-            parts.append(parse_expr(Interpolation(source, start.line, start.col)))
+            line, col = src.where(i + 1)
+            parts.append(parse_expr(Interpolation(source, line, col)))
             i = j + 1
             continue
-        if c.ch == "}":
-            if i + 1 < n and chars[i + 1].ch == "}":
-                text.append("}")
-                i += 2
-                continue
-            fail("a single `}` in a string", c, "write `}}` for a literal brace")
-        text.append(c.ch)
-        i += 1
+        if i + 1 < n and chars[i + 1] == "}":
+            text.append("}")
+            i += 2
+            continue
+        fail("a single `}` in a string", i, "write `}}` for a literal brace")
     if text or not parts:
         parts.append("".join(text))
     return parts
 
 
-def _matching_brace(chars: list[_Char], start: int) -> int | None:
+def _matching_brace(chars: str, start: int) -> int | None:
     depth = 0
     quote: str | None = None
     i = start
     while i < len(chars):
-        ch = chars[i].ch
+        ch = chars[i]
         if quote:
             if ch == "\\":
                 i += 2
