@@ -550,9 +550,9 @@ async def test_repeat_stop_when_carry_over_and_value():
             new = agent "find more, round {i}" -> list[str] max 3
             stop when len(new) == 0
             found = found + new
-        return {found: found, res: res, i: i}
+        return {found: found, res: res}
     """, double=Double(lambda r: rounds[int(r.prompt.rsplit(" ", 1)[1])]))
-    assert ran.value == {"found": ["x1", "x2", "y2"], "res": None, "i": 3}
+    assert ran.value == {"found": ["x1", "x2", "y2"], "res": None}
     assert len(ran.calls) == 3
 
 
