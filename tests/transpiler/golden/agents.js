@@ -1,0 +1,195 @@
+export const meta = {
+  name: 'agents-basic',
+  description: 'Every kind of agent result, with options and defaults',
+  whenToUse: 'args: {topic?: string (default "caching")}, or the topic value itself',
+  phases: [
+    { title: 'Ask' },
+    { title: 'Rating' },
+  ],
+}
+// Compiled by wflang from agents.wf. Do not edit: edit the .wf and compile again.
+// Worst case: 7 agents (Ask 6, Rating 0, (top level) 1).
+// Permissions the agents need: edit.
+
+// ---- schemas of the agents' results (JSON Schema, object roots) ----
+const NOTE = {
+  type: 'object',
+  required: ['title', 'score', 'tags'],
+  properties: {
+    title: { type: 'string' },
+    score: { type: 'integer' },
+    tags: { type: 'array', items: { type: 'string' }, maxItems: 3 },
+  },
+}
+const STR_LIST_4 = {
+  type: 'object',
+  required: ['items'],
+  properties: { items: { type: 'array', items: { type: 'string' }, maxItems: 4 } },
+}
+const BOOL_VALUE = { type: 'object', required: ['value'], properties: { value: { type: 'boolean' } } }
+const CHOICE_VALUE = {
+  type: 'object',
+  required: ['value'],
+  properties: { value: { type: 'string', enum: ['low', 'high'] } },
+}
+const NOTE_OR_NONE = { type: 'object', required: ['value'], properties: { value: { anyOf: [NOTE, { type: 'null' }] } } }
+const CHECK = {
+  type: 'object',
+  required: ['passed', 'details'],
+  properties: { passed: { type: 'boolean' }, details: { type: 'string' } },
+}
+
+// ---- helpers: the .wf's value rules (docs/semantics.md) ----
+// text(v): a value as it reads in a prompt, a log line or join(): strings as they are,
+// None as null, lists and records as 2-space JSON.
+const text = (v) => (v == null ? 'null' : typeof v === 'string' ? v
+  : typeof v === 'object' ? JSON.stringify(v, null, 2) : String(v))
+// One agent. A failure (a throw: an error, a schema never satisfied, the cap or the
+// budget) is null, as in the .wf, wherever the agent stands; so is an answer not shaped
+// as its schema says. A result that is not a record comes wrapped ({items} or {value})
+// and is unwrapped; a list longer than its declared max is cut, with a log line.
+const callAgent = async (prompt, opts, shape = {}) => {
+  let answer
+  try {
+    answer = await agent(prompt, opts)
+  } catch {
+    return null
+  }
+  if (answer == null) return null
+  if (opts.schema === undefined) return typeof answer === 'string' ? answer : text(answer)
+  if (typeof answer !== 'object' || Array.isArray(answer)) return null
+  if (shape.unwrap !== undefined) {
+    if (!Object.hasOwn(answer, shape.unwrap)) return null
+    answer = answer[shape.unwrap]
+  }
+  if (shape.max != null && Array.isArray(answer) && answer.length > shape.max) {
+    log(`${opts.label}: kept ${shape.max} of ${answer.length} items (declared max ${shape.max})`)
+    answer = answer.slice(0, shape.max)
+  }
+  return answer
+}
+// Why v is not a value of the declared input type t, or null when it is (the wording of
+// `wf run`). Types are 'str' | 'int' | 'float' | 'bool' or {type: 'int', max} |
+// {type: 'union', options} | {type: 'record', name, fields} | {type: 'list', item, max} |
+// {type: 'optional', inner}; a list max that is a string names an int input (its value
+// is in `sizes`).
+const kindOf = (v) => (v === null ? 'null' : typeof v === 'boolean' ? 'a boolean' : typeof v === 'number' ? 'a number'
+  : typeof v === 'string' ? 'a string' : Array.isArray(v) ? 'a list' : 'an object')
+const typeProblem = (v, t, where, sizes) => {
+  const kind = typeof t === 'string' ? t : t.type
+  if (kind === 'optional') return v === null ? null : typeProblem(v, t.inner, where, sizes)
+  if (v === null) return `${where}: required, got null`
+  if (kind === 'union') {
+    if (typeof v === 'string' && t.options.includes(v)) return null
+    const shown = JSON.stringify(v)
+    return `${where}: expected one of ${t.options.map((o) => JSON.stringify(o)).join(', ')}, got ` +
+      (shown.length <= 40 ? shown : shown.slice(0, 37) + '...')
+  }
+  if (kind === 'list') {
+    if (!Array.isArray(v)) return `${where}: expected a list, got ${kindOf(v)}`
+    const most = typeof t.max === 'string' ? sizes[t.max] : t.max
+    if (most != null && v.length > most) return `${where}: ${v.length} items, the workflow declares max ${most}`
+    for (let i = 0; i < v.length; i++) {
+      const problem = typeProblem(v[i], t.item, `${where}[${i}]`, sizes)
+      if (problem !== null) return problem
+    }
+    return null
+  }
+  if (kind === 'str') return typeof v === 'string' ? null : `${where}: expected a string, got ${kindOf(v)}`
+  if (kind === 'bool') return typeof v === 'boolean' ? null : `${where}: expected true or false, got ${kindOf(v)}`
+  if (kind === 'int' || kind === 'float') {
+    if (typeof v !== 'number') return `${where}: expected a number, got ${kindOf(v)}`
+    if (kind === 'int' && !Number.isInteger(v)) return `${where}: expected a whole number, got ${v}`
+    if (kind === 'int' && typeof t === 'object' && v > t.max) return `${where}: ${v} is more than the declared max ${t.max}`
+    return null
+  }
+  if (typeof v !== 'object' || Array.isArray(v)) return `${where}: expected a ${t.name} record, got ${kindOf(v)}`
+  for (const [field, ft] of Object.entries(t.fields)) {
+    const optional = typeof ft === 'object' && ft.type === 'optional'
+    if (!Object.hasOwn(v, field) && !optional) return `${where}: missing field \`${field}\` of ${t.name}`
+    const problem = typeProblem(Object.hasOwn(v, field) ? v[field] : null, ft, `${where}.${field}`, sizes)
+    if (problem !== null) return problem
+  }
+  return null
+}
+// The arguments of a run, as `wf run` reads them: an object, a JSON string of one, or
+// (for a workflow with exactly one input) the bare value. Unknown names are errors;
+// argument() then reads each input.
+const argsObject = (raw, types) => {
+  const names = Object.keys(types)
+  const A = { given: {}, types, values: {}, errors: [] }
+  let v = raw
+  if (typeof v === 'string' && /^\s*[[{]/.test(v)) {
+    try {
+      v = JSON.parse(v.trim())
+    } catch {
+      // not JSON: the text itself
+    }
+  }
+  if (v == null) return A
+  if ((typeof v !== 'object' || Array.isArray(v)) && names.length === 1) v = { [names[0]]: v }
+  if (typeof v !== 'object' || Array.isArray(v)) {
+    A.errors.push(`arguments must be an object, not ${kindOf(v)} (pass {${names.join(', ')}})`)
+    return A
+  }
+  A.given = v
+  for (const name of Object.keys(v)) {
+    if (!names.includes(name)) {
+      A.errors.push(`unknown argument \`${name}\` (this workflow's inputs are: ${names.join(', ') || 'none'})`)
+    }
+  }
+  return A
+}
+// One input: the given value, checked against its declared type; its default (the third
+// argument) when it is missing, or null for a type that does not allow null. Without a
+// default the input is required.
+const argument = (A, name, ...fallback) => {
+  const t = A.types[name]
+  const given = Object.hasOwn(A.given, name)
+  let v = given ? A.given[name] : null
+  if (!given || (v === null && !(typeof t === 'object' && t.type === 'optional'))) {
+    if (fallback.length > 0) v = fallback[0]
+    else if (!given) A.errors.push(`missing argument \`${name}\``)
+    else A.errors.push(typeProblem(v, t, `args.${name}`, A.values))
+  } else {
+    const problem = typeProblem(v, t, `args.${name}`, A.values)
+    if (problem !== null) A.errors.push(problem)
+  }
+  A.values[name] = v
+  return v
+}
+
+// ---- arguments: checked as `wf run` checks them, before any agent starts ----
+const A = argsObject(args, { topic: 'str' })
+const topic = argument(A, 'topic', 'caching')
+if (A.errors.length > 0) return { error: A.errors.join('; ') }
+
+// line 14: summary = agent "Summarize what we know about {topic}."
+const summary = await callAgent(`Summarize what we know about ${text(topic)}.`,
+  { label: 'agents-basic:14', model: 'sonnet', effort: 'low' })
+
+// ---- phase Ask (line 16) ----
+phase('Ask')
+// line 17: note = agent "Write one note on {topic}." -> Note with model="opus", agent_type="Explore"
+const note = await callAgent(`Write one note on ${text(topic)}.`,
+  { label: 'Ask:17', phase: 'Ask', schema: NOTE, model: 'opus', effort: 'low', agentType: 'Explore' })
+// line 18: ideas = agent "List ideas about {topic}." -> list[str] max 4 with label="ideas for {topic}"
+const ideas = await callAgent(`List ideas about ${text(topic)}.`,
+  { label: `ideas for ${text(topic)}`, phase: 'Ask', schema: STR_LIST_4, model: 'sonnet', effort: 'low' },
+  { unwrap: 'items', max: 4 })
+// line 19: ok = agent "Is {note.title} any good?" -> bool
+const ok = await callAgent(`Is ${text(note?.title ?? null)} any good?`,
+  { label: 'Ask:19', phase: 'Ask', schema: BOOL_VALUE, model: 'sonnet', effort: 'low' },
+  { unwrap: 'value' })
+// line 20: level = agent "Rate it." -> "low" | "high" with effort="high", phase="Rating"
+const level = await callAgent('Rate it.',
+  { label: 'Rating:20', phase: 'Rating', schema: CHOICE_VALUE, model: 'sonnet', effort: 'high' },
+  { unwrap: 'value' })
+// line 21: maybe = agent "Find a second note, if there is one." -> Note? with isolation="worktree"
+const maybe = await callAgent('Find a second note, if there is one.',
+  { label: 'Ask:21', phase: 'Ask', schema: NOTE_OR_NONE, model: 'sonnet', effort: 'low', isolation: 'worktree' },
+  { unwrap: 'value' })
+// line 22: verdict = check "Run the linter on notes/."
+const verdict = await callAgent('Run the linter on notes/.',
+  { label: 'Ask:22', phase: 'Ask', schema: CHECK, model: 'sonnet', effort: 'low' })
+return { summary, note, ideas, ok, level, maybe, passed: verdict?.passed ?? null }

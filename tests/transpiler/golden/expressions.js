@@ -1,0 +1,395 @@
+export const meta = {
+  name: 'expressions',
+  description: 'Pure data steps: every builtin and operator',
+  whenToUse: 'args: {xs?: list of up to 10 integers (default [3, 1, 2]), name?: string (default "  Mixed Case  ")}',
+  phases: [
+    { title: 'Compute' },
+  ],
+}
+// Compiled by wflang from expressions.wf. Do not edit: edit the .wf and compile again.
+// Worst case: 1 agent (Compute 1).
+
+// ---- schemas of the agents' results (JSON Schema, object roots) ----
+const ITEM = {
+  type: 'object',
+  required: ['key', 'rank', 'n'],
+  properties: {
+    key: { type: 'string' },
+    rank: { type: 'string', enum: ['low', 'mid', 'top'] },
+    n: { type: 'integer' },
+  },
+}
+const ITEM_LIST_6 = {
+  type: 'object',
+  required: ['items'],
+  properties: { items: { type: 'array', items: ITEM, maxItems: 6 } },
+}
+
+// ---- helpers: the .wf's value rules (docs/semantics.md) ----
+// Iterating None yields nothing; a string yields its code points, a record its keys.
+const iter = (v) => (v == null ? [] : Array.isArray(v) ? v : typeof v === 'string' ? Array.from(v)
+  : typeof v === 'object' ? Object.keys(v) : [])
+// text(v): a value as it reads in a prompt, a log line or join(): strings as they are,
+// None as null, lists and records as 2-space JSON.
+const text = (v) => (v == null ? 'null' : typeof v === 'string' ? v
+  : typeof v === 'object' ? JSON.stringify(v, null, 2) : String(v))
+const json = (v) => JSON.stringify(v ?? null, null, 2)
+// Python's truth, which the .wf uses: None, false, 0, '', [] and {} are false.
+const truthy = (v) => (Array.isArray(v) ? v.length > 0
+  : v !== null && typeof v === 'object' ? Object.keys(v).length > 0 : Boolean(v))
+// Deep structural equality; numbers by value; None equals only None.
+const equal = (a, b) => {
+  if (a === b || (a == null && b == null)) return true
+  if (a == null || b == null || typeof a !== 'object' || typeof b !== 'object') return false
+  if (Array.isArray(a) || Array.isArray(b)) {
+    return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((x, i) => equal(x, b[i]))
+  }
+  const ka = Object.keys(a)
+  return ka.length === Object.keys(b).length && ka.every((k) => Object.hasOwn(b, k) && equal(a[k], b[k]))
+}
+// Strings by Unicode code point (JS's own < compares UTF-16 code units, which differs
+// for characters beyond U+FFFF).
+const compareText = (a, b) => {
+  if (a === b) return 0
+  let i = 0
+  let j = 0
+  while (i < a.length && j < b.length) {
+    const x = a.codePointAt(i)
+    const y = b.codePointAt(j)
+    if (x !== y) return x < y ? -1 : 1
+    i += x > 0xffff ? 2 : 1
+    j += y > 0xffff ? 2 : 1
+  }
+  return i < a.length ? 1 : j < b.length ? -1 : 0
+}
+// canonical(v): JSON with keys sorted by code point and no spaces; groups and dedupes.
+const canonical = (v) => {
+  if (v == null) return 'null'
+  if (Array.isArray(v)) return '[' + v.map(canonical).join(',') + ']'
+  if (typeof v === 'object') {
+    return '{' + Object.keys(v).sort(compareText).map((k) => JSON.stringify(k) + ':' + canonical(v[k])).join(',') + '}'
+  }
+  return JSON.stringify(v)
+}
+// The total order of sort, top, min, max and <: None < booleans < numbers < strings <
+// lists < records; lists element-wise then shorter first; records by canonical().
+const kindRank = (v) => (v == null ? 0 : typeof v === 'boolean' ? 1 : typeof v === 'number' ? 2
+  : typeof v === 'string' ? 3 : Array.isArray(v) ? 4 : 5)
+const compare = (a, b) => {
+  const ka = kindRank(a)
+  const kb = kindRank(b)
+  if (ka !== kb) return ka < kb ? -1 : 1
+  if (ka === 0) return 0
+  if (ka <= 2) return a === b ? 0 : a < b ? -1 : 1
+  if (ka === 3) return compareText(a, b)
+  if (ka === 5) return compareText(canonical(a), canonical(b))
+  for (let i = 0; i < a.length && i < b.length; i++) {
+    const c = compare(a[i], b[i])
+    if (c !== 0) return c
+  }
+  return a.length === b.length ? 0 : a.length < b.length ? -1 : 1
+}
+// compare() for a key whose type is a string union: values rank by their position in
+// the declared order; values not in it (None included) rank after it, by compare().
+const rankIn = (order, a, b) => {
+  const ia = typeof a === 'string' ? order.indexOf(a) : -1
+  const ib = typeof b === 'string' ? order.indexOf(b) : -1
+  if (ia >= 0 && ib >= 0) return ia === ib ? 0 : ia < ib ? -1 : 1
+  if (ia >= 0 || ib >= 0) return ia >= 0 ? -1 : 1
+  return compare(a, b)
+}
+const ranked = (order) => (a, b) => rankIn(order, a, b)
+// A stable sort by the key (`by`, or the item itself); reverse is descending, still stable.
+const sort = (xs, by = null, cmp = compare, reverse = false) => {
+  const keyed = iter(xs).map((x) => [by === null ? x : by(x), x])
+  keyed.sort((p, q) => (reverse ? cmp(q[0], p[0]) : cmp(p[0], q[0])))
+  return keyed.map((p) => p[1])
+}
+const top = (xs, n, by = null, cmp = compare) => sort(xs, by, cmp, true).slice(0, Math.max(0, n ?? 0))
+// The first item of each distinct canonical(key), in order.
+const unique = (xs, by = null) => {
+  const seen = new Set()
+  return iter(xs).filter((x) => {
+    const key = canonical(by === null ? x : by(x))
+    if (seen.has(key)) return false
+    seen.add(key)
+    return true
+  })
+}
+// min()/max(): by compare() of the key; the first of equal items; None for no items.
+const pickExtreme = (xs, by, cmp, sign) => {
+  let found = null
+  let foundKey = null
+  let first = true
+  for (const x of iter(xs)) {
+    const k = by === null ? x : by(x)
+    if (first || sign * cmp(k, foundKey) > 0) {
+      found = x
+      foundKey = k
+      first = false
+    }
+  }
+  return found
+}
+const min = (xs, by = null, cmp = compare) => pickExtreme(xs, by, cmp, -1)
+const max = (xs, by = null, cmp = compare) => pickExtreme(xs, by, cmp, 1)
+const len = (v) => (v == null ? 0 : Array.isArray(v) ? v.length : typeof v === 'string' ? Array.from(v).length
+  : typeof v === 'object' ? Object.keys(v).length : 0)
+// One level: lists are spliced, other items kept, None skipped.
+const flatten = (xss) => iter(xss).flatMap((x) => (Array.isArray(x) ? x : x == null ? [] : [x]))
+const take = (xs, n) => iter(xs).slice(0, Math.max(0, n ?? 0))
+const join = (xs, sep = '') => iter(xs).map((x) => text(x)).join(sep)
+const lower = (s) => (typeof s === 'string' ? s.toLowerCase() : null)
+const upper = (s) => (typeof s === 'string' ? s.toUpperCase() : null)
+// Only ' \t\n\r\f\v', as Python's str.strip() would with those characters (JS trim()
+// removes more).
+const strip = (s) => (typeof s === 'string' ? s.replace(/^[ \t\n\r\f\v]+|[ \t\n\r\f\v]+$/g, '') : null)
+const sum = (xs) => iter(xs).reduce((s, x) => (typeof x === 'number' ? s + x : s), 0)
+const any = (xs) => iter(xs).some((x) => truthy(x))
+const all = (xs) => iter(xs).every((x) => truthy(x))
+// A number truncated toward zero; a string of decimal digits (optionally signed) parsed;
+// anything else None.
+const int = (v) => (typeof v === 'number' ? (Number.isFinite(v) ? Math.trunc(v) : null)
+  : typeof v === 'string' && /^[+-]?[0-9]+$/.test(v) ? Number(v) : null)
+const range = (a, b) => {
+  const [lo, hi] = b === undefined ? [0, a] : [a, b]
+  const out = []
+  for (let i = lo; i < hi; i++) out.push(i)
+  return out
+}
+const chunks = (xs, n) => {
+  const list = iter(xs)
+  const size = Math.max(1, n ?? 1)
+  const out = []
+  for (let i = 0; i < list.length; i += size) out.push(list.slice(i, i + size))
+  return out
+}
+const keys = (r) => (r !== null && typeof r === 'object' && !Array.isArray(r) ? Object.keys(r) : [])
+// xs[i]: negative counts from the end, out of range is None; strings by code point;
+// a record by key.
+const itemAt = (xs, i) => {
+  const list = typeof xs === 'string' ? Array.from(xs) : xs
+  if (Array.isArray(list)) {
+    if (typeof i !== 'number') return null
+    const k = i < 0 ? list.length + i : i
+    return k >= 0 && k < list.length ? list[k] ?? null : null
+  }
+  if (list !== null && typeof list === 'object' && typeof i === 'string') return Object.hasOwn(list, i) ? list[i] : null
+  return null
+}
+// xs[lo:hi] with Python's rules (negative bounds, clamping); strings by code point.
+const sliceOf = (xs, lo, hi) => {
+  if (xs == null) return null
+  const list = typeof xs === 'string' ? Array.from(xs) : xs
+  const part = list.slice(lo ?? undefined, hi ?? undefined)
+  return typeof xs === 'string' ? part.join('') : part
+}
+// Arithmetic: any None operand gives None; + also joins two strings or two lists.
+const plus = (a, b) => (a == null || b == null ? null : Array.isArray(a) ? [...a, ...b] : a + b)
+const times = (a, b) => (a == null || b == null ? null : a * b)
+// x / 0 is None.
+const divide = (a, b) => (a == null || b == null || b === 0 ? null : a / b)
+// x % 0 is None; the result takes the sign of the divisor, as in Python.
+const modulo = (a, b) => {
+  if (a == null || b == null || b === 0) return null
+  const r = a % b
+  return r !== 0 && (r < 0) !== (b < 0) ? r + b : r
+}
+const negate = (a) => (a == null ? null : -a)
+// a | b: the keys of a, then the new keys of b; b wins; None acts as {}.
+const merge = (a, b) => ({ ...(a ?? {}), ...(b ?? {}) })
+// x in xs: an element (by equal()) of a list, a substring of a string, a key of a
+// record; nothing is in None.
+const contains = (xs, x) => (xs == null ? false
+  : typeof xs === 'string' ? typeof x === 'string' && xs.includes(x)
+    : Array.isArray(xs) ? xs.some((y) => equal(y, x))
+      : typeof xs === 'object' ? typeof x === 'string' && Object.hasOwn(xs, x) : false)
+const budgetTotal = () => budget.total ?? null
+// One agent. A failure (a throw: an error, a schema never satisfied, the cap or the
+// budget) is null, as in the .wf, wherever the agent stands; so is an answer not shaped
+// as its schema says. A result that is not a record comes wrapped ({items} or {value})
+// and is unwrapped; a list longer than its declared max is cut, with a log line.
+const callAgent = async (prompt, opts, shape = {}) => {
+  let answer
+  try {
+    answer = await agent(prompt, opts)
+  } catch {
+    return null
+  }
+  if (answer == null) return null
+  if (opts.schema === undefined) return typeof answer === 'string' ? answer : text(answer)
+  if (typeof answer !== 'object' || Array.isArray(answer)) return null
+  if (shape.unwrap !== undefined) {
+    if (!Object.hasOwn(answer, shape.unwrap)) return null
+    answer = answer[shape.unwrap]
+  }
+  if (shape.max != null && Array.isArray(answer) && answer.length > shape.max) {
+    log(`${opts.label}: kept ${shape.max} of ${answer.length} items (declared max ${shape.max})`)
+    answer = answer.slice(0, shape.max)
+  }
+  return answer
+}
+// Why v is not a value of the declared input type t, or null when it is (the wording of
+// `wf run`). Types are 'str' | 'int' | 'float' | 'bool' or {type: 'int', max} |
+// {type: 'union', options} | {type: 'record', name, fields} | {type: 'list', item, max} |
+// {type: 'optional', inner}; a list max that is a string names an int input (its value
+// is in `sizes`).
+const kindOf = (v) => (v === null ? 'null' : typeof v === 'boolean' ? 'a boolean' : typeof v === 'number' ? 'a number'
+  : typeof v === 'string' ? 'a string' : Array.isArray(v) ? 'a list' : 'an object')
+const typeProblem = (v, t, where, sizes) => {
+  const kind = typeof t === 'string' ? t : t.type
+  if (kind === 'optional') return v === null ? null : typeProblem(v, t.inner, where, sizes)
+  if (v === null) return `${where}: required, got null`
+  if (kind === 'union') {
+    if (typeof v === 'string' && t.options.includes(v)) return null
+    const shown = JSON.stringify(v)
+    return `${where}: expected one of ${t.options.map((o) => JSON.stringify(o)).join(', ')}, got ` +
+      (shown.length <= 40 ? shown : shown.slice(0, 37) + '...')
+  }
+  if (kind === 'list') {
+    if (!Array.isArray(v)) return `${where}: expected a list, got ${kindOf(v)}`
+    const most = typeof t.max === 'string' ? sizes[t.max] : t.max
+    if (most != null && v.length > most) return `${where}: ${v.length} items, the workflow declares max ${most}`
+    for (let i = 0; i < v.length; i++) {
+      const problem = typeProblem(v[i], t.item, `${where}[${i}]`, sizes)
+      if (problem !== null) return problem
+    }
+    return null
+  }
+  if (kind === 'str') return typeof v === 'string' ? null : `${where}: expected a string, got ${kindOf(v)}`
+  if (kind === 'bool') return typeof v === 'boolean' ? null : `${where}: expected true or false, got ${kindOf(v)}`
+  if (kind === 'int' || kind === 'float') {
+    if (typeof v !== 'number') return `${where}: expected a number, got ${kindOf(v)}`
+    if (kind === 'int' && !Number.isInteger(v)) return `${where}: expected a whole number, got ${v}`
+    if (kind === 'int' && typeof t === 'object' && v > t.max) return `${where}: ${v} is more than the declared max ${t.max}`
+    return null
+  }
+  if (typeof v !== 'object' || Array.isArray(v)) return `${where}: expected a ${t.name} record, got ${kindOf(v)}`
+  for (const [field, ft] of Object.entries(t.fields)) {
+    const optional = typeof ft === 'object' && ft.type === 'optional'
+    if (!Object.hasOwn(v, field) && !optional) return `${where}: missing field \`${field}\` of ${t.name}`
+    const problem = typeProblem(Object.hasOwn(v, field) ? v[field] : null, ft, `${where}.${field}`, sizes)
+    if (problem !== null) return problem
+  }
+  return null
+}
+// The arguments of a run, as `wf run` reads them: an object, a JSON string of one, or
+// (for a workflow with exactly one input) the bare value. Unknown names are errors;
+// argument() then reads each input.
+const argsObject = (raw, types) => {
+  const names = Object.keys(types)
+  const A = { given: {}, types, values: {}, errors: [] }
+  let v = raw
+  if (typeof v === 'string' && /^\s*[[{]/.test(v)) {
+    try {
+      v = JSON.parse(v.trim())
+    } catch {
+      // not JSON: the text itself
+    }
+  }
+  if (v == null) return A
+  if ((typeof v !== 'object' || Array.isArray(v)) && names.length === 1) v = { [names[0]]: v }
+  if (typeof v !== 'object' || Array.isArray(v)) {
+    A.errors.push(`arguments must be an object, not ${kindOf(v)} (pass {${names.join(', ')}})`)
+    return A
+  }
+  A.given = v
+  for (const name of Object.keys(v)) {
+    if (!names.includes(name)) {
+      A.errors.push(`unknown argument \`${name}\` (this workflow's inputs are: ${names.join(', ') || 'none'})`)
+    }
+  }
+  return A
+}
+// One input: the given value, checked against its declared type; its default (the third
+// argument) when it is missing, or null for a type that does not allow null. Without a
+// default the input is required.
+const argument = (A, name, ...fallback) => {
+  const t = A.types[name]
+  const given = Object.hasOwn(A.given, name)
+  let v = given ? A.given[name] : null
+  if (!given || (v === null && !(typeof t === 'object' && t.type === 'optional'))) {
+    if (fallback.length > 0) v = fallback[0]
+    else if (!given) A.errors.push(`missing argument \`${name}\``)
+    else A.errors.push(typeProblem(v, t, `args.${name}`, A.values))
+  } else {
+    const problem = typeProblem(v, t, `args.${name}`, A.values)
+    if (problem !== null) A.errors.push(problem)
+  }
+  A.values[name] = v
+  return v
+}
+
+// ---- constants ----
+const ITEMS = [{ key: 'a', rank: 'top', n: 2 }, { key: 'b', rank: 'low', n: 5 }, { key: 'a', rank: 'mid', n: 1 }]
+
+// ---- arguments: checked as `wf run` checks them, before any agent starts ----
+const A = argsObject(args, { xs: { type: 'list', item: 'int', max: 10 }, name: 'str' })
+const xs = argument(A, 'xs', [3, 1, 2])
+const name = argument(A, 'name', '  Mixed Case  ')
+if (A.errors.length > 0) return { error: A.errors.join('; ') }
+
+// ---- phase Compute (line 14) ----
+phase('Compute')
+// line 15: items = agent "List items." -> list[Item] max 6
+const items = await callAgent('List items.',
+  { label: 'Compute:15', phase: 'Compute', schema: ITEM_LIST_6 },
+  { unwrap: 'items', max: 6 })
+const ordered = sort(items, (v) => v?.rank ?? null, ranked(['low', 'mid', 'top']))
+const reversed = sort(ITEMS, (i) => i?.n ?? null, compare, true)
+const best = top(ITEMS, 2, (v) => [v?.rank ?? null, v?.n ?? null])
+const firsts = unique(ITEMS, (v) => v?.key ?? null)
+const low = min(ITEMS, (v) => v?.n ?? null)
+const high = max(xs)
+const pair = min([4, 2, 9])
+const nums = iter(xs).filter((x) => (compare(x, 1) > 0)).map((x) => times(x, 2))
+const grid = iter(range(2)).flatMap((a) => iter(range(3)).map((b) => plus(a, b)))
+const words = join([upper(strip(name)), lower(name)], '|')
+const maths = {
+  div: divide(7, 2),
+  mod: modulo(-7, 3),
+  zero: divide(1, 0),
+  neg: negate(itemAt(xs, 0)),
+  plus: plus('a', 'b'),
+  cat: plus(xs, [9]),
+}
+const checks = {
+  has: contains(xs, 2),
+  missing: !contains('xyz', 'z'),
+  key: contains(itemAt(ITEMS, 0), 'a'),
+  eq: equal([1, 2], [1, 2]),
+  lt: compare('b', 'a') < 0,
+}
+const logic = {
+  both: truthy(xs) ? name : xs,
+  either: truthy(null) ? null : 'fallback',
+  neither: !truthy(xs),
+  pick: (compare(len(xs), 2) > 0) ? 'yes' : 'no',
+}
+const parts = {
+  first: itemAt(xs, 0),
+  last: itemAt(xs, -1),
+  out: itemAt(xs, 99),
+  mid: sliceOf(xs, 1, null),
+  head: sliceOf(name, null, 4),
+  chunks: chunks(xs, 2),
+}
+const misc = {
+  total: sum(xs),
+  n: len(name),
+  any: any([0, '', 1]),
+  all: all([]),
+  taken: take(xs, 2),
+  keys: keys(itemAt(ITEMS, 0)),
+}
+const conv = {
+  i: int('42'),
+  t: int(3.9),
+  bad: int('x'),
+  s: text(1.5),
+  j: json({ a: [1] }),
+  merged: merge(itemAt(ITEMS, 0), { n: 9 }),
+}
+const flat = flatten([[1, 2], [3], [[4]]])
+log(`${text(ordered)}${text(reversed)}${text(best)}${text(firsts)}${text(low)}${text(high)}${text(pair)}${text(nums)}${text(grid)}${text(words)}`)
+return { maths, checks, logic, parts, misc, conv, flat, budget: budgetTotal() }

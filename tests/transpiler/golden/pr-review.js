@@ -1,0 +1,315 @@
+export const meta = {
+  name: 'pr-review',
+  description: 'Review changed files, let three skeptics vote on each finding, fix what survives',
+  whenToUse: 'args: {files: list of up to 200 strings, focus?: string (default "correctness")}',
+  phases: [
+    { title: 'Find' },
+    { title: 'Verify' },
+    { title: 'Fix' },
+  ],
+}
+// Compiled by wflang from pr-review.wf. Do not edit: edit the .wf and compile again.
+// Worst case: 387 agents (Find 200, Verify 180, Fix 7); in the inputs' sizes: files + min(files×5, 60)×3 + (3×1 + (3 + 1)×1).
+// Permissions the agents need: edit, shell.
+
+// ---- schemas of the agents' results (JSON Schema, object roots) ----
+const FINDING = {
+  type: 'object',
+  required: ['file', 'line', 'issue', 'severity'],
+  properties: {
+    file: { type: 'string' },
+    line: { type: 'integer' },
+    issue: { type: 'string' },
+    severity: { type: 'string', enum: ['low', 'medium', 'high'] },
+  },
+}
+const FINDING_LIST_5 = {
+  type: 'object',
+  required: ['items'],
+  properties: { items: { type: 'array', items: FINDING, maxItems: 5 } },
+}
+const VERDICT = {
+  type: 'object',
+  required: ['refuted', 'why'],
+  properties: { refuted: { type: 'boolean' }, why: { type: 'string' } },
+}
+const CHECK = {
+  type: 'object',
+  required: ['passed', 'details'],
+  properties: { passed: { type: 'boolean' }, details: { type: 'string' } },
+}
+
+// ---- helpers: the .wf's value rules (docs/semantics.md) ----
+// Iterating None yields nothing; a string yields its code points, a record its keys.
+const iter = (v) => (v == null ? [] : Array.isArray(v) ? v : typeof v === 'string' ? Array.from(v)
+  : typeof v === 'object' ? Object.keys(v) : [])
+// text(v): a value as it reads in a prompt, a log line or join(): strings as they are,
+// None as null, lists and records as 2-space JSON.
+const text = (v) => (v == null ? 'null' : typeof v === 'string' ? v
+  : typeof v === 'object' ? JSON.stringify(v, null, 2) : String(v))
+// Python's truth, which the .wf uses: None, false, 0, '', [] and {} are false.
+const truthy = (v) => (Array.isArray(v) ? v.length > 0
+  : v !== null && typeof v === 'object' ? Object.keys(v).length > 0 : Boolean(v))
+// Strings by Unicode code point (JS's own < compares UTF-16 code units, which differs
+// for characters beyond U+FFFF).
+const compareText = (a, b) => {
+  if (a === b) return 0
+  let i = 0
+  let j = 0
+  while (i < a.length && j < b.length) {
+    const x = a.codePointAt(i)
+    const y = b.codePointAt(j)
+    if (x !== y) return x < y ? -1 : 1
+    i += x > 0xffff ? 2 : 1
+    j += y > 0xffff ? 2 : 1
+  }
+  return i < a.length ? 1 : j < b.length ? -1 : 0
+}
+// canonical(v): JSON with keys sorted by code point and no spaces; groups and dedupes.
+const canonical = (v) => {
+  if (v == null) return 'null'
+  if (Array.isArray(v)) return '[' + v.map(canonical).join(',') + ']'
+  if (typeof v === 'object') {
+    return '{' + Object.keys(v).sort(compareText).map((k) => JSON.stringify(k) + ':' + canonical(v[k])).join(',') + '}'
+  }
+  return JSON.stringify(v)
+}
+// The total order of sort, top, min, max and <: None < booleans < numbers < strings <
+// lists < records; lists element-wise then shorter first; records by canonical().
+const kindRank = (v) => (v == null ? 0 : typeof v === 'boolean' ? 1 : typeof v === 'number' ? 2
+  : typeof v === 'string' ? 3 : Array.isArray(v) ? 4 : 5)
+const compare = (a, b) => {
+  const ka = kindRank(a)
+  const kb = kindRank(b)
+  if (ka !== kb) return ka < kb ? -1 : 1
+  if (ka === 0) return 0
+  if (ka <= 2) return a === b ? 0 : a < b ? -1 : 1
+  if (ka === 3) return compareText(a, b)
+  if (ka === 5) return compareText(canonical(a), canonical(b))
+  for (let i = 0; i < a.length && i < b.length; i++) {
+    const c = compare(a[i], b[i])
+    if (c !== 0) return c
+  }
+  return a.length === b.length ? 0 : a.length < b.length ? -1 : 1
+}
+// compare() for a key whose type is a string union: values rank by their position in
+// the declared order; values not in it (None included) rank after it, by compare().
+const rankIn = (order, a, b) => {
+  const ia = typeof a === 'string' ? order.indexOf(a) : -1
+  const ib = typeof b === 'string' ? order.indexOf(b) : -1
+  if (ia >= 0 && ib >= 0) return ia === ib ? 0 : ia < ib ? -1 : 1
+  if (ia >= 0 || ib >= 0) return ia >= 0 ? -1 : 1
+  return compare(a, b)
+}
+const ranked = (order) => (a, b) => rankIn(order, a, b)
+// A stable sort by the key (`by`, or the item itself); reverse is descending, still stable.
+const sort = (xs, by = null, cmp = compare, reverse = false) => {
+  const keyed = iter(xs).map((x) => [by === null ? x : by(x), x])
+  keyed.sort((p, q) => (reverse ? cmp(q[0], p[0]) : cmp(p[0], q[0])))
+  return keyed.map((p) => p[1])
+}
+const top = (xs, n, by = null, cmp = compare) => sort(xs, by, cmp, true).slice(0, Math.max(0, n ?? 0))
+// The first item of each distinct canonical(key), in order.
+const unique = (xs, by = null) => {
+  const seen = new Set()
+  return iter(xs).filter((x) => {
+    const key = canonical(by === null ? x : by(x))
+    if (seen.has(key)) return false
+    seen.add(key)
+    return true
+  })
+}
+// One level: lists are spliced, other items kept, None skipped.
+const flatten = (xss) => iter(xss).flatMap((x) => (Array.isArray(x) ? x : x == null ? [] : [x]))
+const range = (a, b) => {
+  const [lo, hi] = b === undefined ? [0, a] : [a, b]
+  const out = []
+  for (let i = lo; i < hi; i++) out.push(i)
+  return out
+}
+// One agent. A failure (a throw: an error, a schema never satisfied, the cap or the
+// budget) is null, as in the .wf, wherever the agent stands; so is an answer not shaped
+// as its schema says. A result that is not a record comes wrapped ({items} or {value})
+// and is unwrapped; a list longer than its declared max is cut, with a log line.
+const callAgent = async (prompt, opts, shape = {}) => {
+  let answer
+  try {
+    answer = await agent(prompt, opts)
+  } catch {
+    return null
+  }
+  if (answer == null) return null
+  if (opts.schema === undefined) return typeof answer === 'string' ? answer : text(answer)
+  if (typeof answer !== 'object' || Array.isArray(answer)) return null
+  if (shape.unwrap !== undefined) {
+    if (!Object.hasOwn(answer, shape.unwrap)) return null
+    answer = answer[shape.unwrap]
+  }
+  if (shape.max != null && Array.isArray(answer) && answer.length > shape.max) {
+    log(`${opts.label}: kept ${shape.max} of ${answer.length} items (declared max ${shape.max})`)
+    answer = answer.slice(0, shape.max)
+  }
+  return answer
+}
+// A fan-out's value: the item values in item order, None dropped. Items that failed (a
+// step that starts agents gave None) are counted in one log line; `notFailed` marks the
+// items whose None is not a failure (a `stop when` fired, or the last line's value is None).
+const dropFailed = (values, where, notFailed = []) => {
+  const failed = values.filter((v, i) => v == null && !notFailed[i]).length
+  if (failed > 0) log(`${where}: ${failed} of ${values.length} items failed`)
+  return values.filter((v) => v != null)
+}
+// One reviewed item. A None verdict abstains (never a rejection); accepts(answer, r)
+// says whether reviewer r accepted. Kept when accepts >= keep (default: a majority of
+// the N reviewers; 'all': N); rejected when rejects > N - keep; else undecided.
+const tally = (item, verdicts, keep, accepts) => {
+  const n = verdicts.length
+  const k = keep === 'all' ? n : keep ?? Math.floor(n / 2) + 1
+  const cast = verdicts.filter((v) => v != null).length
+  const yes = verdicts.filter((v, r) => v != null && accepts(v, r)).length
+  const status = yes >= k ? 'kept' : cast - yes > n - k ? 'rejected' : 'undecided'
+  return { item, status, accepts: yes, rejects: cast - yes, abstained: n - cast, verdicts }
+}
+// A review's value: the kept items in order, and the others with their tallies; one log line.
+const reviewOutcome = (tallies, where) => {
+  const kept = tallies.filter((t) => t.status === 'kept').map((t) => t.item)
+  const dropped = tallies.filter((t) => t.status !== 'kept')
+  const count = (status) => tallies.filter((t) => t.status === status).length
+  log(`${where}: ${kept.length} kept, ${count('rejected')} rejected, ${count('undecided')} undecided of ${tallies.length}`)
+  return { kept, dropped }
+}
+// fix: a check passed when its result is not None and its `passed` field is truthy.
+const checkPassed = (r) => r != null && truthy(r.passed ?? null)
+// Why v is not a value of the declared input type t, or null when it is (the wording of
+// `wf run`). Types are 'str' | 'int' | 'float' | 'bool' or {type: 'int', max} |
+// {type: 'union', options} | {type: 'record', name, fields} | {type: 'list', item, max} |
+// {type: 'optional', inner}; a list max that is a string names an int input (its value
+// is in `sizes`).
+const kindOf = (v) => (v === null ? 'null' : typeof v === 'boolean' ? 'a boolean' : typeof v === 'number' ? 'a number'
+  : typeof v === 'string' ? 'a string' : Array.isArray(v) ? 'a list' : 'an object')
+const typeProblem = (v, t, where, sizes) => {
+  const kind = typeof t === 'string' ? t : t.type
+  if (kind === 'optional') return v === null ? null : typeProblem(v, t.inner, where, sizes)
+  if (v === null) return `${where}: required, got null`
+  if (kind === 'union') {
+    if (typeof v === 'string' && t.options.includes(v)) return null
+    const shown = JSON.stringify(v)
+    return `${where}: expected one of ${t.options.map((o) => JSON.stringify(o)).join(', ')}, got ` +
+      (shown.length <= 40 ? shown : shown.slice(0, 37) + '...')
+  }
+  if (kind === 'list') {
+    if (!Array.isArray(v)) return `${where}: expected a list, got ${kindOf(v)}`
+    const most = typeof t.max === 'string' ? sizes[t.max] : t.max
+    if (most != null && v.length > most) return `${where}: ${v.length} items, the workflow declares max ${most}`
+    for (let i = 0; i < v.length; i++) {
+      const problem = typeProblem(v[i], t.item, `${where}[${i}]`, sizes)
+      if (problem !== null) return problem
+    }
+    return null
+  }
+  if (kind === 'str') return typeof v === 'string' ? null : `${where}: expected a string, got ${kindOf(v)}`
+  if (kind === 'bool') return typeof v === 'boolean' ? null : `${where}: expected true or false, got ${kindOf(v)}`
+  if (kind === 'int' || kind === 'float') {
+    if (typeof v !== 'number') return `${where}: expected a number, got ${kindOf(v)}`
+    if (kind === 'int' && !Number.isInteger(v)) return `${where}: expected a whole number, got ${v}`
+    if (kind === 'int' && typeof t === 'object' && v > t.max) return `${where}: ${v} is more than the declared max ${t.max}`
+    return null
+  }
+  if (typeof v !== 'object' || Array.isArray(v)) return `${where}: expected a ${t.name} record, got ${kindOf(v)}`
+  for (const [field, ft] of Object.entries(t.fields)) {
+    const optional = typeof ft === 'object' && ft.type === 'optional'
+    if (!Object.hasOwn(v, field) && !optional) return `${where}: missing field \`${field}\` of ${t.name}`
+    const problem = typeProblem(Object.hasOwn(v, field) ? v[field] : null, ft, `${where}.${field}`, sizes)
+    if (problem !== null) return problem
+  }
+  return null
+}
+// The arguments of a run, as `wf run` reads them: an object, a JSON string of one, or
+// (for a workflow with exactly one input) the bare value. Unknown names are errors;
+// argument() then reads each input.
+const argsObject = (raw, types) => {
+  const names = Object.keys(types)
+  const A = { given: {}, types, values: {}, errors: [] }
+  let v = raw
+  if (typeof v === 'string' && /^\s*[[{]/.test(v)) {
+    try {
+      v = JSON.parse(v.trim())
+    } catch {
+      // not JSON: the text itself
+    }
+  }
+  if (v == null) return A
+  if ((typeof v !== 'object' || Array.isArray(v)) && names.length === 1) v = { [names[0]]: v }
+  if (typeof v !== 'object' || Array.isArray(v)) {
+    A.errors.push(`arguments must be an object, not ${kindOf(v)} (pass {${names.join(', ')}})`)
+    return A
+  }
+  A.given = v
+  for (const name of Object.keys(v)) {
+    if (!names.includes(name)) {
+      A.errors.push(`unknown argument \`${name}\` (this workflow's inputs are: ${names.join(', ') || 'none'})`)
+    }
+  }
+  return A
+}
+// One input: the given value, checked against its declared type; its default (the third
+// argument) when it is missing, or null for a type that does not allow null. Without a
+// default the input is required.
+const argument = (A, name, ...fallback) => {
+  const t = A.types[name]
+  const given = Object.hasOwn(A.given, name)
+  let v = given ? A.given[name] : null
+  if (!given || (v === null && !(typeof t === 'object' && t.type === 'optional'))) {
+    if (fallback.length > 0) v = fallback[0]
+    else if (!given) A.errors.push(`missing argument \`${name}\``)
+    else A.errors.push(typeProblem(v, t, `args.${name}`, A.values))
+  } else {
+    const problem = typeProblem(v, t, `args.${name}`, A.values)
+    if (problem !== null) A.errors.push(problem)
+  }
+  A.values[name] = v
+  return v
+}
+
+// ---- arguments: checked as `wf run` checks them, before any agent starts ----
+const A = argsObject(args, { files: { type: 'list', item: 'str', max: 200 }, focus: 'str' })
+const files = argument(A, 'files')
+const focus = argument(A, 'focus', 'correctness')
+if (A.errors.length > 0) return { error: A.errors.join('; ') }
+
+// ---- phase Find (line 21) ----
+phase('Find')
+// line 22: reports = fanout f in files:
+const reportsEach = await parallel(iter(files).map((f, i) => () =>
+  callAgent(`Review ${text(f)} for ${text(focus)} problems. Report each finding with file and line.`,
+    { label: `find ${text(f)}`, phase: 'Find', schema: FINDING_LIST_5, model: 'haiku' },
+    { unwrap: 'items', max: 5 })))
+const reports = dropFailed(reportsEach, 'fanout f in files (line 22)')
+const findings = top(unique(flatten(reports), (v) => [v?.file ?? null, v?.line ?? null]), 60, (v) => v?.severity ?? null, ranked(['low', 'medium', 'high']))
+
+// ---- phase Verify (line 28) ----
+phase('Verify')
+// line 29: confirmed = review x in findings by 3 keep if 2:
+const confirmedTallies = await parallel(iter(findings).map((x, i2) => () =>
+  parallel(range(3).map((r) => () =>
+    callAgent(`Try hard to refute this finding; set refuted=true if unsure.\n${text(x)}`,
+      { label: `Verify:30.${i2 + 1}.${r + 1}`, phase: 'Verify', schema: VERDICT, model: 'sonnet' })))
+    .then((verdicts) => tally(x, verdicts, 2, (answer) => !truthy(answer?.refuted ?? null)))))
+const confirmed = reviewOutcome(confirmedTallies, 'review (line 29)').kept
+
+// ---- phase Fix (line 33) ----
+phase('Fix')
+// line 34: outcome = fix max 3:
+const runCheck = (attempt) => callAgent('Run `pytest -q` and report whether every test passed.',
+  { label: `Fix:36.${attempt}`, phase: 'Fix', schema: CHECK, model: 'sonnet' })
+let last = await runCheck(0)
+let attempts = 0
+while (!checkPassed(last) && attempts < 3) {  // fix max 3
+  attempts++
+  // line 35: agent "Fix these problems without changing behaviour:\n{confirmed}"
+  await callAgent(`Fix these problems without changing behaviour:\n${text(confirmed)}`,
+    { label: `Fix:35.${attempts}`, phase: 'Fix', model: 'sonnet' })
+  last = await runCheck(attempts)
+}
+const outcome = { passed: checkPassed(last), attempts, last }
+return { confirmed, tests_pass: outcome?.passed ?? null }

@@ -1,0 +1,211 @@
+export const meta = {
+  name: 'vote-forms',
+  description: 'Majority votes, with and without a quorum',
+  whenToUse: 'args: {question: string}, or the question value itself',
+  phases: [
+    { title: 'Vote' },
+  ],
+}
+// Compiled by wflang from vote.wf. Do not edit: edit the .wf and compile again.
+// Worst case: 11 agents (Vote 11).
+
+// ---- schemas of the agents' results (JSON Schema, object roots) ----
+const CHOICE_VALUE = {
+  type: 'object',
+  required: ['value'],
+  properties: { value: { type: 'string', enum: ['yes', 'no'] } },
+}
+
+// ---- helpers: the .wf's value rules (docs/semantics.md) ----
+// text(v): a value as it reads in a prompt, a log line or join(): strings as they are,
+// None as null, lists and records as 2-space JSON.
+const text = (v) => (v == null ? 'null' : typeof v === 'string' ? v
+  : typeof v === 'object' ? JSON.stringify(v, null, 2) : String(v))
+// Strings by Unicode code point (JS's own < compares UTF-16 code units, which differs
+// for characters beyond U+FFFF).
+const compareText = (a, b) => {
+  if (a === b) return 0
+  let i = 0
+  let j = 0
+  while (i < a.length && j < b.length) {
+    const x = a.codePointAt(i)
+    const y = b.codePointAt(j)
+    if (x !== y) return x < y ? -1 : 1
+    i += x > 0xffff ? 2 : 1
+    j += y > 0xffff ? 2 : 1
+  }
+  return i < a.length ? 1 : j < b.length ? -1 : 0
+}
+// canonical(v): JSON with keys sorted by code point and no spaces; groups and dedupes.
+const canonical = (v) => {
+  if (v == null) return 'null'
+  if (Array.isArray(v)) return '[' + v.map(canonical).join(',') + ']'
+  if (typeof v === 'object') {
+    return '{' + Object.keys(v).sort(compareText).map((k) => JSON.stringify(k) + ':' + canonical(v[k])).join(',') + '}'
+  }
+  return JSON.stringify(v)
+}
+const range = (a, b) => {
+  const [lo, hi] = b === undefined ? [0, a] : [a, b]
+  const out = []
+  for (let i = lo; i < hi; i++) out.push(i)
+  return out
+}
+// One agent. A failure (a throw: an error, a schema never satisfied, the cap or the
+// budget) is null, as in the .wf, wherever the agent stands; so is an answer not shaped
+// as its schema says. A result that is not a record comes wrapped ({items} or {value})
+// and is unwrapped; a list longer than its declared max is cut, with a log line.
+const callAgent = async (prompt, opts, shape = {}) => {
+  let answer
+  try {
+    answer = await agent(prompt, opts)
+  } catch {
+    return null
+  }
+  if (answer == null) return null
+  if (opts.schema === undefined) return typeof answer === 'string' ? answer : text(answer)
+  if (typeof answer !== 'object' || Array.isArray(answer)) return null
+  if (shape.unwrap !== undefined) {
+    if (!Object.hasOwn(answer, shape.unwrap)) return null
+    answer = answer[shape.unwrap]
+  }
+  if (shape.max != null && Array.isArray(answer) && answer.length > shape.max) {
+    log(`${opts.label}: kept ${shape.max} of ${answer.length} items (declared max ${shape.max})`)
+    answer = answer.slice(0, shape.max)
+  }
+  return answer
+}
+// The most frequent answer, grouped by canonical(); a tie goes to the group whose first
+// answer came from the lowest voter. None answers abstain; below the quorum, no winner.
+const voteWinner = (answers, quorum, where) => {
+  const groups = new Map()
+  for (const a of answers) {
+    if (a == null) continue
+    const key = canonical(a)
+    const group = groups.get(key)
+    if (group) group.count++
+    else groups.set(key, { first: a, count: 1 })
+  }
+  let win = null
+  for (const group of groups.values()) if (win === null || group.count > win.count) win = group
+  const abstained = answers.filter((a) => a == null).length
+  if (abstained > 0) log(`${where}: ${abstained} of ${answers.length} voters failed`)
+  if (win === null || win.count < quorum) {
+    log(`${where}: no answer reached the quorum of ${quorum}`)
+    return null
+  }
+  return win.first
+}
+// Why v is not a value of the declared input type t, or null when it is (the wording of
+// `wf run`). Types are 'str' | 'int' | 'float' | 'bool' or {type: 'int', max} |
+// {type: 'union', options} | {type: 'record', name, fields} | {type: 'list', item, max} |
+// {type: 'optional', inner}; a list max that is a string names an int input (its value
+// is in `sizes`).
+const kindOf = (v) => (v === null ? 'null' : typeof v === 'boolean' ? 'a boolean' : typeof v === 'number' ? 'a number'
+  : typeof v === 'string' ? 'a string' : Array.isArray(v) ? 'a list' : 'an object')
+const typeProblem = (v, t, where, sizes) => {
+  const kind = typeof t === 'string' ? t : t.type
+  if (kind === 'optional') return v === null ? null : typeProblem(v, t.inner, where, sizes)
+  if (v === null) return `${where}: required, got null`
+  if (kind === 'union') {
+    if (typeof v === 'string' && t.options.includes(v)) return null
+    const shown = JSON.stringify(v)
+    return `${where}: expected one of ${t.options.map((o) => JSON.stringify(o)).join(', ')}, got ` +
+      (shown.length <= 40 ? shown : shown.slice(0, 37) + '...')
+  }
+  if (kind === 'list') {
+    if (!Array.isArray(v)) return `${where}: expected a list, got ${kindOf(v)}`
+    const most = typeof t.max === 'string' ? sizes[t.max] : t.max
+    if (most != null && v.length > most) return `${where}: ${v.length} items, the workflow declares max ${most}`
+    for (let i = 0; i < v.length; i++) {
+      const problem = typeProblem(v[i], t.item, `${where}[${i}]`, sizes)
+      if (problem !== null) return problem
+    }
+    return null
+  }
+  if (kind === 'str') return typeof v === 'string' ? null : `${where}: expected a string, got ${kindOf(v)}`
+  if (kind === 'bool') return typeof v === 'boolean' ? null : `${where}: expected true or false, got ${kindOf(v)}`
+  if (kind === 'int' || kind === 'float') {
+    if (typeof v !== 'number') return `${where}: expected a number, got ${kindOf(v)}`
+    if (kind === 'int' && !Number.isInteger(v)) return `${where}: expected a whole number, got ${v}`
+    if (kind === 'int' && typeof t === 'object' && v > t.max) return `${where}: ${v} is more than the declared max ${t.max}`
+    return null
+  }
+  if (typeof v !== 'object' || Array.isArray(v)) return `${where}: expected a ${t.name} record, got ${kindOf(v)}`
+  for (const [field, ft] of Object.entries(t.fields)) {
+    const optional = typeof ft === 'object' && ft.type === 'optional'
+    if (!Object.hasOwn(v, field) && !optional) return `${where}: missing field \`${field}\` of ${t.name}`
+    const problem = typeProblem(Object.hasOwn(v, field) ? v[field] : null, ft, `${where}.${field}`, sizes)
+    if (problem !== null) return problem
+  }
+  return null
+}
+// The arguments of a run, as `wf run` reads them: an object, a JSON string of one, or
+// (for a workflow with exactly one input) the bare value. Unknown names are errors;
+// argument() then reads each input.
+const argsObject = (raw, types) => {
+  const names = Object.keys(types)
+  const A = { given: {}, types, values: {}, errors: [] }
+  let v = raw
+  if (typeof v === 'string' && /^\s*[[{]/.test(v)) {
+    try {
+      v = JSON.parse(v.trim())
+    } catch {
+      // not JSON: the text itself
+    }
+  }
+  if (v == null) return A
+  if ((typeof v !== 'object' || Array.isArray(v)) && names.length === 1) v = { [names[0]]: v }
+  if (typeof v !== 'object' || Array.isArray(v)) {
+    A.errors.push(`arguments must be an object, not ${kindOf(v)} (pass {${names.join(', ')}})`)
+    return A
+  }
+  A.given = v
+  for (const name of Object.keys(v)) {
+    if (!names.includes(name)) {
+      A.errors.push(`unknown argument \`${name}\` (this workflow's inputs are: ${names.join(', ') || 'none'})`)
+    }
+  }
+  return A
+}
+// One input: the given value, checked against its declared type; its default (the third
+// argument) when it is missing, or null for a type that does not allow null. Without a
+// default the input is required.
+const argument = (A, name, ...fallback) => {
+  const t = A.types[name]
+  const given = Object.hasOwn(A.given, name)
+  let v = given ? A.given[name] : null
+  if (!given || (v === null && !(typeof t === 'object' && t.type === 'optional'))) {
+    if (fallback.length > 0) v = fallback[0]
+    else if (!given) A.errors.push(`missing argument \`${name}\``)
+    else A.errors.push(typeProblem(v, t, `args.${name}`, A.values))
+  } else {
+    const problem = typeProblem(v, t, `args.${name}`, A.values)
+    if (problem !== null) A.errors.push(problem)
+  }
+  A.values[name] = v
+  return v
+}
+
+// ---- arguments: checked as `wf run` checks them, before any agent starts ----
+const A = argsObject(args, { question: 'str' })
+const question = argument(A, 'question')
+if (A.errors.length > 0) return { error: A.errors.join('; ') }
+
+// ---- phase Vote (line 6) ----
+phase('Vote')
+// line 7: choice = vote 5 quorum 3:
+const choiceVotes = await parallel(range(5).map((voter) => () =>
+  callAgent(`Answer yes or no: ${text(question)}`,
+    { label: `Vote:8.${voter + 1}`, phase: 'Vote', schema: CHOICE_VALUE },
+    { unwrap: 'value' })))
+const choice = voteWinner(choiceVotes, 3, 'vote (line 7)')
+// line 9: best = vote 3:
+const bestVotes = await parallel(range(3).map((voter2) => async () => {
+  // line 10: draft = agent "Draft an answer to {question}."
+  const draft = await callAgent(`Draft an answer to ${text(question)}.`, { label: `Vote:10.${voter2 + 1}`, phase: 'Vote' })
+  // line 11: agent "Shorten to one word: {draft}"
+  return await callAgent(`Shorten to one word: ${text(draft)}`, { label: `Vote:11.${voter2 + 1}`, phase: 'Vote' })
+}))
+const best = voteWinner(bestVotes, 1, 'vote (line 9)')
+return { choice, best }
