@@ -107,3 +107,40 @@ def test_random_programs_mean_the_same_in_both_targets(program: Any, fail_one_in
     if fail_one_in:
         fake["fail_one_in"] = fail_one_in
     assert_same(run_both(wf, program.args, fake, work))
+
+
+EDGE_CASES = {
+    # After a phase block, an agent outside any phase is shown in that phase in both
+    # targets (Claude Code's phase() cursor); its label still names the workflow.
+    "top-level agent after a phase": '''workflow edge:
+    description: "top-level agent after a phase"
+
+phase "A":
+    x = agent "first"
+
+y = agent "after {x}"
+return y
+''',
+    "strings with lone surrogates and backticks in records": '''workflow edge:
+    description: "values that JSON and JS print differently"
+
+R = {k: "a\\ud800b`${{x}}`", n: [1.5, 2, "\\udfff"]}
+
+phase "A":
+    x = agent "look at {R}"
+return {r: R, x: x, j: json(R)}
+''',
+}
+
+
+@pytest.mark.parametrize("name", list(EDGE_CASES))
+def test_edge_cases_mean_the_same_in_both_targets(name: str, tmp_path: Path) -> None:
+    wf = tmp_path / "edge.wf"
+    wf.write_text(EDGE_CASES[name], encoding="utf-8")
+    for fake in (SCHEMA_ANSWERS, {**SCHEMA_ANSWERS, "fail_one_in": 2}):
+        work = tmp_path / f"run{len(fake)}"
+        work.mkdir()
+        both = run_both(wf, {}, fake, work)
+        assert_same(both)
+        phases = {c["label"]: c["phase"] for c in both["js"]["calls"]}
+        assert phases == {c["label"]: c["phase"] for c in both["py_calls"]}

@@ -175,7 +175,7 @@ async def test_usage_is_accounted_per_agent_phase_and_run():
     s = ran.sched
     assert s.usage.output_tokens == 28 and s.usage.input_tokens == 20
     assert {p: (st.done, st.usage.output_tokens) for p, st in s.phases.items()} == \
-        {"A": (2, 14), "B": (1, 7), None: (1, 7)}
+        {"A": (2, 14), "B": (2, 14)}  # `four` runs after phase B: shown (and counted) in it
     assert [a.usage.output_tokens for a in s.agents] == [7, 7, 7, 7]
 
 

@@ -221,3 +221,9 @@ def test_builtins_are_as_lenient_as_the_js_helpers():
     assert V.index([1, 2], 0.5) is None and V.index(5, 0) is None and V.index([1, 2], "a") is None
     assert V.slice_([1, 2, 3], 0.9, 2.5) == [1, 2]
     assert V.iterate(3) == [] and V.iterate("ab") == ["a", "b"] and V.iterate({"a": 1}) == ["a"]
+
+
+def test_lone_surrogates_in_lists_are_escaped_as_json_stringify_does():
+    # JSON.stringify(["a\ud800b"]) === '["a\\ud800b"]' (well-formed stringify)
+    assert V.to_json(["a\ud800b"], indent=None) == '["a\\ud800b"]'
+    assert V.text({"k": "\udfff"}) == '{\n  "k": "\\udfff"\n}'

@@ -153,6 +153,9 @@ class Interpreter:
         self.sched = scheduler
         self.observer = observer or scheduler.observer
         self.logs: list[tuple[str | None, str]] = []
+        # The last phase block entered: agents outside any phase after it are shown in
+        # it, as Claude Code's phase() cursor does (their label still names the workflow).
+        self.phase_cursor: str | None = None
         self._children: dict[int, ast.Program] = {}
         self._agentful: dict[int, bool] = {}
         self._expr_dispatch: dict[type, Callable[[Any, Scope], Value]] = {
@@ -255,6 +258,7 @@ class Interpreter:
             await self.exec_block(s.body, f)
             return
         self.observer.phase_started(s.title)
+        self.phase_cursor = s.title
         try:
             await self.exec_block(s.body, replace(f, phase=s.title))
         finally:
@@ -307,6 +311,7 @@ class Interpreter:
         for o in e.options:
             opts[o.name] = self.eval(o.value, f)
         phase = V.text(opts["phase"]) if opts.get("phase") is not None else f.phase
+        shown_phase = phase if phase is not None else self.phase_cursor
         if opts.get("label") is not None:
             label = V.text(opts["label"]) + (f" #{f.copy}" if f.copy is not None else "")
         else:
@@ -320,7 +325,7 @@ class Interpreter:
             prompt=prompt,
             schema=schema,
             label=label,
-            phase=phase,
+            phase=shown_phase,
             model=_opt_text(opts, "model"),
             effort=_opt_text(opts, "effort"),
             agent_type=_opt_text(opts, "agent_type"),

@@ -94,8 +94,13 @@ def js_number(x: int | float) -> str:
 # ---------------------------------------------------------------- JSON as JS writes it
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _json_str(s: str) -> str:
-    return json.dumps(s, ensure_ascii=False)
+    # JSON.stringify escapes a lone surrogate (well-formed JSON.stringify, ES2019);
+    # json.dumps with ensure_ascii=False would write it raw.
+    return _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(s, ensure_ascii=False))
 
 
 def to_json(v: Value, indent: int | None = 2, sort_keys: bool = False) -> str:
