@@ -49,6 +49,13 @@ def main() -> None:
           f"check share: {(t_all - t_parse) / t_all:.0%}")
     print(f"parse+check throughput: {rate:,.0f} lines/s   (goal {GOAL_LINES_PER_S:,}: ratio {rate / GOAL_LINES_PER_S:.2f})")
 
+    # The examples are what teams write: long prompts, fewer tokens per line.
+    examples = [p.read_text(encoding="utf-8") for p in sorted((ROOT / "examples").glob("*/*.wf"))]
+    ex_lines = sum(e.count("\n") for e in examples)
+    t_ex = best_of(5, lambda: [check_program(parse(e, "ex.wf")) for e in examples])
+    print(f"the {len(examples)} examples ({ex_lines} lines): parse+check {t_ex * 1000:.0f} ms, "
+          f"{ex_lines / t_ex:,.0f} lines/s   (ratio to goal {ex_lines / t_ex / GOAL_LINES_PER_S:.2f})")
+
     wf = shutil.which("wf")
     cmd = [wf] if wf else [sys.executable, "-m", "wflang.cli"]
     example = str(ROOT / "examples" / "pr-review" / "pr-review.wf")
