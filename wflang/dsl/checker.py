@@ -9,7 +9,6 @@ compiles and, if it does, its proven worst case.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from wflang.dsl import ast
@@ -892,8 +891,6 @@ class _Checker:
                            f"pass it: run \"{e.path}\" with {{{d.name}: ...}}")
         agents = result.bound.agents.subst(subst)
         tokens = result.bound.tokens
-        ret = next((s for s in child.body if isinstance(s, ast.Return)), None)
-        del ret
         return ANY, Cost(agents, tokens.subst(subst) if tokens is not None else None,
                          f'run "{e.path}" ({result.bound.formula()})')
 
@@ -1275,7 +1272,7 @@ def _src(p: ast.Program, node: ast.Node) -> str:
     return p.source_line(s.line)[s.col - 1:s.end_col - 1]
 
 
-def _per(c: Cost, per_round: Sym | None = None) -> str:
+def _per(c: Cost) -> str:
     if c.agents == ONE:
         return "1 agent"
     if isinstance(c.agents, Const):
@@ -1324,9 +1321,3 @@ def _is_literal(e: ast.Expr) -> bool:
     if isinstance(e, ast.DictLit):
         return all(_is_literal(v) for _, v in e.entries)
     return False
-
-
-def iter_agents(program: ast.Program) -> Iterator[ast.Agent | ast.Check]:
-    for n in ast.walk(program.body):
-        if isinstance(n, (ast.Agent, ast.Check)):
-            yield n
