@@ -40,14 +40,13 @@ def test_every_pattern_checks(pattern: str, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("pattern", CLI_PATTERNS)
 def test_every_pattern_runs_on_the_fake_backend(pattern: str, tmp_path: Path) -> None:
-    fake = pytest.importorskip("wflang.runtime.backends.fake")
-    interpreter = pytest.importorskip("wflang.runtime.interpreter")
-    scheduler = pytest.importorskip("wflang.runtime.scheduler")
     import json
 
     import trio
 
     from wflang.dsl.arguments import validate_args
+    from wflang.runtime import interpreter, scheduler
+    from wflang.runtime.backends import fake
 
     loaded = load(str(tmp_path / "p.wf"), render("p", pattern))
     assert loaded.ok

@@ -335,7 +335,6 @@ class _Flow:
         if label and label not in names:
             names.append(label)
 
-
     def encloses(self, outer: str, inner: str) -> bool:
         parent = self.parents.get(inner)
         while parent is not None:
@@ -528,16 +527,19 @@ def _mermaid_node(n: Node) -> str:
     return f"{n.id}[{label}]"
 
 
-def to_mermaid(g: Graph) -> str:
-    out = ["flowchart TD", f"    %% {g.name}: worst case {agents_text(g.total)}"]
-    for n in g.nodes:
-        if n.phase is None:
-            out.append(f"    {_mermaid_node(n)}")
+def _phase_groups(g: Graph) -> Iterator[tuple[int, str, list[Node]]]:
+    """(number, caption, nodes) of each phase drawn as a group (an empty top level is not)."""
     for i, (ptitle, agents) in enumerate(g.phases, 1):
         members = [n for n in g.nodes if n.phase == ptitle]
-        if ptitle == "(top level)" and not members:
-            continue
-        out.append(f'    subgraph phase{i}["{_mermaid_escape(phase_caption(ptitle, agents))}"]')
+        if ptitle != "(top level)" or members:
+            yield i, phase_caption(ptitle, agents), members
+
+
+def to_mermaid(g: Graph) -> str:
+    out = ["flowchart TD", f"    %% {g.name}: worst case {agents_text(g.total)}"]
+    out.extend(f"    {_mermaid_node(n)}" for n in g.nodes if n.phase is None)
+    for i, caption, members in _phase_groups(g):
+        out.append(f'    subgraph phase{i}["{_mermaid_escape(caption)}"]')
         out.extend(f"        {_mermaid_node(n)}" for n in members)
         out.append("    end")
     for e in g.edges:
@@ -573,15 +575,10 @@ def to_dot(g: Graph) -> str:
            "    labelloc=t;",
            '    node [fontname="Helvetica", fontsize=11];',
            '    edge [fontname="Helvetica", fontsize=10];']
-    for n in g.nodes:
-        if n.phase is None:
-            out.append(f"    {_dot_node(n)}")
-    for i, (ptitle, agents) in enumerate(g.phases, 1):
-        members = [n for n in g.nodes if n.phase == ptitle]
-        if ptitle == "(top level)" and not members:
-            continue
+    out.extend(f"    {_dot_node(n)}" for n in g.nodes if n.phase is None)
+    for i, caption, members in _phase_groups(g):
         out.append(f"    subgraph cluster_{i} {{")
-        out.append(f"        label={_dot_quote(phase_caption(ptitle, agents))};")
+        out.append(f"        label={_dot_quote(caption)};")
         out.append('        style="rounded,dashed";')
         out.extend(f"        {_dot_node(n)}" for n in members)
         out.append("    }")
@@ -608,7 +605,10 @@ def to_svg(dot_text: str) -> str:
         raise GraphvizMissing("--format svg needs Graphviz's `dot`, which is not installed. "
                               "Install it (`apt-get install graphviz`, `brew install graphviz`) "
                               "or use --format mermaid (the default) or --format dot.")
-    done = subprocess.run([exe, "-Tsvg"], input=dot_text, capture_output=True, text=True, timeout=120)
+    try:
+        done = subprocess.run([exe, "-Tsvg"], input=dot_text, capture_output=True, text=True, timeout=120)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        raise GraphvizMissing(f"Graphviz `dot` could not run: {e}") from e
     if done.returncode != 0:
         raise GraphvizMissing(f"Graphviz `dot` failed (exit {done.returncode}): {done.stderr.strip()}")
     return done.stdout
@@ -647,7 +647,7 @@ def graph_command(file: str, fmt: str, out: str | None, stdout: TextIO, stderr: 
     try:
         Path(out).write_text(text, encoding="utf-8")
     except OSError as e:
-        print(f"error: cannot write {out}: {e.strerror}", file=stderr)
+        print(f"error: cannot write {out}: {e.strerror or e}", file=stderr)
         return EXIT_USAGE
     print(f"wrote {out}", file=stderr)
     return EXIT_OK

@@ -350,7 +350,7 @@ def new_command(name: str, pattern: str, out: str | None, stdout: TextIO, stderr
               file=stderr)
         return EXIT_ERRORS
     except OSError as e:
-        print(f"error: cannot write {path}: {e.strerror}", file=stderr)
+        print(f"error: cannot write {path}: {e.strerror or e}", file=stderr)
         return EXIT_USAGE
     p = PATTERNS[pattern]
     print(f"wrote {path} (pattern {pattern}: {p.summary}; the full-size example is {p.example}/)\n"

@@ -507,6 +507,50 @@ return {text: text, new: new, delete: delete, let: let}
     assert report["result"] == {"text": "t", "new": "N", "delete": ["R"], "let": 2}
 
 
+NO_SHORT_CIRCUIT = r"""
+const fs = require('fs'), vm = require('vm')
+const text = fs.readFileSync(process.argv[1], 'utf8')
+const body = 'const meta =' + text.slice('export const meta ='.length)
+const logs = []
+const ctx = vm.createContext({
+  // a failed first step; a pipeline that runs later stages with prev = null (UCX, opencode)
+  agent: async (prompt) => { if (prompt.startsWith('first')) throw new Error('down'); return 'ok' },
+  parallel: async (thunks) => Promise.all(thunks.map((t) => Promise.resolve().then(t).catch(() => null))),
+  pipeline: async (items, ...stages) => Promise.all(items.map(async (item, i) => {
+    let carry = item
+    for (const stage of stages) {
+      try { carry = await stage(carry, item, i) } catch (e) { logs.push(String(e)); return null }
+    }
+    return carry
+  })),
+  phase: () => {}, log: (m) => logs.push(m), args: { xs: ['a', 'b'] }, budget: { total: null },
+})
+vm.runInContext("(async function(){'use strict';\n" + body + "\n})()", ctx)
+  .then((result) => console.log(JSON.stringify({ result, logs })))
+"""
+
+
+@needs_node
+def test_pipeline_stages_after_the_first_are_null_safe(tmp_path: Path) -> None:
+    """js-target.md §10.8: on hosts whose pipeline runs later stages with prev = null, a
+    failed step still just ends its item (no TypeError from reading a null prev)."""
+    js = compile_source("""workflow p:
+    description: "d"
+input xs: list[str] max 3
+out = fanout x in xs:
+    a = agent "first {x}"
+    b = agent "second {a}"
+    b
+return out
+""")
+    assert "await pipeline(" in js
+    f = tmp_path / "s.js"
+    f.write_text(js, encoding="utf-8")
+    proc = subprocess.run([str(NODE), "-e", NO_SHORT_CIRCUIT, str(f)], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == {"result": [], "logs": ["fanout x in xs (line 4): 2 of 2 items failed"]}
+
+
 # ---------------------------------------------------------------------------- the helpers vs values.py
 
 HELPER_HARNESS = r"""
@@ -700,3 +744,22 @@ def test_install_refuses_to_overwrite_a_different_file(tmp_path: Path, monkeypat
     rc, _, _ = _run_compile(install=True, force=True)
     assert rc == 0 and target.read_text() == first
     assert oct(target.stat().st_mode & 0o777) != oct(0o600)
+
+
+def test_what_the_emitter_refuses_is_a_located_diagnostic(tmp_path: Path) -> None:
+    (tmp_path / "child.wf").write_text('workflow child:\n    description: "c"\n\nx = budget\nreturn x\n')
+    (tmp_path / "parent.wf").write_text('workflow parent:\n    description: "p"\n\nr = run "child.wf"\nreturn r\n')
+    rc, out, err = _run_compile(file=str(tmp_path / "parent.wf"))
+    assert rc == 1 and out == ""
+    assert "error[WF500]: cannot compile: `budget` alone" in err and "(line" not in err
+    assert "child.wf:4:5" in err  # the child's file and line, not the parent's
+    (tmp_path / "big.wf").write_text('workflow big:\n    description: "b"\n\nreturn 1e999\n')
+    rc, _, err = _run_compile(file=str(tmp_path / "big.wf"))
+    assert rc == 1 and "error[WF500]" in err and "big.wf:4:8" in err
+
+
+def test_a_file_that_is_not_utf8_is_an_error_not_a_usage_error(tmp_path: Path) -> None:
+    bad = tmp_path / "latin.wf"
+    bad.write_bytes(b'workflow latin:\n    description: "caf\xe9"\n')
+    rc, out, err = _run_compile(file=str(bad))
+    assert rc == 1 and out == "" and "WF002" in err  # as `wf check` and `wf graph` (docs/cli.md)

@@ -21,7 +21,7 @@ from wflang.dsl.loader import load
 from wflang.transpiler.emit import CompileError, compile_js
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
-_FILE_PROBLEMS = ("WF001", "WF002")  # the file could not be read: a usage error, not a compile error
+_FILE_PROBLEMS = ("WF001",)  # the file could not be read: a usage error (not UTF-8 is an error, as in `wf check`)
 
 
 def compile_command(file: str, out: str | None, install: bool, force: bool,
@@ -47,8 +47,10 @@ def compile_command(file: str, out: str | None, install: bool, force: bool,
     try:
         script = compile_js(program, bound=bound, source_name=Path(file).name)
     except CompileError as e:
-        stderr.write(render(Diagnostic("WF500", f"cannot compile: {e}", e.node.span if e.node else None),
-                            file, loaded.source) + "\n")
+        span = e.node.span if e.node is not None and e.node.span.line else None
+        where = e.program if e.program is not None and e.program is not program else None
+        stderr.write(render(Diagnostic("WF500", f"cannot compile: {e.message if span else e}", span),
+                            where.file if where else file, where.source if where else loaded.source) + "\n")
         return EXIT_ERRORS
     worst = f" (at most {bound.total} agents)" if bound is not None else ""
     if install:

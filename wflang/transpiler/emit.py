@@ -18,6 +18,7 @@ returns the code of its value), `expr_<Kind>` writes a pure expression.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections import Counter
 from collections.abc import Callable
@@ -45,13 +46,19 @@ class CompileError(Exception):
     def __init__(self, message: str, node: ast.Node | None = None) -> None:
         where = f" (line {node.span.line})" if node is not None and node.span.line else ""
         super().__init__(message + where)
+        self.message = message  # without the line, for a diagnostic that shows it
         self.node = node
+        self.program: ast.Program | None = None  # the workflow `node` is in (a `run` child's, maybe)
 
 
 def compile_js(program: ast.Program, *, bound: Any = None, source_name: str) -> str:
     """The workflow script for a checked program. `bound` is the checker's worst-case
     summary (`.total`, `.phases` [(title, n)], `.formula`), or None."""
-    return _Emitter(program, bound, source_name).compile()
+    try:
+        return _Emitter(program, bound, source_name).compile()
+    except CompileError as e:
+        e.program = e.program or program
+        raise
 
 
 # ---------------------------------------------------------------------------- helpers (prelude.js)
@@ -698,9 +705,9 @@ class _Emitter:
     # ------------------------------------------------------------------ arguments
 
     def arguments(self, program: ast.Program, ctx: _Ctx, raw: str = "args",
-                  on_error: str | None = None) -> list[str]:
-        """Read and check the inputs; `on_error` is the statement run when they fail
-        (default: return {error} from the workflow)."""
+                  on_error: Callable[[str], str] | None = None) -> list[str]:
+        """Read and check the inputs; `on_error(A)` is the statement run when they fail,
+        given the name of the arguments object (default: return {error} from the workflow)."""
         scope = ctx.scope
         reassigned = {n for s in _scope_stmts(program.consts + program.body) if isinstance(s, ast.Assign)
                       for n in s.targets}
@@ -719,9 +726,8 @@ class _Emitter:
             keyword = "let" if i.name in reassigned else "const"
             default = "" if i.default is None else ", " + self.expr(i.default, ctx, top=True)
             lines.append(f"{keyword} {js} = {self.helper('argument')}({a}, {js_string(i.name)}{default})")
-        if on_error is None:
-            on_error = f"return {{ error: {a}.errors.join('; ') }}"
-        lines.append(f"if ({a}.errors.length > 0) {on_error}")
+        failed = f"return {{ error: {a}.errors.join('; ') }}" if on_error is None else on_error(a)
+        lines.append(f"if ({a}.errors.length > 0) {failed}")
         return lines
 
     @staticmethod
@@ -970,21 +976,15 @@ class _Emitter:
         for k, s in enumerate(stmts):
             last = k == len(stmts) - 1
             step = isinstance(s, (ast.Assign, ast.ExprStmt)) and self.starts_agents(s.value)
-            if isinstance(s, ast.ExprStmt) and (last or (item and step)):
+            if item and step and not last:
+                lines += self.stage_step(s, ctx)
+                continue
+            if isinstance(s, ast.ExprStmt) and last:
                 lines += self.predeclare(s, ctx) + self.comment(s, ctx)
-                code = self.rhs(s.value, ctx, lines, hint="result" if last else "step", need_value=True)
-                if not last:
-                    if isinstance(s.value, _CAN_BE_NONE):
-                        lines.append(f"if ({code} === null) return null")
-                    else:
-                        lines.append(_strip_parens(code))
-                    continue
+                code = self.rhs(s.value, ctx, lines, hint="result", need_value=True)
                 lines += self.finish(_strip_parens(code), s, step, finish, ctx)
                 continue
             lines += self.direct(s, ctx)
-            if item and step and isinstance(s, ast.Assign) and len(s.targets) == 1 and \
-                    isinstance(s.value, _CAN_BE_NONE) and not last:
-                lines.append(f"if ({ctx.scope.lookup(s.targets[0])} === null) return null")
             if last:
                 value = self.assigned_value(s, ctx) if isinstance(s, ast.Assign) else "null"
                 lines += self.finish(value, s, step, finish, ctx)
@@ -1090,11 +1090,14 @@ class _Emitter:
         scope = _Scope({}, plan=_plan(child.consts + child.body))
         inner = replace(ctx, scope=scope, program=child, in_child=True, top_level=True, answer=None)
         raw = self.expr(e.args, ctx, top=True) if e.args is not None else "undefined"
-        error = f"throw new Error({js_string(f'run {json.dumps(e.path)}: ')} + "
-        lines = self.arguments(child, inner, raw=raw, on_error="")
-        a_name = lines[1].split()[1]
-        lines[-1] = f"if ({a_name}.errors.length > 0) {error}{a_name}.errors.join('; '))"
-        body = self.top_statements(child.consts, inner) + self.top_statements(child.body, inner)
+        prefix = js_string(f"run {json.dumps(e.path)}: ")
+        try:
+            lines = self.arguments(child, inner, raw=raw,
+                                   on_error=lambda a: f"throw new Error({prefix} + {a}.errors.join('; '))")
+            body = self.top_statements(child.consts, inner) + self.top_statements(child.body, inner)
+        except CompileError as err:
+            err.program = err.program or child
+            raise
         if not (child.body and isinstance(child.body[-1], ast.Return)):
             body.append("return null")
         lines += self.schema_section(child, dynamic=True) + body  # after the body registered them
@@ -1122,12 +1125,11 @@ class _Emitter:
         if e.sequential or concurrency is not None or len(steps) <= 1:
             opening = self.first_stop(first_stop, inner)
             fn_body = inits + opening + self.value_body(body, inner)
-            item_fn = "async () => {\n" + "\n".join(_indent(fn_body)) + "\n}"
+            item_fn = _async_fn("", fn_body)
             if not inits and not opening and self.is_single_agent(body):
-                item_fn = "() =>\n  " + self.agent_call(body[0].value, inner).replace("\n", "\n  ")  # type: ignore[attr-defined]
+                item_fn = self.agent_thunk(body[0], inner)
             if e.sequential:
-                run = f"await {self.helper('oneByOne')}({items}, async ({var}, {idx}) => {{\n" + \
-                      "\n".join(_indent(fn_body)) + "\n})"
+                run = f"await {self.helper('oneByOne')}({items}, {_async_fn(f'{var}, {idx}', fn_body)})"
             elif concurrency is not None:
                 slots = self.namer.fresh("slots")
                 lines.append(f"const {slots} = {self.helper('limiter')}({self.expr(concurrency, ctx, top=True)})"
@@ -1147,6 +1149,17 @@ class _Emitter:
     @staticmethod
     def is_single_agent(body: list[ast.Stmt]) -> bool:
         return len(body) == 1 and isinstance(body[0], ast.ExprStmt) and isinstance(body[0].value, (ast.Agent, ast.Check))
+
+    def agent_thunk(self, s: ast.Stmt, ctx: _Ctx) -> str:
+        """`() => callAgent(...)`: the thunk of a body that is one agent (see is_single_agent)."""
+        assert isinstance(s, ast.ExprStmt) and isinstance(s.value, (ast.Agent, ast.Check))
+        return "() =>\n  " + self.agent_call(s.value, ctx).replace("\n", "\n  ")
+
+    def copy_thunk(self, body: list[ast.Stmt], inits: list[str], ctx: _Ctx) -> str:
+        """The thunk of one reviewer or voter: its body's value."""
+        if not inits and self.is_single_agent(body):
+            return self.agent_thunk(body[0], ctx)
+        return _async_fn("", inits + self.value_body(body, ctx))
 
     def first_stop(self, stop: ast.StopWhen | None, ctx: _Ctx) -> list[str]:
         """A `stop when` opening a fan-out body: checked as the item starts (with
@@ -1172,14 +1185,20 @@ class _Emitter:
         idx = ctx.item.index
         var = self.namer.js(e.var)
         under = self.namer.fresh("_")
+        prev = self.namer.fresh("prev")
         shadows = scope.declared - {e.var}
         carried = [e.var]
         stages: list[str] = []
         for k, group in enumerate(groups):
-            params = "{ " + ", ".join(scope.names[n] for n in carried) + " }"
+            received = "{ " + ", ".join(scope.names[n] for n in carried) + " }"
             # each stage is a JS function of its own: only what it receives is bound in it
             scope.declared = set(carried) | (shadows if k == 0 else set())
-            lines = (inits + self.first_stop(stop, ctx)) if k == 0 else []
+            if k == 0:  # the first stage gets the boxed item, never null
+                params = received
+                lines = inits + self.first_stop(stop, ctx)
+            else:  # null-safe (js-target.md §10.8): some hosts run later stages with prev = null
+                params = prev
+                lines = [f"if ({prev} === null) return null", f"let {received} = {prev}"]
             if k == len(groups) - 1:
                 lines += self.value_body(group, ctx)
             else:
@@ -1190,12 +1209,13 @@ class _Emitter:
                 bound = [n for n in scope.names if n in scope.declared]
                 carried = [n for n in dict.fromkeys([e.var, *bound]) if n in later or n == e.var]
                 lines.append("return { " + ", ".join(scope.names[n] for n in carried) + " }")
-            stages.append(f"async ({params}, {under}, {idx}) => {{\n" + "\n".join(_indent(lines)) + "\n}")
+            stages.append(_async_fn(f"{params}, {under}, {idx}", lines))
         boxed = f"{items}.map(({var}) => ({{ {var} }}))"  # boxed: a None item still runs its stages
         return f"await pipeline({boxed},\n" + ",\n".join(_indent(stages)) + ")"
 
     def stage_step(self, s: ast.Stmt, ctx: _Ctx) -> list[str]:
-        """The agent step that ends a stage: run it; None ends the item."""
+        """An agent step of a fan-out item that is not its last line (it ends a pipeline
+        stage, or stands in an item's function): run it; None ends the item."""
         if isinstance(s, ast.ExprStmt):
             pre = self.predeclare(s, ctx) + self.comment(s, ctx)
             code = self.rhs(s.value, ctx, pre, hint="step", need_value=True)
@@ -1243,11 +1263,9 @@ class _Emitter:
             body = inits + self.value_body(e.body, inner, finish=f"const {answer} = {{}}")
             body.append(f"return {answer} === null ? null : {{ {answer}, accepted: "
                         f"{_strip_parens(self.cond(e.accept, judged))} }}")
-            reviewer = "async () => {\n" + "\n".join(_indent(body)) + "\n}"
-        elif self.is_single_agent(e.body) and not inits:
-            reviewer = "() =>\n  " + self.agent_call(e.body[0].value, inner).replace("\n", "\n  ")  # type: ignore[attr-defined]
+            reviewer = _async_fn("", body)
         else:
-            reviewer = "async () => {\n" + "\n".join(_indent(inits + self.value_body(e.body, inner))) + "\n}"
+            reviewer = self.copy_thunk(e.body, inits, inner)
         if lenses is not None:
             reviewers = f"{lenses}.map(({self.namer.js(e.lens_var or '')}, {r}) => {reviewer})"
         else:
@@ -1310,10 +1328,7 @@ class _Emitter:
         scope, inits = self.new_scope(ctx, e.body, {})
         inner = replace(ctx, scope=scope, indices=ctx.indices + (f"{voter} + 1",), copy=f"{voter} + 1",
                         top_level=False, answer=None, item=None, stop=None)
-        if self.is_single_agent(e.body) and not inits:
-            fn = "() =>\n  " + self.agent_call(e.body[0].value, inner).replace("\n", "\n  ")  # type: ignore[attr-defined]
-        else:
-            fn = "async () => {\n" + "\n".join(_indent(inits + self.value_body(e.body, inner))) + "\n}"
+        fn = self.copy_thunk(e.body, inits, inner)
         votes = self.namer.fresh(hint + "Votes")
         out.append(f"const {votes} = await parallel({self.helper('range')}({self.expr(e.count, ctx, top=True)})"
                    f".map(({voter}) => {fn}))")
@@ -1338,7 +1353,7 @@ class _Emitter:
         advance = cond if e.pick == e.a else f"!{_atomic_cond(cond)}"
         body.append(f"return {answer} === null ? null : {_strip_parens(advance)}"
                     f"  // true: {e.a} advances")
-        judge = f"async ({a}, {b}, {match}) => {{\n" + "\n".join(_indent(body)) + "\n}"
+        judge = _async_fn(f"{a}, {b}, {match}", body)
         items = f"{self.helper('iter')}({self.expr(e.iter, ctx, top=True)})"
         return f"await {self.helper('playBracket')}({items}, {judge}, {js_string(where)})"
 
@@ -1431,6 +1446,8 @@ class _Emitter:
         return f"({e.value})" if e.value < 0 else str(e.value)
 
     def expr_FloatLit(self, e: ast.FloatLit, ctx: _Ctx) -> str:
+        if not math.isfinite(e.value):  # `1e999` reads as infinity: no portable value
+            raise CompileError(f"the number {self.source_of(e, ctx)} is too large", e)
         code = js_number(e.value)
         return f"({code})" if code.startswith("-") else code
 
@@ -1710,6 +1727,11 @@ def _is_simple(e: ast.Expr) -> bool:
         e = e.obj
     return isinstance(e, (ast.Name, ast.IntLit, ast.FloatLit, ast.BoolLit, ast.NoneLit)) or (
         isinstance(e, ast.StrLit) and e.is_plain)
+
+
+def _async_fn(params: str, lines: list[str]) -> str:
+    """`async (params) => {` the lines, indented, `}`."""
+    return f"async ({params}) => {{\n" + "\n".join(_indent(lines)) + "\n}"
 
 
 def _arrow_body(code: str) -> str:

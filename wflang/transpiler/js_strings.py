@@ -17,7 +17,6 @@ Everything else (printable Unicode included) is written as is, for readable prom
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -173,8 +172,3 @@ def _inline(v: Any, no_backtick: bool, refs: dict[str, Any] | None, top: bool = 
     if isinstance(v, (list, tuple)):
         return "[" + ", ".join(str(_inline(x, no_backtick, refs)) for x in v) + "]"
     raise TypeError(f"no JS literal for {type(v).__name__}")
-
-
-def json_text(v: Any) -> str:
-    """JSON as `JSON.stringify` writes it (used in comments and messages)."""
-    return json.dumps(v, ensure_ascii=False, separators=(",", ":"))

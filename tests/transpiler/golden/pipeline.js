@@ -232,7 +232,9 @@ const resultsEach = await pipeline(iter(files).map((f) => ({ f })),
     if (plan === null) return null
     return { f, plan }
   },
-  async ({ f, plan }, _, i) => {
+  async (prev, _, i) => {
+    if (prev === null) return null
+    let { f, plan } = prev
     let extra = null
     // line 15: if plan.risky:
     if (truthy(plan?.risky ?? null)) {
@@ -247,7 +249,9 @@ const resultsEach = await pipeline(iter(files).map((f) => ({ f })),
     if (done === null) return null
     return { f, plan, done }
   },
-  async ({ f, plan, done }, _, i) => {
+  async (prev, _, i) => {
+    if (prev === null) return null
+    let { f, plan, done } = prev
     // line 21: approved = agent "Review the change to {f}: {done}" -> bool
     const approved = await callAgent(`Review the change to ${text(f)}: ${text(done)}`,
       { label: `Work:21.${i + 1}`, phase: 'Work', schema: BOOL_VALUE },
@@ -267,7 +271,9 @@ const countsEach = await pipeline(iter(files).map((f) => ({ f })),
     if (a === null) return null
     return { f, a }
   },
-  async ({ f, a }, _2, i2) => {
+  async (prev2, _2, i2) => {
+    if (prev2 === null) return null
+    let { f, a } = prev2
     // line 25: b = agent "Second look at {f}." -> int
     const b = await callAgent(`Second look at ${text(f)}.`,
       { label: `Work:25.${i2 + 1}`, phase: 'Work', schema: INT_VALUE },
