@@ -909,6 +909,9 @@ class _Checker:
         if isinstance(e, ast.IntLit):
             return INT
         if isinstance(e, ast.FloatLit):
+            if e.value != e.value or e.value in (float("inf"), float("-inf")):
+                self.error("WF213", "this number is too large to represent", e.span,
+                           "numbers are 64-bit floats in both targets: stay under 1.7e308")
             return FLOAT
         if isinstance(e, ast.BoolLit):
             return BOOL
@@ -1002,7 +1005,9 @@ class _Checker:
         if t is not None:
             return t
         if e.id == "budget":
-            return Record("budget", {"remaining": Opt(INT), "total": Opt(INT)})
+            self.error("WF225", "`budget` alone is not a value", e.span,
+                       "read budget.remaining or budget.total")
+            raise _Stop
         if e.id in BUILTINS:
             self.error("WF201", f"`{e.id}` is a builtin function", e.span, f"call it: {e.id}(...)")
             raise _Stop
@@ -1012,6 +1017,12 @@ class _Checker:
         raise _Stop
 
     def field(self, e: ast.Field, scope: _Scope) -> Type:
+        if isinstance(e.obj, ast.Name) and e.obj.id == "budget" and scope.lookup("budget") is None:
+            if e.name in ("remaining", "total"):
+                return Opt(INT)
+            self.error("WF225", f"`budget` has no field `{e.name}`", e.span,
+                       "use budget.remaining or budget.total")
+            raise _Stop
         obj = self.expr(e.obj, scope)
         opt = isinstance(obj, Opt)
         t = strip_opt(obj)
