@@ -412,9 +412,11 @@ async def test_api_key_never_appears_in_errors(
     failure = await expect_failure(make_backend(), req(), workspace)
     assert "HTTP 401" in str(failure) and "[REDACTED]" in str(failure)
     assert "ANTHROPIC_API_KEY" in str(failure)
+    assert FAKE_KEY not in str(failure)
     server.push(ms.Scripted(body=f'{{"oops": "{FAKE_KEY}'.encode()))
     failure = await expect_failure(make_backend(retry=RetryPolicy(max_attempts=1)), req(), workspace)
     assert "not valid JSON" in str(failure)
+    assert FAKE_KEY not in str(failure) and "[REDACTED]" in str(failure)
 
 
 def test_missing_key_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:

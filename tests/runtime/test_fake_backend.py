@@ -267,6 +267,7 @@ def test_validation_covers_the_documented_subset_and_ignores_the_rest() -> None:
     ({"rules": [{"fail": True}]}, "rules[0].fail: expected a non-empty string (the failure message), got boolean true"),
     ({"rules": [{"latency": -1}]}, "rules[0].latency: expected a number of seconds >= 0, got number -1"),
     ({"rules": [{"latency": "2s"}]}, 'rules[0].latency: expected a number of seconds >= 0, got string "2s"'),
+    ({"rules": [{"latency": -(10**400)}]}, "rules[0].latency: expected a number of seconds >= 0, got number null"),
     ({"rules": [{"prompt": "(oops"}]}, 'rules[0].prompt: invalid regular expression "(oops": '),
     ({"rules": [{"prompt": "(?i)x"}]},
      'rules[0].prompt: regular expression "(?i)x": the group syntax (?i is not in the common subset'),
@@ -463,6 +464,7 @@ def test_usage_counts_utf16_units() -> None:
     (0.5, "0.5"), (1e21, "1e+21"), (1e-7, "1e-7"), (1.5e-6, "0.0000015"), (123456789012345680000.0, "123456789012345680000"),
     (0.1 + 0.2, "0.30000000000000004"), (-0.0, "0"), (2.0**60, "1152921504606847000"),
     ("é😀\ud800\u0001", '"é😀\\ud800\\u0001"'),
+    ([10**400, -(10**400), 10**22], "[null,null,1e+22]"),  # JS reads the first two as ±Infinity
 ])
 def test_js_json_is_json_stringify(value: Any, text: str) -> None:
     assert js_json(value) == text

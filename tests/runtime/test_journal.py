@@ -317,6 +317,19 @@ def test_foreign_sqlite_file_is_refused(tmp_path: Path) -> None:
         Journal.open(tmp_path)
 
 
+def test_a_damaged_json_column_gives_a_clear_error(tmp_path: Path) -> None:
+    with Journal.open(tmp_path) as j:
+        run_id = j.start_run("w", "w.wf", SOURCE, {}, None)
+        key = done(j, run_id, request(), {"ok": True})
+    with closing(sqlite3.connect(journal_path(tmp_path), isolation_level=None)) as raw:
+        raw.execute("UPDATE agents SET result_json = '{bad'")
+    with Journal.open(tmp_path) as j:
+        for read in (lambda: j.cached(run_id, key), lambda: j.get_run(run_id)):
+            with pytest.raises(JournalError, match="not valid JSON") as err:
+                read()
+            assert str(journal_path(tmp_path)) in str(err.value) and "Hint: " in str(err.value)
+
+
 def test_closed_journal(tmp_path: Path) -> None:
     j = Journal.open(tmp_path)
     j.close()

@@ -751,11 +751,11 @@ def test_what_the_emitter_refuses_is_a_located_diagnostic(tmp_path: Path) -> Non
     (tmp_path / "parent.wf").write_text('workflow parent:\n    description: "p"\n\nr = run "child.wf"\nreturn r\n')
     rc, out, err = _run_compile(file=str(tmp_path / "parent.wf"))
     assert rc == 1 and out == ""
-    assert "error[WF500]: cannot compile: `budget` alone" in err and "(line" not in err
-    assert "child.wf:4:5" in err  # the child's file and line, not the parent's
+    # the checker refuses these before the emitter sees them, located in the parent's `run`
+    assert "error[WF222]" in err and "`budget` alone is not a value" in err and "parent.wf:4:5" in err
     (tmp_path / "big.wf").write_text('workflow big:\n    description: "b"\n\nreturn 1e999\n')
     rc, _, err = _run_compile(file=str(tmp_path / "big.wf"))
-    assert rc == 1 and "error[WF500]" in err and "big.wf:4:8" in err
+    assert rc == 1 and "error[WF213]" in err and "big.wf:4:8" in err
 
 
 def test_a_file_that_is_not_utf8_is_an_error_not_a_usage_error(tmp_path: Path) -> None:

@@ -271,9 +271,7 @@ class Interpreter:
     # ------------------------------------------------------------ right-hand sides
 
     async def eval_rhs(self, e: ast.Expr, f: Frame) -> Value:
-        if isinstance(e, ast.Agent):
-            return await self.agent(e, f)
-        if isinstance(e, ast.Check):
+        if isinstance(e, (ast.Agent, ast.Check)):
             return await self.agent(e, f)
         if isinstance(e, ast.Fanout):
             return await self.fanout(e, f)

@@ -275,7 +275,16 @@ def _dump(value: Any, what: str) -> str:
 
 
 def _load(text: str | None) -> Any:
-    return None if text is None else json.loads(text)
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError as exc:  # a row edited or damaged outside wflang
+        raise _CorruptValue(str(exc)) from None
+
+
+class _CorruptValue(Exception):
+    """A stored JSON column does not decode; Journal methods name the file in a JournalError."""
 
 
 def _usage_of(row: sqlite3.Row) -> Usage:
@@ -365,7 +374,8 @@ class Journal:
 
     @contextmanager
     def _tx(self, write: bool) -> Iterator[sqlite3.Connection]:
-        """One transaction under the lock; sqlite errors become JournalErrors."""
+        """One transaction under the lock; sqlite errors and undecodable stored JSON become
+        JournalErrors."""
         with self._lock:
             conn = self._conn
             if conn is None:
@@ -382,6 +392,12 @@ class Journal:
                 conn.execute("COMMIT")
             except sqlite3.Error as exc:
                 raise _sqlite_failure(self.path, exc) from None
+            except _CorruptValue as exc:
+                raise JournalError(
+                    f"the journal {self.path} holds a value that is not valid JSON ({exc}); it was damaged "
+                    f"or edited outside wflang. Hint: move it aside (mv {self.path} {self.path}.bad) to "
+                    "start a fresh journal."
+                ) from None
 
     # ------------------------------------------------------------------ runs
 
@@ -474,16 +490,16 @@ class Journal:
                 " WHERE run_id = ? AND key = ? AND status = 'done' ORDER BY id LIMIT 1 OFFSET ?",
                 (run_id, key, occurrence),
             ).fetchone()
-        if row is None:
-            return None
-        return CachedAgent(
-            key=row["key"],
-            value=_load(row["result_json"]),
-            usage=_usage_of(row),
-            model_id=row["model_id"],
-            label=row["label"],
-            phase=row["phase"],
-        )
+            if row is None:
+                return None
+            return CachedAgent(
+                key=row["key"],
+                value=_load(row["result_json"]),
+                usage=_usage_of(row),
+                model_id=row["model_id"],
+                label=row["label"],
+                phase=row["phase"],
+            )
 
     def record_agent(
         self,
@@ -599,14 +615,15 @@ class Journal:
                 "SELECT * FROM agents WHERE run_id = ? ORDER BY id", (run_id,)
             ).fetchall()
             log_rows = conn.execute("SELECT * FROM logs WHERE run_id = ? ORDER BY seq", (run_id,)).fetchall()
-        agents = [_agent_record(r) for r in agent_rows]
+            run = _run_record(row)
+            agents = [_agent_record(r) for r in agent_rows]
         logs = [
             LogRecord(seq=r["seq"], time=r["time"], phase=r["phase"], message=r["message"]) for r in log_rows
         ]
         total = Usage()
         for agent in agents:
             total.add(agent.usage)
-        return RunDetail(run=_run_record(row), agents=agents, logs=logs, phases=_phases(agents), usage=total)
+        return RunDetail(run=run, agents=agents, logs=logs, phases=_phases(agents), usage=total)
 
 
 # ---------------------------------------------------------------------------- internals

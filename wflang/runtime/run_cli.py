@@ -266,7 +266,6 @@ def _is_tty(stream: TextIO) -> bool:
 
 def _models(program: ast.Program) -> list[str]:
     """The models the workflow's agents use, as written (aliases), statically."""
-    defaults = {o.name: o.value for o in program.defaults}
     seen: list[str] = []
     programs = [program] + [n.program for n in ast.walk(program.body)
                             if isinstance(n, ast.RunWorkflow) and n.program is not None]
@@ -297,7 +296,7 @@ def _model_line(program: ast.Program, fake: bool) -> str:
             out.append(m)
             continue
         try:
-            out.append(f"{m} ({resolve_model(None if m == 'default' else m)})" if m != "default"
+            out.append(f"{m} ({resolve_model(m)})" if m != "default"
                        else f"default ({DEFAULT_ALIAS}: {resolve_model(None)})")
         except ModelConfigError as exc:
             raise _Refused(str(exc)) from None

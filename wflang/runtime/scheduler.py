@@ -192,7 +192,7 @@ class Scheduler:
             # Live: tokens spent while this agent waited for a slot count too.
             refusal = self._refusal(tokens_only=True)
             if refusal is not None:
-                return self._refuse(request, refusal)
+                return self._refuse(request, refusal, key)
             return await self._call(request, key)
 
     async def _call(self, request: AgentRequest, key: str | None) -> AgentResult | None:
@@ -231,13 +231,13 @@ class Scheduler:
         self._account(request, "done", result.usage, 0.0, source="journal", error=None)
         return result
 
-    def _refuse(self, request: AgentRequest, reason: str) -> None:
+    def _refuse(self, request: AgentRequest, reason: str, key: str | None = None) -> None:
         if self.journal is not None:
             from wflang.runtime.journal import content_key
 
             assert self.run_id is not None
             now = time.time()
-            self.journal.record_agent(self.run_id, content_key(request), request, "failed", None, reason,
+            self.journal.record_agent(self.run_id, key or content_key(request), request, "failed", None, reason,
                                       Usage(), now, now)
         self._account(request, "refused", Usage(), 0.0, source="refused", error=reason)
         return None

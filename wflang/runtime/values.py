@@ -97,10 +97,27 @@ def js_number(x: int | float) -> str:
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def _json_str(s: str) -> str:
-    # JSON.stringify escapes a lone surrogate (well-formed JSON.stringify, ES2019);
-    # json.dumps with ensure_ascii=False would write it raw.
-    return _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(s, ensure_ascii=False))
+def escape_lone_surrogates(json_text: str) -> str:
+    """JSON text from `json.dumps(..., ensure_ascii=False)` as well-formed JSON.stringify
+    (ES2019) writes it: a lone surrogate as `\\udxxx`, not raw. json.dumps escapes
+    everything else exactly as JSON.stringify does (same short forms, lowercase `\\u00xx`)."""
+    return _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", json_text)
+
+
+def json_string(s: str) -> str:
+    """A string as `JSON.stringify` writes it."""
+    return escape_lone_surrogates(json.dumps(s, ensure_ascii=False))
+
+
+def json_number(x: int | float) -> str:
+    """A number as `JSON.stringify` writes it: `String(x)`, and `null` when it is not
+    finite (also an integer too large for a double, which JS reads as Infinity)."""
+    if isinstance(x, int) and abs(x) > MAX_SAFE_INTEGER:
+        try:
+            x = float(x)  # what JS holds
+        except OverflowError:
+            return "null"
+    return js_number(x) if math.isfinite(x) else "null"
 
 
 def to_json(v: Value, indent: int | None = 2, sort_keys: bool = False) -> str:
@@ -118,9 +135,9 @@ def _emit(v: Value, indent: int | None, sort_keys: bool, depth: int, out: list[s
     elif v is False:
         out.append("false")
     elif is_number(v):
-        out.append("null" if isinstance(v, float) and not math.isfinite(v) else js_number(v))
+        out.append(json_number(v))
     elif isinstance(v, str):
-        out.append(_json_str(v))
+        out.append(json_string(v))
     elif isinstance(v, (list, tuple)):
         if not v:
             out.append("[]")
@@ -148,7 +165,7 @@ def _emit(v: Value, indent: int | None, sort_keys: bool, depth: int, out: list[s
         pad = "" if indent is None else "\n" + " " * (indent * (depth + 1))
         out.append("{")
         for i, k in enumerate(keys):
-            out.append(("," if i else "") + pad + _json_str(str(k)) + sep)
+            out.append(("," if i else "") + pad + json_string(str(k)) + sep)
             _emit(v[k], indent, sort_keys, depth + 1, out)
         out.append("}" if indent is None else "\n" + " " * (indent * depth) + "}")
     elif callable(v):

@@ -330,6 +330,8 @@ class AnthropicBackend:
             raise
         except AgentFailure as exc:
             raise self._fail(str(exc), usage) from None
+        except Exception as exc:  # a bug or an unexpected SDK error: still redacted, usage kept
+            raise self._fail(f"{type(exc).__name__}: {exc}", usage) from None
 
     async def _run(self, request: AgentRequest, workspace: Path, usage: Usage) -> AgentResult:
         try:

@@ -27,6 +27,7 @@ import trio
 from jsonschema import Draft202012Validator, validators
 
 from wflang.runtime.backend import AgentFailure, AgentRequest, AgentResult, Usage
+from wflang.runtime.values import escape_lone_surrogates, json_number, json_string
 
 __all__ = [
     "FakeAnswer",
@@ -138,43 +139,8 @@ def glob_match(pattern: str, text: str) -> bool:
 # ------------------------------------------------------------------ JSON.stringify
 
 
-def _js_number(x: float) -> str:
-    """JavaScript's Number::toString for a double (the shortest round-trip digits)."""
-    if x != x or x in (math.inf, -math.inf):
-        return "null"  # JSON.stringify writes non-finite numbers as null
-    if x == 0:
-        return "0"
-    sign = "-" if x < 0 else ""
-    mantissa, _, exp_text = repr(abs(x)).partition("e")
-    int_part, _, frac_part = mantissa.partition(".")
-    digits = (int_part + frac_part).lstrip("0")
-    exponent = (int(exp_text) if exp_text else 0) - len(frac_part)
-    stripped = digits.rstrip("0")
-    exponent += len(digits) - len(stripped)
-    k = len(stripped)
-    n = k + exponent  # value = 0.<stripped> * 10**n
-    if k <= n <= 21:
-        body = stripped + "0" * (n - k)
-    elif 0 < n <= 21:
-        body = stripped[:n] + "." + stripped[n:]
-    elif -6 < n <= 0:
-        body = "0." + "0" * (-n) + stripped
-    else:
-        e = n - 1
-        esign = "+" if e >= 0 else "-"
-        head = stripped if k == 1 else stripped[0] + "." + stripped[1:]
-        body = f"{head}e{esign}{abs(e)}"
-    return sign + body
-
-
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
 def _js_string(text: str) -> str:
-    # json.dumps escapes exactly what JSON.stringify escapes (same short forms, lowercase
-    # \u00xx), except lone surrogates, which well-formed JSON.stringify writes as \udxxx.
-    out = json.dumps(_normalize(text), ensure_ascii=False)
-    return _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", out)
+    return json_string(_normalize(text))
 
 
 def _plain(value: Any) -> bool:
@@ -202,8 +168,7 @@ def _plain(value: Any) -> bool:
 def js_json(value: Any) -> str:
     """Exactly what JavaScript's `JSON.stringify(value)` returns for a JSON value."""
     if _plain(value):  # the common case, at C speed
-        out = _normalize(json.dumps(value, ensure_ascii=False, separators=(",", ":")))
-        return _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", out)
+        return escape_lone_surrogates(_normalize(json.dumps(value, ensure_ascii=False, separators=(",", ":"))))
     return _js_json_slow(value)
 
 
@@ -215,9 +180,9 @@ def _js_json_slow(value: Any) -> str:
     if value is False:
         return "false"
     if isinstance(value, int):
-        return str(value) if abs(value) < 10**21 else _js_number(float(value))
+        return str(value) if abs(value) < 10**21 else json_number(value)
     if isinstance(value, float):
-        return _js_number(value)
+        return json_number(value)
     if isinstance(value, str):
         return _js_string(value)
     if isinstance(value, (list, tuple)):
@@ -291,7 +256,8 @@ def _as_int(v: Any) -> int | None:
 def _as_num(v: Any) -> int | float | None:
     if isinstance(v, bool) or not isinstance(v, (int, float)):
         return None
-    return v if math.isfinite(v) else None
+    # An int is finite however large (math.isfinite would overflow converting it).
+    return v if isinstance(v, int) or math.isfinite(v) else None
 
 
 @dataclass
@@ -878,8 +844,15 @@ def _parse_rule(raw: Any, index: int, source: str) -> FakeRule:
     return FakeRule(
         index=index, label=raw.get("label"), prompt=raw.get("prompt"), reply=raw.get("reply"),
         has_reply="reply" in raw, replies=tuple(replies) if replies is not None else None,
-        fail=fail, latency=float(latency), regex=regex,
+        fail=fail, latency=_seconds(latency), regex=regex,
     )
+
+
+def _seconds(latency: int | float) -> float:
+    try:
+        return float(latency)
+    except OverflowError:  # an integer too large for a double: JS reads it as Infinity
+        return math.inf
 
 
 def _compile_prompt(pattern: str, source: str, where: str) -> re.Pattern[str]:
