@@ -15,6 +15,7 @@ from wflang.dsl import ast
 from wflang.dsl.arguments import literal_value, type_problem
 from wflang.dsl.bounds import AGENT_CAP, ITEM_CAP, Bound, InputSize, Term
 from wflang.dsl.diagnostics import Diagnostic, did_you_mean
+from wflang.dsl.gcpause import paused
 from wflang.dsl.sizes import (
     ONE,
     ZERO,
@@ -142,7 +143,8 @@ class _Stop(Exception):
 
 
 def check_program(program: ast.Program) -> CheckResult:
-    return _Checker(program).run()
+    with paused():
+        return _Checker(program).run()
 
 
 class _Checker:

@@ -18,6 +18,7 @@ from lark.indenter import Indenter
 
 from wflang.dsl import ast
 from wflang.dsl.diagnostics import Diagnostic, WfError
+from wflang.dsl.gcpause import paused
 from wflang.dsl.span import Span
 from wflang.dsl.strings import Interpolation, split_string
 
@@ -143,8 +144,9 @@ def parse(source: str, file: str = "<input>") -> ast.Program:
     """Parse a whole program. Raises `WfError` with located diagnostics."""
     _check_layout(source)
     text = source if source.endswith("\n") else source + "\n"
-    tree = _run(text, "start")
-    return _Builder(file, source).build(tree)
+    with paused():
+        tree = _run(text, "start")
+        return _Builder(file, source).build(tree)
 
 
 def parse_expression(source: str, line: int = 1, col: int = 1) -> ast.Expr:
