@@ -111,12 +111,17 @@ const callAgent = async (prompt, opts, shape = {}) => {
   }
   return answer
 }
-// A fan-out's value: the item values in item order, None dropped. Items that failed (a
-// step that starts agents gave None) are counted in one log line; `notFailed` marks the
-// items whose None is not a failure (a `stop when` fired, or the last line's value is None).
+// A fan-out's value: the item values in item order, None dropped. Items that failed (an
+// agent step gave None) and items whose value is None ('none' in `notFailed`: a vote
+// without quorum, a None last line) are counted apart in one log line; items a `stop
+// when` skipped ('skipped') are not counted.
 const dropFailed = (values, where, notFailed = []) => {
   const failed = values.filter((v, i) => v == null && !notFailed[i]).length
-  if (failed > 0) log(`${where}: ${failed} of ${values.length} items failed`)
+  const none = values.filter((v, i) => v == null && notFailed[i] === 'none').length
+  const n = values.length
+  if (failed > 0 && none > 0) log(`${where}: ${failed} of ${n} items failed, ${none} gave none`)
+  else if (failed > 0) log(`${where}: ${failed} of ${n} items failed`)
+  else if (none > 0) log(`${where}: ${none} of ${n} items gave none (not a failure)`)
   return values.filter((v) => v != null)
 }
 // Why v is not a value of the declared input type t, or null when it is (the wording of
@@ -219,17 +224,17 @@ if (A.errors.length > 0) return { error: A.errors.join('; ') }
 // ---- phase Work (line 11) ----
 phase('Work')
 // line 12: results = fanout f in files:
-const notFailed = []  // items whose None is not a failure
+const notFailed = []  // items whose None is not a failure: 'none' or 'skipped'
 const resultsEach = await pipeline(iter(files).map((f) => ({ f })),
   async ({ f }, _, i) => {
     if (!equal(budgetRemaining(), null) && (compare(budgetRemaining(), 1000) < 0)) {  // line 13: stop when
-      notFailed[i] = true
+      notFailed[i] = 'skipped'
       return null
     }
     // line 14: plan = agent "Plan changes to {f} in {depth} passes." -> Plan
     const plan = await callAgent(`Plan changes to ${text(f)} in ${text(depth)} passes.`,
       { label: `Work:14.${i + 1}`, phase: 'Work', schema: PLAN })
-    if (plan === null) return null
+    if (plan === null) return null  // the agent failed
     return { f, plan }
   },
   async (prev, _, i) => {
@@ -246,7 +251,7 @@ const resultsEach = await pipeline(iter(files).map((f) => ({ f })),
     // line 20: done = agent "Apply this plan to {f}. {extra}\n{plan.steps}"
     const done = await callAgent(`Apply this plan to ${text(f)}. ${text(extra)}\n${text(plan?.steps ?? null)}`,
       { label: `Work:20.${i + 1}`, phase: 'Work' })
-    if (done === null) return null
+    if (done === null) return null  // the agent failed
     return { f, plan, done }
   },
   async (prev, _, i) => {
@@ -256,19 +261,19 @@ const resultsEach = await pipeline(iter(files).map((f) => ({ f })),
     const approved = await callAgent(`Review the change to ${text(f)}: ${text(done)}`,
       { label: `Work:21.${i + 1}`, phase: 'Work', schema: BOOL_VALUE },
       { unwrap: 'value' })
-    if (approved === null) return null
+    if (approved === null) return null  // the agent failed
     return { file: f, steps: len(plan?.steps ?? null), ok: approved }
   })
 const results = dropFailed(resultsEach, 'fanout f in files (line 12)', notFailed)
 // line 23: counts = fanout f in files:
-const notFailed2 = []  // items whose None is not a failure
+const notFailed2 = []  // items whose None is not a failure: 'none' or 'skipped'
 const countsEach = await pipeline(iter(files).map((f) => ({ f })),
   async ({ f }, _2, i2) => {
     // line 24: a = agent "First look at {f}." -> int
     const a = await callAgent(`First look at ${text(f)}.`,
       { label: `Work:24.${i2 + 1}`, phase: 'Work', schema: INT_VALUE },
       { unwrap: 'value' })
-    if (a === null) return null
+    if (a === null) return null  // the agent failed
     return { f, a }
   },
   async (prev2, _2, i2) => {
@@ -278,9 +283,9 @@ const countsEach = await pipeline(iter(files).map((f) => ({ f })),
     const b = await callAgent(`Second look at ${text(f)}.`,
       { label: `Work:25.${i2 + 1}`, phase: 'Work', schema: INT_VALUE },
       { unwrap: 'value' })
-    if (b === null) return null
+    if (b === null) return null  // the agent failed
     const value = (compare(a, 1) > 0) ? plus(a, b) : null
-    if (value === null) notFailed2[i2] = true  // a None value, not a failure
+    if (value === null) notFailed2[i2] = 'none'  // a None value, not a failure
     return value
   })
 const counts = dropFailed(countsEach, 'fanout f in files (line 23)', notFailed2)
