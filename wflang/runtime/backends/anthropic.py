@@ -395,6 +395,12 @@ class AnthropicBackend:
             toolbox = Toolbox(workspace, request.permissions, self._tool_limits)
         except OSError as exc:
             raise self._fail(f"unusable workspace {workspace}: {exc}") from None
+        try:
+            return await self._loop(request, toolbox, usage, model_id)
+        finally:
+            toolbox.close()
+
+    async def _loop(self, request: AgentRequest, toolbox: Toolbox, usage: Usage, model_id: str) -> AgentResult:
         tools = toolbox.definitions()
         validator: jsonschema.Draft202012Validator | None = None
         if request.schema is not None:
