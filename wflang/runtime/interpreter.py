@@ -336,6 +336,7 @@ class Interpreter:
             max_output_tokens=int(mot) if V.is_number(mot) else None,
             sample_index=f.sample,
             permissions=self._permissions(f.prog),
+            order=f.indices,
         )
         result = await self.sched.run_agent(request)
         if result is None:
