@@ -96,3 +96,13 @@ def test_a_terminal_gets_a_short_summary_of_the_result(tmp_path: Path) -> None:
                        stdout=out, stderr=io.StringIO(), stdin=io.StringIO()) == 0
     assert out.getvalue().startswith("result: found: 3 items, ok: true, note: 'fine'\n")
     assert "--json" in out.getvalue()
+
+
+def test_the_demo_answers_are_the_examples_with_latencies() -> None:
+    # demo.json is fake.json plus latencies (fake.json stays instant for the tests that run it)
+    example = ROOT / "examples" / "pr-review"
+    demo = json.loads((example / "demo.json").read_text(encoding="utf-8"))
+    plain = json.loads((example / "fake.json").read_text(encoding="utf-8"))
+    assert all("latency" in r for r in demo["rules"])
+    assert [{k: v for k, v in r.items() if k != "latency"} for r in demo["rules"]] == plain["rules"]
+    assert demo["default"] == plain["default"]
