@@ -331,6 +331,7 @@ class Interpreter:
             max_output_tokens=int(mot) if V.is_number(mot) else None,
             sample_index=f.sample,
             permissions=self.sched.permissions,
+            toolless="tools" in opts and opts["tools"] is None,
         )
         result = await self.sched.run_agent(request)
         if result is None:

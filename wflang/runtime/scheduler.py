@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -188,6 +188,12 @@ class Scheduler:
                 hit = self.journal.cached(self.run_id, key, occurrence)
                 if hit is not None:
                     return self._from_journal(request, hit.as_result())
+            request = replace(request, journal_key=key, occurrence=occurrence)
+        batched = getattr(self.backend, "batches", None)
+        if batched is not None and batched(request):
+            # A batched agent waits in a batch, not in a slot: the concurrency limit is for
+            # the live conversations (one batch holds up to 100,000 requests).
+            return await self._call(request, key)
         async with self.limiter:
             # Live: tokens spent while this agent waited for a slot count too.
             refusal = self._refusal(tokens_only=True)

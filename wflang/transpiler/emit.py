@@ -1044,6 +1044,8 @@ class _Emitter:
         for wf, js in _JS_OPTIONS:
             if wf in options:
                 opts.append(f"{js}: {self.expr(options[wf], ctx, top=True)}")
+        if isinstance(options.get("tools"), ast.NoneLit):  # tools=none: an agent without tools
+            opts.append(f"disallowedTools: {self.helper('noTools')}")
         args = [self.text(e.prompt, ctx), "{ " + ", ".join(opts) + " }"]
         if shape:
             args.append("{ " + ", ".join(shape) + " }")

@@ -37,6 +37,8 @@ DEFAULT_MAX_TOKENS = 8192
 RETURN_TOOL = "return_result"
 
 Sleep = Callable[[float], Awaitable[object]]
+# One turn's API call: (params, turn number from 1) -> the parsed reply.
+Create = Callable[[dict[str, Any], int], Awaitable["_Reply"]]
 
 
 class MissingAPIKeyError(RuntimeError):
@@ -189,17 +191,15 @@ def _schema_problems(validator: jsonschema.Draft202012Validator, value: Any, lim
 
 def system_prompt(request: AgentRequest, workspace: Path) -> str:
     """The agent's standing instructions: where it works, what it may do, how it returns."""
-    can = ["read files (read_file, list_dir, glob, grep)"]
-    if EDIT in request.permissions:
-        can.append("create and edit files (write_file, edit_file)")
-    if SHELL in request.permissions:
-        can.append("run shell commands in the workspace (run_shell)")
-    cannot = "" if EDIT in request.permissions else " You cannot modify files."
+    if request.toolless:
+        where = ("You have no tools and no access to files or commands: everything you need is in the "
+                 "user message. Answer from it alone.")
+    else:
+        where = _workspace_text(request, workspace)
     lines = [
         "You are a subagent started by a wflang workflow. Do the task in the user message on your own: "
         "nobody will answer questions, so decide and proceed.",
-        f"You work in the workspace {workspace}; tools only reach files inside it and take paths relative "
-        f"to it. You can {', '.join(can)}.{cannot}",
+        where,
     ]
     if request.schema is None:
         lines.append(
@@ -213,6 +213,17 @@ def system_prompt(request: AgentRequest, workspace: Path) -> str:
             f"If the call is rejected, fix what the error names and call {RETURN_TOOL} again."
         )
     return "\n\n".join(lines)
+
+
+def _workspace_text(request: AgentRequest, workspace: Path) -> str:
+    can = ["read files (read_file, list_dir, glob, grep)"]
+    if EDIT in request.permissions:
+        can.append("create and edit files (write_file, edit_file)")
+    if SHELL in request.permissions:
+        can.append("run shell commands in the workspace (run_shell)")
+    cannot = "" if EDIT in request.permissions else " You cannot modify files."
+    return (f"You work in the workspace {workspace}; tools only reach files inside it and take paths relative "
+            f"to it. You can {', '.join(can)}.{cannot}")
 
 
 def _final_text(content: list[dict[str, Any]]) -> str:
@@ -286,7 +297,7 @@ class AnthropicBackend:
         hint = f" (check {API_KEY_ENV})" if exc.status_code in (401, 403) else ""
         return f"Messages API returned HTTP {exc.status_code}{kind}: {str(detail)[:300]}{hint}"
 
-    async def _create(self, params: dict[str, Any]) -> _Reply:
+    async def _create(self, params: dict[str, Any], turn: int = 1) -> _Reply:
         anthropic = self._anthropic
         attempts = self._retry.max_attempts
         last = "no attempt made"
@@ -321,10 +332,12 @@ class AnthropicBackend:
 
     # --- the agent loop ------------------------------------------------------------------
 
-    async def run_agent(self, request: AgentRequest, workspace: Path) -> AgentResult:
+    async def run_agent(self, request: AgentRequest, workspace: Path, create: Create | None = None) -> AgentResult:
+        """One agent. `create` replaces the Messages API call of each turn (the batch backend
+        sends a tool-less agent's turns as batch requests); the loop stays the same."""
         usage = Usage()
         try:
-            return await self._run(request, Path(workspace), usage)
+            return await self._run(request, Path(workspace), usage, create or self._create)
         except AnthropicAgentFailure as exc:
             exc.usage = usage
             raise
@@ -333,16 +346,18 @@ class AnthropicBackend:
         except Exception as exc:  # a bug or an unexpected SDK error: still redacted, usage kept
             raise self._fail(f"{type(exc).__name__}: {exc}", usage) from None
 
-    async def _run(self, request: AgentRequest, workspace: Path, usage: Usage) -> AgentResult:
+    async def _run(self, request: AgentRequest, workspace: Path, usage: Usage, create: Create) -> AgentResult:
         try:
             model_id = resolve_model(request.model, self._models, default=self._default_model)
         except ModelConfigError as exc:
             raise self._fail(str(exc)) from None
-        try:
-            toolbox = Toolbox(workspace, request.permissions, self._tool_limits)
-        except OSError as exc:
-            raise self._fail(f"unusable workspace {workspace}: {exc}") from None
-        tools = toolbox.definitions()
+        toolbox: Toolbox | None = None
+        if not request.toolless:  # a tool-less agent is offered no workspace tool at all
+            try:
+                toolbox = Toolbox(workspace, request.permissions, self._tool_limits)
+            except OSError as exc:
+                raise self._fail(f"unusable workspace {workspace}: {exc}") from None
+        tools = toolbox.definitions() if toolbox is not None else []
         validator: jsonschema.Draft202012Validator | None = None
         if request.schema is not None:
             try:
@@ -366,9 +381,10 @@ class AnthropicBackend:
         params: dict[str, Any] = {
             "model": model_id,
             "max_tokens": max_tokens,
-            "system": system_prompt(request, toolbox.root),
-            "tools": tools,
+            "system": system_prompt(request, toolbox.root if toolbox is not None else workspace),
         }
+        if tools:
+            params["tools"] = tools
         if request.effort:
             params["output_config"] = {"effort": request.effort}
         if self._prompt_caching:
@@ -379,8 +395,8 @@ class AnthropicBackend:
         answered_by = model_id
         invalid = 0
         last_problem = ""
-        for _turn in range(self._max_turns):
-            reply = await self._create({**params, "messages": messages})
+        for turn in range(self._max_turns):
+            reply = await create({**params, "messages": messages}, turn + 1)
             usage.add(reply.usage)
             answered_by = reply.model or answered_by
             messages.append({"role": "assistant", "content": [_echo(b) for b in reply.content]})
@@ -431,6 +447,9 @@ class AnthropicBackend:
                                 True,
                             )
                         )
+                elif toolbox is None:
+                    results.append(_tool_result(call["id"], f"no tool {call['name']!r}: this agent has no tools",
+                                                True))
                 else:
                     outcome = await toolbox.call(call["name"], call["input"])
                     results.append(_tool_result(call["id"], outcome.content, outcome.is_error))
