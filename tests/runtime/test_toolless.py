@@ -10,14 +10,15 @@ from pathlib import Path
 from typing import Any
 
 from tests.runtime import messages_server as ms
+from tests.runtime import test_anthropic_backend as tab
 from tests.runtime.messages_server import MessagesServer
-from tests.runtime.test_anthropic_backend import VERDICT, last_tool_results, make_backend, req, server, tool_names
-from tests.runtime.test_anthropic_backend import waits, workspace  # noqa: F401  (fixtures)
 from tests.runtime.test_interpreter import run
 from wflang.runtime.backends.anthropic import RETURN_TOOL
 from wflang.runtime.journal import content_key
 
-__all__ = ["make_backend", "server"]
+# The anthropic backend tests' fixtures: a scripted Messages API and a backend on it.
+server, make_backend, workspace, waits = tab.server, tab.make_backend, tab.workspace, tab.waits
+VERDICT, req, tool_names, last_tool_results = tab.VERDICT, tab.req, tab.tool_names, tab.last_tool_results
 
 
 async def test_the_interpreter_marks_tool_less_agents() -> None:
