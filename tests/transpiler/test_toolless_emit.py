@@ -1,16 +1,17 @@
 """`tools=none` compiles to an agent without tools: `disallowedTools` lists every tool
-Claude Code offers a workflow subagent (the `noTools` helper), and the script runs."""
+Claude Code offers a workflow subagent (`NO_TOOLS`), and the script runs."""
 
 from __future__ import annotations
 
 import re
+from ast import literal_eval
 import shutil
 from pathlib import Path
 
 import pytest
 
 from tests.transpiler.test_emit import compile_source, run_host
-from wflang.transpiler.emit import _PRELUDE
+from wflang.transpiler.permissions import NO_TOOLS, disallowed_tools
 
 SOURCE = '''workflow t:
     description: "test"
@@ -34,16 +35,19 @@ def test_tool_less_agents_get_the_no_tools_list_and_others_do_not() -> None:
     js = compile_source(SOURCE)
     calls = re.findall(r"callAgent\((.*?)\}\)", js, re.S)
     assert len(calls) == 2
-    assert "disallowedTools: noTools" in calls[0]
-    assert "disallowedTools" not in calls[1]
-    [helper] = [h for h in _PRELUDE if h.name == "noTools"]
-    names = re.findall(r"'([^']+)'", helper.code.split("const noTools =", 1)[1])
+    consts = {k: literal_eval(v) for k, v in re.findall(r"^const (DENIED_TOOLS\w*) = (\[.*?\])", js, re.M | re.S)}
+    none_const = re.search(r"disallowedTools: (\w+)", calls[0]).group(1)
+    assert consts[none_const] == list(NO_TOOLS)
+    # The other agent keeps the permission-based list (a read-only workflow: no edit, no shell).
+    other = re.search(r"disallowedTools: (\w+)", calls[1]).group(1)
+    assert consts[other] == disallowed_tools(frozenset())
+    assert set(disallowed_tools(frozenset())) < set(NO_TOOLS)
     # The names claude-e2e saw Claude Code 2.1.332 offer a workflow subagent, and MCP tools.
     for name in ("Bash", "Read", "Write", "Edit", "NotebookEdit", "Glob", "Grep", "WebFetch", "WebSearch",
                  "Skill", "ToolSearch", "mcp__*"):
-        assert name in names
-    assert "StructuredOutput" not in names  # a schema agent still returns its value
-    assert all(n.strip() for n in names) and len(set(names)) == len(names)
+        assert name in NO_TOOLS
+    assert "StructuredOutput" not in NO_TOOLS  # a schema agent still returns its value
+    assert list(NO_TOOLS) == sorted(set(NO_TOOLS))  # sorted, as Claude Code keys resumes on it
 
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")

@@ -533,12 +533,3 @@ const argument = (A, name, ...fallback) => {
   A.values[name] = v
   return v
 }
-
-// @helper noTools
-// `tools=none`: every tool Claude Code 2.1.332 offers a workflow subagent, read from its
-// requests (Glob and Grep appear once Bash is gone; the deferred ones count too), so the
-// agent sees only its prompt. StructuredOutput, which returns a schema agent's value,
-// stays. An entry that matches no tool is accepted and does nothing.
-const noTools = ['Bash', 'Read', 'Write', 'Edit', 'NotebookEdit', 'Glob', 'Grep', 'Skill', 'ToolSearch',
-  'ListAgents', 'ReportFindings', 'WebFetch', 'WebSearch', 'Monitor', 'SendMessage', 'TaskStop',
-  'CronCreate', 'CronDelete', 'CronList', 'EnterWorktree', 'ExitWorktree', 'mcp__*']
