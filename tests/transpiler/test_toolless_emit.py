@@ -4,8 +4,8 @@ Claude Code offers a workflow subagent (`NO_TOOLS`), and the script runs."""
 from __future__ import annotations
 
 import re
-from ast import literal_eval
 import shutil
+from ast import literal_eval
 from pathlib import Path
 
 import pytest

@@ -319,6 +319,7 @@ class Interpreter:
             label = f"{where}:{e.span.line}" + "".join(f".{i}" for i in f.indices)
         schema = self._schema(e, f.prog)
         mot = opts.get("max_output_tokens")
+        toolless = "tools" in opts and opts["tools"] is None
         request = AgentRequest(
             prompt=prompt,
             schema=schema,
@@ -330,8 +331,9 @@ class Interpreter:
             isolation=_opt_text(opts, "isolation"),
             max_output_tokens=int(mot) if V.is_number(mot) else None,
             sample_index=f.sample,
-            permissions=self.sched.permissions,
-            toolless="tools" in opts and opts["tools"] is None,
+            # A tool-less agent holds no capability: it has no tool to use one with.
+            permissions=frozenset() if toolless else self.sched.permissions,
+            toolless=toolless,
         )
         result = await self.sched.run_agent(request)
         if result is None:
