@@ -39,9 +39,13 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--args", dest="args_file", metavar="F", help="JSON file of arguments")
     c.add_argument("--args-json", metavar="JSON", help="arguments as a JSON string")
     c.add_argument("--fake", metavar="F", help="answer agents from a fake-answers file (no API calls)")
-    c.add_argument("--resume", metavar="RUN_ID", help="resume a run; finished agents are not repeated")
-    c.add_argument("--concurrency", type=int, default=16, metavar="N", help="agents at once (1-16)")
-    c.add_argument("--allow", default="", metavar="CAPS", help="confirm capabilities: edit,shell")
+    c.add_argument("--resume", metavar="RUN_ID",
+                   help="resume a run, also after edits: agents whose request is unchanged are served from "
+                        "the journal; its options carry over")
+    c.add_argument("--concurrency", type=int, metavar="N",
+                   help="agents at once (1-16; default 16, or the resumed run's)")
+    c.add_argument("--allow", metavar="CAPS",
+                   help="confirm capabilities: edit,shell (a resume keeps the original run's)")
     c.add_argument("--sample", type=int, metavar="N", help="run on the first N items of each list input")
     c.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
     c.add_argument("--out", metavar="F", help="write the result (JSON) to this file")

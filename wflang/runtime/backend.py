@@ -38,6 +38,9 @@ class AgentRequest:
     # that key this call is, so a batch names each request by what it asks.
     journal_key: str | None = None
     occurrence: int = 0
+    # Where the agent stands in the program (the loop indices, outermost first): agents
+    # asked for in the same moment start in this order. Not part of the content key.
+    order: tuple[int, ...] = ()
 
 
 @dataclass

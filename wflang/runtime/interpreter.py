@@ -334,6 +334,7 @@ class Interpreter:
             # A tool-less agent holds no capability: it has no tool to use one with.
             permissions=frozenset() if toolless else self.sched.permissions,
             toolless=toolless,
+            order=f.indices,
         )
         result = await self.sched.run_agent(request)
         if result is None:

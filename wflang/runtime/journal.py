@@ -3,9 +3,11 @@
 It records every run, every finished agent call (request, result, usage, timing, status)
 and every log line. Two properties matter:
 
-* **Durability.** `record_agent` commits (WAL, `synchronous=FULL`) before it returns, and
+* **Durability.** `record_agents` commits (WAL, `synchronous=FULL`) before it returns, and
   the interpreter uses an agent's result only after that, so a run killed at any instant
-  has journaled every agent whose result it may have acted on.
+  has journaled every agent whose result it may have acted on. The scheduler calls it
+  from a worker thread with every agent that finished in the same moment (one
+  transaction, one fsync: `group_commit.py`).
 * **Resume by content.** Finished agents are found again by a content key (what was asked,
   not when it was started), so `wf run --resume` repeats no finished agent however the
   concurrent start order differed between the two processes.
@@ -71,7 +73,8 @@ CREATE TABLE runs (
     cache_write_tokens INTEGER NOT NULL DEFAULT 0,
     pid                INTEGER,
     host               TEXT,
-    resumes            INTEGER NOT NULL DEFAULT 0
+    resumes            INTEGER NOT NULL DEFAULT 0,
+    options_json       TEXT
 );
 CREATE TABLE agents (
     id                 INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -136,6 +139,8 @@ class RunRecord:
     pid: int | None
     host: str | None
     resumes: int
+    # The run's options, so a resume carries them over: {"concurrency", "fake", "granted"}.
+    options: Any = None
 
 
 @dataclass
@@ -148,6 +153,12 @@ class RunSummary:
     agents_done: int
     agents_failed: int
     usage: Usage
+    source_path: str | None = None
+
+    @property
+    def resumable(self) -> bool:
+        """`wf run FILE --resume ID` continues it as it is (a finished run only after an edit)."""
+        return self.status in ("failed", "interrupted")
 
 
 @dataclass
@@ -213,6 +224,17 @@ class CachedAgent:
         return AgentResult(value=self.value, usage=self.usage, model_id=self.model_id)
 
 
+@dataclass(frozen=True)
+class AgentRow:
+    """One finished agent, encoded for the agents table (see `agent_row`)."""
+
+    params: tuple[Any, ...]  # the INSERT's parameters, run id first
+    tokens: tuple[int, int, int, int]
+
+
+_KEEP: Any = object()  # resume_run: leave the stored value as it is
+
+
 # ---------------------------------------------------------------------------- helpers
 
 
@@ -250,6 +272,55 @@ def content_key(request: AgentRequest) -> str:
         allow_nan=False,
     )
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def agent_row(
+    run_id: str,
+    key: str,
+    request: AgentRequest,
+    status: str,
+    result: AgentResult | None,
+    error: str | None,
+    usage: Usage | None,
+    started: float,
+    finished: float,
+) -> AgentRow:
+    """Encode one finished agent call for `Journal.record_agents`; raises JournalError for
+    a result that is not plain JSON, before anything is written.
+
+    `result` is the backend's answer for a done agent (None for a failed one); `usage`
+    is what the call spent, also when it failed (None: the result's usage, or zero).
+    `started`/`finished` are wall-clock seconds (time.time())."""
+    if status not in AGENT_STATUSES:
+        raise ValueError(f"an agent is journaled as done or failed, not {status!r}")
+    if status == "done" and result is None:
+        raise ValueError("a done agent needs its result")
+    spent = usage if usage is not None else (result.usage if result is not None else Usage())
+    result_json = _dump(result.value, f"the result of agent {request.label!r}") if status == "done" else None
+    schema_json = None if request.schema is None else _dump(request.schema, "the agent schema")
+    tokens = (spent.input_tokens, spent.output_tokens, spent.cache_read_tokens, spent.cache_write_tokens)
+    params = (
+        run_id,
+        key,
+        request.sample_index,
+        request.label,
+        request.phase,
+        request.model,
+        result.model_id if result is not None else None,
+        request.effort,
+        request.agent_type,
+        request.isolation,
+        scrub(request.prompt),  # display only: the key was computed from the original
+        schema_json,
+        status,
+        result_json,
+        scrub(error),
+        *tokens,
+        started,
+        finished,
+        max(0.0, finished - started),
+    )
+    return AgentRow(params, tokens)
 
 
 def scrub(text: str | None) -> str | None:
@@ -406,10 +477,13 @@ class Journal:
     # ------------------------------------------------------------------ runs
 
     def start_run(
-        self, workflow: str, source_path: str | Path, source_text: str, args: Any, bound: Any = None
+        self, workflow: str, source_path: str | Path, source_text: str, args: Any, bound: Any = None,
+        options: Any = None,
     ) -> str:
+        """A new run; `options` (plain JSON, never a secret) are what a resume carries over."""
         now = time.time()
         args_json, bound_json = _dump(args, "the arguments"), _dump(bound, "the bound")
+        options_json = None if options is None else _dump(options, "the run options")
         with self._tx(write=True) as conn:
             while True:
                 run_id = _new_run_id(now)
@@ -417,7 +491,7 @@ class Journal:
                     break
             conn.execute(
                 "INSERT INTO runs (id, workflow, source_path, source_sha256, args_json, bound_json,"
-                " status, started, pid, host) VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?, ?)",
+                " status, started, pid, host, options_json) VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ?)",
                 (
                     run_id,
                     workflow,
@@ -428,39 +502,72 @@ class Journal:
                     now,
                     os.getpid(),
                     socket.gethostname(),
+                    options_json,
                 ),
             )
         return run_id
 
-    def resume_run(self, run_id: str, source_text: str) -> RunRecord:
+    def resume_run(
+        self,
+        run_id: str,
+        source_text: str,
+        *,
+        workflow: str | None = None,
+        source_path: str | Path | None = None,
+        args: Any = _KEEP,
+        bound: Any = _KEEP,
+        options: Any = _KEEP,
+    ) -> RunRecord:
         """Reopen a run in this process: same id, so its finished agents are cache hits.
 
-        Refuses an unknown run, a finished one, one still running in a live process, and a
-        workflow whose source changed since (its agents would no longer mean the same)."""
+        The workflow may have been edited and the arguments changed since: agents are
+        found by content, so the unchanged ones are still served and only the rest run;
+        the run then records the new source, arguments, bound and options. Refuses an
+        unknown run, one still running in a live process, a run of another workflow
+        (`workflow`, by name), and a finished run when nothing changed."""
+        new_args = None if args is _KEEP else _dump(args, "the arguments")
+        new_bound = None if bound is _KEEP else _dump(bound, "the bound")
+        new_options = None if options is _KEEP or options is None else _dump(options, "the run options")
         with self._tx(write=True) as conn:
             row = conn.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
             if row is None:
                 raise JournalError(f"no run {run_id} in {self.path}. Hint: `wf runs` lists the runs here.")
             record = _run_record(row)
-            if record.status == "done":
+            if workflow is not None and workflow != record.workflow:
                 raise JournalError(
-                    f"run {run_id} already finished; nothing to resume. Hint: `wf show {run_id}` shows its result."
+                    f"cannot resume {run_id} with {source_path or 'this file'}: {run_id} is a run of "
+                    f"workflow `{record.workflow}` ({record.source_path}), and this file is workflow "
+                    f"`{workflow}`. Hint: resume it with {record.source_path}, or drop --resume to start a "
+                    "new run."
                 )
             if record.status == "running" and row["pid"] != os.getpid() and _process_alive_here(row):
                 raise JournalError(
                     f"run {run_id} is still running (process {row['pid']}). Hint: stop it before resuming."
                 )
             current = source_sha256(source_text)
-            if current != record.source_sha256:
+            same_args = new_args is None or _load(new_args) == record.args
+            if record.status == "done" and current == record.source_sha256 and same_args:
                 raise JournalError(
-                    f"cannot resume {run_id}: the workflow source {record.source_path} changed since the run "
-                    f"started (sha256 {record.source_sha256[:12]}… then, {current[:12]}… now). "
-                    "Hint: restore the original source, or start a new run."
+                    f"run {run_id} already finished, and neither the workflow nor its arguments changed "
+                    f"since; nothing to resume. Hint: `wf show {run_id}` shows its result; edit the "
+                    "workflow or pass other --args to run again only what changed."
                 )
             conn.execute(
                 "UPDATE runs SET status = 'running', finished = NULL, error = NULL, result_json = NULL,"
-                " pid = ?, host = ?, resumes = resumes + 1 WHERE id = ?",
-                (os.getpid(), socket.gethostname(), run_id),
+                " pid = ?, host = ?, resumes = resumes + 1, source_sha256 = ?,"
+                " source_path = COALESCE(?, source_path), args_json = COALESCE(?, args_json),"
+                " bound_json = COALESCE(?, bound_json), options_json = COALESCE(?, options_json)"
+                " WHERE id = ?",
+                (
+                    os.getpid(),
+                    socket.gethostname(),
+                    current,
+                    None if source_path is None else str(source_path),
+                    new_args,
+                    new_bound,
+                    new_options,
+                    run_id,
+                ),
             )
             row = conn.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
         return _run_record(row)
@@ -518,20 +625,16 @@ class Journal:
         finished: float,
     ) -> None:
         """Journal one finished agent call; committed (fsynced) when this returns.
+        See `agent_row` for the arguments."""
+        self.record_agents(run_id, [agent_row(run_id, key, request, status, result, error, usage, started,
+                                              finished)])
 
-        `result` is the backend's answer for a done agent (None for a failed one); `usage`
-        is what the call spent, also when it failed (None: the result's usage, or zero).
-        `started`/`finished` are wall-clock seconds (time.time())."""
-        if status not in AGENT_STATUSES:
-            raise ValueError(f"an agent is journaled as done or failed, not {status!r}")
-        if status == "done" and result is None:
-            raise ValueError("a done agent needs its result")
-        spent = usage if usage is not None else (result.usage if result is not None else Usage())
-        result_json = (
-            _dump(result.value, f"the result of agent {request.label!r}") if status == "done" else None
-        )
-        schema_json = None if request.schema is None else _dump(request.schema, "the agent schema")
-        tokens = (spent.input_tokens, spent.output_tokens, spent.cache_read_tokens, spent.cache_write_tokens)
+    def record_agents(self, run_id: str, rows: list[AgentRow]) -> None:
+        """Journal finished agent calls in one transaction: one fsync for all of them,
+        committed when this returns. Safe to call from a worker thread."""
+        if not rows:
+            return
+        tokens = tuple(sum(r.tokens[i] for r in rows) for i in range(4))
         with self._tx(write=True) as conn:
             cur = conn.execute(
                 "UPDATE runs SET input_tokens = input_tokens + ?, output_tokens = output_tokens + ?,"
@@ -541,32 +644,12 @@ class Journal:
             )
             if cur.rowcount == 0:
                 raise JournalError(f"no run {run_id} in {self.path}")
-            conn.execute(
+            conn.executemany(
                 "INSERT INTO agents (run_id, key, sample_index, label, phase, model, model_id, effort,"
                 " agent_type, isolation, prompt, schema_json, status, result_json, error, input_tokens,"
                 " output_tokens, cache_read_tokens, cache_write_tokens, started, finished, duration)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    run_id,
-                    key,
-                    request.sample_index,
-                    request.label,
-                    request.phase,
-                    request.model,
-                    result.model_id if result is not None else None,
-                    request.effort,
-                    request.agent_type,
-                    request.isolation,
-                    scrub(request.prompt),  # display only: the key was computed from the original
-                    schema_json,
-                    status,
-                    result_json,
-                    scrub(error),
-                    *tokens,
-                    started,
-                    finished,
-                    max(0.0, finished - started),
-                ),
+                [r.params for r in rows],
             )
 
     # ------------------------------------------------------------------ logs
@@ -589,7 +672,7 @@ class Journal:
         """The most recent runs first."""
         with self._tx(write=False) as conn:
             rows = conn.execute(
-                "SELECT r.id, r.workflow, r.status, r.started, r.finished, r.pid, r.host,"
+                "SELECT r.id, r.workflow, r.source_path, r.status, r.started, r.finished, r.pid, r.host,"
                 " r.input_tokens, r.output_tokens, r.cache_read_tokens, r.cache_write_tokens,"
                 " (SELECT COUNT(*) FROM agents a WHERE a.run_id = r.id AND a.status = 'done') AS done,"
                 " (SELECT COUNT(*) FROM agents a WHERE a.run_id = r.id AND a.status = 'failed') AS failed"
@@ -606,6 +689,7 @@ class Journal:
                 agents_done=row["done"],
                 agents_failed=row["failed"],
                 usage=_usage_of(row),
+                source_path=row["source_path"],
             )
             for row in rows
         ]
@@ -663,6 +747,10 @@ def _prepare(conn: sqlite3.Connection, path: Path) -> None:
                 f"this wflang reads format {SCHEMA_VERSION}). Hint: inspect or resume its runs with "
                 f"the wflang that wrote it, or move it aside (mv {path} {path}.bak) to start a fresh journal."
             )
+        # A compatible addition to format 1: journals written before it lack the column.
+        columns = {r[1] for r in conn.execute("PRAGMA table_info(runs)").fetchall()}
+        if "options_json" not in columns:
+            conn.execute("ALTER TABLE runs ADD COLUMN options_json TEXT")
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
@@ -713,6 +801,7 @@ def _run_record(row: sqlite3.Row) -> RunRecord:
         pid=row["pid"],
         host=row["host"],
         resumes=row["resumes"],
+        options=_load(row["options_json"]),
     )
 
 
