@@ -3,7 +3,7 @@ export const meta = {
   description: 'Pure data steps: every builtin and operator',
   whenToUse: 'args: {xs?: list of up to 10 integers (default [3, 1, 2]), name?: string (default "  Mixed Case  ")}',
   phases: [
-    { title: 'Compute' },
+    { title: 'Compute', detail: 'at most 1 agent' },
   ],
 }
 // Compiled by wflang from expressions.wf. Do not edit: edit the .wf and compile again.
@@ -24,6 +24,9 @@ const ITEM_LIST_6 = {
   required: ['items'],
   properties: { items: { type: 'array', items: ITEM, maxItems: 6 } },
 }
+
+// ---- permissions: the tools the agents may not use (Claude Code tool names) ----
+const DENIED_TOOLS = ['Bash', 'Edit', 'NotebookEdit', 'Write']  // without edit or shell
 
 // ---- helpers: the .wf's value rules (docs/semantics.md) ----
 // Iterating None yields nothing; a string yields its code points, a record its keys.
@@ -333,7 +336,7 @@ if (A.errors.length > 0) return { error: A.errors.join('; ') }
 phase('Compute')
 // line 15: items = agent "List items." -> list[Item] max 6
 const items = await callAgent('List items.',
-  { label: 'Compute:15', phase: 'Compute', schema: ITEM_LIST_6 },
+  { label: 'Compute:15', phase: 'Compute', schema: ITEM_LIST_6, disallowedTools: DENIED_TOOLS },
   { unwrap: 'items', max: 6 })
 const ordered = sort(items, (v) => v?.rank ?? null, ranked(['low', 'mid', 'top']))
 const reversed = sort(ITEMS, (i) => i?.n ?? null, compare, true)

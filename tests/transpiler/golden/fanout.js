@@ -3,7 +3,7 @@ export const meta = {
   description: 'A one-step fan-out, a for loop and a fan-out with a concurrency limit',
   whenToUse: 'args: {files: list of up to 20 strings}, or the files value itself',
   phases: [
-    { title: 'Scan' },
+    { title: 'Scan', detail: 'at most 140 agents' },
   ],
 }
 // Compiled by wflang from fanout.wf. Do not edit: edit the .wf and compile again.
@@ -12,6 +12,9 @@ export const meta = {
 // ---- schemas of the agents' results (JSON Schema, object roots) ----
 const INT_VALUE = { type: 'object', required: ['value'], properties: { value: { type: 'integer' } } }
 const BOOL_VALUE = { type: 'object', required: ['value'], properties: { value: { type: 'boolean' } } }
+
+// ---- permissions: the tools the agents may not use (Claude Code tool names) ----
+const DENIED_TOOLS = ['Bash', 'Edit', 'NotebookEdit', 'Write']  // without edit or shell
 
 // ---- helpers: the .wf's value rules (docs/semantics.md) ----
 // Iterating None yields nothing; a string yields its code points, a record its keys.
@@ -236,13 +239,14 @@ if (A.errors.length > 0) return { error: A.errors.join('; ') }
 phase('Scan')
 // line 7: summaries = fanout f in files:
 const summariesEach = await parallel(iter(files).map((f, i) => () =>
-  callAgent(`Summarize ${text(f)}.`, { label: `summary ${text(f)}`, phase: 'Scan' })))
+  callAgent(`Summarize ${text(f)}.`,
+    { label: `summary ${text(f)}`, phase: 'Scan', disallowedTools: DENIED_TOOLS })))
 const summaries = dropFailed(summariesEach, 'fanout f in files (line 7)')
 // line 9: sizes = for f in files:
 const sizesEach = await oneByOne(iter(files), async (f, i2) => {
   // line 10: agent "Count the lines of {f}." -> int
   return await callAgent(`Count the lines of ${text(f)}.`,
-    { label: `Scan:10.${i2 + 1}`, phase: 'Scan', schema: INT_VALUE },
+    { label: `Scan:10.${i2 + 1}`, phase: 'Scan', schema: INT_VALUE, disallowedTools: DENIED_TOOLS },
     { unwrap: 'value' })
 })
 const sizes = dropFailed(sizesEach, 'for f in files (line 9)')
@@ -250,7 +254,7 @@ const sizes = dropFailed(sizesEach, 'for f in files (line 9)')
 const slots = limiter(2)  // at most this many items in flight
 const limitedEach = await parallel(iter(files).map((f, i3) => () => slots(() =>
   callAgent(`Check ${text(f)} for secrets.`,
-    { label: `Scan:12.${i3 + 1}`, phase: 'Scan', schema: BOOL_VALUE },
+    { label: `Scan:12.${i3 + 1}`, phase: 'Scan', schema: BOOL_VALUE, disallowedTools: DENIED_TOOLS },
     { unwrap: 'value' }))))
 const limited = dropFailed(limitedEach, 'fanout f in files (line 11)')
 // line 14: walked = for f in files:
@@ -261,11 +265,11 @@ const walkedEach = await oneByOne(iter(files), async (f, i4) => {
     return null
   }
   // line 16: first = agent "Look at {f}."
-  const first = await callAgent(`Look at ${text(f)}.`, { label: `Scan:16.${i4 + 1}`, phase: 'Scan' })
+  const first = await callAgent(`Look at ${text(f)}.`, { label: `Scan:16.${i4 + 1}`, phase: 'Scan', disallowedTools: DENIED_TOOLS })
   if (first === null) return null
   // line 17: agent "Then check {first}." -> bool
   return await callAgent(`Then check ${text(first)}.`,
-    { label: `Scan:17.${i4 + 1}`, phase: 'Scan', schema: BOOL_VALUE },
+    { label: `Scan:17.${i4 + 1}`, phase: 'Scan', schema: BOOL_VALUE, disallowedTools: DENIED_TOOLS },
     { unwrap: 'value' })
 })
 const walked = dropFailed(walkedEach, 'for f in files (line 14)', notFailed)
@@ -278,10 +282,10 @@ const pacedEach = await parallel(iter(files).map((f, i5) => () => slots2(async (
     return null
   }
   // line 20: plan = agent "Plan {f}."
-  const plan = await callAgent(`Plan ${text(f)}.`, { label: `Scan:20.${i5 + 1}`, phase: 'Scan' })
+  const plan = await callAgent(`Plan ${text(f)}.`, { label: `Scan:20.${i5 + 1}`, phase: 'Scan', disallowedTools: DENIED_TOOLS })
   if (plan === null) return null
   // line 21: agent "Do {plan}."
-  return await callAgent(`Do ${text(plan)}.`, { label: `Scan:21.${i5 + 1}`, phase: 'Scan' })
+  return await callAgent(`Do ${text(plan)}.`, { label: `Scan:21.${i5 + 1}`, phase: 'Scan', disallowedTools: DENIED_TOOLS })
 })))
 const paced = dropFailed(pacedEach, 'fanout f in files (line 18)', notFailed2)
 return { summaries, sizes, limited, walked, paced }

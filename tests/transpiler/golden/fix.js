@@ -3,7 +3,7 @@ export const meta = {
   description: 'Fix loops with a check, a stall limit and an agent as the check',
   whenToUse: 'takes no args',
   phases: [
-    { title: 'Fix' },
+    { title: 'Fix', detail: 'at most 12 agents' },
   ],
 }
 // Compiled by wflang from fix.wf. Do not edit: edit the .wf and compile again.
@@ -23,6 +23,9 @@ const STATUS = {
     failures: { type: 'array', items: { type: 'string' }, maxItems: 5 },
   },
 }
+
+// ---- permissions: the tools the agents may not use (Claude Code tool names) ----
+const DENIED_TOOLS = ['Bash', 'Edit', 'NotebookEdit', 'Write']  // without edit or shell
 
 // ---- helpers: the .wf's value rules (docs/semantics.md) ----
 // text(v): a value as it reads in a prompt, a log line or join(): strings as they are,
@@ -151,14 +154,16 @@ if (A.errors.length > 0) return { error: A.errors.join('; ') }
 // ---- phase Fix (line 8) ----
 phase('Fix')
 // line 9: first = fix max 3 stall 1:
-const runCheck = (attempt) => callAgent('Run the tests.', { label: `Fix:11.${attempt}`, phase: 'Fix', schema: CHECK })
+const runCheck = (attempt) => callAgent('Run the tests.',
+  { label: `Fix:11.${attempt}`, phase: 'Fix', schema: CHECK, disallowedTools: DENIED_TOOLS })
 let last = await runCheck(0)
 let attempts = 0
 const checks = [last]  // for `stall`
 while (!checkPassed(last) && attempts < 3) {  // fix max 3
   attempts++
   // line 10: agent "Fix the failing tests."
-  await callAgent('Fix the failing tests.', { label: `Fix:10.${attempts}`, phase: 'Fix' })
+  await callAgent('Fix the failing tests.',
+    { label: `Fix:10.${attempts}`, phase: 'Fix', disallowedTools: DENIED_TOOLS })
   last = await runCheck(attempts)
   checks.push(last)
   if (checksStalled(checks, 1)) break  // stall 1
@@ -166,13 +171,15 @@ while (!checkPassed(last) && attempts < 3) {  // fix max 3
 const first = { passed: checkPassed(last), attempts, last }
 let notes = null
 // line 12: second = fix max 2:
-const runCheck2 = (attempt2) => callAgent('Run mypy and list failures.', { label: `Fix:15.${attempt2}`, phase: 'Fix', schema: STATUS })
+const runCheck2 = (attempt2) => callAgent('Run mypy and list failures.',
+  { label: `Fix:15.${attempt2}`, phase: 'Fix', schema: STATUS, disallowedTools: DENIED_TOOLS })
 let last2 = await runCheck2(0)
 let attempts2 = 0
 while (!checkPassed(last2) && attempts2 < 2) {  // fix max 2
   attempts2++
   // line 13: notes = agent "Fix the type errors, report what you changed."
-  notes = await callAgent('Fix the type errors, report what you changed.', { label: `Fix:13.${attempts2}`, phase: 'Fix' })
+  notes = await callAgent('Fix the type errors, report what you changed.',
+    { label: `Fix:13.${attempts2}`, phase: 'Fix', disallowedTools: DENIED_TOOLS })
   log(`changed: ${text(notes)}`)
   last2 = await runCheck2(attempts2)
 }

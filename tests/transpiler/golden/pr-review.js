@@ -3,9 +3,9 @@ export const meta = {
   description: 'Review changed files, let three skeptics vote on each finding, fix what survives',
   whenToUse: 'args: {files: list of up to 200 strings, focus?: string (default "correctness")}',
   phases: [
-    { title: 'Find' },
-    { title: 'Verify' },
-    { title: 'Fix' },
+    { title: 'Find', detail: 'at most 200 agents', model: 'haiku' },
+    { title: 'Verify', detail: 'at most 180 agents', model: 'sonnet' },
+    { title: 'Fix', detail: 'at most 7 agents', model: 'sonnet' },
   ],
 }
 // Compiled by wflang from pr-review.wf. Do not edit: edit the .wf and compile again.

@@ -3,7 +3,7 @@ export const meta = {
   description: 'Bounded rounds with carried state and stop conditions',
   whenToUse: 'args: {rounds?: integer up to 6 (default 4)}, or the rounds value itself',
   phases: [
-    { title: 'Rounds' },
+    { title: 'Rounds', detail: 'at most 6 agents' },
   ],
 }
 // Compiled by wflang from repeat.wf. Do not edit: edit the .wf and compile again.
@@ -15,6 +15,9 @@ const STR_LIST_3 = {
   required: ['items'],
   properties: { items: { type: 'array', items: { type: 'string' }, maxItems: 3 } },
 }
+
+// ---- permissions: the tools the agents may not use (Claude Code tool names) ----
+const DENIED_TOOLS = ['Bash', 'Edit', 'NotebookEdit', 'Write']  // without edit or shell
 
 // ---- helpers: the .wf's value rules (docs/semantics.md) ----
 // text(v): a value as it reads in a prompt, a log line or join(): strings as they are,
@@ -206,7 +209,7 @@ let lastValue = null  // the last round's last value; None when a `stop when` en
 for (let r = 1; r <= rounds; r++) {  // repeat max rounds
   // line 9: new = agent "Find cases not in {found} (round {r})." -> list[str] max 3
   new_ = await callAgent(`Find cases not in ${text(found)} (round ${text(r)}).`,
-    { label: `Rounds:9.${r}`, phase: 'Rounds', schema: STR_LIST_3 },
+    { label: `Rounds:9.${r}`, phase: 'Rounds', schema: STR_LIST_3, disallowedTools: DENIED_TOOLS },
     { unwrap: 'items', max: 3 })
   if (equal(len(new_), 0)) {  // line 10: stop when
     lastValue = null

@@ -3,7 +3,7 @@ export const meta = {
   description: 'Reviews: copies with a quorum, two targets, lenses with unanimity',
   whenToUse: 'args: {claims: list of up to 8 strings}, or the claims value itself',
   phases: [
-    { title: 'Judge' },
+    { title: 'Judge', detail: 'at most 72 agents' },
   ],
 }
 // Compiled by wflang from review.wf. Do not edit: edit the .wf and compile again.
@@ -16,6 +16,9 @@ const VERDICT = {
   properties: { refuted: { type: 'boolean' }, why: { type: 'string' } },
 }
 const BOOL_VALUE = { type: 'object', required: ['value'], properties: { value: { type: 'boolean' } } }
+
+// ---- permissions: the tools the agents may not use (Claude Code tool names) ----
+const DENIED_TOOLS = ['Bash', 'Edit', 'NotebookEdit', 'Write']  // without edit or shell
 
 // ---- helpers: the .wf's value rules (docs/semantics.md) ----
 // Iterating None yields nothing; a string yields its code points, a record its keys.
@@ -226,7 +229,7 @@ phase('Judge')
 const keptTallies = await parallel(iter(claims).map((c, i) => () =>
   parallel(range(3).map((r) => () =>
     callAgent(`Refute this claim if you can: ${text(c)}`,
-      { label: `Judge:14.${i + 1}.${r + 1}`, phase: 'Judge', schema: VERDICT })))
+      { label: `Judge:14.${i + 1}.${r + 1}`, phase: 'Judge', schema: VERDICT, disallowedTools: DENIED_TOOLS })))
     .then((verdicts) => tally(c, verdicts, 2, (answer) => !truthy(answer?.refuted ?? null)))))
 const keptReview = reviewOutcome(keptTallies, 'review (line 13)')
 const kept = keptReview.kept
@@ -236,17 +239,18 @@ const strictLenses = iter(LENSES)
 const strictTallies = await parallel(iter(kept).map((c, i2) => () =>
   parallel(strictLenses.map((lens, r2) => () =>
     callAgent(`Check ${text(c)} for ${text(lens)} problems.`,
-      { label: `check ${text(lens)} #${r2 + 1}`, phase: 'Judge', schema: VERDICT })))
+      { label: `check ${text(lens)} #${r2 + 1}`, phase: 'Judge', schema: VERDICT, disallowedTools: DENIED_TOOLS })))
     .then((verdicts2) => tally(c, verdicts2, 'all', (answer) => !truthy(answer?.refuted ?? null) && (compare(len(answer?.why ?? null), 0) > 0)))))
 const strict = reviewOutcome(strictTallies, 'review (line 16)').kept
 // line 19: local = review c in claims by 2:
 const localTallies = await parallel(iter(claims).map((c, i3) => () =>
   parallel(range(2).map((r3) => async () => {
     // line 20: first = agent "Think about {c}."
-    const first = await callAgent(`Think about ${text(c)}.`, { label: `Judge:20.${i3 + 1}.${r3 + 1}`, phase: 'Judge' })
+    const first = await callAgent(`Think about ${text(c)}.`,
+      { label: `Judge:20.${i3 + 1}.${r3 + 1}`, phase: 'Judge', disallowedTools: DENIED_TOOLS })
     // line 21: agent "Given {first}, is {c} true?" -> bool
     const answer = await callAgent(`Given ${text(first)}, is ${text(c)} true?`,
-      { label: `Judge:21.${i3 + 1}.${r3 + 1}`, phase: 'Judge', schema: BOOL_VALUE },
+      { label: `Judge:21.${i3 + 1}.${r3 + 1}`, phase: 'Judge', schema: BOOL_VALUE, disallowedTools: DENIED_TOOLS },
       { unwrap: 'value' })
     return answer === null ? null : { answer, accepted: truthy(answer) && (compare(len(first), 3) > 0) }
   }))

@@ -3,7 +3,7 @@ export const meta = {
   description: 'Runs another workflow inline, per document',
   whenToUse: 'args: {docs: list of up to 4 strings}, or the docs value itself',
   phases: [
-    { title: 'Summaries' },
+    { title: 'Summaries', detail: 'at most 5 agents' },
   ],
 }
 // Compiled by wflang from run.wf. Do not edit: edit the .wf and compile again.
@@ -15,6 +15,9 @@ const SUMMARY = {
   required: ['text', 'points'],
   properties: { text: { type: 'string' }, points: { type: 'array', items: { type: 'string' }, maxItems: 3 } },
 }
+
+// ---- permissions: the tools the agents may not use (Claude Code tool names) ----
+const DENIED_TOOLS = ['Bash', 'Edit', 'NotebookEdit', 'Write']  // without edit or shell
 
 // ---- helpers: the .wf's value rules (docs/semantics.md) ----
 // Iterating None yields nothing; a string yields its code points, a record its keys.
@@ -168,7 +171,7 @@ const summariesEach = await parallel(iter(docs).map((d, i) => async () => {
     // ---- phase Inner (line 11): its agents run in the caller's phase ----
     // line 12: s = agent "Summarize {doc} in {words} words." -> Summary
     const s = await callAgent(`Summarize ${text(doc)} in ${text(words)} words.`,
-      { label: `Summaries:12.${i + 1}`, phase: 'Summaries', schema: SUMMARY })
+      { label: `Summaries:12.${i + 1}`, phase: 'Summaries', schema: SUMMARY, disallowedTools: DENIED_TOOLS })
     log(`summarized ${text(doc)}`)
     return s
   })()
@@ -185,7 +188,7 @@ const overall = await (async () => {  // child/summarize.wf
   // ---- phase Inner (line 11): its agents run in the caller's phase ----
   // line 12: s = agent "Summarize {doc} in {words} words." -> Summary
   const s = await callAgent(`Summarize ${text(doc)} in ${text(words)} words.`,
-    { label: 'Summaries:12', phase: 'Summaries', schema: SUMMARY })
+    { label: 'Summaries:12', phase: 'Summaries', schema: SUMMARY, disallowedTools: DENIED_TOOLS })
   log(`summarized ${text(doc)}`)
   return s
 })()

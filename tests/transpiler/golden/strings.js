@@ -3,11 +3,14 @@ export const meta = {
   description: 'Backticks \u0060 and ${dollar} braces, \'quotes\', "double", back\\slash, unicode é ✓ 𝄞',
   whenToUse: 'Use it when \u0060quoting\u0060 matters: ${x} and \\u0060',
   phases: [
-    { title: 'Quote \u0060this\u0060 ${x}' },
+    { title: 'Quote \u0060this\u0060 ${x}', detail: 'at most 1 agent' },
   ],
 }
 // Compiled by wflang from strings.wf. Do not edit: edit the .wf and compile again.
 // Worst case: 1 agent (Quote `this` ${x} 1).
+
+// ---- permissions: the tools the agents may not use (Claude Code tool names) ----
+const DENIED_TOOLS = ['Bash', 'Edit', 'NotebookEdit', 'Write']  // without edit or shell
 
 // ---- helpers: the .wf's value rules (docs/semantics.md) ----
 // text(v): a value as it reads in a prompt, a log line or join(): strings as they are,
@@ -141,5 +144,5 @@ if (A.errors.length > 0) return { error: A.errors.join('; ') }
 phase('Quote `this` ${x}')
 // line 10: echoed = agent """
 const echoed = await callAgent(`Echo this exactly: \`${text(text_)}\` and $${text(NOTE)}.\nTemplate \${not_interpolated} and a lone brace: }`,
-  { label: `echo \`${text(text_)}\` \${x}`, phase: 'Quote `this` ${x}' })
+  { label: `echo \`${text(text_)}\` \${x}`, phase: 'Quote `this` ${x}', disallowedTools: DENIED_TOOLS })
 return { echoed, note: NOTE, text: text_ }

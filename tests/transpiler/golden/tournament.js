@@ -3,7 +3,7 @@ export const meta = {
   description: 'A single-elimination bracket with a bye',
   whenToUse: 'args: {plans: list of up to 7 strings}, or the plans value itself',
   phases: [
-    { title: 'Bracket' },
+    { title: 'Bracket', detail: 'at most 6 agents' },
   ],
 }
 // Compiled by wflang from tournament.wf. Do not edit: edit the .wf and compile again.
@@ -15,6 +15,9 @@ const PICK = {
   required: ['second_better', 'why'],
   properties: { second_better: { type: 'boolean' }, why: { type: 'string' } },
 }
+
+// ---- permissions: the tools the agents may not use (Claude Code tool names) ----
+const DENIED_TOOLS = ['Bash', 'Edit', 'NotebookEdit', 'Write']  // without edit or shell
 
 // ---- helpers: the .wf's value rules (docs/semantics.md) ----
 // Iterating None yields nothing; a string yields its code points, a record its keys.
@@ -173,7 +176,7 @@ phase('Bracket')
 const winner = await playBracket(iter(plans), async (a, b, match) => {
   // line 12: agent "Which plan is better?\nA: {a}\nB: {b}" -> Pick
   const answer = await callAgent(`Which plan is better?\nA: ${text(a)}\nB: ${text(b)}`,
-    { label: `Bracket:12.${match}`, phase: 'Bracket', schema: PICK })
+    { label: `Bracket:12.${match}`, phase: 'Bracket', schema: PICK, disallowedTools: DENIED_TOOLS })
   return answer === null ? null : !truthy(answer?.second_better ?? null)  // true: a advances
 }, 'tournament (line 11)')
 return winner

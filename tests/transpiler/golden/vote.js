@@ -3,7 +3,7 @@ export const meta = {
   description: 'Majority votes, with and without a quorum',
   whenToUse: 'args: {question: string}, or the question value itself',
   phases: [
-    { title: 'Vote' },
+    { title: 'Vote', detail: 'at most 11 agents' },
   ],
 }
 // Compiled by wflang from vote.wf. Do not edit: edit the .wf and compile again.
@@ -15,6 +15,9 @@ const CHOICE_VALUE = {
   required: ['value'],
   properties: { value: { type: 'string', enum: ['yes', 'no'] } },
 }
+
+// ---- permissions: the tools the agents may not use (Claude Code tool names) ----
+const DENIED_TOOLS = ['Bash', 'Edit', 'NotebookEdit', 'Write']  // without edit or shell
 
 // ---- helpers: the .wf's value rules (docs/semantics.md) ----
 // text(v): a value as it reads in a prompt, a log line or join(): strings as they are,
@@ -197,15 +200,17 @@ phase('Vote')
 // line 7: choice = vote 5 quorum 3:
 const choiceVotes = await parallel(range(5).map((voter) => () =>
   callAgent(`Answer yes or no: ${text(question)}`,
-    { label: `Vote:8.${voter + 1}`, phase: 'Vote', schema: CHOICE_VALUE },
+    { label: `Vote:8.${voter + 1}`, phase: 'Vote', schema: CHOICE_VALUE, disallowedTools: DENIED_TOOLS },
     { unwrap: 'value' })))
 const choice = voteWinner(choiceVotes, 3, 'vote (line 7)')
 // line 9: best = vote 3:
 const bestVotes = await parallel(range(3).map((voter2) => async () => {
   // line 10: draft = agent "Draft an answer to {question}."
-  const draft = await callAgent(`Draft an answer to ${text(question)}.`, { label: `Vote:10.${voter2 + 1}`, phase: 'Vote' })
+  const draft = await callAgent(`Draft an answer to ${text(question)}.`,
+    { label: `Vote:10.${voter2 + 1}`, phase: 'Vote', disallowedTools: DENIED_TOOLS })
   // line 11: agent "Shorten to one word: {draft}"
-  return await callAgent(`Shorten to one word: ${text(draft)}`, { label: `Vote:11.${voter2 + 1}`, phase: 'Vote' })
+  return await callAgent(`Shorten to one word: ${text(draft)}`,
+    { label: `Vote:11.${voter2 + 1}`, phase: 'Vote', disallowedTools: DENIED_TOOLS })
 }))
 const best = voteWinner(bestVotes, 1, 'vote (line 9)')
 return { choice, best }
