@@ -160,13 +160,8 @@ def test_example_runs_in_claude_code_as_in_python(runtime: dict[str, Any], case_
         assert failing  # the injection did fail some agents
 
 
-def _emits_permissions(case: C.Case) -> bool:
-    return "disallowedTools" in case.payload["script"]
-
-
 @pytest.mark.parametrize("example", [e.name for e in C.EXAMPLES])
-def test_agents_are_offered_exactly_the_declared_capabilities(runtime: dict[str, Any], example: str,
-                                                              request: pytest.FixtureRequest) -> None:
+def test_agents_are_offered_exactly_the_declared_capabilities(runtime: dict[str, Any], example: str) -> None:
     runs = [(runtime["cases"][i], runtime["reports"][i]) for i in EXAMPLE_IDS if i.startswith(example + "--")]
     declared = set(runs[0][0].expected.permissions)
     first_turns = [turns[0] for _, report in runs for turns in agents(report).values()]
@@ -175,10 +170,6 @@ def test_agents_are_offered_exactly_the_declared_capabilities(runtime: dict[str,
         # nothing the workflow asked for is taken away
         assert all({"Bash", "Edit", "Write"} <= offered(r) for r in first_turns)
         return
-    if not _emits_permissions(runs[0][0]):
-        request.applymarker(pytest.mark.xfail(
-            strict=True, reason="issue 9 defect 1: the compiled script does not pass disallowedTools yet, "
-                                "so Claude Code offers every agent Bash, Edit and Write"))
     forbidden = set() if "shell" in declared else {"Bash"}
     if "edit" not in declared:
         forbidden |= {"Edit", "Write", "NotebookEdit"}
