@@ -31,6 +31,9 @@ class AgentRequest:
     sample_index: int = 0
     # Capabilities granted for this run beyond reading the workspace: "edit", "shell".
     permissions: frozenset[str] = field(default_factory=frozenset)
+    # Where the agent stands in the program (the loop indices, outermost first): agents
+    # asked for in the same moment start in this order. Not part of the content key.
+    order: tuple[int, ...] = ()
 
 
 @dataclass
