@@ -269,9 +269,13 @@ class StandIn:
             for folder in list(self._meta_dirs):
                 if (folder / name).is_file():
                     return self._read_label(folder / name)
-            for path in self.home.rglob(name):
-                self._meta_dirs.add(path.parent)
-                return self._read_label(path)
+            try:
+                found = next(self.home.rglob(name), None)
+            except OSError:  # Claude Code renamed or removed a folder while we walked it
+                found = None
+            if found is not None:
+                self._meta_dirs.add(found.parent)
+                return self._read_label(found)
             if time.monotonic() > deadline or self._stopping.is_set():
                 return None
             time.sleep(0.05)
