@@ -611,8 +611,8 @@ class _Builder:
                          span=_span(meta))
 
     # ---- types
-    def named_type(self, meta, name, max_):
-        return ast.NamedType(str(name), max_, span=_span(meta))
+    def named_type(self, meta, name, min_, max_):
+        return ast.NamedType(str(name), max_, min_, span=_span(meta))
 
     def list_type(self, meta, name, item, max_):
         if str(name) != "list":
@@ -631,6 +631,12 @@ class _Builder:
 
     def optional_type(self, meta, inner):
         return ast.OptionalType(inner, span=_span(meta))
+
+    def min_clause(self, meta, tok):
+        return ast.IntLit(_int(tok), span=_span(meta))
+
+    def neg_min_clause(self, meta, tok):
+        return ast.IntLit(-_int(tok), span=_span(meta))
 
     def max_clause(self, meta, tok):
         if tok.type == "INT":
