@@ -3,8 +3,7 @@ export const meta = {
   description: 'Every kind of agent result, with options and defaults',
   whenToUse: 'args: {topic?: string (default "caching")}, or the topic value itself',
   phases: [
-    { title: 'Ask' },
-    { title: 'Rating' },
+    { title: 'Ask', detail: 'at most 6 agents', model: 'opus, sonnet' },
   ],
 }
 // Compiled by wflang from agents.wf. Do not edit: edit the .wf and compile again.
@@ -52,6 +51,9 @@ const CHECK = {
   properties: { passed: { type: 'boolean' }, details: { type: 'string' } },
   additionalProperties: false,
 }
+
+// ---- permissions: the tools the agents may not use (Claude Code tool names) ----
+const DENIED_TOOLS = ['Bash']  // without shell
 
 // ---- helpers: the .wf's value rules (docs/semantics.md) ----
 // Iterating None yields nothing; a string yields its code points, a record its keys.
@@ -344,40 +346,40 @@ const argument = (A, name, ...fallback) => {
 // ---- arguments: checked as `wf run` checks them, before any agent starts ----
 const A = argsObject(args, { topic: 'str' })
 const topic = argument(A, 'topic', 'caching')
-if (A.errors.length > 0) return { error: A.errors.join('; ') }
+if (A.errors.length > 0) throw new Error('the arguments do not fit the workflow\'s inputs: ' + A.errors.join('; '))
 
 // ---- the live bound guard: at most this many agents for these arguments ----
 boundGuard.limit = 7
 
 // line 14: summary = agent "Summarize what we know about {topic}."
 const summary = await callAgent(`Summarize what we know about ${text(topic)}.`,
-  { label: 'agents-basic:14', model: 'sonnet', effort: 'low' },
+  { label: 'agents-basic:14', model: 'sonnet', effort: 'low', disallowedTools: DENIED_TOOLS },
   { at: 'line 14 in "1 agent" (line 14)' })
 
 // ---- phase Ask (line 16) ----
 phase('Ask')
 // line 17: note = agent "Write one note on {topic}." -> Note with model="opus", agent_type="Explore"
 const note = await callAgent(`Write one note on ${text(topic)}.`,
-  { label: 'Ask:17', phase: 'Ask', schema: NOTE, model: 'opus', effort: 'low', agentType: 'Explore' },
+  { label: 'Ask:17', phase: 'Ask', schema: NOTE, model: 'opus', effort: 'low', agentType: 'Explore', disallowedTools: DENIED_TOOLS },
   { at: 'line 17 in "1 agent" (line 17)' })
 // line 18: ideas = agent "List ideas about {topic}." -> list[str] max 4 with label="ideas for {topic}"
 const ideas = await callAgent(`List ideas about ${text(topic)}.`,
-  { label: `ideas for ${text(topic)}`, phase: 'Ask', schema: STR_LIST_4, model: 'sonnet', effort: 'low' },
+  { label: `ideas for ${text(topic)}`, phase: 'Ask', schema: STR_LIST_4, model: 'sonnet', effort: 'low', disallowedTools: DENIED_TOOLS },
   { unwrap: 'items', max: 4, at: 'line 18 in "1 agent" (line 18)' })
 // line 19: ok = agent "Is {note.title} any good?" -> bool
 const ok = await callAgent(`Is ${text(note?.title ?? null)} any good?`,
-  { label: 'Ask:19', phase: 'Ask', schema: BOOL_VALUE, model: 'sonnet', effort: 'low' },
+  { label: 'Ask:19', phase: 'Ask', schema: BOOL_VALUE, model: 'sonnet', effort: 'low', disallowedTools: DENIED_TOOLS },
   { unwrap: 'value', at: 'line 19 in "1 agent" (line 19)' })
 // line 20: level = agent "Rate it." -> "low" | "high" with effort="high", phase="Rating"
 const level = await callAgent('Rate it.',
-  { label: 'Rating:20', phase: 'Rating', schema: CHOICE_VALUE, model: 'sonnet', effort: 'high' },
+  { label: 'Rating:20', phase: 'Rating', schema: CHOICE_VALUE, model: 'sonnet', effort: 'high', disallowedTools: DENIED_TOOLS },
   { unwrap: 'value', at: 'line 20 in "1 agent" (line 20)' })
 // line 21: maybe = agent "Find a second note, if there is one." -> Note? with isolation="worktree"
 const maybe = await callAgent('Find a second note, if there is one.',
-  { label: 'Ask:21', phase: 'Ask', schema: NOTE_OR_NONE, model: 'sonnet', effort: 'low', isolation: 'worktree' },
+  { label: 'Ask:21', phase: 'Ask', schema: NOTE_OR_NONE, model: 'sonnet', effort: 'low', isolation: 'worktree', disallowedTools: DENIED_TOOLS },
   { unwrap: 'value', at: 'line 21 in "1 agent" (line 21)' })
 // line 22: verdict = check "Run the linter on notes/."
 const verdict = await callAgent('Run the linter on notes/.',
-  { label: 'Ask:22', phase: 'Ask', schema: CHECK, model: 'sonnet', effort: 'low' },
+  { label: 'Ask:22', phase: 'Ask', schema: CHECK, model: 'sonnet', effort: 'low', disallowedTools: DENIED_TOOLS },
   { at: 'line 22 in "1 check" (line 22)' })
 return guardDone({ summary, note, ideas, ok, level, maybe, passed: verdict?.passed ?? null })

@@ -3,11 +3,14 @@ export const meta = {
   description: 'Every input type, with defaults, maxima and a list sized by an input',
   whenToUse: 'args: {targets: list of up to 5 items (Target), count?: integer from 0 to 4 (default 2), mode?: "fast" | "thorough" (default "fast"), strict?: true/false (default false), label?: string or null (default null), picks?: list of up to 3 strings (default [])}',
   phases: [
-    { title: 'Go' },
+    { title: 'Go', detail: 'at most 1 agent' },
   ],
 }
 // Compiled by wflang from arguments.wf. Do not edit: edit the .wf and compile again.
 // Worst case: 1 agent (Go 1).
+
+// ---- permissions: the tools the agents may not use (Claude Code tool names) ----
+const DENIED_TOOLS = ['Bash', 'Edit', 'NotebookEdit', 'Write']  // without edit or shell
 
 // ---- helpers: the .wf's value rules (docs/semantics.md) ----
 // Iterating None yields nothing; a string yields its code points, a record its keys.
@@ -322,7 +325,7 @@ const mode = argument(A, 'mode', 'fast')
 const strict = argument(A, 'strict', false)
 const label = argument(A, 'label', null)
 const picks = argument(A, 'picks', [])
-if (A.errors.length > 0) return { error: A.errors.join('; ') }
+if (A.errors.length > 0) throw new Error('the arguments do not fit the workflow\'s inputs: ' + A.errors.join('; '))
 
 // ---- the live bound guard: at most this many agents for these arguments ----
 boundGuard.limit = 1
@@ -339,6 +342,6 @@ const STR_LIST_COUNT = {
 phase('Go')
 // line 17: out = agent "Handle {len(targets)} targets in {mode} mode ({count}, {strict}, {label}, {picks})." -…
 const out = await callAgent(`Handle ${text(len(targets))} targets in ${text(mode)} mode (${text(count)}, ${text(strict)}, ${text(label)}, ${text(picks)}).`,
-  { label: 'Go:17', phase: 'Go', schema: STR_LIST_COUNT },
+  { label: 'Go:17', phase: 'Go', schema: STR_LIST_COUNT, disallowedTools: DENIED_TOOLS },
   { unwrap: 'items', max: count, at: 'line 17 in "1 agent" (line 17)' })
 return guardDone(out)

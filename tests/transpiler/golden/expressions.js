@@ -3,7 +3,7 @@ export const meta = {
   description: 'Pure data steps: every builtin and operator',
   whenToUse: 'args: {xs?: list of up to 10 integers (default [3, 1, 2]), name?: string (default "  Mixed Case  ")}',
   phases: [
-    { title: 'Compute' },
+    { title: 'Compute', detail: 'at most 1 agent' },
   ],
 }
 // Compiled by wflang from expressions.wf. Do not edit: edit the .wf and compile again.
@@ -26,6 +26,9 @@ const ITEM_LIST_6 = {
   properties: { items: { type: 'array', items: ITEM, maxItems: 6 } },
   additionalProperties: false,
 }
+
+// ---- permissions: the tools the agents may not use (Claude Code tool names) ----
+const DENIED_TOOLS = ['Bash', 'Edit', 'NotebookEdit', 'Write']  // without edit or shell
 
 // ---- helpers: the .wf's value rules (docs/semantics.md) ----
 // Iterating None yields nothing; a string yields its code points, a record its keys.
@@ -438,7 +441,7 @@ const ITEMS = [{ key: 'a', rank: 'top', n: 2 }, { key: 'b', rank: 'low', n: 5 },
 const A = argsObject(args, { xs: { type: 'list', item: 'int', max: 10 }, name: 'str' })
 const xs = argument(A, 'xs', [3, 1, 2])
 const name = argument(A, 'name', '  Mixed Case  ')
-if (A.errors.length > 0) return { error: A.errors.join('; ') }
+if (A.errors.length > 0) throw new Error('the arguments do not fit the workflow\'s inputs: ' + A.errors.join('; '))
 
 // ---- the live bound guard: at most this many agents for these arguments ----
 boundGuard.limit = 1
@@ -447,7 +450,7 @@ boundGuard.limit = 1
 phase('Compute')
 // line 15: items = agent "List items." -> list[Item] max 6
 const items = await callAgent('List items.',
-  { label: 'Compute:15', phase: 'Compute', schema: ITEM_LIST_6 },
+  { label: 'Compute:15', phase: 'Compute', schema: ITEM_LIST_6, disallowedTools: DENIED_TOOLS },
   { unwrap: 'items', max: 6, at: 'line 15 in "1 agent" (line 15)' })
 const ordered = sort(items, (v) => v?.rank ?? null, ranked(['low', 'mid', 'top']))
 const reversed = sort(ITEMS, (i) => i?.n ?? null, compare, true)

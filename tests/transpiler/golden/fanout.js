@@ -3,7 +3,7 @@ export const meta = {
   description: 'A one-step fan-out, a for loop and a fan-out with a concurrency limit',
   whenToUse: 'args: {files: list of up to 20 strings}, or the files value itself',
   phases: [
-    { title: 'Scan' },
+    { title: 'Scan', detail: 'at most 140 agents' },
   ],
 }
 // Compiled by wflang from fanout.wf. Do not edit: edit the .wf and compile again.
@@ -22,6 +22,9 @@ const BOOL_VALUE = {
   properties: { value: { type: 'boolean' } },
   additionalProperties: false,
 }
+
+// ---- permissions: the tools the agents may not use (Claude Code tool names) ----
+const DENIED_TOOLS = ['Bash', 'Edit', 'NotebookEdit', 'Write']  // without edit or shell
 
 // ---- helpers: the .wf's value rules (docs/semantics.md) ----
 // Iterating None yields nothing; a string yields its code points, a record its keys.
@@ -364,7 +367,7 @@ const argument = (A, name, ...fallback) => {
 // ---- arguments: checked as `wf run` checks them, before any agent starts ----
 const A = argsObject(args, { files: { type: 'list', item: 'str', max: 20 } })
 const files = argument(A, 'files')
-if (A.errors.length > 0) return { error: A.errors.join('; ') }
+if (A.errors.length > 0) throw new Error('the arguments do not fit the workflow\'s inputs: ' + A.errors.join('; '))
 
 // ---- the live bound guard: at most this many agents for these arguments ----
 boundGuard.limit = (files.length + files.length + files.length + (files.length * 2) + (files.length * 2))
@@ -374,14 +377,14 @@ phase('Scan')
 // line 7: summaries = fanout f in files:
 const summariesEach = await parallel(iter(files).map((f, i) => () =>
   callAgent(`Summarize ${text(f)}.`,
-    { label: `summary ${text(f)}`, phase: 'Scan' },
+    { label: `summary ${text(f)}`, phase: 'Scan', disallowedTools: DENIED_TOOLS },
     { at: 'line 8 in "fanout over files (max 20, line 4) × 1 agent" (line 7)' })))
 const summaries = dropFailed(summariesEach, 'fanout f in files (line 7)')
 // line 9: sizes = for f in files:
 const sizesEach = await oneByOne(iter(files), async (f, i2) => {
   // line 10: agent "Count the lines of {f}." -> int
   return await callAgent(`Count the lines of ${text(f)}.`,
-    { label: `Scan:10.${i2 + 1}`, phase: 'Scan', schema: INT_VALUE },
+    { label: `Scan:10.${i2 + 1}`, phase: 'Scan', schema: INT_VALUE, disallowedTools: DENIED_TOOLS },
     { unwrap: 'value', at: 'line 10 in "for over files (max 20, line 4) × 1 agent" (line 9)' })
 })
 const sizes = dropFailed(sizesEach, 'for f in files (line 9)')
@@ -389,7 +392,7 @@ const sizes = dropFailed(sizesEach, 'for f in files (line 9)')
 const slots = limiter(2)  // at most this many items in flight
 const limitedEach = await parallel(iter(files).map((f, i3) => () => slots(() =>
   callAgent(`Check ${text(f)} for secrets.`,
-    { label: `Scan:12.${i3 + 1}`, phase: 'Scan', schema: BOOL_VALUE },
+    { label: `Scan:12.${i3 + 1}`, phase: 'Scan', schema: BOOL_VALUE, disallowedTools: DENIED_TOOLS },
     { unwrap: 'value', at: 'line 12 in "fanout over files (max 20, line 4) × 1 agent" (line 11)' }))))
 const limited = dropFailed(limitedEach, 'fanout f in files (line 11)')
 // line 14: walked = for f in files:
@@ -401,12 +404,12 @@ const walkedEach = await oneByOne(iter(files), async (f, i4) => {
   }
   // line 16: first = agent "Look at {f}."
   const first = await callAgent(`Look at ${text(f)}.`,
-    { label: `Scan:16.${i4 + 1}`, phase: 'Scan' },
+    { label: `Scan:16.${i4 + 1}`, phase: 'Scan', disallowedTools: DENIED_TOOLS },
     { at: 'line 16 in "for over files (max 20, line 4) × 2 agents" (line 14)' })
   if (first === null) return null
   // line 17: agent "Then check {first}." -> bool
   return await callAgent(`Then check ${text(first)}.`,
-    { label: `Scan:17.${i4 + 1}`, phase: 'Scan', schema: BOOL_VALUE },
+    { label: `Scan:17.${i4 + 1}`, phase: 'Scan', schema: BOOL_VALUE, disallowedTools: DENIED_TOOLS },
     { unwrap: 'value', at: 'line 17 in "for over files (max 20, line 4) × 2 agents" (line 14)' })
 })
 const walked = dropFailed(walkedEach, 'for f in files (line 14)', notFailed)
@@ -420,12 +423,12 @@ const pacedEach = await parallel(iter(files).map((f, i5) => () => slots2(async (
   }
   // line 20: plan = agent "Plan {f}."
   const plan = await callAgent(`Plan ${text(f)}.`,
-    { label: `Scan:20.${i5 + 1}`, phase: 'Scan' },
+    { label: `Scan:20.${i5 + 1}`, phase: 'Scan', disallowedTools: DENIED_TOOLS },
     { at: 'line 20 in "fanout over files (max 20, line 4) × 2 agents" (line 18)' })
   if (plan === null) return null
   // line 21: agent "Do {plan}."
   return await callAgent(`Do ${text(plan)}.`,
-    { label: `Scan:21.${i5 + 1}`, phase: 'Scan' },
+    { label: `Scan:21.${i5 + 1}`, phase: 'Scan', disallowedTools: DENIED_TOOLS },
     { at: 'line 21 in "fanout over files (max 20, line 4) × 2 agents" (line 18)' })
 })))
 const paced = dropFailed(pacedEach, 'fanout f in files (line 18)', notFailed2)

@@ -3,7 +3,7 @@ export const meta = {
   description: 'Fix loops with a check, a stall limit and an agent as the check',
   whenToUse: 'takes no args',
   phases: [
-    { title: 'Fix' },
+    { title: 'Fix', detail: 'at most 12 agents' },
   ],
 }
 // Compiled by wflang from fix.wf. Do not edit: edit the .wf and compile again.
@@ -25,6 +25,9 @@ const STATUS = {
   },
   additionalProperties: false,
 }
+
+// ---- permissions: the tools the agents may not use (Claude Code tool names) ----
+const DENIED_TOOLS = ['Bash', 'Edit', 'NotebookEdit', 'Write']  // without edit or shell
 
 // ---- helpers: the .wf's value rules (docs/semantics.md) ----
 // Iterating None yields nothing; a string yields its code points, a record its keys.
@@ -304,7 +307,7 @@ const argsObject = (raw, types, open = false) => {
 
 // ---- arguments: checked as `wf run` checks them, before any agent starts ----
 const A = argsObject(args, {})
-if (A.errors.length > 0) return { error: A.errors.join('; ') }
+if (A.errors.length > 0) throw new Error('the arguments do not fit the workflow\'s inputs: ' + A.errors.join('; '))
 
 // ---- the live bound guard: at most this many agents for these arguments ----
 boundGuard.limit = 12
@@ -313,7 +316,7 @@ boundGuard.limit = 12
 phase('Fix')
 // line 9: first = fix max 3 stall 1:
 const runCheck = (attempt) => callAgent('Run the tests.',
-  { label: `Fix:11.${attempt}`, phase: 'Fix', schema: CHECK },
+  { label: `Fix:11.${attempt}`, phase: 'Fix', schema: CHECK, disallowedTools: DENIED_TOOLS },
   { at: 'line 11 in "fix: 3 attempts × 1 agent + (3+1) checks" (line 9)' })
 let last = await runCheck(0)
 let attempts = 0
@@ -322,7 +325,7 @@ while (!checkPassed(last) && attempts < 3) {  // fix max 3
   attempts++
   // line 10: agent "Fix the failing tests."
   await callAgent('Fix the failing tests.',
-    { label: `Fix:10.${attempts}`, phase: 'Fix' },
+    { label: `Fix:10.${attempts}`, phase: 'Fix', disallowedTools: DENIED_TOOLS },
     { at: 'line 10 in "fix: 3 attempts × 1 agent + (3+1) checks" (line 9)' })
   last = await runCheck(attempts)
   checks.push(last)
@@ -332,7 +335,7 @@ const first = { passed: checkPassed(last), attempts, last }
 let notes = null
 // line 12: second = fix max 2:
 const runCheck2 = (attempt2) => callAgent('Run mypy and list failures.',
-  { label: `Fix:15.${attempt2}`, phase: 'Fix', schema: STATUS },
+  { label: `Fix:15.${attempt2}`, phase: 'Fix', schema: STATUS, disallowedTools: DENIED_TOOLS },
   { at: 'line 15 in "fix: 2 attempts × 1 agent + (2+1) checks" (line 12)' })
 let last2 = await runCheck2(0)
 let attempts2 = 0
@@ -340,7 +343,7 @@ while (!checkPassed(last2) && attempts2 < 2) {  // fix max 2
   attempts2++
   // line 13: notes = agent "Fix the type errors, report what you changed."
   notes = await callAgent('Fix the type errors, report what you changed.',
-    { label: `Fix:13.${attempts2}`, phase: 'Fix' },
+    { label: `Fix:13.${attempts2}`, phase: 'Fix', disallowedTools: DENIED_TOOLS },
     { at: 'line 13 in "fix: 2 attempts × 1 agent + (2+1) checks" (line 12)' })
   log(`changed: ${text(notes)}`)
   last2 = await runCheck2(attempts2)

@@ -3,7 +3,7 @@ export const meta = {
   description: 'Several agent steps per item: no barrier, and None ends the item',
   whenToUse: 'args: {files: list of up to 10 strings, depth?: integer from 0 to 3 (default 2)}',
   phases: [
-    { title: 'Work' },
+    { title: 'Work', detail: 'at most 50 agents' },
   ],
 }
 // Compiled by wflang from pipeline.wf. Do not edit: edit the .wf and compile again.
@@ -28,6 +28,9 @@ const INT_VALUE = {
   properties: { value: { type: 'integer' } },
   additionalProperties: false,
 }
+
+// ---- permissions: the tools the agents may not use (Claude Code tool names) ----
+const DENIED_TOOLS = ['Bash', 'Edit', 'NotebookEdit', 'Write']  // without edit or shell
 
 // ---- helpers: the .wf's value rules (docs/semantics.md) ----
 // Iterating None yields nothing; a string yields its code points, a record its keys.
@@ -351,7 +354,7 @@ const A = argsObject(args, {
 })
 const files = argument(A, 'files')
 const depth = argument(A, 'depth', 2)
-if (A.errors.length > 0) return { error: A.errors.join('; ') }
+if (A.errors.length > 0) throw new Error('the arguments do not fit the workflow\'s inputs: ' + A.errors.join('; '))
 
 // ---- the live bound guard: at most this many agents for these arguments ----
 boundGuard.limit = ((files.length * 3) + (files.length * 2))
@@ -368,7 +371,7 @@ const resultsEach = await pipeline(iter(files).map((f) => ({ f })),
     }
     // line 14: plan = agent "Plan changes to {f} in {depth} passes." -> Plan
     const plan = await callAgent(`Plan changes to ${text(f)} in ${text(depth)} passes.`,
-      { label: `Work:14.${i + 1}`, phase: 'Work', schema: PLAN },
+      { label: `Work:14.${i + 1}`, phase: 'Work', schema: PLAN, disallowedTools: DENIED_TOOLS },
       { at: 'line 14 in "fanout over files (max 10, line 4) × 3 agents" (line 12)' })
     if (plan === null) return null
     return { f, plan }
@@ -386,7 +389,7 @@ const resultsEach = await pipeline(iter(files).map((f) => ({ f })),
     }
     // line 20: done = agent "Apply this plan to {f}. {extra}\n{plan.steps}"
     const done = await callAgent(`Apply this plan to ${text(f)}. ${text(extra)}\n${text(plan?.steps ?? null)}`,
-      { label: `Work:20.${i + 1}`, phase: 'Work' },
+      { label: `Work:20.${i + 1}`, phase: 'Work', disallowedTools: DENIED_TOOLS },
       { at: 'line 20 in "fanout over files (max 10, line 4) × 3 agents" (line 12)' })
     if (done === null) return null
     return { f, plan, done }
@@ -396,7 +399,7 @@ const resultsEach = await pipeline(iter(files).map((f) => ({ f })),
     let { f, plan, done } = prev
     // line 21: approved = agent "Review the change to {f}: {done}" -> bool
     const approved = await callAgent(`Review the change to ${text(f)}: ${text(done)}`,
-      { label: `Work:21.${i + 1}`, phase: 'Work', schema: BOOL_VALUE },
+      { label: `Work:21.${i + 1}`, phase: 'Work', schema: BOOL_VALUE, disallowedTools: DENIED_TOOLS },
       { unwrap: 'value', at: 'line 21 in "fanout over files (max 10, line 4) × 3 agents" (line 12)' })
     if (approved === null) return null
     return { file: f, steps: len(plan?.steps ?? null), ok: approved }
@@ -408,7 +411,7 @@ const countsEach = await pipeline(iter(files).map((f) => ({ f })),
   async ({ f }, _2, i2) => {
     // line 24: a = agent "First look at {f}." -> int
     const a = await callAgent(`First look at ${text(f)}.`,
-      { label: `Work:24.${i2 + 1}`, phase: 'Work', schema: INT_VALUE },
+      { label: `Work:24.${i2 + 1}`, phase: 'Work', schema: INT_VALUE, disallowedTools: DENIED_TOOLS },
       { unwrap: 'value', at: 'line 24 in "fanout over files (max 10, line 4) × 2 agents" (line 23)' })
     if (a === null) return null
     return { f, a }
@@ -418,7 +421,7 @@ const countsEach = await pipeline(iter(files).map((f) => ({ f })),
     let { f, a } = prev2
     // line 25: b = agent "Second look at {f}." -> int
     const b = await callAgent(`Second look at ${text(f)}.`,
-      { label: `Work:25.${i2 + 1}`, phase: 'Work', schema: INT_VALUE },
+      { label: `Work:25.${i2 + 1}`, phase: 'Work', schema: INT_VALUE, disallowedTools: DENIED_TOOLS },
       { unwrap: 'value', at: 'line 25 in "fanout over files (max 10, line 4) × 2 agents" (line 23)' })
     if (b === null) return null
     const value = (compare(a, 1) > 0) ? plus(a, b) : null

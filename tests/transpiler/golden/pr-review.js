@@ -3,9 +3,9 @@ export const meta = {
   description: 'Review changed files, let three skeptics vote on each finding, fix what survives',
   whenToUse: 'args: {files: list of up to 200 strings, focus?: string (default "correctness")}',
   phases: [
-    { title: 'Find' },
-    { title: 'Verify' },
-    { title: 'Fix' },
+    { title: 'Find', detail: 'at most 200 agents', model: 'haiku' },
+    { title: 'Verify', detail: 'at most 180 agents', model: 'sonnet' },
+    { title: 'Fix', detail: 'at most 7 agents', model: 'sonnet' },
   ],
 }
 // Compiled by wflang from pr-review.wf. Do not edit: edit the .wf and compile again.
@@ -404,7 +404,7 @@ const argument = (A, name, ...fallback) => {
 const A = argsObject(args, { files: { type: 'list', item: 'str', max: 200 }, focus: 'str' })
 const files = argument(A, 'files')
 const focus = argument(A, 'focus', 'correctness')
-if (A.errors.length > 0) return { error: A.errors.join('; ') }
+if (A.errors.length > 0) throw new Error('the arguments do not fit the workflow\'s inputs: ' + A.errors.join('; '))
 
 // ---- the live bound guard: at most this many agents for these arguments ----
 boundGuard.limit = (files.length + (Math.min((files.length * 5), 60) * 3) + (3 * 1) + ((3 + 1) * 1))

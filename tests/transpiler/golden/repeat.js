@@ -3,7 +3,7 @@ export const meta = {
   description: 'Bounded rounds with carried state and stop conditions',
   whenToUse: 'args: {rounds?: integer from 0 to 6 (default 4)}, or the rounds value itself',
   phases: [
-    { title: 'Rounds' },
+    { title: 'Rounds', detail: 'at most 6 agents' },
   ],
 }
 // Compiled by wflang from repeat.wf. Do not edit: edit the .wf and compile again.
@@ -16,6 +16,9 @@ const STR_LIST_3 = {
   properties: { items: { type: 'array', items: { type: 'string' }, maxItems: 3 } },
   additionalProperties: false,
 }
+
+// ---- permissions: the tools the agents may not use (Claude Code tool names) ----
+const DENIED_TOOLS = ['Bash', 'Edit', 'NotebookEdit', 'Write']  // without edit or shell
 
 // ---- helpers: the .wf's value rules (docs/semantics.md) ----
 // Iterating None yields nothing; a string yields its code points, a record its keys.
@@ -322,7 +325,7 @@ const argument = (A, name, ...fallback) => {
 // ---- arguments: checked as `wf run` checks them, before any agent starts ----
 const A = argsObject(args, { rounds: { type: 'int', min: 0, implicitMin: true, max: 6 } })
 const rounds = argument(A, 'rounds', 4)
-if (A.errors.length > 0) return { error: A.errors.join('; ') }
+if (A.errors.length > 0) throw new Error('the arguments do not fit the workflow\'s inputs: ' + A.errors.join('; '))
 
 // ---- the live bound guard: at most this many agents for these arguments ----
 boundGuard.limit = Math.max(0, rounds)
@@ -336,7 +339,7 @@ let lastValue = null  // the last round's last value; None when a `stop when` en
 for (let r = 1; r <= rounds; r++) {  // repeat max rounds
   // line 9: new = agent "Find cases not in {found} (round {r})." -> list[str] max 3
   new_ = await callAgent(`Find cases not in ${text(found)} (round ${text(r)}).`,
-    { label: `Rounds:9.${r}`, phase: 'Rounds', schema: STR_LIST_3 },
+    { label: `Rounds:9.${r}`, phase: 'Rounds', schema: STR_LIST_3, disallowedTools: DENIED_TOOLS },
     { unwrap: 'items', max: 3, at: 'line 9 in "repeat: 6 rounds × 1 agent (unrolled: sizes grow, agents do not)" (line 8)' })
   if (equal(len(new_), 0)) {  // line 10: stop when
     lastValue = null

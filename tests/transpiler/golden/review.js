@@ -3,7 +3,7 @@ export const meta = {
   description: 'Reviews: copies with a quorum, two targets, lenses with unanimity',
   whenToUse: 'args: {claims: list of up to 8 strings}, or the claims value itself',
   phases: [
-    { title: 'Judge' },
+    { title: 'Judge', detail: 'at most 72 agents' },
   ],
 }
 // Compiled by wflang from review.wf. Do not edit: edit the .wf and compile again.
@@ -22,6 +22,9 @@ const BOOL_VALUE = {
   properties: { value: { type: 'boolean' } },
   additionalProperties: false,
 }
+
+// ---- permissions: the tools the agents may not use (Claude Code tool names) ----
+const DENIED_TOOLS = ['Bash', 'Edit', 'NotebookEdit', 'Write']  // without edit or shell
 
 // ---- helpers: the .wf's value rules (docs/semantics.md) ----
 // Iterating None yields nothing; a string yields its code points, a record its keys.
@@ -349,7 +352,7 @@ const LENSES = ['logic', 'sources']
 // ---- arguments: checked as `wf run` checks them, before any agent starts ----
 const A = argsObject(args, { claims: { type: 'list', item: 'str', max: 8 } })
 const claims = argument(A, 'claims')
-if (A.errors.length > 0) return { error: A.errors.join('; ') }
+if (A.errors.length > 0) throw new Error('the arguments do not fit the workflow\'s inputs: ' + A.errors.join('; '))
 
 // ---- the live bound guard: at most this many agents for these arguments ----
 boundGuard.limit = ((claims.length * 3) + (claims.length * 2) + (claims.length * 2 * 2))
@@ -360,7 +363,7 @@ phase('Judge')
 const keptTallies = await parallel(iter(claims).map((c, i) => () =>
   parallel(range(3).map((r) => () =>
     callAgent(`Refute this claim if you can: ${text(c)}`,
-      { label: `Judge:14.${i + 1}.${r + 1}`, phase: 'Judge', schema: VERDICT },
+      { label: `Judge:14.${i + 1}.${r + 1}`, phase: 'Judge', schema: VERDICT, disallowedTools: DENIED_TOOLS },
       { at: 'line 14 in "review: claims (max 8, line 4) × 3 reviewers" (line 13)' })))
     .then((verdicts) => tally(c, verdicts, 2, (answer) => !truthy(answer?.refuted ?? null)))))
 const keptReview = reviewOutcome(keptTallies, 'review (line 13)')
@@ -371,7 +374,7 @@ const strictLenses = iter(LENSES)
 const strictTallies = await parallel(iter(kept).map((c, i2) => () =>
   parallel(strictLenses.map((lens, r2) => () =>
     callAgent(`Check ${text(c)} for ${text(lens)} problems.`,
-      { label: `check ${text(lens)} #${r2 + 1}`, phase: 'Judge', schema: VERDICT },
+      { label: `check ${text(lens)} #${r2 + 1}`, phase: 'Judge', schema: VERDICT, disallowedTools: DENIED_TOOLS },
       { at: 'line 17 in "review: kept ≤ 8 (review, line 13) × 2 reviewers (LENSES)" (line 16)' })))
     .then((verdicts2) => tally(c, verdicts2, 'all', (answer) => !truthy(answer?.refuted ?? null) && (compare(len(answer?.why ?? null), 0) > 0)))))
 const strict = reviewOutcome(strictTallies, 'review (line 16)').kept
@@ -380,11 +383,11 @@ const localTallies = await parallel(iter(claims).map((c, i3) => () =>
   parallel(range(2).map((r3) => async () => {
     // line 20: first = agent "Think about {c}."
     const first = await callAgent(`Think about ${text(c)}.`,
-      { label: `Judge:20.${i3 + 1}.${r3 + 1}`, phase: 'Judge' },
+      { label: `Judge:20.${i3 + 1}.${r3 + 1}`, phase: 'Judge', disallowedTools: DENIED_TOOLS },
       { at: 'line 20 in "review: claims (max 8, line 4) × 2 reviewers × 2 agents" (line 19)' })
     // line 21: agent "Given {first}, is {c} true?" -> bool
     const answer = await callAgent(`Given ${text(first)}, is ${text(c)} true?`,
-      { label: `Judge:21.${i3 + 1}.${r3 + 1}`, phase: 'Judge', schema: BOOL_VALUE },
+      { label: `Judge:21.${i3 + 1}.${r3 + 1}`, phase: 'Judge', schema: BOOL_VALUE, disallowedTools: DENIED_TOOLS },
       { unwrap: 'value', at: 'line 21 in "review: claims (max 8, line 4) × 2 reviewers × 2 agents" (line 19)' })
     return answer === null ? null : { answer, accepted: truthy(answer) && (compare(len(first), 3) > 0) }
   }))

@@ -3,7 +3,7 @@ export const meta = {
   description: 'Runs another workflow inline, per document',
   whenToUse: 'args: {docs: list of up to 4 strings}, or the docs value itself',
   phases: [
-    { title: 'Summaries' },
+    { title: 'Summaries', detail: 'at most 5 agents' },
   ],
 }
 // Compiled by wflang from run.wf. Do not edit: edit the .wf and compile again.
@@ -16,6 +16,9 @@ const SUMMARY = {
   properties: { text: { type: 'string' }, points: { type: 'array', items: { type: 'string' }, maxItems: 3 } },
   additionalProperties: false,
 }
+
+// ---- permissions: the tools the agents may not use (Claude Code tool names) ----
+const DENIED_TOOLS = ['Bash', 'Edit', 'NotebookEdit', 'Write']  // without edit or shell
 
 // ---- helpers: the .wf's value rules (docs/semantics.md) ----
 // Iterating None yields nothing; a string yields its code points, a record its keys.
@@ -317,7 +320,7 @@ const argument = (A, name, ...fallback) => {
 // ---- arguments: checked as `wf run` checks them, before any agent starts ----
 const A = argsObject(args, { docs: { type: 'list', item: 'str', max: 4 } })
 const docs = argument(A, 'docs')
-if (A.errors.length > 0) return { error: A.errors.join('; ') }
+if (A.errors.length > 0) throw new Error('the arguments do not fit the workflow\'s inputs: ' + A.errors.join('; '))
 
 // ---- the live bound guard: at most this many agents for these arguments ----
 boundGuard.limit = (docs.length + 1)
@@ -337,7 +340,7 @@ const summariesEach = await parallel(iter(docs).map((d, i) => async () => {
     // ---- phase Inner (line 11): its agents run in the caller's phase ----
     // line 12: s = agent "Summarize {doc} in {words} words." -> Summary
     const s = await callAgent(`Summarize ${text(doc)} in ${text(words)} words.`,
-      { label: `Summaries:12.${i + 1}`, phase: 'Summaries', schema: SUMMARY },
+      { label: `Summaries:12.${i + 1}`, phase: 'Summaries', schema: SUMMARY, disallowedTools: DENIED_TOOLS },
       { at: 'line 12 of child/summarize.wf in "fanout over docs (max 4, line 4) × 1 agent" (line 7)' })
     log(`summarized ${text(doc)}`)
     return s
@@ -355,7 +358,7 @@ const overall = await (async () => {  // child/summarize.wf
   // ---- phase Inner (line 11): its agents run in the caller's phase ----
   // line 12: s = agent "Summarize {doc} in {words} words." -> Summary
   const s = await callAgent(`Summarize ${text(doc)} in ${text(words)} words.`,
-    { label: 'Summaries:12', phase: 'Summaries', schema: SUMMARY },
+    { label: 'Summaries:12', phase: 'Summaries', schema: SUMMARY, disallowedTools: DENIED_TOOLS },
     { at: 'line 12 of child/summarize.wf in "run "child/summarize.wf" (1)" (line 9)' })
   log(`summarized ${text(doc)}`)
   return s

@@ -3,11 +3,14 @@ export const meta = {
   description: 'Backticks \u0060 and ${dollar} braces, \'quotes\', "double", back\\slash, unicode é ✓ 𝄞',
   whenToUse: 'Use it when \u0060quoting\u0060 matters: ${x} and \\u0060',
   phases: [
-    { title: 'Quote \u0060this\u0060 ${x}' },
+    { title: 'Quote \u0060this\u0060 ${x}', detail: 'at most 1 agent' },
   ],
 }
 // Compiled by wflang from strings.wf. Do not edit: edit the .wf and compile again.
 // Worst case: 1 agent (Quote `this` ${x} 1).
+
+// ---- permissions: the tools the agents may not use (Claude Code tool names) ----
+const DENIED_TOOLS = ['Bash', 'Edit', 'NotebookEdit', 'Write']  // without edit or shell
 
 // ---- helpers: the .wf's value rules (docs/semantics.md) ----
 // Iterating None yields nothing; a string yields its code points, a record its keys.
@@ -303,7 +306,7 @@ const NOTE = 'line one\nline two\ttab \u2028 sep, {braces}, emoji 😀, nul \u00
 // ---- arguments: checked as `wf run` checks them, before any agent starts ----
 const A = argsObject(args, { text: 'str' })
 const text_ = argument(A, 'text', 'a`b${c}d\\e')
-if (A.errors.length > 0) return { error: A.errors.join('; ') }
+if (A.errors.length > 0) throw new Error('the arguments do not fit the workflow\'s inputs: ' + A.errors.join('; '))
 
 // ---- the live bound guard: at most this many agents for these arguments ----
 boundGuard.limit = 1
@@ -312,6 +315,6 @@ boundGuard.limit = 1
 phase('Quote `this` ${x}')
 // line 10: echoed = agent """
 const echoed = await callAgent(`Echo this exactly: \`${text(text_)}\` and $${text(NOTE)}.\nTemplate \${not_interpolated} and a lone brace: }`,
-  { label: `echo \`${text(text_)}\` \${x}`, phase: 'Quote `this` ${x}' },
+  { label: `echo \`${text(text_)}\` \${x}`, phase: 'Quote `this` ${x}', disallowedTools: DENIED_TOOLS },
   { at: 'line 10 in "1 agent" (line 10)' })
 return guardDone({ echoed, note: NOTE, text: text_ })

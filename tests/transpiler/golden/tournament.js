@@ -3,7 +3,7 @@ export const meta = {
   description: 'A single-elimination bracket with a bye',
   whenToUse: 'args: {plans: list of up to 7 strings}, or the plans value itself',
   phases: [
-    { title: 'Bracket' },
+    { title: 'Bracket', detail: 'at most 6 agents' },
   ],
 }
 // Compiled by wflang from tournament.wf. Do not edit: edit the .wf and compile again.
@@ -16,6 +16,9 @@ const PICK = {
   properties: { second_better: { type: 'boolean' }, why: { type: 'string' } },
   additionalProperties: false,
 }
+
+// ---- permissions: the tools the agents may not use (Claude Code tool names) ----
+const DENIED_TOOLS = ['Bash', 'Edit', 'NotebookEdit', 'Write']  // without edit or shell
 
 // ---- helpers: the .wf's value rules (docs/semantics.md) ----
 // Iterating None yields nothing; a string yields its code points, a record its keys.
@@ -331,7 +334,7 @@ const argument = (A, name, ...fallback) => {
 // ---- arguments: checked as `wf run` checks them, before any agent starts ----
 const A = argsObject(args, { plans: { type: 'list', item: 'str', max: 7 } })
 const plans = argument(A, 'plans')
-if (A.errors.length > 0) return { error: A.errors.join('; ') }
+if (A.errors.length > 0) throw new Error('the arguments do not fit the workflow\'s inputs: ' + A.errors.join('; '))
 
 // ---- the live bound guard: at most this many agents for these arguments ----
 boundGuard.limit = Math.max(plans.length - 1, 0)
@@ -342,7 +345,7 @@ phase('Bracket')
 const winner = await playBracket(iter(plans), async (a, b, match) => {
   // line 12: agent "Which plan is better?\nA: {a}\nB: {b}" -> Pick
   const answer = await callAgent(`Which plan is better?\nA: ${text(a)}\nB: ${text(b)}`,
-    { label: `Bracket:12.${match}`, phase: 'Bracket', schema: PICK },
+    { label: `Bracket:12.${match}`, phase: 'Bracket', schema: PICK, disallowedTools: DENIED_TOOLS },
     { at: 'line 12 in "tournament: plans (max 7, line 4) − 1 matches × 1 agent" (line 11)' })
   return answer === null ? null : !truthy(answer?.second_better ?? null)  // true: a advances
 }, 'tournament (line 11)')

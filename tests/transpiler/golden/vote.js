@@ -3,7 +3,7 @@ export const meta = {
   description: 'Majority votes, with and without a quorum',
   whenToUse: 'args: {question: string}, or the question value itself',
   phases: [
-    { title: 'Vote' },
+    { title: 'Vote', detail: 'at most 11 agents' },
   ],
 }
 // Compiled by wflang from vote.wf. Do not edit: edit the .wf and compile again.
@@ -16,6 +16,9 @@ const CHOICE_VALUE = {
   properties: { value: { type: 'string', enum: ['yes', 'no'] } },
   additionalProperties: false,
 }
+
+// ---- permissions: the tools the agents may not use (Claude Code tool names) ----
+const DENIED_TOOLS = ['Bash', 'Edit', 'NotebookEdit', 'Write']  // without edit or shell
 
 // ---- helpers: the .wf's value rules (docs/semantics.md) ----
 // Iterating None yields nothing; a string yields its code points, a record its keys.
@@ -337,7 +340,7 @@ const argument = (A, name, ...fallback) => {
 // ---- arguments: checked as `wf run` checks them, before any agent starts ----
 const A = argsObject(args, { question: 'str' })
 const question = argument(A, 'question')
-if (A.errors.length > 0) return { error: A.errors.join('; ') }
+if (A.errors.length > 0) throw new Error('the arguments do not fit the workflow\'s inputs: ' + A.errors.join('; '))
 
 // ---- the live bound guard: at most this many agents for these arguments ----
 boundGuard.limit = 11
@@ -347,18 +350,18 @@ phase('Vote')
 // line 7: choice = vote 5 quorum 3:
 const choiceVotes = await parallel(range(5).map((voter) => () =>
   callAgent(`Answer yes or no: ${text(question)}`,
-    { label: `Vote:8.${voter + 1}`, phase: 'Vote', schema: CHOICE_VALUE },
+    { label: `Vote:8.${voter + 1}`, phase: 'Vote', schema: CHOICE_VALUE, disallowedTools: DENIED_TOOLS },
     { unwrap: 'value', at: 'line 8 in "vote: 5 voters × 1 agent" (line 7)' })))
 const choice = voteWinner(choiceVotes, 3, 'vote (line 7)')
 // line 9: best = vote 3:
 const bestVotes = await parallel(range(3).map((voter2) => async () => {
   // line 10: draft = agent "Draft an answer to {question}."
   const draft = await callAgent(`Draft an answer to ${text(question)}.`,
-    { label: `Vote:10.${voter2 + 1}`, phase: 'Vote' },
+    { label: `Vote:10.${voter2 + 1}`, phase: 'Vote', disallowedTools: DENIED_TOOLS },
     { at: 'line 10 in "vote: 3 voters × 2 agents" (line 9)' })
   // line 11: agent "Shorten to one word: {draft}"
   return await callAgent(`Shorten to one word: ${text(draft)}`,
-    { label: `Vote:11.${voter2 + 1}`, phase: 'Vote' },
+    { label: `Vote:11.${voter2 + 1}`, phase: 'Vote', disallowedTools: DENIED_TOOLS },
     { at: 'line 11 in "vote: 3 voters × 2 agents" (line 9)' })
 }))
 const best = voteWinner(bestVotes, 1, 'vote (line 9)')

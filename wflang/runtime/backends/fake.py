@@ -1019,6 +1019,8 @@ class FakeBackend:
             "prompt": request.prompt, "schema": request.schema, "model": request.model,
             "effort": request.effort, "agent_type": request.agent_type, "label": request.label,
             "phase": request.phase, "isolation": request.isolation,
+            # the capabilities the agent holds (the node host reads them off disallowedTools)
+            "grants": sorted(p for p in request.permissions if p in ("edit", "shell")),
             "result": None, "failed": False, "error": None, "usage": None,
         }
         with self._lock:
