@@ -300,7 +300,7 @@ def test_the_python_guard_names_agent_construct_and_bound(tmp_path: Path) -> Non
     with pytest.raises(BoundExceeded) as info:
         trio.run(run_program, loaded.program, values, sched)
     message = str(info.value)
-    assert sched.started == 2
+    assert sched.started <= 2  # agents asked for together may be cancelled before they start
     assert message.startswith('the proven bound would be broken: agent 3 ("Scan:8.')
     assert 'line 8 in "fanout over files (max 10, line 4) × 1 agent" (line 7)) is past the 2 agents' in message
 
