@@ -51,6 +51,10 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--out", metavar="F", help="write the result (JSON) to this file")
     c.add_argument("--workspace", default=".", metavar="DIR", help="where agents work (default: .)")
     c.add_argument("--yes", action="store_true", help="do not ask before starting")
+    c.add_argument("--request-timeout", type=float, metavar="S",
+                   help="seconds one API request may take (default 90)")
+    c.add_argument("--stall-timeout", type=float, metavar="S",
+                   help="seconds one agent turn may wait on the API, retries included (default 240)")
 
     c = sub.add_parser("runs", help="list journaled runs")
     c.add_argument("--workspace", default=".", metavar="DIR")
@@ -163,6 +167,7 @@ def _dispatch(ns: argparse.Namespace) -> int:
         return run_command(file=ns.file, args_file=ns.args_file, args_json=ns.args_json, fake=ns.fake,
                            resume=ns.resume, concurrency=ns.concurrency, allow=ns.allow, sample=ns.sample,
                            json_out=ns.json, out_file=ns.out, workspace=ns.workspace, yes=ns.yes,
+                           request_timeout=ns.request_timeout, stall_timeout=ns.stall_timeout,
                            stdout=out, stderr=err)
     if ns.command == "runs":
         from wflang.runtime.run_cli import runs_command

@@ -22,7 +22,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import secrets
 import socket
 import sqlite3
@@ -34,7 +33,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import jsonschema
+
 from wflang.runtime.backend import AgentRequest, AgentResult, Usage
+from wflang.runtime.redact import redact_text, redact_value
 
 JOURNAL_DIR = ".wf"
 JOURNAL_FILE = "journal.sqlite"
@@ -50,9 +52,6 @@ KEY_VERSION = 1
 
 RUN_STATUSES = frozenset({"running", "done", "failed", "interrupted"})
 AGENT_STATUSES = frozenset({"done", "failed"})
-
-_API_KEY = re.compile(r"sk-ant-[A-Za-z0-9_-]+")
-_REDACTED = "[redacted API key]"
 
 _SCHEMA = """
 CREATE TABLE runs (
@@ -320,9 +319,16 @@ def agent_row(
 
 
 def scrub(text: str | None) -> str | None:
-    """Remove anything shaped like an Anthropic API key (defense in depth: backends must
-    never put one in an error, but a journal is easy to share)."""
-    return None if text is None else _API_KEY.sub(_REDACTED, text)
+    """Remove the API key the backend holds and anything shaped like an Anthropic key
+    (defense in depth: backends must never put one in an error, but a journal is easy to
+    share, and a model can echo a key it read)."""
+    return None if text is None else redact_text(text)
+
+
+def scrub_value(value: Any) -> Any:
+    """A JSON value with every string scrubbed: what the journal stores of results and
+    arguments. A resumed run reads the scrubbed value back, never the key."""
+    return redact_value(value)
 
 
 def source_sha256(source_text: str) -> str:
@@ -340,7 +346,7 @@ def _new_run_id(now: float) -> str:
 
 def _dump(value: Any, what: str) -> str:
     try:
-        return json.dumps(value, ensure_ascii=False, allow_nan=False)
+        return json.dumps(scrub_value(value), ensure_ascii=False, allow_nan=False)
     except (TypeError, ValueError) as exc:
         raise JournalError(f"cannot journal {what}: it is not plain JSON ({exc})") from None
 
@@ -415,6 +421,9 @@ class Journal:
                 f"cannot create the journal directory {path.parent}: {exc.strerror}. "
                 "Hint: run from a writable workspace."
             ) from None
+        _refuse_damaged(path)
+        if not path.exists():
+            _create_fresh(path)  # whole or not at all: a reader never finds a 0-byte journal
         conn: sqlite3.Connection | None = None
         try:
             # isolation_level=None: we issue BEGIN/COMMIT ourselves, one per method.
@@ -592,16 +601,27 @@ class Journal:
         their order does not matter."""
         with self._tx(write=False) as conn:
             row = conn.execute(
-                "SELECT key, result_json, model_id, label, phase, input_tokens, output_tokens,"
+                "SELECT key, result_json, schema_json, model_id, label, phase, input_tokens, output_tokens,"
                 " cache_read_tokens, cache_write_tokens FROM agents"
                 " WHERE run_id = ? AND key = ? AND status = 'done' ORDER BY id LIMIT 1 OFFSET ?",
                 (run_id, key, occurrence),
             ).fetchone()
             if row is None:
                 return None
+            value = _load(row["result_json"])
+            problem = _result_problem(value, _load(row["schema_json"]))
+            if problem is None:
+                problem = _usage_problem(row)
+            if problem is not None:
+                raise JournalError(
+                    f"the journal {self.path} holds a finished agent {row['label']!r} of run {run_id} whose "
+                    f"stored result is not what that agent returns ({problem}); the file was damaged or "
+                    "edited outside wflang, and resuming would act on a wrong value. Hint: start a new run "
+                    f"(without --resume), or move the journal aside (mv {self.path} {self.path}.bad)."
+                )
             return CachedAgent(
                 key=row["key"],
-                value=_load(row["result_json"]),
+                value=value,
                 usage=_usage_of(row),
                 model_id=row["model_id"],
                 label=row["label"],
@@ -751,6 +771,92 @@ def _prepare(conn: sqlite3.Connection, path: Path) -> None:
     except BaseException:
         conn.execute("ROLLBACK")
         raise
+
+
+def _create_fresh(path: Path) -> None:
+    """Create the journal beside its place and link it in, so the file at `path` is never a
+    half-made (0-byte) one, even for a reader racing the first `wf run`."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.new")
+    try:
+        conn = sqlite3.connect(tmp, isolation_level=None)
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+            conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            conn.execute("COMMIT")
+        finally:
+            conn.close()
+        try:
+            os.link(tmp, path)  # never replaces: a journal another process made first wins
+        except FileExistsError:
+            pass
+        except OSError:  # a file system without hard links: rename (last writer wins)
+            if not path.exists():
+                os.replace(tmp, path)
+    except (OSError, sqlite3.Error) as exc:
+        raise JournalError(
+            f"cannot create the journal {path}: {exc}. Hint: run from a writable workspace."
+        ) from None
+    finally:
+        for leftover in (tmp, tmp.with_name(tmp.name + "-journal")):
+            try:
+                leftover.unlink()
+            except FileNotFoundError:
+                pass
+
+
+def _refuse_damaged(path: Path) -> None:
+    """A journal file that exists but is empty (0 bytes, nothing in its WAL) or is not a
+    regular file is not silently replaced by a fresh one: its runs may have been lost."""
+    try:
+        st = path.lstat()
+    except FileNotFoundError:
+        return  # a new journal
+    except OSError as exc:
+        raise JournalError(f"cannot read the journal {path}: {exc.strerror}") from None
+    import stat
+
+    if not stat.S_ISREG(st.st_mode):
+        raise JournalError(
+            f"the journal {path} is not a regular file (a directory, link or device). "
+            f"Hint: move it aside (mv {path} {path}.bad); wflang then starts a fresh journal."
+        )
+    if st.st_size == 0:
+        wal = path.with_name(path.name + "-wal")
+        if not (wal.exists() and wal.stat().st_size > 0):
+            raise JournalError(
+                f"the journal {path} is empty (0 bytes): it was truncated or its creation was cut "
+                "short, and wflang will not silently replace it with a fresh one. Hint: if it held "
+                f"nothing you need, delete it (rm {path}) and run again; otherwise restore it from a "
+                "backup."
+            )
+
+
+def _result_problem(value: Any, schema: Any) -> str | None:
+    """Why a stored result cannot be what its agent returned, or None when it can."""
+    if schema is None:
+        return None  # a text agent: the interpreter takes any value as its text
+    if not isinstance(schema, dict):
+        return "its stored schema is not a JSON object"
+    try:
+        error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(value))
+    except jsonschema.exceptions.SchemaError as exc:
+        return f"its stored schema is not a valid JSON Schema: {exc.message}"
+    if error is None:
+        return None
+    where = "/" + "/".join(map(str, error.absolute_path)) if error.absolute_path else "the root"
+    return f"at {where}: {error.message[:200]}"
+
+
+def _usage_problem(row: sqlite3.Row) -> str | None:
+    for column in ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens"):
+        v = row[column]
+        if not isinstance(v, int) or v < 0:
+            return f"{column} is {v!r}, not a token count"
+    return None
 
 
 def _sqlite_failure(path: Path, exc: sqlite3.Error) -> JournalError:

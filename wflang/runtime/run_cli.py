@@ -75,6 +75,8 @@ def run_command(
     workspace: str | None = None,
     yes: bool = False,
     *,
+    request_timeout: float | None = None,
+    stall_timeout: float | None = None,
     stdout: TextIO | None = None,
     stderr: TextIO | None = None,
     stdin: TextIO | None = None,
@@ -83,6 +85,7 @@ def run_command(
     stderr = stderr or sys.stderr
     stdin = stdin or sys.stdin
     try:
+        _API_LIMITS.update(_api_limits(request_timeout, stall_timeout))
         return _run(file, args_file, args_json, fake, resume, concurrency, allow, sample, json_out, out_file,
                     workspace, yes, stdout, stderr, stdin)
     except _Refused as exc:
@@ -174,6 +177,26 @@ def _run(file: str, args_file: str | None, args_json: str | None, fake: str | No
     finally:
         if journal is not None:
             journal.close()
+
+
+# The API time limits of this `wf run` (seconds), for the backend and the plan; kept out of
+# _run's long signature. Only the anthropic backend uses them.
+_API_LIMITS: dict[str, float] = {}
+
+
+def _api_limits(request_timeout: float | None, stall_timeout: float | None) -> dict[str, float]:
+    import math
+
+    from wflang.runtime.backends.anthropic import DEFAULT_REQUEST_TIMEOUT, DEFAULT_STALL_TIMEOUT
+
+    out = {"request_timeout": DEFAULT_REQUEST_TIMEOUT, "stall_timeout": DEFAULT_STALL_TIMEOUT}
+    for name, value in (("request_timeout", request_timeout), ("stall_timeout", stall_timeout)):
+        if value is None:
+            continue
+        if not (math.isfinite(value) and value > 0):
+            raise _Refused(f"--{name.replace('_', '-')} takes a positive number of seconds, not {value:g}")
+        out[name] = float(value)
+    return out
 
 
 def _open_journal(ws: Path) -> Any:
@@ -298,7 +321,7 @@ def _backend(fake: str | None) -> Backend:
         raise _Refused(f"the anthropic backend cannot load ({exc}); install the `anthropic` package "
                        "or run with --fake FILE") from None
     try:
-        return AnthropicBackend()
+        return AnthropicBackend(**(_API_LIMITS or _api_limits(None, None)))
     except MissingAPIKeyError as exc:
         raise _Refused(str(exc)) from None
 
@@ -375,7 +398,10 @@ def _show_plan(err: Any, plan: _Plan, file: str, fake: str | None, concurrency: 
                      + (f" (budget {bound.token_budget})" if bound.token_budget is not None else ""))
     lines.append(f"  models: {_model_line(program, fake is not None)}")
     lines.append(f"  permissions: {', '.join(declared) if declared else 'read-only'}{perm_note}")
-    lines.append(f"  backend: {'fake answers from ' + fake if fake is not None else 'anthropic'}"
+    api_limits = _API_LIMITS or _api_limits(None, None)
+    api = "" if fake is not None else (f" (request timeout {api_limits['request_timeout']:g}s, "
+                                       f"stall limit {api_limits['stall_timeout']:g}s per agent turn)")
+    lines.append(f"  backend: {'fake answers from ' + fake if fake is not None else 'anthropic'}{api}"
                  f"; concurrency {_concurrency(program, concurrency)}")
     for line in lines:
         err.print(Text(line))

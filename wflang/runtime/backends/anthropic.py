@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import math
 import os
 import random
 from collections.abc import Awaitable, Callable, Mapping
@@ -26,6 +27,7 @@ import trio
 
 from wflang.runtime.backend import AgentFailure, AgentRequest, AgentResult, Usage
 from wflang.runtime.models import ModelConfigError, resolve_model
+from wflang.runtime.redact import register_secret
 from wflang.runtime.tools import EDIT, SHELL, Toolbox, ToolLimits
 
 if TYPE_CHECKING:
@@ -34,6 +36,10 @@ if TYPE_CHECKING:
 API_KEY_ENV = "ANTHROPIC_API_KEY"
 BASE_URL_ENV = "ANTHROPIC_BASE_URL"
 DEFAULT_MAX_TOKENS = 8192
+# One request: a full 8192-token reply at ordinary speeds arrives well within this.
+DEFAULT_REQUEST_TIMEOUT = 90.0
+# One turn of an agent, every attempt and wait included.
+DEFAULT_STALL_TIMEOUT = 240.0
 RETURN_TOOL = "return_result"
 
 Sleep = Callable[[float], Awaitable[object]]
@@ -76,26 +82,51 @@ class _MalformedReply(Exception):
     pass
 
 
+class _RequestTimeout(Exception):
+    """Our hard per-request deadline passed (the SDK's own timeout is per read)."""
+
+
 def _retryable_status(code: int) -> bool:
     # 408 request timeout, 409 lock conflict, 429 rate limit, 5xx incl. 529 overloaded.
     return code in (408, 409, 429) or code >= 500
 
 
-def _retry_after(headers: Mapping[str, str]) -> float | None:
+def _finite_seconds(value: float) -> float | None:
+    """A usable wait from a parsed number: NaN and negatives are not a wait (None: use our
+    own backoff); +inf or huge values are a very long wait, which the caller clamps."""
+    if math.isnan(value) or value < 0:
+        return None
+    return min(value, 1e9)
+
+
+def _retry_after(headers: Mapping[str, str], now: datetime.datetime | None = None) -> float | None:
     """Seconds the server asked us to wait (`retry-after-ms`, or `retry-after` as seconds
-    or an HTTP date), or None."""
+    or an HTTP date), never NaN, infinite or negative; None when absent or unusable."""
     try:
         if (ms := headers.get("retry-after-ms")) is not None:
-            return max(float(ms) / 1000.0, 0.0)
+            seconds = _finite_seconds(float(ms.strip()))
+            if seconds is not None:
+                return seconds / 1000.0
         if (value := headers.get("retry-after")) is None:
             return None
+        value = value.strip()
         try:
-            return max(float(value), 0.0)
+            return _finite_seconds(float(value))
         except ValueError:
-            when = parsedate_to_datetime(value)
-            return max((when - datetime.datetime.now(datetime.UTC)).total_seconds(), 0.0)
-    except (ValueError, TypeError, OverflowError):
+            pass
+        when = parsedate_to_datetime(value)
+        if when.tzinfo is None:  # RFC 850 / asctime forms: HTTP dates are in GMT
+            when = when.replace(tzinfo=datetime.UTC)
+        delta = (when - (now or datetime.datetime.now(datetime.UTC))).total_seconds()
+        return _finite_seconds(max(delta, 0.0))
+    except (ValueError, TypeError, OverflowError, IndexError, AttributeError):
         return None
+
+
+def server_delay(headers: Mapping[str, str], cap: float) -> float | None:
+    """The server's requested wait clamped to [0, cap], or None (then we back off)."""
+    wait = _retry_after(headers)
+    return None if wait is None else min(max(wait, 0.0), cap)
 
 
 def _int_field(usage: Mapping[str, Any], key: str) -> int:
@@ -231,7 +262,8 @@ class AnthropicBackend:
         base_url: str | None = None,
         models: Mapping[str, str] | None = None,
         default_model: str | None = None,
-        request_timeout: float = 600.0,
+        request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
+        stall_timeout: float = DEFAULT_STALL_TIMEOUT,
         retry: RetryPolicy | None = None,
         max_turns: int = 50,
         max_repairs: int = 5,
@@ -241,6 +273,9 @@ class AnthropicBackend:
         sleep: Sleep | None = None,
         rng: random.Random | None = None,
     ) -> None:
+        for name, value in (("request_timeout", request_timeout), ("stall_timeout", stall_timeout)):
+            if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
+                raise ValueError(f"{name} must be a positive number of seconds, not {value!r}")
         api_key = os.environ.get(API_KEY_ENV, "").strip()
         if not api_key:
             raise MissingAPIKeyError(
@@ -251,6 +286,7 @@ class AnthropicBackend:
 
         self._anthropic = anthropic
         self._api_key = api_key  # kept only to scrub it from messages
+        register_secret(api_key)  # ... and from whatever the journal stores
         self._client: anthropic.AsyncAnthropic = anthropic.AsyncAnthropic(
             api_key=api_key,
             base_url=base_url or os.environ.get(BASE_URL_ENV) or None,
@@ -259,7 +295,8 @@ class AnthropicBackend:
         )
         self._models = dict(models or {})
         self._default_model = default_model
-        self._timeout = request_timeout
+        self._timeout = float(request_timeout)
+        self._stall = float(stall_timeout)
         self._retry = retry or RetryPolicy()
         self._max_turns = max_turns
         self._max_repairs = max_repairs
@@ -287,20 +324,39 @@ class AnthropicBackend:
         return f"Messages API returned HTTP {exc.status_code}{kind}: {str(detail)[:300]}{hint}"
 
     async def _create(self, params: dict[str, Any]) -> _Reply:
+        """One reply, retried; the whole of it (attempts and waits) within the stall limit."""
+        outcome: list[_Reply] = []
+        progress: list[str] = ["no attempt finished"]
+        with trio.move_on_after(self._stall):
+            outcome.append(await self._attempts(params, progress))
+        if outcome:
+            return outcome[0]
+        raise self._fail(
+            f"no usable answer from the Messages API within the stall limit of {self._stall:g}s "
+            f"(last: {progress[0]}). Hint: raise --stall-timeout, or check the API's status"
+        )
+
+    async def _attempt(self, params: dict[str, Any]) -> _Reply:
+        """One request with a hard total timeout (the SDK's is per read)."""
+        with trio.move_on_after(self._timeout):
+            raw = await self._client.messages.with_raw_response.create(**params, timeout=self._timeout)
+            return _parse_reply(await raw.text())
+        raise _RequestTimeout
+
+    async def _attempts(self, params: dict[str, Any], progress: list[str]) -> _Reply:
         anthropic = self._anthropic
         attempts = self._retry.max_attempts
         last = "no attempt made"
         for attempt in range(1, attempts + 1):
             wait: float | None = None
             try:
-                raw = await self._client.messages.with_raw_response.create(**params, timeout=self._timeout)
-                return _parse_reply(await raw.text())
+                return await self._attempt(params)
             except anthropic.APIStatusError as exc:
                 last = self._describe_status(exc)
                 if not _retryable_status(exc.status_code):
                     raise self._fail(last) from None
-                wait = _retry_after(exc.response.headers)
-            except anthropic.APITimeoutError:
+                wait = server_delay(exc.response.headers, self._retry.max_retry_after)
+            except (anthropic.APITimeoutError, _RequestTimeout):
                 last = f"the request timed out after {self._timeout:g}s"
             except anthropic.APIConnectionError as exc:
                 cause = exc.__cause__ or exc.__context__
@@ -309,13 +365,10 @@ class AnthropicBackend:
                 last = f"malformed response: {exc}"
             except anthropic.AnthropicError as exc:  # anything else the SDK raises is not transient
                 raise self._fail(f"Messages API call failed: {exc}") from None
+            progress[0] = f"attempt {attempt}: {last}"
             if attempt == attempts:
                 break
-            delay = (
-                min(wait, self._retry.max_retry_after)
-                if wait is not None
-                else self._retry.backoff(attempt, self._rng)
-            )
+            delay = wait if wait is not None else self._retry.backoff(attempt, self._rng)
             await self._sleep(delay)
         raise self._fail(f"Messages API call failed after {attempts} attempts: {last}")
 
@@ -342,6 +395,12 @@ class AnthropicBackend:
             toolbox = Toolbox(workspace, request.permissions, self._tool_limits)
         except OSError as exc:
             raise self._fail(f"unusable workspace {workspace}: {exc}") from None
+        try:
+            return await self._loop(request, toolbox, usage, model_id)
+        finally:
+            toolbox.close()
+
+    async def _loop(self, request: AgentRequest, toolbox: Toolbox, usage: Usage, model_id: str) -> AgentResult:
         tools = toolbox.definitions()
         validator: jsonschema.Draft202012Validator | None = None
         if request.schema is not None:
