@@ -324,6 +324,7 @@ class Interpreter:
             label = f"{where}:{e.span.line}" + "".join(f".{i}" for i in f.indices)
         schema = self._schema(e, f.prog)
         mot = opts.get("max_output_tokens")
+        toolless = "tools" in opts and opts["tools"] is None
         request = AgentRequest(
             prompt=prompt,
             schema=schema,
@@ -335,7 +336,9 @@ class Interpreter:
             isolation=_opt_text(opts, "isolation"),
             max_output_tokens=int(mot) if V.is_number(mot) else None,
             sample_index=f.sample,
-            permissions=self._permissions(f.prog),
+            # A tool-less agent holds no capability: it has no tool to use one with.
+            permissions=frozenset() if toolless else self._permissions(f.prog),
+            toolless=toolless,
             order=f.indices,
         )
         result = await self.sched.run_agent(request)

@@ -240,8 +240,8 @@ _KEEP: Any = object()  # resume_run: leave the stored value as it is
 def content_key(request: AgentRequest) -> str:
     """The cache key of an agent call: sha256 of a canonical JSON of what it asks.
 
-    In the key: prompt, schema, model, effort, agent type, isolation and sample index,
-    everything that can change the answer, including which copy of a repeated request
+    In the key: prompt, schema, model, effort, agent type, isolation, sample index and
+    `tools=none` (only when set), everything that can change the answer, including which copy of a repeated request
     this is (the k-th voter must not reuse the first voter's vote).
 
     Not in the key: `label` and `phase`, which only name the call for display; a renamed
@@ -250,17 +250,21 @@ def content_key(request: AgentRequest) -> str:
     cache hits mid-fan-out. Run-level knobs (`max_output_tokens`, `permissions`) stay out
     too, following the design's key.
     """
+    fields = {
+        "v": KEY_VERSION,
+        "prompt": request.prompt,
+        "schema": request.schema,
+        "model": request.model,
+        "effort": request.effort,
+        "agent_type": request.agent_type,
+        "isolation": request.isolation,
+        "sample_index": request.sample_index,
+    }
+    if request.toolless:
+        # Only when set, so the keys of agents with tools stay what they were.
+        fields["tools"] = "none"
     canonical = json.dumps(
-        {
-            "v": KEY_VERSION,
-            "prompt": request.prompt,
-            "schema": request.schema,
-            "model": request.model,
-            "effort": request.effort,
-            "agent_type": request.agent_type,
-            "isolation": request.isolation,
-            "sample_index": request.sample_index,
-        },
+        fields,
         sort_keys=True,  # nested too: two equal schemas give one key whatever their key order
         separators=(",", ":"),
         ensure_ascii=False,

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -211,6 +211,15 @@ class Scheduler:
                 if hit is not None:
                     return self._from_journal(request, hit.as_result())
                 fresh = True
+            request = replace(request, journal_key=key, occurrence=occurrence)
+        batched = getattr(self.backend, "batches", None)
+        if batched is not None and batched(request):
+            # A batched agent waits in a batch, not in a slot: the concurrency limit is for
+            # the live conversations (one batch holds up to 100,000 requests).
+            if fresh:
+                assert key is not None
+                self._note_fresh(request, key, occurrence, self.requested)
+            return await self._finish(request, key, *await self._call(request))
         turn = await self.limiter.acquire(request.order)
         try:
             if fresh:  # "the first" is the first to get a slot: the same on every resume

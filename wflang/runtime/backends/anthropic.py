@@ -43,6 +43,8 @@ DEFAULT_STALL_TIMEOUT = 240.0
 RETURN_TOOL = "return_result"
 
 Sleep = Callable[[float], Awaitable[object]]
+# One turn's API call: (params, turn number from 1) -> the parsed reply.
+Create = Callable[[dict[str, Any], int], Awaitable["_Reply"]]
 
 
 class MissingAPIKeyError(RuntimeError):
@@ -226,11 +228,15 @@ def system_prompt(request: AgentRequest, workspace: Path) -> str:
     if SHELL in request.permissions:
         can.append("run shell commands in the workspace (run_shell)")
     cannot = "" if EDIT in request.permissions else " You cannot modify files."
+    where = (f"You work in the workspace {workspace}; tools only reach files inside it and take paths relative "
+             f"to it. You can {', '.join(can)}.{cannot}")
+    if request.toolless:
+        where = ("You have no tools and no access to files or commands: everything you need is in the "
+                 "user message. Answer from it alone.")
     lines = [
         "You are a subagent started by a wflang workflow. Do the task in the user message on your own: "
         "nobody will answer questions, so decide and proceed.",
-        f"You work in the workspace {workspace}; tools only reach files inside it and take paths relative "
-        f"to it. You can {', '.join(can)}.{cannot}",
+        where,
     ]
     if request.schema is None:
         lines.append(
@@ -323,7 +329,7 @@ class AnthropicBackend:
         hint = f" (check {API_KEY_ENV})" if exc.status_code in (401, 403) else ""
         return f"Messages API returned HTTP {exc.status_code}{kind}: {str(detail)[:300]}{hint}"
 
-    async def _create(self, params: dict[str, Any]) -> _Reply:
+    async def _create(self, params: dict[str, Any], turn: int = 1) -> _Reply:
         """One reply, retried; the whole of it (attempts and waits) within the stall limit."""
         outcome: list[_Reply] = []
         progress: list[str] = ["no attempt finished"]
@@ -374,10 +380,12 @@ class AnthropicBackend:
 
     # --- the agent loop ------------------------------------------------------------------
 
-    async def run_agent(self, request: AgentRequest, workspace: Path) -> AgentResult:
+    async def run_agent(self, request: AgentRequest, workspace: Path, create: Create | None = None) -> AgentResult:
+        """One agent. `create` replaces the Messages API call of each turn (the batch backend
+        sends a tool-less agent's turns as batch requests); the loop stays the same."""
         usage = Usage()
         try:
-            return await self._run(request, Path(workspace), usage)
+            return await self._run(request, Path(workspace), usage, create or self._create)
         except AnthropicAgentFailure as exc:
             exc.usage = usage
             raise
@@ -386,22 +394,25 @@ class AnthropicBackend:
         except Exception as exc:  # a bug or an unexpected SDK error: still redacted, usage kept
             raise self._fail(f"{type(exc).__name__}: {exc}", usage) from None
 
-    async def _run(self, request: AgentRequest, workspace: Path, usage: Usage) -> AgentResult:
+    async def _run(self, request: AgentRequest, workspace: Path, usage: Usage, create: Create) -> AgentResult:
         try:
             model_id = resolve_model(request.model, self._models, default=self._default_model)
         except ModelConfigError as exc:
             raise self._fail(str(exc)) from None
+        if request.toolless:  # a tool-less agent is offered no workspace tool at all
+            return await self._loop(request, None, usage, model_id, create, workspace)
         try:
             toolbox = Toolbox(workspace, request.permissions, self._tool_limits)
         except OSError as exc:
             raise self._fail(f"unusable workspace {workspace}: {exc}") from None
         try:
-            return await self._loop(request, toolbox, usage, model_id)
+            return await self._loop(request, toolbox, usage, model_id, create, toolbox.root)
         finally:
             toolbox.close()
 
-    async def _loop(self, request: AgentRequest, toolbox: Toolbox, usage: Usage, model_id: str) -> AgentResult:
-        tools = toolbox.definitions()
+    async def _loop(self, request: AgentRequest, toolbox: Toolbox | None, usage: Usage, model_id: str,
+                    create: Create, root: Path) -> AgentResult:
+        tools = toolbox.definitions() if toolbox is not None else []
         validator: jsonschema.Draft202012Validator | None = None
         if request.schema is not None:
             try:
@@ -425,9 +436,10 @@ class AnthropicBackend:
         params: dict[str, Any] = {
             "model": model_id,
             "max_tokens": max_tokens,
-            "system": system_prompt(request, toolbox.root),
-            "tools": tools,
+            "system": system_prompt(request, root),
         }
+        if tools:
+            params["tools"] = tools
         if request.effort:
             params["output_config"] = {"effort": request.effort}
         if self._prompt_caching:
@@ -438,8 +450,8 @@ class AnthropicBackend:
         answered_by = model_id
         invalid = 0
         last_problem = ""
-        for _turn in range(self._max_turns):
-            reply = await self._create({**params, "messages": messages})
+        for turn in range(self._max_turns):
+            reply = await create({**params, "messages": messages}, turn + 1)
             usage.add(reply.usage)
             answered_by = reply.model or answered_by
             messages.append({"role": "assistant", "content": [_echo(b) for b in reply.content]})
@@ -490,6 +502,9 @@ class AnthropicBackend:
                                 True,
                             )
                         )
+                elif toolbox is None:
+                    results.append(_tool_result(call["id"], f"no tool {call['name']!r}: this agent has no tools",
+                                                True))
                 else:
                     outcome = await toolbox.call(call["name"], call["input"])
                     results.append(_tool_result(call["id"], outcome.content, outcome.is_error))
