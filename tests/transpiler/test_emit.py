@@ -86,7 +86,9 @@ def compile_source(source: str, name: str = "t.wf") -> str:
     return compile_js(loaded.program, bound=loaded.result.bound, source_name=name)  # type: ignore[union-attr]
 
 
-def run_host(tmp_path: Path, script: str, fake: dict[str, Any] | None = None, args: Any = None) -> dict[str, Any]:
+def run_host(tmp_path: Path, script: str, fake: dict[str, Any] | None = None, args: Any = None,
+             fails: bool = False) -> dict[str, Any]:
+    """The host's report; `fails`: the script must end with an error (exit 1), not a result."""
     (tmp_path / "s.js").write_text(script, encoding="utf-8")
     (tmp_path / "f.json").write_text(json.dumps(fake if fake is not None else {}))
     cmd = [str(NODE), str(HOST), "--script", str(tmp_path / "s.js"), "--fake", str(tmp_path / "f.json")]
@@ -94,9 +96,12 @@ def run_host(tmp_path: Path, script: str, fake: dict[str, Any] | None = None, ar
         (tmp_path / "a.json").write_text(json.dumps(args))
         cmd += ["--args", str(tmp_path / "a.json")]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
-    assert proc.returncode in (0, 1), proc.stderr
+    assert proc.returncode == (1 if fails else 0), proc.stderr
     report = json.loads(proc.stdout)
-    assert report["error"] is None, report["error"] + "\n" + proc.stderr
+    if fails:
+        assert report["error"] is not None and report["result"] is None
+    else:
+        assert report["error"] is None, report["error"] + "\n" + proc.stderr
     return report
 
 
@@ -414,10 +419,11 @@ return out
     fake = {"rules": [{"prompt": "^first bad$", "fail": "down"}, {"prompt": "^first", "reply": "A"},
                       {"prompt": "^second", "reply": "B"}]}
     report = run_host(tmp_path, js, fake, {"xs": ["ok", "bad", "skip", "ok2"]})
-    assert "await pipeline(" in js
+    assert "await runPipeline(" in js
     assert sorted(c["prompt"] for c in report["calls"]) == ["first bad", "first ok", "first ok2", "second A", "second A"]
     assert report["result"] == [{"x": "ok", "b": "B"}, {"x": "ok2", "b": "B"}]
-    assert report["logs"] == ["fanout x in xs (line 5): 1 of 4 items failed"]  # a skipped item is no failure
+    assert report["logs"] == ['fanout x in xs (line 5): 1 of 4 items skipped (stop when x == "skip")',
+                              "fanout x in xs (line 5): 1 of 4 items failed"]  # a skipped item is no failure
     assert labels(report) == ["Go:7.1", "Go:7.2", "Go:7.4", "Go:8.1", "Go:8.4"]
 
 
@@ -455,9 +461,9 @@ input mode: "fast" | "deep" = "fast"
 out = agent "go {files} {level} {mode}"
 return out
 """)
-    report = run_host(tmp_path, js, {}, args)
+    report = run_host(tmp_path, js, {}, args, fails=True)  # a failed run, as a bad child's arguments
     assert report["agents_started"] == 0
-    assert expected in report["result"]["error"]
+    assert report["error"].startswith("Error: invalid arguments: ") and expected in report["error"]
 
 
 @needs_node
@@ -572,10 +578,11 @@ const out = input.cases.map(([fn, args, opt]) => {
       const cmp = opt.orders ? (opt.compound ? h.rankedTuple(opt.orders) : h.ranked(opt.orders[0])) : h.compare
       const by = opt.compound ? (v) => [v?.[0] ?? null, v?.[1] ?? null] : key(opt.path)
       if (fn === 'sort') return h.sort(args[0], by, cmp, opt.reverse)
-      if (fn === 'top') return h.top(args[0], args[1], by, cmp)
+      if (fn === 'top') return h.top('top', args[0], args[1], by, cmp)
       return h[fn](args[0], by, cmp)
     }
     if (fn === 'unique') return h.unique(args[0], key(opt.path))
+    if (fn === 'take') return h.take('take', ...args)
     const v = h[fn](...args)
     return v === undefined ? '<undefined>' : v
   } catch (e) { return '<error ' + e + '>' }

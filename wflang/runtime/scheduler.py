@@ -5,8 +5,9 @@ It owns the run's limits and its books:
   `budget concurrency`), FIFO, so agents start in the order they were asked for;
 - the caps: 1,000 agents per run, 4,096 items per fan-out (`check_items`);
 - the workflow's budget, enforced live: an agent asked for once `budget agents` agents
-  were started, or once `budget output_tokens` were spent, is a failed agent (None), as
-  in the JS runtime;
+  were started, or once `budget output_tokens` were spent, or past the cap, is refused
+  (journaled as failed) and ends the run (`RunStopped`), as Claude Code's budget and cap
+  errors end the compiled script;
 - the proven bound for the actual arguments: asking for more agents than it is a wflang
   bug and stops the run (`BoundExceeded`);
 - the journal: each finished agent is committed before its result is handed back, and on
@@ -20,7 +21,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 import trio
 
@@ -38,6 +39,11 @@ DEFAULT_CONCURRENCY = 16
 class RunError(Exception):
     """The run cannot go on (too many items, a bad value the checker could not rule out,
     a child workflow that does not load). The message is for the user, as is."""
+
+
+class RunStopped(RunError):
+    """The run reached the agent cap or spent its budget: it ends, as the compiled script
+    ends in Claude Code (an ordinary agent failure is None and the run goes on)."""
 
 
 class BoundExceeded(RunError):
@@ -152,15 +158,15 @@ class Scheduler:
         when an agent is asked for; the tokens spent also when it gets its slot."""
         lim = self.limits
         if not tokens_only and self.requested > lim.agent_cap:
-            self._note_once("cap", f"the run reached the cap of {lim.agent_cap} agents; further agents fail")
+            self._note_once("cap", f"the run reached the cap of {lim.agent_cap} agents; the run stops")
             return f"the run reached the cap of {lim.agent_cap} agents"
         if not tokens_only and lim.budget_agents is not None and self.requested > lim.budget_agents:
             self._note_once("agents", f"the workflow's budget of {lim.budget_agents} agents is spent; "
-                                      "further agents fail")
+                                      "the run stops")
             return f"the workflow's budget of {lim.budget_agents} agents is spent"
         if lim.budget_output_tokens is not None and self.usage.output_tokens >= lim.budget_output_tokens:
             self._note_once("tokens", f"the workflow's budget of {lim.budget_output_tokens} output tokens "
-                                      "is spent; further agents fail")
+                                      "is spent; the run stops")
             return f"the workflow's budget of {lim.budget_output_tokens} output tokens is spent"
         return None
 
@@ -175,7 +181,7 @@ class Scheduler:
         self.observer.agent_queued(request.phase, request.label)
         refusal = self._refusal()
         if refusal is not None:
-            return self._refuse(request, refusal)
+            self._refuse(request, refusal)
         key = None
         if self.journal is not None:
             from wflang.runtime.journal import content_key
@@ -192,7 +198,7 @@ class Scheduler:
             # Live: tokens spent while this agent waited for a slot count too.
             refusal = self._refusal(tokens_only=True)
             if refusal is not None:
-                return self._refuse(request, refusal, key)
+                self._refuse(request, refusal, key)
             return await self._call(request, key)
 
     async def _call(self, request: AgentRequest, key: str | None) -> AgentResult | None:
@@ -231,7 +237,7 @@ class Scheduler:
         self._account(request, "done", result.usage, 0.0, source="journal", error=None)
         return result
 
-    def _refuse(self, request: AgentRequest, reason: str, key: str | None = None) -> None:
+    def _refuse(self, request: AgentRequest, reason: str, key: str | None = None) -> NoReturn:
         if self.journal is not None:
             from wflang.runtime.journal import content_key
 
@@ -240,7 +246,7 @@ class Scheduler:
             self.journal.record_agent(self.run_id, key or content_key(request), request, "failed", None, reason,
                                       Usage(), now, now)
         self._account(request, "refused", Usage(), 0.0, source="refused", error=reason)
-        return None
+        raise RunStopped(f"the run stopped: {reason} ({request.label!r} was not started)")
 
     def _account(self, request: AgentRequest, status: str, usage: Usage, seconds: float, *, source: str,
                  error: str | None) -> None:

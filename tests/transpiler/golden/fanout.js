@@ -78,15 +78,38 @@ const compare = (a, b) => {
 }
 const len = (v) => (v == null ? 0 : Array.isArray(v) ? v.length : typeof v === 'string' ? Array.from(v).length
   : typeof v === 'object' ? Object.keys(v).length : 0)
-// One agent. A failure (a throw: an error, a schema never satisfied, the cap or the
-// budget) is null, as in the .wf, wherever the agent stands; so is an answer not shaped
-// as its schema says. A result that is not a record comes wrapped ({items} or {value})
-// and is unwrapped; a list longer than its declared max is cut, with a log line.
+// The run ends when Claude Code's token budget is exhausted or its 1,000-agent cap is
+// reached: callAgent rethrows those errors (parallel() and pipeline() turn a throw into a
+// null slot, so runParallel/runPipeline/oneByOne check here afterwards and end the run).
+// The error keeps Claude Code's name, so parallel() counts budget slots as it does.
+const runStop = { error: null }
+const stopTheRun = (e) => {
+  if (runStop.error === null) {
+    runStop.error = new Error(`the run stopped: ${e.message}`)
+    runStop.error.name = e.name
+  }
+  return runStop.error
+}
+const endIfStopped = () => {
+  if (runStop.error !== null) throw runStop.error
+}
+const runParallel = async (thunks) => {
+  const out = await parallel(thunks)
+  endIfStopped()
+  return out
+}
+// One agent. A failure (a throw: an error, a schema never satisfied) is null, as in the
+// .wf, wherever the agent stands; so is an answer not shaped as its schema says. An
+// exhausted budget or the agent cap ends the run (runStop). A result that is not a record
+// comes wrapped ({items} or {value}) and is unwrapped; a list longer than its declared max
+// is cut, with a log line.
 const callAgent = async (prompt, opts, shape = {}) => {
+  if (runStop.error !== null) throw runStop.error
   let answer
   try {
     answer = await agent(prompt, opts)
-  } catch {
+  } catch (e) {
+    if (e?.name === 'WorkflowBudgetExceededError' || e?.name === 'WorkflowAgentCapError') throw stopTheRun(e)
     return null
   }
   if (answer == null) return null
@@ -110,6 +133,11 @@ const dropFailed = (values, where, notFailed = []) => {
   if (failed > 0) log(`${where}: ${failed} of ${values.length} items failed`)
   return values.filter((v) => v != null)
 }
+// One log line when a fan-out's `stop when` skipped items: how many of how many.
+const logSkipped = (where, skipped, total, why) => {
+  const k = skipped.filter(Boolean).length
+  if (k > 0) log(`${where}: ${k} of ${total} items skipped${why}`)
+}
 // `for`: the items one after another; an item that throws is null, as in parallel().
 const oneByOne = async (items, run) => {
   if (items.length > 4096) throw new Error(`a loop over ${items.length} items (the limit is 4096)`)
@@ -120,6 +148,7 @@ const oneByOne = async (items, run) => {
     } catch {
       out.push(null)
     }
+    endIfStopped()
   }
   return out
 }
@@ -233,12 +262,12 @@ const argument = (A, name, ...fallback) => {
 // ---- arguments: checked as `wf run` checks them, before any agent starts ----
 const A = argsObject(args, { files: { type: 'list', item: 'str', max: 20 } })
 const files = argument(A, 'files')
-if (A.errors.length > 0) return { error: A.errors.join('; ') }
+if (A.errors.length > 0) throw new Error('invalid arguments: ' + A.errors.join('; '))
 
 // ---- phase Scan (line 6) ----
 phase('Scan')
 // line 7: summaries = fanout f in files:
-const summariesEach = await parallel(iter(files).map((f, i) => () =>
+const summariesEach = await runParallel(iter(files).map((f, i) => () =>
   callAgent(`Summarize ${text(f)}.`,
     { label: `summary ${text(f)}`, phase: 'Scan', disallowedTools: DENIED_TOOLS })))
 const summaries = dropFailed(summariesEach, 'fanout f in files (line 7)')
@@ -252,16 +281,18 @@ const sizesEach = await oneByOne(iter(files), async (f, i2) => {
 const sizes = dropFailed(sizesEach, 'for f in files (line 9)')
 // line 11: limited = fanout f in files with concurrency=2:
 const slots = limiter(2)  // at most this many items in flight
-const limitedEach = await parallel(iter(files).map((f, i3) => () => slots(() =>
+const limitedEach = await runParallel(iter(files).map((f, i3) => () => slots(() =>
   callAgent(`Check ${text(f)} for secrets.`,
     { label: `Scan:12.${i3 + 1}`, phase: 'Scan', schema: BOOL_VALUE, disallowedTools: DENIED_TOOLS },
     { unwrap: 'value' }))))
 const limited = dropFailed(limitedEach, 'fanout f in files (line 11)')
 // line 14: walked = for f in files:
 const notFailed = []  // items whose None is not a failure
+const skipped = []  // items a `stop when` skipped
 const walkedEach = await oneByOne(iter(files), async (f, i4) => {
   if (compare(len(f), 4) > 0) {  // line 15: stop when
     notFailed[i4] = true
+    skipped[i4] = true
     return null
   }
   // line 16: first = agent "Look at {f}."
@@ -272,13 +303,16 @@ const walkedEach = await oneByOne(iter(files), async (f, i4) => {
     { label: `Scan:17.${i4 + 1}`, phase: 'Scan', schema: BOOL_VALUE, disallowedTools: DENIED_TOOLS },
     { unwrap: 'value' })
 })
+logSkipped('for f in files (line 14)', skipped, walkedEach.length, ' (stop when len(f) > 4)')
 const walked = dropFailed(walkedEach, 'for f in files (line 14)', notFailed)
 // line 18: paced = fanout f in files with concurrency=3:
 const notFailed2 = []  // items whose None is not a failure
+const skipped2 = []  // items a `stop when` skipped
 const slots2 = limiter(3)  // at most this many items in flight
-const pacedEach = await parallel(iter(files).map((f, i5) => () => slots2(async () => {
+const pacedEach = await runParallel(iter(files).map((f, i5) => () => slots2(async () => {
   if (equal(f, 'b.py')) {  // line 19: stop when
     notFailed2[i5] = true
+    skipped2[i5] = true
     return null
   }
   // line 20: plan = agent "Plan {f}."
@@ -287,5 +321,6 @@ const pacedEach = await parallel(iter(files).map((f, i5) => () => slots2(async (
   // line 21: agent "Do {plan}."
   return await callAgent(`Do ${text(plan)}.`, { label: `Scan:21.${i5 + 1}`, phase: 'Scan', disallowedTools: DENIED_TOOLS })
 })))
+logSkipped('fanout f in files (line 18)', skipped2, pacedEach.length, ' (stop when f == "b.py")')
 const paced = dropFailed(pacedEach, 'fanout f in files (line 18)', notFailed2)
 return { summaries, sizes, limited, walked, paced }

@@ -45,15 +45,33 @@ const equal = (a, b) => {
   const ka = Object.keys(a)
   return ka.length === Object.keys(b).length && ka.every((k) => Object.hasOwn(b, k) && equal(a[k], b[k]))
 }
-// One agent. A failure (a throw: an error, a schema never satisfied, the cap or the
-// budget) is null, as in the .wf, wherever the agent stands; so is an answer not shaped
-// as its schema says. A result that is not a record comes wrapped ({items} or {value})
-// and is unwrapped; a list longer than its declared max is cut, with a log line.
+// The run ends when Claude Code's token budget is exhausted or its 1,000-agent cap is
+// reached: callAgent rethrows those errors (parallel() and pipeline() turn a throw into a
+// null slot, so runParallel/runPipeline/oneByOne check here afterwards and end the run).
+// The error keeps Claude Code's name, so parallel() counts budget slots as it does.
+const runStop = { error: null }
+const stopTheRun = (e) => {
+  if (runStop.error === null) {
+    runStop.error = new Error(`the run stopped: ${e.message}`)
+    runStop.error.name = e.name
+  }
+  return runStop.error
+}
+const endIfStopped = () => {
+  if (runStop.error !== null) throw runStop.error
+}
+// One agent. A failure (a throw: an error, a schema never satisfied) is null, as in the
+// .wf, wherever the agent stands; so is an answer not shaped as its schema says. An
+// exhausted budget or the agent cap ends the run (runStop). A result that is not a record
+// comes wrapped ({items} or {value}) and is unwrapped; a list longer than its declared max
+// is cut, with a log line.
 const callAgent = async (prompt, opts, shape = {}) => {
+  if (runStop.error !== null) throw runStop.error
   let answer
   try {
     answer = await agent(prompt, opts)
-  } catch {
+  } catch (e) {
+    if (e?.name === 'WorkflowBudgetExceededError' || e?.name === 'WorkflowAgentCapError') throw stopTheRun(e)
     return null
   }
   if (answer == null) return null
@@ -149,7 +167,7 @@ const argsObject = (raw, types) => {
 
 // ---- arguments: checked as `wf run` checks them, before any agent starts ----
 const A = argsObject(args, {})
-if (A.errors.length > 0) return { error: A.errors.join('; ') }
+if (A.errors.length > 0) throw new Error('invalid arguments: ' + A.errors.join('; '))
 
 // ---- phase Fix (line 8) ----
 phase('Fix')

@@ -90,15 +90,38 @@ const len = (v) => (v == null ? 0 : Array.isArray(v) ? v.length : typeof v === '
 const plus = (a, b) => (a == null || b == null ? null : Array.isArray(a) ? [...a, ...b] : a + b)
 // budget.remaining in the .wf: None when no token budget is set.
 const budgetRemaining = () => (budget.total == null ? null : budget.remaining())
-// One agent. A failure (a throw: an error, a schema never satisfied, the cap or the
-// budget) is null, as in the .wf, wherever the agent stands; so is an answer not shaped
-// as its schema says. A result that is not a record comes wrapped ({items} or {value})
-// and is unwrapped; a list longer than its declared max is cut, with a log line.
+// The run ends when Claude Code's token budget is exhausted or its 1,000-agent cap is
+// reached: callAgent rethrows those errors (parallel() and pipeline() turn a throw into a
+// null slot, so runParallel/runPipeline/oneByOne check here afterwards and end the run).
+// The error keeps Claude Code's name, so parallel() counts budget slots as it does.
+const runStop = { error: null }
+const stopTheRun = (e) => {
+  if (runStop.error === null) {
+    runStop.error = new Error(`the run stopped: ${e.message}`)
+    runStop.error.name = e.name
+  }
+  return runStop.error
+}
+const endIfStopped = () => {
+  if (runStop.error !== null) throw runStop.error
+}
+const runPipeline = async (items, ...stages) => {
+  const out = await pipeline(items, ...stages)
+  endIfStopped()
+  return out
+}
+// One agent. A failure (a throw: an error, a schema never satisfied) is null, as in the
+// .wf, wherever the agent stands; so is an answer not shaped as its schema says. An
+// exhausted budget or the agent cap ends the run (runStop). A result that is not a record
+// comes wrapped ({items} or {value}) and is unwrapped; a list longer than its declared max
+// is cut, with a log line.
 const callAgent = async (prompt, opts, shape = {}) => {
+  if (runStop.error !== null) throw runStop.error
   let answer
   try {
     answer = await agent(prompt, opts)
-  } catch {
+  } catch (e) {
+    if (e?.name === 'WorkflowBudgetExceededError' || e?.name === 'WorkflowAgentCapError') throw stopTheRun(e)
     return null
   }
   if (answer == null) return null
@@ -121,6 +144,11 @@ const dropFailed = (values, where, notFailed = []) => {
   const failed = values.filter((v, i) => v == null && !notFailed[i]).length
   if (failed > 0) log(`${where}: ${failed} of ${values.length} items failed`)
   return values.filter((v) => v != null)
+}
+// One log line when a fan-out's `stop when` skipped items: how many of how many.
+const logSkipped = (where, skipped, total, why) => {
+  const k = skipped.filter(Boolean).length
+  if (k > 0) log(`${where}: ${k} of ${total} items skipped${why}`)
 }
 // Why v is not a value of the declared input type t, or null when it is (the wording of
 // `wf run`). Types are 'str' | 'int' | 'float' | 'bool' or {type: 'int', max} |
@@ -217,16 +245,18 @@ const argument = (A, name, ...fallback) => {
 const A = argsObject(args, { files: { type: 'list', item: 'str', max: 10 }, depth: { type: 'int', max: 3 } })
 const files = argument(A, 'files')
 const depth = argument(A, 'depth', 2)
-if (A.errors.length > 0) return { error: A.errors.join('; ') }
+if (A.errors.length > 0) throw new Error('invalid arguments: ' + A.errors.join('; '))
 
 // ---- phase Work (line 11) ----
 phase('Work')
 // line 12: results = fanout f in files:
 const notFailed = []  // items whose None is not a failure
-const resultsEach = await pipeline(iter(files).map((f) => ({ f })),
+const skipped = []  // items a `stop when` skipped
+const resultsEach = await runPipeline(iter(files).map((f) => ({ f })),
   async ({ f }, _, i) => {
     if (!equal(budgetRemaining(), null) && (compare(budgetRemaining(), 1000) < 0)) {  // line 13: stop when
       notFailed[i] = true
+      skipped[i] = true
       return null
     }
     // line 14: plan = agent "Plan changes to {f} in {depth} passes." -> Plan
@@ -262,10 +292,11 @@ const resultsEach = await pipeline(iter(files).map((f) => ({ f })),
     if (approved === null) return null
     return { file: f, steps: len(plan?.steps ?? null), ok: approved }
   })
+logSkipped('fanout f in files (line 12)', skipped, resultsEach.length, ' (stop when budget.remaining != None and budget.remaining < 1000)')
 const results = dropFailed(resultsEach, 'fanout f in files (line 12)', notFailed)
 // line 23: counts = fanout f in files:
 const notFailed2 = []  // items whose None is not a failure
-const countsEach = await pipeline(iter(files).map((f) => ({ f })),
+const countsEach = await runPipeline(iter(files).map((f) => ({ f })),
   async ({ f }, _2, i2) => {
     // line 24: a = agent "First look at {f}." -> int
     const a = await callAgent(`First look at ${text(f)}.`,

@@ -28,15 +28,38 @@ const iter = (v) => (v == null ? [] : Array.isArray(v) ? v : typeof v === 'strin
 const text = (v) => (v == null ? 'null' : typeof v === 'string' ? v
   : typeof v === 'object' ? JSON.stringify(v, null, 2) : String(v))
 const join = (xs, sep = '') => iter(xs).map((x) => text(x)).join(sep)
-// One agent. A failure (a throw: an error, a schema never satisfied, the cap or the
-// budget) is null, as in the .wf, wherever the agent stands; so is an answer not shaped
-// as its schema says. A result that is not a record comes wrapped ({items} or {value})
-// and is unwrapped; a list longer than its declared max is cut, with a log line.
+// The run ends when Claude Code's token budget is exhausted or its 1,000-agent cap is
+// reached: callAgent rethrows those errors (parallel() and pipeline() turn a throw into a
+// null slot, so runParallel/runPipeline/oneByOne check here afterwards and end the run).
+// The error keeps Claude Code's name, so parallel() counts budget slots as it does.
+const runStop = { error: null }
+const stopTheRun = (e) => {
+  if (runStop.error === null) {
+    runStop.error = new Error(`the run stopped: ${e.message}`)
+    runStop.error.name = e.name
+  }
+  return runStop.error
+}
+const endIfStopped = () => {
+  if (runStop.error !== null) throw runStop.error
+}
+const runParallel = async (thunks) => {
+  const out = await parallel(thunks)
+  endIfStopped()
+  return out
+}
+// One agent. A failure (a throw: an error, a schema never satisfied) is null, as in the
+// .wf, wherever the agent stands; so is an answer not shaped as its schema says. An
+// exhausted budget or the agent cap ends the run (runStop). A result that is not a record
+// comes wrapped ({items} or {value}) and is unwrapped; a list longer than its declared max
+// is cut, with a log line.
 const callAgent = async (prompt, opts, shape = {}) => {
+  if (runStop.error !== null) throw runStop.error
   let answer
   try {
     answer = await agent(prompt, opts)
-  } catch {
+  } catch (e) {
+    if (e?.name === 'WorkflowBudgetExceededError' || e?.name === 'WorkflowAgentCapError') throw stopTheRun(e)
     return null
   }
   if (answer == null) return null
@@ -154,12 +177,12 @@ const argument = (A, name, ...fallback) => {
 // ---- arguments: checked as `wf run` checks them, before any agent starts ----
 const A = argsObject(args, { docs: { type: 'list', item: 'str', max: 4 } })
 const docs = argument(A, 'docs')
-if (A.errors.length > 0) return { error: A.errors.join('; ') }
+if (A.errors.length > 0) throw new Error('invalid arguments: ' + A.errors.join('; '))
 
 // ---- phase Summaries (line 6) ----
 phase('Summaries')
 // line 7: summaries = fanout d in docs:
-const summariesEach = await parallel(iter(docs).map((d, i) => async () => {
+const summariesEach = await runParallel(iter(docs).map((d, i) => async () => {
   // line 8: run "child/summarize.wf" with {doc: d, words: 30}
   return await (async () => {  // child/summarize.wf
     // its arguments, checked as the workflow's own would be

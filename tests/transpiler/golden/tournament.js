@@ -30,15 +30,38 @@ const text = (v) => (v == null ? 'null' : typeof v === 'string' ? v
 // Python's truth, which the .wf uses: None, false, 0, '', [] and {} are false.
 const truthy = (v) => (Array.isArray(v) ? v.length > 0
   : v !== null && typeof v === 'object' ? Object.keys(v).length > 0 : Boolean(v))
-// One agent. A failure (a throw: an error, a schema never satisfied, the cap or the
-// budget) is null, as in the .wf, wherever the agent stands; so is an answer not shaped
-// as its schema says. A result that is not a record comes wrapped ({items} or {value})
-// and is unwrapped; a list longer than its declared max is cut, with a log line.
+// The run ends when Claude Code's token budget is exhausted or its 1,000-agent cap is
+// reached: callAgent rethrows those errors (parallel() and pipeline() turn a throw into a
+// null slot, so runParallel/runPipeline/oneByOne check here afterwards and end the run).
+// The error keeps Claude Code's name, so parallel() counts budget slots as it does.
+const runStop = { error: null }
+const stopTheRun = (e) => {
+  if (runStop.error === null) {
+    runStop.error = new Error(`the run stopped: ${e.message}`)
+    runStop.error.name = e.name
+  }
+  return runStop.error
+}
+const endIfStopped = () => {
+  if (runStop.error !== null) throw runStop.error
+}
+const runParallel = async (thunks) => {
+  const out = await parallel(thunks)
+  endIfStopped()
+  return out
+}
+// One agent. A failure (a throw: an error, a schema never satisfied) is null, as in the
+// .wf, wherever the agent stands; so is an answer not shaped as its schema says. An
+// exhausted budget or the agent cap ends the run (runStop). A result that is not a record
+// comes wrapped ({items} or {value}) and is unwrapped; a list longer than its declared max
+// is cut, with a log line.
 const callAgent = async (prompt, opts, shape = {}) => {
+  if (runStop.error !== null) throw runStop.error
   let answer
   try {
     answer = await agent(prompt, opts)
-  } catch {
+  } catch (e) {
+    if (e?.name === 'WorkflowBudgetExceededError' || e?.name === 'WorkflowAgentCapError') throw stopTheRun(e)
     return null
   }
   if (answer == null) return null
@@ -65,7 +88,7 @@ const playBracket = async (items, judge, where) => {
   while (field.length > 1) {
     const matches = []
     for (let k = 0; k + 1 < field.length; k += 2) matches.push([field[k], field[k + 1], ++played])
-    const results = await parallel(matches.map(([a, b, m]) => () => judge(a, b, m)))
+    const results = await runParallel(matches.map(([a, b, m]) => () => judge(a, b, m)))
     failed += results.filter((r) => r !== true && r !== false).length
     const next = matches.map(([a, b], k) => (results[k] === false ? b : a))
     if (field.length % 2 === 1) next.push(field[field.length - 1])
@@ -168,7 +191,7 @@ const argument = (A, name, ...fallback) => {
 // ---- arguments: checked as `wf run` checks them, before any agent starts ----
 const A = argsObject(args, { plans: { type: 'list', item: 'str', max: 7 } })
 const plans = argument(A, 'plans')
-if (A.errors.length > 0) return { error: A.errors.join('; ') }
+if (A.errors.length > 0) throw new Error('invalid arguments: ' + A.errors.join('; '))
 
 // ---- phase Bracket (line 10) ----
 phase('Bracket')
