@@ -455,8 +455,18 @@ class Program(Node):
         return lines[n - 1] if 1 <= n <= len(lines) else ""
 
 
-AGENT_OPTIONS = ("model", "effort", "label", "phase", "agent_type", "isolation", "max_output_tokens")
+AGENT_OPTIONS = ("model", "effort", "label", "phase", "agent_type", "isolation", "max_output_tokens", "tools")
 EFFORTS = ("low", "medium", "high", "xhigh", "max")
+
+
+def toolless(options: list[Option], defaults: list[Option]) -> bool:
+    """Whether an agent with these options (and its program's defaults) is tool-less
+    (`tools=none`): it sees only its prompt, so it can go through the Message Batches API."""
+    for opts in (options, defaults):
+        for o in opts:
+            if o.name == "tools":
+                return isinstance(o.value, NoneLit)
+    return False
 
 Value = bool | int | float | str | list[Any] | dict[str, Any] | None
 

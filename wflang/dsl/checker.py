@@ -144,12 +144,30 @@ class _Stop(Exception):
 
 def check_program(program: ast.Program) -> CheckResult:
     with paused():
-        return _Checker(program).run()
+        result = _Checker(program).run()
+        if result.ok and result.bound is not None and has_toolless(program):
+            # The batchable bound is the same proof counting only tool-less agents: a
+            # second pass where every other agent costs 0 (errors were reported by the first).
+            result.bound.batchable = _Checker(program, batchable_only=True).run().bound
+        return result
+
+
+def has_toolless(program: ast.Program) -> bool:
+    """Whether any agent of the program (or of a workflow it runs) may be tool-less."""
+    if any(o.name == "tools" for o in program.defaults):
+        return True
+    for n in ast.walk(program.body):
+        if isinstance(n, (ast.Agent, ast.Check)) and any(o.name == "tools" for o in n.options):
+            return True
+        if isinstance(n, ast.RunWorkflow) and n.program is not None and has_toolless(n.program):
+            return True
+    return False
 
 
 class _Checker:
-    def __init__(self, program: ast.Program) -> None:
+    def __init__(self, program: ast.Program, batchable_only: bool = False) -> None:
         self.p = program
+        self.batchable_only = batchable_only  # count only tool-less agents (the batchable bound)
         self.diags: list[Diagnostic] = []
         self.records: dict[str, Record] = {}
         self.record_decls = {d.name: d for d in program.types}
@@ -600,7 +618,7 @@ class _Checker:
         if isinstance(e, ast.Check):
             self.expr(e.prompt, scope)
             tokens = self.options(e.options, scope)
-            return Record(None, {"passed": BOOL, "details": STR}), Cost(ONE, tokens, "1 check")
+            return Record(None, {"passed": BOOL, "details": STR}), Cost(self.one(e), tokens, "1 check")
         if isinstance(e, ast.Fanout):
             return self.fanout(e, scope, ctx)
         if isinstance(e, ast.Review):
@@ -625,7 +643,13 @@ class _Checker:
             t = self.type_of(e.result, "an agent's result")
             if isinstance(e.result, ast.ListType) and e.result.max is not None:
                 t = ListT(t.item, t.max, f"agent result max, line {e.result.span.line}")  # type: ignore[attr-defined]
-        return t, Cost(ONE, tokens, "1 agent")
+        return t, Cost(self.one(e), tokens, "1 agent")
+
+    def one(self, e: ast.Agent | ast.Check) -> Sym:
+        """What one agent counts: 1, or in the batchable pass 1 only when it is tool-less."""
+        if self.batchable_only and not ast.toolless(e.options, self.p.defaults):
+            return ZERO
+        return ONE
 
     def options(self, options: list[ast.Option], scope: _Scope) -> Sym | None:
         """Check `with` options; the agent's worst-case output tokens when known."""
@@ -659,6 +683,9 @@ class _Checker:
             self.error("WF214", f"unknown effort `{v.text}`", v.span, "efforts: " + ", ".join(ast.EFFORTS))
         elif o.name == "isolation" and not (isinstance(v, ast.StrLit) and v.is_plain and v.text == "worktree"):
             self.error("WF214", "isolation takes only \"worktree\"", v.span, 'write isolation="worktree"')
+        elif o.name == "tools" and not isinstance(v, ast.NoneLit):
+            self.error("WF214", "tools takes only `none`", v.span,
+                       "write `tools=none` for an agent that sees only its prompt (no files, no commands)")
         elif o.name == "max_output_tokens" and not (isinstance(v, ast.IntLit) and v.value > 0):
             self.error("WF214", "max_output_tokens takes a positive number", v.span, "write e.g. 4000")
         elif o.name == "phase":
@@ -891,7 +918,10 @@ class _Checker:
             if d.default is None and d.name not in given:
                 self.error("WF403", f'"{e.path}" needs the argument `{d.name}`', e.span,
                            f"pass it: run \"{e.path}\" with {{{d.name}: ...}}")
-        agents = result.bound.agents.subst(subst)
+        counted = result.bound
+        if self.batchable_only:
+            counted = result.bound.batchable or Bound([], result.bound.inputs)
+        agents = counted.agents.subst(subst)
         tokens = result.bound.tokens
         return ANY, Cost(agents, tokens.subst(subst) if tokens is not None else None,
                          f'run "{e.path}" ({result.bound.formula()})')

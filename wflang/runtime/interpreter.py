@@ -308,6 +308,11 @@ class Interpreter:
                 raise RunError(f"line {e.span.line}: {exc}") from None
         return info.schemas[key]
 
+    def _permissions(self, prog: ProgramInfo) -> frozenset[str]:
+        """What the user granted for the run AND what the agent's own workflow declares: a
+        child `.wf` run from a parent never gets more than its own header says."""
+        return self.sched.permissions & frozenset(prog.program.header.permissions)
+
     async def agent(self, e: ast.Agent | ast.Check, f: Frame) -> Value:
         prompt = V.text(self.eval(e.prompt, f))
         opts = dict(f.prog.defaults)
@@ -324,6 +329,7 @@ class Interpreter:
             label = f"{where}:{e.span.line}" + "".join(f".{i}" for i in f.indices)
         schema = self._schema(e, f.prog)
         mot = opts.get("max_output_tokens")
+        toolless = "tools" in opts and opts["tools"] is None
         request = AgentRequest(
             prompt=prompt,
             schema=schema,
@@ -335,7 +341,10 @@ class Interpreter:
             isolation=_opt_text(opts, "isolation"),
             max_output_tokens=int(mot) if V.is_number(mot) else None,
             sample_index=f.sample,
-            permissions=self.sched.permissions,
+            # A tool-less agent holds no capability: it has no tool to use one with.
+            permissions=frozenset() if toolless else self._permissions(f.prog),
+            toolless=toolless,
+            order=f.indices,
         )
         result = await self.sched.run_agent(request)
         if result is None:

@@ -39,7 +39,7 @@ from wflang.transpiler.js_strings import (
     js_template,
     js_value,
 )
-from wflang.transpiler.permissions import CAPABILITY_TOOLS, disallowed_tools
+from wflang.transpiler.permissions import CAPABILITY_TOOLS, NO_TOOLS, disallowed_tools
 
 
 class CompileError(Exception):
@@ -1118,7 +1118,8 @@ class _Emitter:
         for wf, js in _JS_OPTIONS:
             if wf in options:
                 opts.append(f"{js}: {self.expr(options[wf], ctx, top=True)}")
-        denied = self.denied_const(ctx.grants)
+        # tools=none: every tool denied (its list includes the permission-based one)
+        denied = self.denied_const(ctx.grants, toolless=isinstance(options.get("tools"), ast.NoneLit))
         if denied is not None:
             opts.append(f"disallowedTools: {denied}")
         args = [self.text(e.prompt, ctx), "{ " + ", ".join(opts) + " }"]
@@ -1129,10 +1130,11 @@ class _Emitter:
             call = f"{self.helper('callAgent')}({args[0]},\n  " + ",\n  ".join(args[1:]) + ")"
         return call
 
-    def denied_const(self, grants: frozenset[str]) -> str | None:
+    def denied_const(self, grants: frozenset[str], toolless: bool = False) -> str | None:
         """The const listing the tools agents with these capabilities may not use, or None
-        when they may use every tool (a workflow with `permissions: edit, shell`)."""
-        tools = tuple(disallowed_tools(grants))
+        when they may use every tool (a workflow with `permissions: edit, shell`). A
+        tool-less agent (`tools=none`) may use none."""
+        tools = NO_TOOLS if toolless else tuple(disallowed_tools(grants))
         if not tools:
             return None
         if tools not in self.denied:
@@ -1145,7 +1147,8 @@ class _Emitter:
         lines = ["// ---- permissions: the tools the agents may not use (Claude Code tool names) ----"]
         for tools, name in self.denied.items():
             missing = [c for c, ts in CAPABILITY_TOOLS.items() if set(ts) <= set(tools)]
-            lines.append(f"const {name} = {js_value(list(tools), indent=0)}  // without {' or '.join(missing)}")
+            why = "tools=none: no tool at all" if tools == NO_TOOLS else f"without {' or '.join(missing)}"
+            lines.append(f"const {name} = {js_value(list(tools), indent=0)}  // {why}")
         return lines
 
     def size_code(self, e: ast.Expr, ctx: _Ctx) -> str:

@@ -30,3 +30,13 @@ def disallowed_tools(granted: Iterable[str]) -> list[str]:
     Claude Code sorts them (it keys resumes on the sorted list)."""
     have = set(granted)
     return sorted({t for cap, tools in CAPABILITY_TOOLS.items() if cap not in have for t in tools})
+
+
+# `tools=none`: every tool Claude Code 2.1.332 offers a workflow subagent, as claude-e2e read
+# them off its requests (Glob and Grep appear once Bash is denied; the deferred tools count
+# too), plus every MCP tool, sorted. StructuredOutput stays: a schema agent answers with it.
+NO_TOOLS: tuple[str, ...] = tuple(sorted((
+    "Bash", "CronCreate", "CronDelete", "CronList", "Edit", "EnterWorktree", "ExitWorktree", "Glob", "Grep",
+    "ListAgents", "Monitor", "NotebookEdit", "Read", "ReportFindings", "SendMessage", "Skill", "TaskStop",
+    "ToolSearch", "WebFetch", "WebSearch", "Write", "mcp__*",
+)))
