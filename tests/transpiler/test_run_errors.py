@@ -105,7 +105,8 @@ return x
     assert loaded.ok, [d.message for d in loaded.diagnostics]
     js = compile_js(loaded.program, bound=loaded.result.bound, source_name=wf.name)  # type: ignore[union-attr]
     rc, report = host(tmp_path, js, {"k": "nine"})
-    assert rc == 1 and report["error"] == "Error: invalid arguments: args.k: expected a number, got a string"
+    assert rc == 1 and report["error"] == ("Error: the arguments do not fit the workflow's inputs: "
+                                         "args.k: expected a number, got a string")
     rc, report = host(tmp_path, js, {"k": 9})
     if expected is None:
         assert rc == 0 and report["result"].startswith("text for child")

@@ -281,13 +281,13 @@ def _raw_args(args_file: str | None, args_json: str | None) -> Any:
 
 
 def _make_plan(program: ast.Program, source: str, bound: Bound, raw: Any, sample: int | None) -> _Plan:
-    from wflang.dsl.arguments import sizes, validate_args
+    from wflang.dsl.arguments import ARGS_PROBLEM, sizes, validate_args
     from wflang.runtime.scheduler import AGENT_CAP
 
     values, diags = validate_args(program, raw)
     if diags:
         lines = [f"argument error: {d.message}" + (f" ({d.hint})" if d.hint else "") for d in diags]
-        raise _Refused("the arguments do not fit the workflow's inputs:\n  " + "\n  ".join(lines))
+        raise _Refused(ARGS_PROBLEM.rstrip() + "\n  " + "\n  ".join(lines))
     full_sizes = sizes(program, values)
     if sample is not None:
         values = {k: (v[:sample] if isinstance(v, list) and _is_list_input(program, k) else v)

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 import trio
 
+from wflang.dsl.guard import guard_message
 from wflang.runtime.backend import AgentFailure, AgentRequest, AgentResult, Backend, Usage
 from wflang.runtime.progress import RunObserver
 from wflang.runtime.slots import OrderedSlots
@@ -52,7 +53,11 @@ class RunStopped(RunError):
 
 class BoundExceeded(RunError):
     """The run asked for more agents than its proven bound: a bug in the checker or the
-    interpreter, never the workflow's fault."""
+    interpreter, never the workflow's fault (the live guard; wflang/dsl/guard.py)."""
+
+    def __init__(self, message: str, n: int = 0, bound: int = 0, label: str = "") -> None:
+        super().__init__(message)
+        self.n, self.bound, self.label = n, bound, label
 
 
 @dataclass
@@ -196,9 +201,9 @@ class Scheduler:
         self.requested += 1
         bound = self.limits.bound
         if bound is not None and self.requested > bound:
-            raise BoundExceeded(
-                f"internal error: the run asked for agent {self.requested} ({request.label!r}), above its "
-                f"proven bound of {bound} for these arguments. This is a wflang bug; please report it.")
+            # Never started: the interpreter adds where the agent is (guard.agent_sites).
+            raise BoundExceeded(guard_message(self.requested, request.label, "where the run asked for it", bound),
+                                self.requested, bound, request.label)
         self.observer.agent_queued(request.phase, request.label)
         refusal = self._refusal()
         if refusal is not None:
