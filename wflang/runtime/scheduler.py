@@ -34,7 +34,7 @@ from wflang.runtime.progress import RunObserver
 from wflang.runtime.slots import OrderedSlots
 
 if TYPE_CHECKING:
-    from wflang.runtime.journal import AgentRecord, CachedAgent, Journal
+    from wflang.runtime.journal import AgentRecord, Journal
 
 AGENT_CAP = 1000
 ITEM_CAP = 4096
@@ -127,9 +127,9 @@ class Scheduler:
         self.phases: dict[str | None, PhaseStat] = {}
         self._occurrence: dict[str, int] = defaultdict(int)
         self._noted: set[str] = set()
-        # On --resume: the run's finished agents by content key (copies in journal order),
-        # and its journaled agents by label, to say why an agent runs fresh.
-        self._cache: dict[str, list[CachedAgent]] = {}
+        # On --resume: how many finished copies of each content key the run has, and its
+        # journaled agents by label, to say why an agent runs fresh.
+        self._done_copies: dict[str, int] = defaultdict(int)
         self._by_label: dict[str, AgentRecord] = {}
         self.served = 0  # agents answered from the journal
         self.fresh = 0  # agents of a resumed run that were not in it
@@ -225,9 +225,11 @@ class Scheduler:
             occurrence = self._occurrence[key]
             self._occurrence[key] += 1
             if self.resume:
-                copies = self._cache.get(key, ())
-                if occurrence < len(copies):
-                    return self._from_journal(request, copies[occurrence].as_result())
+                assert self.run_id is not None
+                # Read (and checked against its schema) by the journal, one row per hit.
+                hit = self.journal.cached(self.run_id, key, occurrence)
+                if hit is not None:
+                    return self._from_journal(request, hit.as_result())
                 fresh = True
             request = replace(request, journal_key=key, occurrence=occurrence)
         batched = getattr(self.backend, "batches", None)
@@ -322,13 +324,10 @@ class Scheduler:
     # ------------------------------------------------------------ resume
 
     def _load_resume_cache(self) -> None:
-        from wflang.runtime.journal import CachedAgent
-
         assert self.journal is not None and self.run_id is not None
         for a in self.journal.get_run(self.run_id).agents:
             if a.status == "done":
-                self._cache.setdefault(a.key, []).append(CachedAgent(
-                    key=a.key, value=a.result, usage=a.usage, model_id=a.model_id, label=a.label, phase=a.phase))
+                self._done_copies[a.key] += 1
             previous = self._by_label.get(a.label)
             if previous is None or previous.status != "done" or a.status == "done":
                 self._by_label[a.label] = a  # the latest answer under the label, done ones first
@@ -344,8 +343,8 @@ class Scheduler:
         from wflang.runtime.journal import scrub
 
         before = self._by_label.get(request.label)
-        if key in self._cache:
-            return f"the journal has {len(self._cache[key])} answer(s) to this very request, all used before it"
+        if self._done_copies.get(key):
+            return f"the journal has {self._done_copies[key]} answer(s) to this very request, all used before it"
         if before is None:
             return "the journal has no agent with this label (a new agent, or the earlier run did not reach it)"
         if before.key == key:
