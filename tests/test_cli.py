@@ -186,7 +186,7 @@ def test_a_run_the_budget_ended_exits_1(tmp_path: Path) -> None:
     code, out, err = _run(tmp_path, body, {"xs": [1, 2, 3]}, json_out=True)
     assert code == exits.ERRORS, err
     record = json.loads(out)
-    assert record["status"] == "failed" and record["agents"]["refused"] == 2
+    assert record["status"] == "failed" and record["agents"]["refused"] >= 1
     assert "budget of 5 output tokens is spent" in record["error"]
 
 

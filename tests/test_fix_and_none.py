@@ -153,4 +153,5 @@ def test_a_repeat_ended_by_stop_when_is_not_a_failure(tmp_path: Path) -> None:
     """
     py = same(both(tmp_path, body, {"rules": [], "default": "schema"}, {"xs": [1, 2]}))
     assert len(py["value"]) == 1
-    assert py["logs"] == ["fanout x in xs (line 5): 1 of 2 items gave none (not a failure)"]
+    assert py["logs"] == ["repeat (line 7): stopped in round 1 of 2 (stop when x > 1)",
+                          "fanout x in xs (line 5): 1 of 2 items gave none (not a failure)"]
