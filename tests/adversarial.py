@@ -74,6 +74,8 @@ def argument_cases(program: ast.Program, own: dict[str, Any], rng: random.Random
                 {d.name: _value(d.type, records, rng, "max") for d in program.inputs}))
     out.append(("empty lists, ints at their minima",
                 {d.name: _value(d.type, records, rng, "min") for d in program.inputs}))
+    out.append(("full lists, ints at their minima",
+                {d.name: _value(d.type, records, rng, "min" if _is_int(d.type) else "max") for d in program.inputs}))
     ints = [d for d in program.inputs if _is_int(d.type)]
     for d in ints:
         bad = rng.choice([-1, -30, -(2**53), -(10**18), 10**18, 2**64 + 1, 1e300, 2.5, "3", True])

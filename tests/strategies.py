@@ -333,6 +333,8 @@ class _Builder:
             makers += [self.single_agent, self.check_stmt]
         if budget >= 1 and self.lists(self.scope, budget):
             makers += [self.fanout] * 4 + [self.review] * 2 + [self.tournament]
+        if budget >= 1 and self.derived_iterables(budget):
+            makers += [self.derived_fanout] * 2
         if budget >= 2:
             makers += [self.vote, self.repeat, self.if_stmt]
         if budget >= 3:
@@ -478,6 +480,32 @@ class _Builder:
                           _NOUNS.get(value.record, "results") if value.kind == "record" else "reports")
         lines = [f"{name} = {head}", *_indent(body.lines)]
         return _Stmt(lines, t.max * body.cost, list_of(value, t.max)), name
+
+    def derived_iterables(self, budget: int) -> list[tuple[str, int, T]]:
+        """Lists a fan-out can iterate without naming them: the fields of a record in
+        scope, a range from an int that may be negative, a range of a count."""
+        out: list[tuple[str, int, T]] = []
+        for n, t in self.scope.items():
+            if t.kind == "record" and 1 <= len(fields_of(t)) <= budget:
+                out.append((f"keys({n})", len(fields_of(t)), STR))
+        for name, (lo, _) in self.offsets.items():
+            for k in (1, 2):
+                if k - lo <= budget:
+                    out.append((f"range({name}, {k})", k - lo, INT))
+        for name, m in self.int_inputs.items():
+            if m <= budget:
+                out.append((f"range({name})", m, INT))
+        return out
+
+    def derived_fanout(self, budget: int) -> tuple[_Stmt, str | None]:
+        src, n, item = self.pick(self.derived_iterables(budget))
+        var = self.fresh("field" if src.startswith("keys") else "step")
+        scope = {**self.scope, var: item}
+        body = self.item_body(budget // n, scope, [var], f"{var} {{{var}}}", allow_guard=False)
+        value = body.value if body.value is not None else STR
+        name = self.fresh("per_" + var)
+        lines = [f"{name} = fanout {var} in {src}:", *_indent(body.lines)]
+        return _Stmt(lines, n * body.cost, list_of(value, n)), name
 
     def review(self, budget: int) -> tuple[_Stmt, str | None]:
         src, t = self.pick(self.lists(self.scope, budget))
