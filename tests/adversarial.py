@@ -34,6 +34,7 @@ import trio
 from wflang.dsl import ast
 from wflang.dsl.arguments import ARGS_PROBLEM, sizes, validate_args
 from wflang.dsl.loader import Loaded, load
+from wflang.runtime import values as V
 from wflang.runtime.backends.fake import FakeBackend
 from wflang.runtime.interpreter import run_program
 from wflang.runtime.scheduler import BoundExceeded, Limits, RunError, Scheduler
@@ -316,7 +317,8 @@ def compare(py: Outcome, js: Outcome, bound: int | None) -> list[str]:
     only_py = Counter(map(_call_key, py.calls)) - Counter(map(_call_key, js.calls))
     if only_js or only_py:
         problems.append(f"different agent calls: only in JS {list(only_js)[:2]}, only in Python {list(only_py)[:2]}")
-    if py.error is None and json.dumps(py.value, sort_keys=True) != json.dumps(js.value, sort_keys=True):
+    # canonical(): sorted keys, numbers as JavaScript writes them (2**53 is 9007199254740992)
+    if py.error is None and V.canonical(py.value) != V.canonical(V.normalize(js.value)):
         problems.append(f"different results: python {str(py.value)[:300]}, js {str(js.value)[:300]}")
     return problems
 

@@ -18,7 +18,7 @@ from tests.strategies import programs
 pytestmark = pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+@settings(max_examples=6, deadline=None, suppress_health_check=list(HealthCheck), database=None)
 @given(batch=st.lists(programs(), min_size=3, max_size=3), seed=st.integers(0, 2**32))
 def test_hostile_arguments_and_answers_never_break_the_bound(batch: list[Any], seed: int,
                                                             tmp_path_factory: pytest.TempPathFactory) -> None:
