@@ -321,9 +321,13 @@ def _backend(fake: str | None) -> Backend:
         raise _Refused(f"the anthropic backend cannot load ({exc}); install the `anthropic` package "
                        "or run with --fake FILE") from None
     try:
-        return AnthropicBackend(**(_API_LIMITS or _api_limits(None, None)))
+        backend = AnthropicBackend(**(_API_LIMITS or _api_limits(None, None)))
     except MissingAPIKeyError as exc:
         raise _Refused(str(exc)) from None
+    from wflang.runtime.environ_scrub import scrub_initial_environ
+
+    scrub_initial_environ()  # the client holds the key: /proc/<our pid>/environ need not
+    return backend
 
 
 def _is_tty(stream: TextIO) -> bool:
