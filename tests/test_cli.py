@@ -205,3 +205,69 @@ def test_run_json_is_one_record(tmp_path: Path) -> None:
     assert record["result"] == json.loads((tmp_path / "r.json").read_text())
     assert record["tokens"]["output_tokens"] > 0 and record["cost_estimate_usd"] > 0
     assert record["run_id"] in err
+
+
+# ---------------------------------------------------------------- every command, each of its codes
+
+
+def _cases(tmp: Path) -> list[tuple[str, list[str], int]]:
+    good, bad = str(EXAMPLE / "pr-review.wf"), str(tmp / "bad.wf")
+    args, fake = str(EXAMPLE / "args.json"), str(EXAMPLE / "fake.json")
+    (tmp / "bad.wf").write_text(BAD)
+    (tmp / "taken.wf").write_text(BAD)
+    (tmp / "ws").mkdir()
+    ws = ["--workspace", str(tmp / "ws")]
+    (tmp / "broken").mkdir()
+    (tmp / "broken" / ".wf").mkdir()
+    (tmp / "broken" / ".wf" / "journal.sqlite").write_bytes(b"not a database" * 100)
+    return [
+        ("check", ["check", good], exits.OK),
+        ("check", ["check", bad], exits.ERRORS),
+        ("check", ["check", str(tmp / "nope.wf")], exits.USAGE),
+        ("compile", ["compile", good, "-o", str(tmp / "out.js")], exits.OK),
+        ("compile", ["compile", bad], exits.ERRORS),
+        ("compile", ["compile", str(tmp / "nope.wf")], exits.USAGE),
+        ("run", ["run", good, "--args", args, "--fake", fake, "--yes", *ws], exits.OK),
+        ("run", ["run", bad, "--fake", fake, *ws], exits.ERRORS),
+        ("run", ["run", good, "--fake", fake, "--args-json", '{"files": 3}', *ws], exits.ERRORS),
+        ("run", ["run", good, "--concurrency", "100"], exits.USAGE),
+        ("runs", ["runs", *ws], exits.OK),
+        ("runs", ["runs", "--workspace", str(tmp / "broken")], exits.USAGE),
+        ("show", ["show", "r-nope", *ws], exits.USAGE),
+        ("graph", ["graph", good, "-o", str(tmp / "g.mmd")], exits.OK),
+        ("graph", ["graph", bad], exits.ERRORS),
+        ("graph", ["graph", str(tmp / "nope.wf")], exits.USAGE),
+        ("new", ["new", "fresh", "-o", str(tmp / "fresh.wf")], exits.OK),
+        ("new", ["new", "taken", "-o", str(tmp / "taken.wf")], exits.ERRORS),
+        ("new", ["new", "Not_Kebab"], exits.USAGE),
+        ("fake", ["fake", "init", good, "--args", args, "-o", str(tmp / "answers.json")], exits.OK),
+        ("fake", ["fake", "init", good], exits.ERRORS),
+        ("fake", ["fake", "init", good, "--args", args, "-o", str(tmp)], exits.USAGE),
+    ]
+
+
+def test_every_command_exits_as_documented(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    seen: dict[str, set[int]] = {}
+    for command, argv, expected in _cases(tmp_path):
+        try:
+            code = main(argv)
+        except SystemExit as stop:  # argparse's usage errors
+            code = int(stop.code or 0)
+        captured = capsys.readouterr()
+        assert code == expected, (argv, captured.err[-500:])
+        assert "Traceback" not in captured.err
+        seen.setdefault(command, set()).add(code)
+    run_id = json.loads(_last_run_json(tmp_path / "ws"))["id"]  # the run above
+    seen["show"].add(main(["show", run_id, "--workspace", str(tmp_path / "ws")]))
+    # each command was seen ending with every code of its row but 3 (a bug) and 130 (Ctrl-C,
+    # tests/runtime/test_resume.py)
+    for command, codes in exits.BY_COMMAND.items():
+        assert seen[command] == set(codes) - {exits.INTERNAL, exits.INTERRUPTED}, command
+
+
+def _last_run_json(ws: Path) -> str:
+    out = io.StringIO()
+    from wflang.runtime.run_cli import runs_command
+
+    runs_command(workspace=str(ws), json_out=True, stdout=out)
+    return json.dumps(json.loads(out.getvalue())[0])
