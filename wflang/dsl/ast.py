@@ -425,8 +425,14 @@ class InputDecl(Node):
 
 @dataclass(eq=False)
 class FieldDecl(Node):
+    """`name: T`, or `name?: T` (`omittable`: the model may leave it out; it reads as
+    `none`, so the parser wraps `type` in OptionalType). `doc` is the description string
+    written after the type, carried into the JSON Schema."""
+
     name: str
     type: TypeExpr
+    omittable: bool = False
+    doc: str | None = None
 
 
 @dataclass(eq=False)

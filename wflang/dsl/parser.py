@@ -601,8 +601,25 @@ class _Builder:
     def type_decl(self, meta, name, *fields):
         return ast.TypeDecl(str(name), list(fields), span=_span(meta))
 
-    def field_decl(self, meta, name, typ):
-        return ast.FieldDecl(str(name), typ, span=_span(meta))
+    def field_decl(self, meta, name, omit, typ, doc):
+        # `name?: T` may be left out and then reads as `none`: its type is `T?`
+        if omit is not None and not isinstance(typ, ast.OptionalType):
+            typ = ast.OptionalType(typ, span=typ.span)
+        text = None
+        if doc is not None:
+            problem = Diagnostic("WF108", "a field description cannot interpolate", _tok_span(doc),
+                                 "the description is fixed text the model reads; {{ and }} give braces")
+            try:
+                parts = self._string_parts(doc)
+            except WfError as exc:
+                raise WfError([problem]) from exc
+            if not all(isinstance(p, str) for p in parts):
+                raise WfError([problem])
+            text = "".join(parts)
+        return ast.FieldDecl(str(name), typ, omittable=omit is not None, doc=text, span=_span(meta))
+
+    def omit_mark(self, meta):
+        return True
 
     def defaults_decl(self, meta, *options):
         return ("defaults", list(options))
