@@ -14,6 +14,7 @@ arguments, fake file, missing key, refused permissions or bound); 3 internal err
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from wflang.dsl import ast
+from wflang.runtime.models import BATCH_PRICE_FACTOR
 
 if TYPE_CHECKING:
     from wflang.dsl.bounds import Bound
@@ -56,6 +58,7 @@ class _Plan:
     agents_bound: int
     granted: frozenset[str]
     full_sizes: dict[str, int]  # before --sample cut the lists (the same without --sample)
+    batchable: int | None = None  # with --batch: the tool-less agents of the bound, sent as batches
 
 
 # ---------------------------------------------------------------- wf run
@@ -77,6 +80,7 @@ def run_command(
     *,
     request_timeout: float | None = None,
     stall_timeout: float | None = None,
+    batch: bool | None = None,
     stdout: TextIO | None = None,
     stderr: TextIO | None = None,
     stdin: TextIO | None = None,
@@ -86,6 +90,7 @@ def run_command(
     stdin = stdin or sys.stdin
     try:
         _API_LIMITS.update(_api_limits(request_timeout, stall_timeout))
+        _BATCH["requested"] = batch
         return _run(file, args_file, args_json, fake, resume, concurrency, allow, sample, json_out, out_file,
                     workspace, yes, stdout, stderr, stdin)
     except _Refused as exc:
@@ -142,14 +147,17 @@ def _run(file: str, args_file: str | None, args_json: str | None, fake: str | No
                 concurrency = kept["concurrency"]
             if fake is None and isinstance(kept.get("fake"), str):
                 fake = _kept_fake(kept["fake"], resume)
+            if _BATCH["requested"] is None and kept.get("batch") is True:
+                _BATCH["requested"] = True  # its batches are collected, not submitted again
             if allow is None and isinstance(kept.get("granted"), list):
                 requested = _parse_allow(",".join(str(g) for g in kept["granted"]))
                 carried = bool(requested)
         plan = _make_plan(program, source, bound, raw, sample)
         if before is not None:
             _check_something_to_resume(before, source, plan.values)
-        backend = _backend(fake)
         err = Console(file=stderr, highlight=False, soft_wrap=True)
+        batch = _batch_mode(err, plan, fake)
+        backend = _backend(fake, batch)
         interactive = _is_tty(stdin) and _is_tty(stderr)
         plan.granted = _permissions(program, requested, fake, yes, interactive, stdin, err, plan,
                                     file, concurrency, resume, ws, carried=carried)
@@ -160,7 +168,7 @@ def _run(file: str, args_file: str | None, args_json: str | None, fake: str | No
         # Never a secret here: the key stays in the environment.
         options = {"concurrency": concurrency,
                    "fake": None if fake is None else str(Path(fake).resolve()),
-                   "granted": sorted(plan.granted)}
+                   "granted": sorted(plan.granted), "batch": batch}
         if resume is not None:
             assert before is not None
             journal.resume_run(resume, source, workflow=program.header.name, source_path=file,
@@ -181,6 +189,8 @@ def _run(file: str, args_file: str | None, args_json: str | None, fake: str | No
 
 # The API time limits of this `wf run` (seconds), for the backend and the plan; kept out of
 # _run's long signature. Only the anthropic backend uses them.
+# `--batch` as given (None: not given; a resumed run then keeps what it started with).
+_BATCH: dict[str, bool | None] = {"requested": None}
 _API_LIMITS: dict[str, float] = {}
 
 
@@ -307,7 +317,24 @@ def _is_list_input(program: ast.Program, name: str) -> bool:
     return any(d.name == name and isinstance(d.type, ast.ListType) for d in program.inputs)
 
 
-def _backend(fake: str | None) -> Backend:
+def _batch_mode(err: Any, plan: _Plan, fake: str | None) -> bool:
+    """Whether this run sends its tool-less agents as message batches (`--batch`); says why
+    not when it was asked for and cannot."""
+    if not _BATCH["requested"]:
+        return False
+    n = plan.bound.batchable_for(plan.sizes)
+    if fake is not None:
+        err.print("note: --batch with --fake: fake agents answer at once, nothing is sent as a batch")
+        return False
+    if n == 0:
+        err.print("note: --batch: no agent of this workflow is tool-less (`tools=none`), so none can go "
+                  "through the Message Batches API; running live")
+        return False
+    plan.batchable = n
+    return True
+
+
+def _backend(fake: str | None, batch: bool = False) -> Backend:
     if fake is not None:
         from wflang.runtime.backends.fake import FakeBackend, FakeFileError
 
@@ -321,9 +348,14 @@ def _backend(fake: str | None) -> Backend:
         raise _Refused(f"the anthropic backend cannot load ({exc}); install the `anthropic` package "
                        "or run with --fake FILE") from None
     try:
-        return AnthropicBackend(**(_API_LIMITS or _api_limits(None, None)))
+        live = AnthropicBackend(**(_API_LIMITS or _api_limits(None, None)))
     except MissingAPIKeyError as exc:
         raise _Refused(str(exc)) from None
+    if not batch:
+        return live
+    from wflang.runtime.backends.batch import BatchBackend
+
+    return BatchBackend(live)
 
 
 def _is_tty(stream: TextIO) -> bool:
@@ -403,6 +435,10 @@ def _show_plan(err: Any, plan: _Plan, file: str, fake: str | None, concurrency: 
                                        f"stall limit {api_limits['stall_timeout']:g}s per agent turn)")
     lines.append(f"  backend: {'fake answers from ' + fake if fake is not None else 'anthropic'}{api}"
                  f"; concurrency {_concurrency(program, concurrency)}")
+    if plan.batchable is not None:
+        lines.append(f"  batch: {plan.batchable} of the {plan.agents_bound} agents are tool-less and go through "
+                     "the Message Batches API at half price; a batch answers within 24 hours (most far "
+                     "sooner); the other agents run live")
     for line in lines:
         err.print(Text(line))
 
@@ -483,11 +519,16 @@ def _execute(plan: _Plan, backend: Backend, journal: Any, run_id: str, resuming:
     view = ProgressView(err, live=_is_tty(stdout) and _is_tty(stderr))
     sched = Scheduler(backend, ws, limits, journal=journal, run_id=run_id, resume=resuming,
                       permissions=plan.granted, observer=view)
+    attach = getattr(backend, "attach", None)
+    if attach is not None:  # the batch backend journals its batches and shows them
+        attach(journal, run_id, view)
     err.print(f"run {run_id}" + (" (resumed)" if resuming else ""), highlight=False)
 
     async def main() -> Any:
+        session = getattr(backend, "session", None)
         try:
-            return await run_program(program, plan.values, sched, view)
+            async with session() if session is not None else contextlib.nullcontext():
+                return await run_program(program, plan.values, sched, view)
         finally:
             aclose: Callable[[], Any] | None = getattr(backend, "aclose", None)
             if aclose is not None:
@@ -622,6 +663,7 @@ def sample_estimate(bound: Bound, sample_sizes: dict[str, int], full_sizes: dict
     top = "(top level)"
     b_sample = dict(bound.phases(sample_sizes))
     b_full = dict(bound.phases(full_sizes))
+    batchable_full = bound.batchable_phases(full_sizes)  # tool-less: half price with --batch
     total_sample, total_full = bound.evaluate(sample_sizes), bound.evaluate(full_sizes)
     measured: dict[str, dict[str, float]] = {}
     for a in agents:
@@ -644,6 +686,8 @@ def sample_estimate(bound: Bound, sample_sizes: dict[str, int], full_sizes: dict
         else:
             scale = (total_full / total_sample) if total_sample else 1.0
         expected = m["agents"] * scale if m["agents"] else 0.0
+        share = min(batchable_full.get(phase, 0), worst) / worst if worst else 0.0
+        discount = 1.0 - share * (1.0 - BATCH_PRICE_FACTOR)
         rows.append({
             "phase": phase,
             "measured_agents": int(m["agents"]),
@@ -655,9 +699,12 @@ def sample_estimate(bound: Bound, sample_sizes: dict[str, int], full_sizes: dict
             "worst_output_tokens": worst * per["output"],
             "worst_input_tokens": worst * per["input"],
             "worst_cost": worst * per["cost"],
+            "worst_cost_batched": worst * per["cost"] * discount,
+            "worst_batchable": min(batchable_full.get(phase, 0), worst),
             "expected_agents": expected,
             "expected_output_tokens": expected * per["output"],
             "expected_cost": expected * per["cost"],
+            "expected_cost_batched": expected * per["cost"] * discount,
         })
     return {
         "sample_bound": total_sample,
@@ -665,6 +712,9 @@ def sample_estimate(bound: Bound, sample_sizes: dict[str, int], full_sizes: dict
         "phases": rows,
         "worst_cost": sum(r["worst_cost"] for r in rows),
         "expected_cost": sum(r["expected_cost"] for r in rows),
+        "worst_cost_batched": sum(r["worst_cost_batched"] for r in rows),
+        "expected_cost_batched": sum(r["expected_cost_batched"] for r in rows),
+        "worst_batchable": sum(r["worst_batchable"] for r in rows),
         "worst_output_tokens": sum(r["worst_output_tokens"] for r in rows),
         "expected_output_tokens": sum(r["expected_output_tokens"] for r in rows),
     }
@@ -691,6 +741,10 @@ def _sample_report(err: Any, plan: _Plan, sched: Scheduler, sample: int) -> None
               highlight=False)
     err.print(f"estimated cost (list prices, USD; override with {PRICES_ENV}): worst ${est['worst_cost']:,.2f}, "
               f"expected ${est['expected_cost']:,.2f}", highlight=False)
+    if plan.bound.batchable is not None:
+        err.print(f"with --batch ({est['worst_batchable']} of {est['full_bound']} agents tool-less, at half price): "
+                  f"worst ${est['worst_cost_batched']:,.2f}, expected ${est['expected_cost_batched']:,.2f}",
+                  highlight=False)
 
 
 # ---------------------------------------------------------------- wf runs, wf show
