@@ -35,11 +35,13 @@ class TypeExpr(Node):
 
 @dataclass(eq=False)
 class NamedType(TypeExpr):
-    """`str`, `int`, `float`, `bool`, or a record declared with `type`. `max` is only
-    meaningful on `int` inputs (`input rounds: int max 10`)."""
+    """`str`, `int`, `float`, `bool`, or a record declared with `type`. `min`/`max` are
+    only meaningful on `int` (`input rounds: int min 1 max 10`); an int input without
+    `min` has the lower bound 0 (docs/language.md)."""
 
     name: str
     max: Expr | None = None
+    min: Expr | None = None
 
 
 @dataclass(eq=False)

@@ -613,8 +613,8 @@ class _Builder:
         return ast.Phase("".join(parts), stmts, title_span=_tok_span(title), span=_span(meta))
 
     # ---- types
-    def named_type(self, meta, name, max_):
-        return ast.NamedType(str(name), max_, span=_span(meta))
+    def named_type(self, meta, name, min_, max_):
+        return ast.NamedType(str(name), max_, min_, span=_span(meta))
 
     def list_type(self, meta, name, item, max_):
         if str(name) != "list":
@@ -633,6 +633,12 @@ class _Builder:
 
     def optional_type(self, meta, inner):
         return ast.OptionalType(inner, span=_span(meta))
+
+    def min_clause(self, meta, tok):
+        return ast.IntLit(_int(tok), span=_span(meta))
+
+    def neg_min_clause(self, meta, tok):
+        return ast.IntLit(-_int(tok), span=_span(meta))
 
     def max_clause(self, meta, tok):
         if tok.type == "INT":

@@ -487,6 +487,13 @@ class Journal:
                 conn.execute("COMMIT")
             except sqlite3.Error as exc:
                 raise _sqlite_failure(self.path, exc) from None
+            except _BadRow as exc:
+                raise JournalError(
+                    f"the journal {self.path} holds a finished agent {exc.label!r} of run {exc.run_id} whose "
+                    f"stored result is not what that agent returns ({exc.problem}); the file was damaged or "
+                    "edited outside wflang, and resuming would act on a wrong value. Hint: start a new run "
+                    f"(without --resume), or move the journal aside (mv {self.path} {self.path}.bad)."
+                ) from None
             except _CorruptValue as exc:
                 raise JournalError(
                     f"the journal {self.path} holds a value that is not valid JSON ({exc}); it was damaged "
@@ -624,16 +631,7 @@ class Journal:
             if row is None:
                 return None
             value = _load(row["result_json"])
-            problem = _result_problem(value, _load(row["schema_json"]))
-            if problem is None:
-                problem = _usage_problem(row)
-            if problem is not None:
-                raise JournalError(
-                    f"the journal {self.path} holds a finished agent {row['label']!r} of run {run_id} whose "
-                    f"stored result is not what that agent returns ({problem}); the file was damaged or "
-                    "edited outside wflang, and resuming would act on a wrong value. Hint: start a new run "
-                    f"(without --resume), or move the journal aside (mv {self.path} {self.path}.bad)."
-                )
+            _check_done_row(run_id, row, value, _load(row["schema_json"]))
             return CachedAgent(
                 key=row["key"],
                 value=value,
@@ -886,6 +884,21 @@ def _refuse_damaged(path: Path) -> None:
             )
 
 
+class _BadRow(Exception):
+    """A finished agent's stored row cannot be what it returned; Journal methods name the file."""
+
+    def __init__(self, run_id: str, label: str, problem: str) -> None:
+        super().__init__(problem)
+        self.run_id, self.label, self.problem = run_id, label, problem
+
+
+def _check_done_row(run_id: str, row: sqlite3.Row, value: Any, schema: Any) -> None:
+    """Validate what a resume would reuse: the result against its schema, the token counts."""
+    problem = _result_problem(value, schema) or _usage_problem(row)
+    if problem is not None:
+        raise _BadRow(run_id, row["label"], problem)
+
+
 def _result_problem(value: Any, schema: Any) -> str | None:
     """Why a stored result cannot be what its agent returned, or None when it can."""
     if schema is None:
@@ -959,6 +972,9 @@ def _run_record(row: sqlite3.Row) -> RunRecord:
 
 
 def _agent_record(row: sqlite3.Row) -> AgentRecord:
+    result, schema = _load(row["result_json"]), _load(row["schema_json"])
+    if row["status"] == "done":
+        _check_done_row(row["run_id"], row, result, schema)
     return AgentRecord(
         id=row["id"],
         run_id=row["run_id"],
@@ -972,9 +988,9 @@ def _agent_record(row: sqlite3.Row) -> AgentRecord:
         agent_type=row["agent_type"],
         isolation=row["isolation"],
         prompt=row["prompt"],
-        schema=_load(row["schema_json"]),
+        schema=schema,
         status=row["status"],
-        result=_load(row["result_json"]),
+        result=result,
         error=row["error"],
         usage=_usage_of(row),
         started=row["started"],

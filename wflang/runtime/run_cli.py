@@ -291,13 +291,13 @@ def _raw_args(args_file: str | None, args_json: str | None) -> Any:
 
 
 def _make_plan(program: ast.Program, source: str, bound: Bound, raw: Any, sample: int | None) -> _Plan:
-    from wflang.dsl.arguments import sizes, validate_args
+    from wflang.dsl.arguments import ARGS_PROBLEM, sizes, validate_args
     from wflang.runtime.scheduler import AGENT_CAP
 
     values, diags = validate_args(program, raw)
     if diags:
         lines = [f"argument error: {d.message}" + (f" ({d.hint})" if d.hint else "") for d in diags]
-        raise _Refused("the arguments do not fit the workflow's inputs:\n  " + "\n  ".join(lines))
+        raise _Refused(ARGS_PROBLEM.rstrip() + "\n  " + "\n  ".join(lines))
     full_sizes = sizes(program, values)
     if sample is not None:
         values = {k: (v[:sample] if isinstance(v, list) and _is_list_input(program, k) else v)
@@ -351,6 +351,9 @@ def _backend(fake: str | None, batch: bool = False) -> Backend:
         live = AnthropicBackend(**(_API_LIMITS or _api_limits(None, None)))
     except MissingAPIKeyError as exc:
         raise _Refused(str(exc)) from None
+    from wflang.runtime.environ_scrub import scrub_initial_environ
+
+    scrub_initial_environ()  # the client holds the key: /proc/<our pid>/environ need not
     if not batch:
         return live
     from wflang.runtime.backends.batch import BatchBackend

@@ -27,12 +27,13 @@ from typing import TYPE_CHECKING
 
 import trio
 
+from wflang.dsl.guard import guard_message
 from wflang.runtime.backend import AgentFailure, AgentRequest, AgentResult, Backend, Usage
 from wflang.runtime.progress import RunObserver
 from wflang.runtime.slots import OrderedSlots
 
 if TYPE_CHECKING:
-    from wflang.runtime.journal import AgentRecord, CachedAgent, Journal
+    from wflang.runtime.journal import AgentRecord, Journal
 
 AGENT_CAP = 1000
 ITEM_CAP = 4096
@@ -46,7 +47,11 @@ class RunError(Exception):
 
 class BoundExceeded(RunError):
     """The run asked for more agents than its proven bound: a bug in the checker or the
-    interpreter, never the workflow's fault."""
+    interpreter, never the workflow's fault (the live guard; wflang/dsl/guard.py)."""
+
+    def __init__(self, message: str, n: int = 0, bound: int = 0, label: str = "") -> None:
+        super().__init__(message)
+        self.n, self.bound, self.label = n, bound, label
 
 
 @dataclass
@@ -115,9 +120,9 @@ class Scheduler:
         self.phases: dict[str | None, PhaseStat] = {}
         self._occurrence: dict[str, int] = defaultdict(int)
         self._noted: set[str] = set()
-        # On --resume: the run's finished agents by content key (copies in journal order),
-        # and its journaled agents by label, to say why an agent runs fresh.
-        self._cache: dict[str, list[CachedAgent]] = {}
+        # On --resume: how many finished copies of each content key the run has, and its
+        # journaled agents by label, to say why an agent runs fresh.
+        self._done_copies: dict[str, int] = defaultdict(int)
         self._by_label: dict[str, AgentRecord] = {}
         self.served = 0  # agents answered from the journal
         self.fresh = 0  # agents of a resumed run that were not in it
@@ -189,9 +194,9 @@ class Scheduler:
         self.requested += 1
         bound = self.limits.bound
         if bound is not None and self.requested > bound:
-            raise BoundExceeded(
-                f"internal error: the run asked for agent {self.requested} ({request.label!r}), above its "
-                f"proven bound of {bound} for these arguments. This is a wflang bug; please report it.")
+            # Never started: the interpreter adds where the agent is (guard.agent_sites).
+            raise BoundExceeded(guard_message(self.requested, request.label, "where the run asked for it", bound),
+                                self.requested, bound, request.label)
         self.observer.agent_queued(request.phase, request.label)
         refusal = self._refusal()
         if refusal is not None:
@@ -205,9 +210,11 @@ class Scheduler:
             occurrence = self._occurrence[key]
             self._occurrence[key] += 1
             if self.resume:
-                copies = self._cache.get(key, ())
-                if occurrence < len(copies):
-                    return self._from_journal(request, copies[occurrence].as_result())
+                assert self.run_id is not None
+                # Read (and checked against its schema) by the journal, one row per hit.
+                hit = self.journal.cached(self.run_id, key, occurrence)
+                if hit is not None:
+                    return self._from_journal(request, hit.as_result())
                 fresh = True
             request = replace(request, journal_key=key, occurrence=occurrence)
         batched = getattr(self.backend, "batches", None)
@@ -292,13 +299,10 @@ class Scheduler:
     # ------------------------------------------------------------ resume
 
     def _load_resume_cache(self) -> None:
-        from wflang.runtime.journal import CachedAgent
-
         assert self.journal is not None and self.run_id is not None
         for a in self.journal.get_run(self.run_id).agents:
             if a.status == "done":
-                self._cache.setdefault(a.key, []).append(CachedAgent(
-                    key=a.key, value=a.result, usage=a.usage, model_id=a.model_id, label=a.label, phase=a.phase))
+                self._done_copies[a.key] += 1
             previous = self._by_label.get(a.label)
             if previous is None or previous.status != "done" or a.status == "done":
                 self._by_label[a.label] = a  # the latest answer under the label, done ones first
@@ -314,8 +318,8 @@ class Scheduler:
         from wflang.runtime.journal import scrub
 
         before = self._by_label.get(request.label)
-        if key in self._cache:
-            return f"the journal has {len(self._cache[key])} answer(s) to this very request, all used before it"
+        if self._done_copies.get(key):
+            return f"the journal has {self._done_copies[key]} answer(s) to this very request, all used before it"
         if before is None:
             return "the journal has no agent with this label (a new agent, or the earlier run did not reach it)"
         if before.key == key:

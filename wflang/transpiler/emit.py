@@ -7,7 +7,8 @@ same page, and a differential test compares the two call for call). Its layout:
     // source file, proven worst case
     schemas                           top-level consts (object roots)
     helpers                           only those the script uses (prelude.js)
-    argument preamble                 returns {error} before any agent starts
+    argument preamble                 throws before any agent starts when they do not fit
+    bound guard                       the proven bound for these arguments (guard.py)
     body                              phases, then `return`
 
 One method per node kind, as in sqlglot's generators: `stmt_<Kind>` writes a statement,
@@ -27,8 +28,11 @@ from importlib import resources
 from typing import Any
 
 from wflang.dsl import ast
+from wflang.dsl.arguments import ARGS_PROBLEM, INT_INPUT_MIN
 from wflang.dsl.diagnostics import Diagnostic
+from wflang.dsl.guard import agent_sites
 from wflang.transpiler import schema as schemas
+from wflang.transpiler.guard import bound_js
 from wflang.transpiler.js_strings import (
     JS_RESERVED,
     JsCode,
@@ -462,6 +466,7 @@ class _Emitter:
         self.record_consts: dict[int, dict[str, str]] = {}  # program id -> record name -> const
         self._lines: dict[int, list[str]] = {}
         self._agentful: dict[int, bool] = {}  # nodes live as long as the emitter: ids are stable
+        self.sites = agent_sites(program, bound if hasattr(bound, "terms") else None)
         self.denied: dict[tuple[str, ...], str] = {}  # a disallowedTools list -> its const
         self.warnings: list[CompileWarning] = []
         self._sized: set[str] = set()  # schema consts whose size was checked
@@ -477,7 +482,8 @@ class _Emitter:
         late_lines = self.top_statements(late, ctx, consts_only=True)
         main = self.top_statements(self.program.body, ctx)
         if not (self.program.body and isinstance(self.program.body[-1], ast.Return)):
-            main += ["", "return null"]
+            main += ["", "return " + (f"{self.helper('guardDone')}(null)" if self.guarded() else "null")]
+        guard = self.guard_section()  # before helper_section: it uses a helper
         sections = [
             self.meta() + self.header_comment(),  # the comment right under meta, as in the design
             self.schema_section(self.program, dynamic=False),
@@ -485,6 +491,7 @@ class _Emitter:
             self.helper_section(),
             early_lines,
             inputs,
+            guard,
             self.schema_section(self.program, dynamic=True),
             late_lines,
             main,
@@ -497,6 +504,23 @@ class _Emitter:
                 out += section
         text = "\n".join(out) + "\n"
         return re.sub(r"\n{3,}", "\n\n", text)
+
+    def guarded(self) -> bool:
+        """Whether the script starts agents, and so carries the live bound guard."""
+        return "callAgent" in self.used_helpers
+
+    def guard_section(self) -> list[str]:
+        """The proven bound for the actual arguments: the checker's formula over the
+        inputs' sizes (a list input's length, an int input's value), evaluated once."""
+        if not self.guarded():
+            return []
+        sizes = {}
+        for i in self.program.inputs:
+            js = self.namer.js(i.name)
+            sizes[i.name] = f"{js}.length" if isinstance(i.type, ast.ListType) else f"Math.max(0, {js})"
+        self.helper("boundGuard")
+        return ["// ---- the live bound guard: at most this many agents for these arguments ----",
+                f"boundGuard.limit = {bound_js(self.bound, sizes)}"]
 
     def starts_agents(self, node: Any) -> bool:
         """Whether a node (statically) starts agents; memoised, as the emitter asks often."""
@@ -608,6 +632,11 @@ class _Emitter:
             scalar = {"str": "string", "int": "integer", "float": "number", "bool": "true/false"}
             if t.name in scalar:
                 n = self.size_text(t.max)
+                if t.name == "int" and depth == 0:  # an input: its range, with the default min
+                    lo = t.min.value if isinstance(t.min, ast.IntLit) else INT_INPUT_MIN
+                    return f"integer from {lo}" + (f" to {n}" if n else "")
+                if t.name == "int" and isinstance(t.min, ast.IntLit):
+                    return f"integer from {t.min.value}" + (f" to {n}" if n else "")
                 return scalar[t.name] + (f" up to {n}" if n else "")
             decl = records.get(t.name)
             if decl is None or depth > 0:
@@ -778,18 +807,21 @@ class _Emitter:
     # ------------------------------------------------------------------ arguments
 
     def arguments(self, program: ast.Program, ctx: _Ctx, raw: str = "args",
-                  on_error: Callable[[str], str] | None = None) -> list[str]:
+                  on_error: Callable[[str], str] | None = None, open_records: bool = False) -> list[str]:
         """Read and check the inputs; `on_error(A)` is the statement run when they fail,
-        given the name of the arguments object (default: return {error} from the workflow)."""
+        given the name of the arguments object (default: throw, failing the run).
+        `open_records`: a `run` child's arguments, whose records may carry undeclared
+        fields (dropped, not refused)."""
         scope = ctx.scope
         reassigned = {n for s in _scope_stmts(program.consts + program.body) if isinstance(s, ast.Assign)
                       for n in s.targets}
         a = self.namer.fresh("A")
-        types = {i.name: self.type_descriptor(i.type, program) for i in program.inputs}
+        types = {i.name: self.type_descriptor(i.type, program, input_=True) for i in program.inputs}
+        opened = ", true" if open_records else ""
         lines = [
             "// ---- arguments: checked as `wf run` checks them, before any agent starts ----"
             if not ctx.in_child else "// its arguments, checked as the workflow's own would be",
-            f"const {a} = {self.helper('argsObject')}({raw}, {js_value(types, indent=0)})",
+            f"const {a} = {self.helper('argsObject')}({raw}, {js_value(types, indent=0)}{opened})",
         ]
         self.helper("typeProblem")
         for i in self.ordered_inputs(program):
@@ -799,7 +831,9 @@ class _Emitter:
             keyword = "let" if i.name in reassigned else "const"
             default = "" if i.default is None else ", " + self.expr(i.default, ctx, top=True)
             lines.append(f"{keyword} {js} = {self.helper('argument')}({a}, {js_string(i.name)}{default})")
-        failed = f"return {{ error: {a}.errors.join('; ') }}" if on_error is None else on_error(a)
+        # Bad arguments fail the run (a throw), with the words `wf run` and `wf check --args` use.
+        failed = (f"throw new Error({js_string(ARGS_PROBLEM)} + {a}.errors.join('; '))" if on_error is None
+                  else on_error(a))
         lines.append(f"if ({a}.errors.length > 0) {failed}")
         return lines
 
@@ -822,9 +856,11 @@ class _Emitter:
             visit(i)
         return list(done.values())
 
-    def type_descriptor(self, t: ast.TypeExpr, program: ast.Program) -> Any:
+    def type_descriptor(self, t: ast.TypeExpr, program: ast.Program, input_: bool = False) -> Any:
+        """The typeProblem descriptor of a type; `input_`: an input's own type, where an
+        int without `min` has the default lower bound."""
         if isinstance(t, ast.OptionalType):
-            return {"type": "optional", "inner": self.type_descriptor(t.inner, program)}
+            return {"type": "optional", "inner": self.type_descriptor(t.inner, program, input_)}
         if isinstance(t, ast.UnionType):
             return {"type": "union", "options": list(t.options)}
         if isinstance(t, ast.ListType):
@@ -838,7 +874,14 @@ class _Emitter:
             if t.name in ("str", "float", "bool"):
                 return t.name
             if t.name == "int":
-                return {"type": "int", "max": t.max.value} if isinstance(t.max, ast.IntLit) else "int"
+                bounds: dict[str, Any] = {"type": "int"}
+                if isinstance(t.min, ast.IntLit):
+                    bounds["min"] = t.min.value
+                elif input_:
+                    bounds.update(min=INT_INPUT_MIN, implicitMin=True)
+                if isinstance(t.max, ast.IntLit):
+                    bounds["max"] = t.max.value
+                return bounds if len(bounds) > 1 else "int"
             decl = schemas.records_of(program).get(t.name)
             if decl is None:
                 raise CompileError(f"unknown type `{t.name}`", t)
@@ -1008,6 +1051,9 @@ class _Emitter:
             raise CompileError("`return` inside a fan-out, review, vote or tournament body", s)
         pre: list[str] = []
         code = self.rhs(s.value, ctx, pre, hint="result", need_value=True)
+        if not ctx.in_child and self.starts_agents(self.program.body):
+            # A guard trip that a parallel() caught still ends the run here.
+            return pre + [f"return {self.helper('guardDone')}({_strip_parens(code)})"]
         return pre + [f"return {_strip_parens(code)}"]
 
     def stmt_StopWhen(self, s: ast.StopWhen, ctx: _Ctx, track: str | None = None) -> list[str]:
@@ -1117,6 +1163,8 @@ class _Emitter:
         for wf, js in _JS_OPTIONS:
             if wf in options:
                 opts.append(f"{js}: {self.expr(options[wf], ctx, top=True)}")
+        # Where the agent is, for the bound guard's message (wflang/dsl/guard.py).
+        shape.append(f"at: {js_string(self.sites.get(id(e), f'line {e.span.line}'))}")
         # tools=none: every tool denied (its list includes the permission-based one)
         denied = self.denied_const(ctx.grants, toolless=isinstance(options.get("tools"), ast.NoneLit))
         if denied is not None:
@@ -1192,7 +1240,7 @@ class _Emitter:
         raw = self.expr(e.args, ctx, top=True) if e.args is not None else "undefined"
         prefix = js_string(f"run {json.dumps(e.path)}: ")
         try:
-            lines = self.arguments(child, inner, raw=raw,
+            lines = self.arguments(child, inner, raw=raw, open_records=True,
                                    on_error=lambda a: f"throw new Error({prefix} + {a}.errors.join('; '))")
             body = self.top_statements(child.consts, inner) + self.top_statements(child.body, inner)
         except CompileError as err:

@@ -45,7 +45,7 @@ const SUBAGENT_TOOLS = ['Bash', 'CronCreate', 'CronDelete', 'CronList', 'Edit', 
   'StructuredOutput', 'TaskStop', 'ToolSearch', 'WebFetch', 'WebSearch', 'Write']
 const CAPABILITY_TOOLS = { edit: ['Edit', 'NotebookEdit', 'Write'], shell: ['Bash'] }
 
-const TOP_KEYS = ['rules', 'default', 'fail_one_in', 'comment']
+const TOP_KEYS = ['rules', 'default', 'fail_one_in', 'validate', 'comment']
 const RULE_KEYS = ['label', 'prompt', 'reply', 'replies', 'fail', 'latency', 'comment']
 const VALIDATED_KEYWORDS = new Set([
   '$ref', 'type', 'enum', 'const', 'properties', 'required', 'additionalProperties',
@@ -579,7 +579,9 @@ export function parseFake (data, source = '<object>') {
     failOneIn = asInt(data.fail_one_in)
     if (failOneIn === null || failOneIn < 1) throw fileErr(source, 'fail_one_in', `expected an integer >= 1, got ${describe(data.fail_one_in)}`)
   }
-  return { rules, default: mode, defaultReply, failOneIn }
+  const validate = hasOwn(data, 'validate') ? data.validate : true
+  if (typeof validate !== 'boolean') throw fileErr(source, 'validate', `expected true or false, got ${describe(validate)}`)
+  return { rules, default: mode, defaultReply, failOneIn, validate }
 }
 
 export function loadFakeText (text, source) {
@@ -611,15 +613,15 @@ export function decide (spec, counters, { label, prompt, schema }) {
   if (rule.replies !== null) {
     const k = counters[rule.index] ?? 0
     counters[rule.index] = k + 1
-    return answerExplicit({ prompt, schema }, rule.replies[Math.min(k, rule.replies.length - 1)], `rules[${rule.index}]`, rule.latency)
+    return answerExplicit({ prompt, schema }, rule.replies[Math.min(k, rule.replies.length - 1)], `rules[${rule.index}]`, rule.latency, spec.validate)
   }
-  if (rule.hasReply) return answerExplicit({ prompt, schema }, rule.reply, `rules[${rule.index}]`, rule.latency)
+  if (rule.hasReply) return answerExplicit({ prompt, schema }, rule.reply, `rules[${rule.index}]`, rule.latency, spec.validate)
   return answerDefault(spec, { label, prompt, schema }, rule.latency)
 }
 
 function answerDefault (spec, { label, prompt, schema }, latency) {
   if (spec.default === 'fail') return { latency, error: `fake: no rule answers the call labelled "${label}"` }
-  if (spec.default === 'reply') return answerExplicit({ prompt, schema }, spec.defaultReply, 'default', latency)
+  if (spec.default === 'reply') return answerExplicit({ prompt, schema }, spec.defaultReply, 'default', latency, spec.validate)
   let value
   try {
     value = schemaValue(schema, label, prompt)
@@ -634,13 +636,13 @@ function answerDefault (spec, { label, prompt, schema }, latency) {
   return { latency, value, usage: fakeUsage(prompt, value) }
 }
 
-function answerExplicit ({ prompt, schema }, reply, where, latency) {
+function answerExplicit ({ prompt, schema }, reply, where, latency, validate = true) {
   if (schema === null || schema === undefined) {
     if (typeof reply !== 'string') return { latency, error: `fake: ${where} gives ${withArticle(jsonType(reply))} reply to a text agent, which needs a string` }
     return { latency, value: reply, usage: fakeUsage(prompt, reply) }
   }
   const value = shapeReply(schema, reply)
-  const problem = validateValue(schema, value)
+  const problem = validate ? validateValue(schema, value) : null
   if (problem !== null) return { latency, error: `fake: ${where} gives a reply that does not match the schema ${problem}` }
   return { latency, value, usage: fakeUsage(prompt, value) }
 }

@@ -11,6 +11,7 @@ over Python's or JavaScript's native notion of a string length.
 from __future__ import annotations
 
 import array
+import functools
 import json
 import math
 import os
@@ -24,7 +25,6 @@ from pathlib import Path
 from typing import Any
 
 import trio
-from jsonschema import Draft202012Validator, validators
 
 from wflang.runtime.backend import AgentFailure, AgentRequest, AgentResult, Usage
 from wflang.runtime.values import escape_lone_surrogates, json_number, json_string
@@ -55,7 +55,7 @@ MAX_SCHEMA_DEPTH = 32
 MAX_ARRAY_ITEMS = 4096  # the per-call item limit of parallel()/pipeline()
 DEFAULT_INT_SPAN = 999
 
-TOP_KEYS = ("rules", "default", "fail_one_in", "comment")
+TOP_KEYS = ("rules", "default", "fail_one_in", "validate", "comment")
 RULE_KEYS = ("label", "prompt", "reply", "replies", "fail", "latency", "comment")
 # Validation keywords both implementations enforce; every other keyword is ignored.
 VALIDATED_KEYWORDS = frozenset({
@@ -476,12 +476,20 @@ def shape_reply(schema: Mapping[str, Any] | None, reply: Any) -> Any:
     return {key: _copy(reply)}
 
 
-_SubsetValidator = validators.create(
-    meta_schema=Draft202012Validator.META_SCHEMA,
-    validators={k: v for k, v in Draft202012Validator.VALIDATORS.items() if k in VALIDATED_KEYWORDS},
-    type_checker=Draft202012Validator.TYPE_CHECKER,
-    format_checker=None,
-)
+@functools.cache
+def _subset_validator() -> Any:
+    # Imported on first use: jsonschema costs ~40 ms at every `wf run`, and a fake file
+    # without replies never needs it.
+    from jsonschema import Draft202012Validator, validators
+
+    return validators.create(
+        meta_schema=Draft202012Validator.META_SCHEMA,
+        validators={k: v for k, v in Draft202012Validator.VALIDATORS.items() if k in VALIDATED_KEYWORDS},
+        type_checker=Draft202012Validator.TYPE_CHECKER,
+        format_checker=None,
+    )
+
+
 _validator_cache: OrderedDict[int, tuple[Any, Any]] = OrderedDict()
 _cache_lock = threading.Lock()
 
@@ -494,7 +502,7 @@ def _validator(schema: Mapping[str, Any]) -> Any:
         if hit is not None and hit[0] is schema:
             _validator_cache.move_to_end(id(schema))
             return hit[1]
-        validator = _SubsetValidator(schema)
+        validator = _subset_validator()(schema)
         _validator_cache[id(schema)] = (schema, validator)
         if len(_validator_cache) > 256:
             _validator_cache.popitem(last=False)
@@ -777,6 +785,7 @@ class FakeSpec:
     default: str = "schema"  # "schema" | "fail" | "reply"
     default_reply: Any = None
     fail_one_in: int | None = None
+    validate: bool = True  # false: replies are handed over unvalidated (a lenient host)
 
 
 def _err(source: str, where: str, problem: str) -> FakeFileError:
@@ -882,7 +891,11 @@ def parse_fake(data: Any, source: str = "<dict>") -> FakeSpec:
         fail_one_in = _as_int(data["fail_one_in"])
         if fail_one_in is None or fail_one_in < 1:
             raise _err(source, "fail_one_in", f"expected an integer >= 1, got {_describe(data['fail_one_in'])}")
-    return FakeSpec(rules=rules, default=default, default_reply=default_reply, fail_one_in=fail_one_in)
+    validate = data.get("validate", True)
+    if not isinstance(validate, bool):
+        raise _err(source, "validate", f"expected true or false, got {_describe(validate)}")
+    return FakeSpec(rules=rules, default=default, default_reply=default_reply, fail_one_in=fail_one_in,
+                    validate=validate)
 
 
 def _parse_default(raw: Any, source: str) -> tuple[str, Any]:
@@ -992,7 +1005,7 @@ class FakeBackend:
                     f"fake: {where} gives {_with_article(_json_type(reply))} reply to a text agent, which needs a string"))
             return FakeAnswer(latency, value=reply, usage=fake_usage(request.prompt, reply))
         value = shape_reply(request.schema, reply)
-        problem = validate_value(request.schema, value)
+        problem = validate_value(request.schema, value) if self.spec.validate else None
         if problem is not None:
             return FakeAnswer(latency, error=f"fake: {where} gives a reply that does not match the schema {problem}")
         return FakeAnswer(latency, value=value, usage=fake_usage(request.prompt, value))
