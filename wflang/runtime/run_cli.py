@@ -157,7 +157,7 @@ def _run(file: str, args_file: str | None, args_json: str | None, fake: str | No
             _check_something_to_resume(before, source, plan.values)
         err = Console(file=stderr, highlight=False, soft_wrap=True)
         batch = _batch_mode(err, plan, fake)
-        backend = _backend(fake, batch)
+        backend = _backend(fake, batch=True) if batch else _backend(fake)
         interactive = _is_tty(stdin) and _is_tty(stderr)
         plan.granted = _permissions(program, requested, fake, yes, interactive, stdin, err, plan,
                                     file, concurrency, resume, ws, carried=carried)
