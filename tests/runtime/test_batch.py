@@ -79,7 +79,7 @@ def wf_run(ws: Path, *extra: str, **kwargs: Any) -> tuple[int, Any, str]:
     out, err = io.StringIO(), io.StringIO()
     code = run_command(str(ws / "review.wf"), workspace=str(ws), yes=True, json_out=True,
                        stdout=out, stderr=err, **kwargs)
-    value = json.loads(out.getvalue()) if code == 0 else None
+    value = json.loads(out.getvalue())["result"] if code == 0 else None
     assert KEY not in err.getvalue()
     return code, value, err.getvalue()
 
@@ -313,7 +313,7 @@ def test_a_killed_run_resumes_by_collecting_its_batch_never_resubmitting(env: Pa
     assert proc.returncode == 0, err
     assert len(server.batches) == 1  # collected, not submitted again
     assert f"batch {bid}: collecting it" in err
-    value = json.loads(out)
+    value = json.loads(out)["result"]
     assert len(value["kept"]) == 100
     with Journal.open(env) as journal:
         assert journal.batches(run.id) == [(bid, 600)]
