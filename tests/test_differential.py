@@ -37,7 +37,8 @@ pytestmark = pytest.mark.skipif(shutil.which("node") is None,
 def call_key(call: dict[str, Any]) -> str:
     """What makes two agent calls the same call: everything the agent is asked, and how."""
     return json.dumps([call.get("prompt"), call.get("schema"), call.get("model"), call.get("effort"),
-                       call.get("agent_type"), call.get("label"), call.get("phase")], sort_keys=True)
+                       call.get("agent_type"), call.get("label"), call.get("phase"), call.get("grants")],
+                      sort_keys=True)
 
 
 def run_both(wf: Path, args: Any, fake: dict[str, Any], work: Path) -> dict[str, Any]:
@@ -61,7 +62,9 @@ def run_both(wf: Path, args: Any, fake: dict[str, Any], work: Path) -> dict[str,
     assert js["error"] is None, js["error"]
 
     backend = FakeBackend(fake)
-    scheduler = Scheduler(backend, str(work), Limits(bound=bound))
+    # as `wf run --allow` grants what the header declares
+    scheduler = Scheduler(backend, str(work), Limits(bound=bound),
+                          permissions=frozenset(loaded.program.header.permissions))
     outcome = trio.run(run_program, loaded.program, values, scheduler)
     return {"bound": bound, "js": js, "py_calls": backend.calls, "py_value": outcome.value}
 

@@ -39,14 +39,22 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--args", dest="args_file", metavar="F", help="JSON file of arguments")
     c.add_argument("--args-json", metavar="JSON", help="arguments as a JSON string")
     c.add_argument("--fake", metavar="F", help="answer agents from a fake-answers file (no API calls)")
-    c.add_argument("--resume", metavar="RUN_ID", help="resume a run; finished agents are not repeated")
-    c.add_argument("--concurrency", type=int, default=16, metavar="N", help="agents at once (1-16)")
-    c.add_argument("--allow", default="", metavar="CAPS", help="confirm capabilities: edit,shell")
+    c.add_argument("--resume", metavar="RUN_ID",
+                   help="resume a run, also after edits: agents whose request is unchanged are served from "
+                        "the journal; its options carry over")
+    c.add_argument("--concurrency", type=int, metavar="N",
+                   help="agents at once (1-16; default 16, or the resumed run's)")
+    c.add_argument("--allow", metavar="CAPS",
+                   help="confirm capabilities: edit,shell (a resume keeps the original run's)")
     c.add_argument("--sample", type=int, metavar="N", help="run on the first N items of each list input")
     c.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
     c.add_argument("--out", metavar="F", help="write the result (JSON) to this file")
     c.add_argument("--workspace", default=".", metavar="DIR", help="where agents work (default: .)")
     c.add_argument("--yes", action="store_true", help="do not ask before starting")
+    c.add_argument("--request-timeout", type=float, metavar="S",
+                   help="seconds one API request may take (default 90)")
+    c.add_argument("--stall-timeout", type=float, metavar="S",
+                   help="seconds one agent turn may wait on the API, retries included (default 240)")
 
     c = sub.add_parser("runs", help="list journaled runs")
     c.add_argument("--workspace", default=".", metavar="DIR")
@@ -159,6 +167,7 @@ def _dispatch(ns: argparse.Namespace) -> int:
         return run_command(file=ns.file, args_file=ns.args_file, args_json=ns.args_json, fake=ns.fake,
                            resume=ns.resume, concurrency=ns.concurrency, allow=ns.allow, sample=ns.sample,
                            json_out=ns.json, out_file=ns.out, workspace=ns.workspace, yes=ns.yes,
+                           request_timeout=ns.request_timeout, stall_timeout=ns.stall_timeout,
                            stdout=out, stderr=err)
     if ns.command == "runs":
         from wflang.runtime.run_cli import runs_command

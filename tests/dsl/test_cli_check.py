@@ -53,8 +53,10 @@ def test_design_example_report() -> None:
     assert lines[3].startswith("  Find    200   fanout over files (max 200, line 5) × 1 agent [line 22]")
     assert lines[4].startswith("  Verify  180   review: findings ≤ 60 (top, line 26) × 3 reviewers [line 29]")
     assert lines[5].startswith("  Fix       7   fix: 3 attempts × 1 agent + (3+1) checks [line 34]")
+    assert lines[6].startswith("batchable (tools=none), worst case: 180 of 387")
+    assert lines[7:10] == ["  Find      0 of 200", "  Verify  180 of 180", "  Fix       0 of 7"]
     assert "permissions: edit, shell" in lines
-    assert lines[-1] == f"with --args {EXAMPLE_ARGS} (files: 12): at most 199"
+    assert lines[-1] == f"with --args {EXAMPLE_ARGS} (files: 12): at most 199 (180 batchable)"
 
 
 def test_report_without_args_has_no_args_line() -> None:

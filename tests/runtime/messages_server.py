@@ -24,6 +24,7 @@ class Scripted:
     body: Any = None  # dict/list -> JSON; bytes -> sent verbatim
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0  # seconds to stall before answering (a hung request)
+    trickle: float = 0.0  # seconds between body bytes (a server that never quite stops)
 
 
 def usage(
@@ -102,6 +103,14 @@ def hang(seconds: float = 5.0) -> Scripted:
         body={"type": "error", "error": {"type": "api_error", "message": "too late"}},
         status=500,
     )
+
+
+def trickle(interval: float = 0.2, reply: str = "too slow") -> Scripted:
+    """A normal reply whose body arrives one byte per `interval` seconds: every read is
+    quick, so only a total deadline (not a per-read timeout) ends it."""
+    answer = text(reply)
+    answer.trickle = interval
+    return answer
 
 
 def malformed() -> Scripted:
@@ -183,7 +192,14 @@ class MessagesServer:
                     for key, value in reply.headers.items():
                         self.send_header(key, value)
                     self.end_headers()
-                    self.wfile.write(payload)
+                    if reply.trickle:
+                        for i in range(len(payload)):
+                            self.wfile.write(payload[i : i + 1])
+                            self.wfile.flush()
+                            if server._stopping.wait(reply.trickle):
+                                return
+                    else:
+                        self.wfile.write(payload)
                 except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout)
                     pass
 

@@ -253,7 +253,7 @@ def test_validation_covers_the_documented_subset_and_ignores_the_rest() -> None:
 
 @pytest.mark.parametrize(("data", "message"), [
     ([], "fake file <dict>: top level: expected an object, got array"),
-    ({"rule": []}, 'top level: unknown key "rule" (allowed: rules, default, fail_one_in, comment)'),
+    ({"rule": []}, 'top level: unknown key "rule" (allowed: rules, default, fail_one_in, validate, comment)'),
     ({"rules": {}}, "rules: expected an array, got object"),
     ({"rules": ["find *"]}, 'rules[0]: expected an object, got string "find *"'),
     ({"rules": [{"label": "x", "replys": [1]}]},

@@ -351,7 +351,7 @@ async def test_results_text_record_list_and_scalar():
     schemas = {c.prompt: c.schema for c in ran.calls}
     assert schemas["text"] is None
     assert schemas["list"] == {"type": "object", "required": ["items"], "properties": {
-        "items": {"type": "array", "items": {"type": "integer"}, "maxItems": 5}}}
+        "items": {"type": "array", "items": {"type": "integer"}, "maxItems": 5}}, "additionalProperties": False}
     assert schemas["num"]["required"] == ["value"]
 
 

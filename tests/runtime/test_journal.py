@@ -23,8 +23,10 @@ from wflang.runtime.backend import AgentRequest, AgentResult, Usage
 from wflang.runtime.journal import (
     Journal,
     JournalError,
+    agent_row,
     content_key,
     journal_path,
+    source_sha256,
 )
 from wflang.runtime.run_views import render_run, render_runs, run_json, runs_json
 
@@ -167,16 +169,48 @@ def test_resume(journal: Journal) -> None:
 
     with pytest.raises(JournalError, match="no run r-unknown"):
         journal.resume_run("r-unknown", SOURCE)
-    with pytest.raises(JournalError, match=r"w\.wf changed since the run started"):
-        journal.resume_run(run_id, SOURCE + "# edited\n")
+    with pytest.raises(JournalError, match="is a run of workflow `w`.*this file is workflow `other`"):
+        journal.resume_run(run_id, SOURCE, workflow="other", source_path="other.wf")
 
-    record = journal.resume_run(run_id, SOURCE)
+    record = journal.resume_run(run_id, SOURCE, workflow="w")
     assert (record.status, record.resumes, record.args) == ("running", 1, {"n": 1})
     assert journal.cached(run_id, key).value == "v"  # finished agents survive the resume
 
     journal.finish_run(run_id, "done", 1)
+    with pytest.raises(JournalError, match="already finished, and neither the workflow nor its arguments"):
+        journal.resume_run(run_id, SOURCE, args={"n": 1})
+
+
+def test_resume_after_an_edit_records_the_new_source_arguments_and_options(journal: Journal) -> None:
+    run_id = journal.start_run("w", "w.wf", SOURCE, {"n": 1}, None, options={"concurrency": 4})
+    key = done(journal, run_id, request(), "v")
+    journal.finish_run(run_id, "done", 1)
+    assert journal.get_run(run_id).run.options == {"concurrency": 4}
+
+    edited = SOURCE + "# edited\n"
+    record = journal.resume_run(run_id, edited, workflow="w", source_path="w2.wf", args={"n": 2},
+                                options={"concurrency": 2, "fake": None, "granted": []})
+    assert (record.status, record.resumes, record.args, record.source_path) == ("running", 1, {"n": 2}, "w2.wf")
+    assert record.source_sha256 == source_sha256(edited)
+    assert record.options == {"concurrency": 2, "fake": None, "granted": []}
+    assert journal.cached(run_id, key).value == "v"
+    # a finished run with a changed workflow resumes; the same one again does not
+    journal.finish_run(run_id, "done", 2)
     with pytest.raises(JournalError, match="already finished"):
-        journal.resume_run(run_id, SOURCE)
+        journal.resume_run(run_id, edited)
+
+
+def test_a_group_of_agents_is_one_transaction(journal: Journal) -> None:
+    run_id = journal.start_run("w", "w.wf", SOURCE, {}, None)
+    rows = [agent_row(run_id, content_key(request(f"p{i}")), request(f"p{i}"), "done",
+                      AgentResult(i, Usage(input_tokens=1, output_tokens=2)), None, None, 0.0, 1.0)
+            for i in range(5)]
+    changes = journal._conn.total_changes
+    journal.record_agents(run_id, rows)
+    assert journal._conn.total_changes - changes == 6  # five rows and one update of the run's tokens
+    detail = journal.get_run(run_id)
+    assert [a.result for a in detail.agents] == [0, 1, 2, 3, 4]
+    assert (detail.run.usage.input_tokens, detail.run.usage.output_tokens) == (5, 10)
 
 
 def test_resume_refuses_a_run_whose_process_is_alive(tmp_path: Path, journal: Journal) -> None:

@@ -101,9 +101,13 @@ async def test_default_concurrency_is_16_and_slots_are_reused_at_once(autojump_c
 async def test_asking_for_more_agents_than_the_bound_stops_the_run():
     program = parse(HEADER + 'a = agent "one"\nb = agent "two"\nc = agent "three"\n', "t.wf")
     double = Double()
-    with pytest.raises(BoundExceeded, match="above its proven bound of 2"):
+    with pytest.raises(BoundExceeded) as info:
         await run_program(program, {}, Scheduler(double, ".", Limits(bound=2)))
     assert len(double.calls) == 2
+    # The message names the agent, its line and construct, the bound, and that it is a bug.
+    message = str(info.value)
+    assert 'agent 3 ("t:' in message and "line 5" in message and "past the 2 agents" in message
+    assert "This is a bug in wflang" in message and "internal error" not in message
 
 
 # ---------------------------------------------------------------- journal and usage

@@ -29,6 +29,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from wflang.dsl import ast
 from wflang.dsl.arguments import sizes, validate_args
 from wflang.dsl.loader import Loaded, load
 from wflang.runtime import values as V
@@ -85,7 +86,8 @@ def compile_source(source: str, name: str = "t.wf") -> str:
     return compile_js(loaded.program, bound=loaded.result.bound, source_name=name)  # type: ignore[union-attr]
 
 
-def run_host(tmp_path: Path, script: str, fake: dict[str, Any] | None = None, args: Any = None) -> dict[str, Any]:
+def run_host(tmp_path: Path, script: str, fake: dict[str, Any] | None = None, args: Any = None,
+             may_fail: bool = False) -> dict[str, Any]:
     (tmp_path / "s.js").write_text(script, encoding="utf-8")
     (tmp_path / "f.json").write_text(json.dumps(fake if fake is not None else {}))
     cmd = [str(NODE), str(HOST), "--script", str(tmp_path / "s.js"), "--fake", str(tmp_path / "f.json")]
@@ -95,7 +97,7 @@ def run_host(tmp_path: Path, script: str, fake: dict[str, Any] | None = None, ar
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
     assert proc.returncode in (0, 1), proc.stderr
     report = json.loads(proc.stdout)
-    assert report["error"] is None, report["error"] + "\n" + proc.stderr
+    assert may_fail or report["error"] is None, report["error"] + "\n" + proc.stderr
     return report
 
 
@@ -204,15 +206,16 @@ def test_script_shape(wf: Path) -> None:
     assert re.search(r"^  name: '[a-z0-9]+(-[a-z0-9]+)*',$", meta, re.M)
     assert re.search(r"^  description: '.*',$", meta, re.M)
     assert re.search(r"^  whenToUse: '.*',$", meta, re.M)
-    listed = re.findall(r"^    \{ title: (.*) \},$", meta, re.M)
+    listed = re.findall(r"^    \{ title: ('(?:[^'\\]|\\.)*')(?:, detail: '[^']*')?(?:, model: '[^']*')? \},$",
+                        meta, re.M)
+    assert len(listed) == meta.count("{ title:"), "each meta.phases entry is {title, detail?, model?}"
     titles = [json.loads(_js_to_json(t)) for t in listed]
     body = js[len(meta):]
     assert body.startswith(f"\n// Compiled by wflang from {wf.name}.")
     assert f"// Worst case: {loaded.result.bound.total} agent" in body  # type: ignore[union-attr]
-    used = {json.loads(_js_to_json(t)) for t in re.findall(r"\bphase: ('(?:[^'\\]|\\.)*')", body)}
-    used |= {json.loads(_js_to_json(t)) for t in re.findall(r"\bphase\(('(?:[^'\\]|\\.)*')\)", body)}
-    assert used <= set(titles), "every phase a call names is listed in meta.phases"
-    assert [p.title for p in loaded.program.phases()] == titles[: len(loaded.program.phases())]
+    entered = [json.loads(_js_to_json(t)) for t in re.findall(r"\bphase\(('(?:[^'\\]|\\.)*')\)", body)]
+    assert titles == list(dict.fromkeys(entered)), "meta.phases lists exactly the titles passed to phase()"
+    assert [p.title for p in loaded.program.phases()] == titles
     code = code_only(js)
     for pattern in BANNED:
         assert not re.search(pattern, code), f"banned construct {pattern} in {wf.name}"
@@ -291,9 +294,11 @@ def test_runs_within_its_bound(wf: Path, mode: str, tmp_path: Path) -> None:
     assert report["agents_started"] <= bound
     assert not (isinstance(report["result"], dict) and "error" in report["result"] and len(report["result"]) == 1)
     meta_phases = [p["title"] for p in report["meta"]["phases"]]
-    for call in report["calls"]:
-        assert call["label"] and call["phase"] in meta_phases + [None]
-    assert set(report["phases"]) <= set(meta_phases)
+    named = {o.value.text for o in ast.walk([loaded.program.defaults, loaded.program.body])
+             if isinstance(o, ast.Option) and o.name == "phase" and isinstance(o.value, ast.StrLit)}
+    for call in report["calls"]:  # a phase block's title, or one a `phase=` option names
+        assert call["label"] and call["phase"] in meta_phases + [None] + sorted(named)
+    assert list(dict.fromkeys(report["phases"])) == meta_phases, "meta.phases: exactly the phases entered"
     if mode == "schema":  # every schema-shaped answer passes, so the worst case is reached where it can be
         assert report["agents_started"] > 0
 
@@ -451,9 +456,11 @@ input mode: "fast" | "deep" = "fast"
 out = agent "go {files} {level} {mode}"
 return out
 """)
-    report = run_host(tmp_path, js, {}, args)
+    report = run_host(tmp_path, js, {}, args, may_fail=True)
     assert report["agents_started"] == 0
-    assert expected in report["result"]["error"]
+    # the run fails (a throw), with the words `wf run` uses
+    assert report["error"].startswith("Error: the arguments do not fit the workflow's inputs: ")
+    assert expected in report["error"]
 
 
 @needs_node

@@ -1,7 +1,10 @@
-"""Arguments against declared inputs: types, maxima, required, defaults.
+"""Arguments against declared inputs: types, ranges, closed records, required, defaults.
 
 The same rules run in `wf check --args`, in `wf run` before any agent starts, and (as JS)
-in the compiled script's preamble: docs/semantics.md "Arguments".
+in the compiled script's preamble: docs/semantics.md "Arguments". Records are closed: an
+argument with a field its record type does not declare is refused (a `run` child's
+arguments, which the caller's checked program built, have such fields dropped instead),
+and every record value is rebuilt with exactly its declared fields, in declared order.
 """
 
 from __future__ import annotations
@@ -11,6 +14,13 @@ from typing import Any
 
 from wflang.dsl import ast
 from wflang.dsl.diagnostics import Diagnostic, did_you_mean
+from wflang.runtime.values import js_number
+
+# The lower bound of an `int` input that declares no `min` (docs/language.md §3): ints
+# size loops, so a negative one must be asked for.
+INT_INPUT_MIN = 0
+# How every target introduces argument problems (`wf run`, and the compiled script's throw).
+ARGS_PROBLEM = "the arguments do not fit the workflow's inputs: "
 
 
 def normalize(raw: Any, program: ast.Program) -> Any:
@@ -30,8 +40,10 @@ def normalize(raw: Any, program: ast.Program) -> Any:
     return raw
 
 
-def validate_args(program: ast.Program, raw: Any) -> tuple[dict[str, Any], list[Diagnostic]]:
-    """The input values for a run, defaults applied, or diagnostics saying what is wrong."""
+def validate_args(program: ast.Program, raw: Any, *, child: bool = False) -> tuple[dict[str, Any], list[Diagnostic]]:
+    """The input values for a run, defaults applied, or diagnostics saying what is wrong.
+    `child`: the arguments of `run "x.wf"`, whose records may carry fields the child does
+    not declare (they are dropped, not refused)."""
     args = normalize(raw, program)
     diags: list[Diagnostic] = []
     if not isinstance(args, dict):
@@ -51,19 +63,37 @@ def validate_args(program: ast.Program, raw: Any) -> tuple[dict[str, Any], list[
     for d in program.inputs:
         if d.name not in args or args[d.name] is None and not isinstance(d.type, ast.OptionalType):
             if d.default is not None:
-                values[d.name] = literal_value(d.default)
+                values[d.name] = fit_value(literal_value(d.default), d.type, records)
                 continue
             if d.name not in args:
                 diags.append(Diagnostic("WF403", f"missing argument `{d.name}`", None,
                                         f"`{d.name}` has no default (input on line {d.span.line}); pass it"))
                 continue
-        problem = type_problem(args[d.name], d.type, records, f"args.{d.name}")
+        problem = type_problem(args[d.name], d.type, records, f"args.{d.name}", closed=not child,
+                               default_min=INT_INPUT_MIN)
         if problem is not None:
             diags.append(Diagnostic("WF404", problem, None, f"input `{d.name}` is declared on line "
-                                    f"{d.span.line}: {_type_src(d.type)}"))
+                                    f"{d.span.line}: {_type_src(d.type, INT_INPUT_MIN)}"))
             continue
-        values[d.name] = args[d.name]
+        values[d.name] = fit_value(args[d.name], d.type, records)
     return values, diags
+
+
+def fit_value(v: Any, t: ast.TypeExpr, records: dict[str, ast.TypeDecl]) -> Any:
+    """A value that `type_problem` accepted, with every record rebuilt as exactly its
+    declared fields in declared order (a missing optional field is None); so `keys(r)` is
+    the declared fields, whatever the JSON held."""
+    if v is None:
+        return None
+    if isinstance(t, ast.OptionalType):
+        return fit_value(v, t.inner, records)
+    if isinstance(t, ast.ListType) and isinstance(v, list):
+        return [fit_value(x, t.item, records) for x in v]
+    if isinstance(t, ast.NamedType) and isinstance(v, dict):
+        decl = records.get(t.name)
+        if decl is not None:
+            return {f.name: fit_value(v.get(f.name), f.type, records) for f in decl.fields}
+    return v
 
 
 def sizes(program: ast.Program, values: dict[str, Any]) -> dict[str, int]:
@@ -74,14 +104,27 @@ def sizes(program: ast.Program, values: dict[str, Any]) -> dict[str, int]:
         if isinstance(d.type, ast.ListType) and isinstance(v, list):
             out[d.name] = len(v)
         elif isinstance(d.type, ast.NamedType) and d.type.max is not None and isinstance(v, int):
-            out[d.name] = max(v, 0)
+            # The value itself: one that can be negative (`min -5`) never sizes anything
+            # (the checker refuses it as a size), so nothing needs clamping here.
+            out[d.name] = v
     return out
 
 
-def type_problem(v: Any, t: ast.TypeExpr, records: dict[str, ast.TypeDecl], path: str) -> str | None:
-    """None when `v` fits `t`, else a sentence that says where and why not."""
+def int_range(t: ast.NamedType, default_min: int | None) -> tuple[int | None, int | None]:
+    """The declared [min, max] of an int type; `default_min` when it declares no min."""
+    lo = t.min.value if isinstance(t.min, ast.IntLit) else default_min
+    hi = t.max.value if isinstance(t.max, ast.IntLit) else None
+    return lo, hi
+
+
+def type_problem(v: Any, t: ast.TypeExpr, records: dict[str, ast.TypeDecl], path: str, *,
+                 closed: bool = True, default_min: int | None = None) -> str | None:
+    """None when `v` fits `t`, else a sentence that says where and why not. `closed`: a
+    record with an undeclared field does not fit. `default_min` applies to `t` itself (an
+    int input), not to the ints inside its lists and records."""
     if isinstance(t, ast.OptionalType):
-        return None if v is None else type_problem(v, t.inner, records, path)
+        return None if v is None else type_problem(v, t.inner, records, path, closed=closed,
+                                                   default_min=default_min)
     if v is None:
         return f"{path}: required, got null"
     if isinstance(t, ast.UnionType):
@@ -95,7 +138,7 @@ def type_problem(v: Any, t: ast.TypeExpr, records: dict[str, ast.TypeDecl], path
         if isinstance(t.max, ast.IntLit) and len(v) > t.max.value:
             return f"{path}: {len(v)} items, the workflow declares max {t.max.value}"
         for i, item in enumerate(v):
-            p = type_problem(item, t.item, records, f"{path}[{i}]")
+            p = type_problem(item, t.item, records, f"{path}[{i}]", closed=closed)
             if p is not None:
                 return p
         return None
@@ -108,23 +151,46 @@ def type_problem(v: Any, t: ast.TypeExpr, records: dict[str, ast.TypeDecl], path
             if isinstance(v, bool) or not isinstance(v, (int, float)):
                 return f"{path}: expected a number, got {_kind(v)}"
             if t.name == "int" and not (isinstance(v, int) or float(v).is_integer()):
-                return f"{path}: expected a whole number, got {v}"
-            if t.name == "int" and isinstance(t.max, ast.IntLit) and v > t.max.value:
-                return f"{path}: {v} is more than the declared max {t.max.value}"
+                return f"{path}: expected a whole number, got {js_number(v)}"
+            if t.name == "int":
+                lo, hi = int_range(t, default_min)
+                if hi is not None and v > hi:
+                    return f"{path}: {js_number(v)} is more than the declared max {hi}"
+                if lo is not None and v < lo:
+                    if t.min is None:
+                        return (f"{path}: {js_number(v)} is less than {lo}, the least an int input "
+                                "allows unless it declares `min`")
+                    return f"{path}: {js_number(v)} is less than the declared min {lo}"
             return None
         decl = records.get(t.name)
         if decl is None:
             return None
         if not isinstance(v, dict):
             return f"{path}: expected a {t.name} record, got {_kind(v)}"
+        if closed:
+            declared = {f.name for f in decl.fields}
+            extra = sorted(k for k in v if k not in declared)
+            if extra:
+                return f"{path}: {_unknown_fields(extra)}; a {t.name} record has only: " + \
+                    (", ".join(f.name for f in decl.fields) or "no fields")
         for f in decl.fields:
             if f.name not in v and not isinstance(f.type, ast.OptionalType):
                 return f"{path}: missing field `{f.name}` of {t.name}"
-            p = type_problem(v.get(f.name), f.type, records, f"{path}.{f.name}")
+            p = type_problem(v.get(f.name), f.type, records, f"{path}.{f.name}", closed=closed)
             if p is not None:
                 return p
         return None
     return None
+
+
+def _unknown_fields(names: list[str]) -> str:
+    """`unknown field `x``, or the first three of many (sorted by code point, as the JS
+    helper sorts them, so both targets name the same ones)."""
+    shown = ", ".join(f"`{n}`" for n in names[:3])
+    if len(names) == 1:
+        return f"unknown field {shown}"
+    more = f" and {len(names) - 3} more" if len(names) > 3 else ""
+    return f"unknown fields {shown}{more}"
 
 
 def literal_value(e: ast.Expr) -> Any:
@@ -161,9 +227,9 @@ def _show(v: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def _type_src(t: ast.TypeExpr) -> str:
+def _type_src(t: ast.TypeExpr, default_min: int | None = None) -> str:
     if isinstance(t, ast.OptionalType):
-        return _type_src(t.inner) + "?"
+        return _type_src(t.inner, default_min) + "?"
     if isinstance(t, ast.UnionType):
         return " | ".join(f'"{o}"' for o in t.options)
     if isinstance(t, ast.ListType):
@@ -171,5 +237,9 @@ def _type_src(t: ast.TypeExpr) -> str:
         return f"list[{_type_src(t.item)}]{m}"
     if isinstance(t, ast.NamedType):
         m = f" max {t.max.value}" if isinstance(t.max, ast.IntLit) else ""
+        if t.name == "int":
+            lo = t.min.value if isinstance(t.min, ast.IntLit) else default_min
+            if lo is not None:
+                m = f" min {lo}" + m
         return t.name + m
     return "?"

@@ -35,11 +35,13 @@ class TypeExpr(Node):
 
 @dataclass(eq=False)
 class NamedType(TypeExpr):
-    """`str`, `int`, `float`, `bool`, or a record declared with `type`. `max` is only
-    meaningful on `int` inputs (`input rounds: int max 10`)."""
+    """`str`, `int`, `float`, `bool`, or a record declared with `type`. `min`/`max` are
+    only meaningful on `int` (`input rounds: int min 1 max 10`); an int input without
+    `min` has the lower bound 0 (docs/language.md)."""
 
     name: str
     max: Expr | None = None
+    min: Expr | None = None
 
 
 @dataclass(eq=False)
@@ -455,8 +457,18 @@ class Program(Node):
         return lines[n - 1] if 1 <= n <= len(lines) else ""
 
 
-AGENT_OPTIONS = ("model", "effort", "label", "phase", "agent_type", "isolation", "max_output_tokens")
+AGENT_OPTIONS = ("model", "effort", "label", "phase", "agent_type", "isolation", "max_output_tokens", "tools")
 EFFORTS = ("low", "medium", "high", "xhigh", "max")
+
+
+def toolless(options: list[Option], defaults: list[Option]) -> bool:
+    """Whether an agent with these options (and its program's defaults) is tool-less
+    (`tools=none`): it sees only its prompt, so it can go through the Message Batches API."""
+    for opts in (options, defaults):
+        for o in opts:
+            if o.name == "tools":
+                return isinstance(o.value, NoneLit)
+    return False
 
 Value = bool | int | float | str | list[Any] | dict[str, Any] | None
 

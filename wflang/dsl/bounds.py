@@ -39,6 +39,9 @@ class Bound:
     agent_budget: int | None = None
     token_budget: int | None = None
     phase_order: list[str] = field(default_factory=list)
+    # The same proof counting only tool-less agents (`tools=none`), which `wf run --batch`
+    # sends through the Message Batches API; None when the program has none.
+    batchable: Bound | None = None
 
     @property
     def worst_env(self) -> dict[str, int]:
@@ -110,7 +113,23 @@ class Bound:
             "inputs": {i.name: {"max": i.max, "kind": i.kind} for i in self.inputs},
             "cap": AGENT_CAP,
             "budget": {"agents": self.agent_budget, "output_tokens": self.token_budget},
+            **({"batchable": self.batchable_json(sizes)} if self.batchable is not None else {}),
         }
+
+    def batchable_for(self, sizes: dict[str, int] | None = None) -> int:
+        """Worst-case tool-less agents for these sizes (0 when there are none)."""
+        return self.batchable.evaluate(sizes or {}) if self.batchable is not None else 0
+
+    def batchable_phases(self, sizes: dict[str, int] | None = None) -> dict[str, int]:
+        if self.batchable is None:
+            return {}
+        return dict(self.batchable.phases(sizes))
+
+    def batchable_json(self, sizes: dict[str, int] | None = None) -> dict[str, Any]:
+        b = self.batchable
+        assert b is not None
+        return {"total": b.evaluate({**self.worst_env, **(sizes or {})}), "formula": b.formula(),
+                "phases": [{"phase": p, "agents": n} for p, n in b.phases(sizes)]}
 
 
 def _term(text: str) -> str:

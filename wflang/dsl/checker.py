@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from wflang.dsl import ast
-from wflang.dsl.arguments import literal_value, type_problem
+from wflang.dsl.arguments import INT_INPUT_MIN, literal_value, type_problem
 from wflang.dsl.bounds import AGENT_CAP, ITEM_CAP, Bound, InputSize, Term
 from wflang.dsl.diagnostics import Diagnostic, did_you_mean
 from wflang.dsl.gcpause import paused
@@ -196,17 +196,36 @@ class _Stop(Exception):
 
 def check_program(program: ast.Program) -> CheckResult:
     with paused():
-        return _Checker(program).run()
+        result = _Checker(program).run()
+        if result.ok and result.bound is not None and has_toolless(program):
+            # The batchable bound is the same proof counting only tool-less agents: a
+            # second pass where every other agent costs 0 (errors were reported by the first).
+            result.bound.batchable = _Checker(program, batchable_only=True).run().bound
+        return result
+
+
+def has_toolless(program: ast.Program) -> bool:
+    """Whether any agent of the program (or of a workflow it runs) may be tool-less."""
+    if any(o.name == "tools" for o in program.defaults):
+        return True
+    for n in ast.walk(program.body):
+        if isinstance(n, (ast.Agent, ast.Check)) and any(o.name == "tools" for o in n.options):
+            return True
+        if isinstance(n, ast.RunWorkflow) and n.program is not None and has_toolless(n.program):
+            return True
+    return False
 
 
 class _Checker:
-    def __init__(self, program: ast.Program) -> None:
+    def __init__(self, program: ast.Program, batchable_only: bool = False) -> None:
         self.p = program
+        self.batchable_only = batchable_only  # count only tool-less agents (the batchable bound)
         self.diags: list[Diagnostic] = []
         self.records: dict[str, Record] = {}
         self.record_decls = {d.name: d for d in program.types}
         self.inputs: list[InputSize] = []
         self.int_inputs: dict[str, Var] = {}
+        self.int_mins: dict[str, tuple[int, Span]] = {}  # every int input's lower bound (default 0)
         self.const_ints: dict[str, tuple[int, Span]] = {}  # `LIMIT = 10`: usable as a size
         self.terms: list[Term] = []
         self.defaults: dict[str, ast.Expr] = {o.name: o.value for o in program.defaults}
@@ -351,6 +370,11 @@ class _Checker:
             if t.max is not None and t.name != "int":
                 self.error("WF212", f"`max` applies to lists and ints, not `{t.name}`", t.max.span,
                            "remove it")
+            if t.min is not None and t.name != "int":
+                self.error("WF212", f"`min` applies to ints, not `{t.name}`", t.min.span, "remove it")
+            if isinstance(t.min, ast.IntLit) and isinstance(t.max, ast.IntLit) and t.min.value > t.max.value:
+                self.error("WF308", f"`min {t.min.value}` is above `max {t.max.value}`: no value fits", t.min.span,
+                           "swap them, or lower the min")
             prim = {"str": STR, "int": INT, "float": FLOAT, "bool": BOOL}.get(t.name)
             if prim is not None:
                 return prim
@@ -371,6 +395,12 @@ class _Checker:
                 return ZERO
             return Const(e.value, Knob(f"{what} {e.value}", e.span))
         if isinstance(e, ast.Name) and e.id in self.int_inputs:
+            lo, where = self.int_mins.get(e.id, (INT_INPUT_MIN, e.span))
+            if lo < 0:
+                self.error("WF308", f"{what}: `{e.id}` can be negative (its min is {lo}); a size is 0 or more",
+                           e.span, f"declare `min 0` or more on the input (line {where.line}), "
+                           f"or use another input for the size")
+                return ZERO
             return self.int_inputs[e.id]
         if isinstance(e, ast.Name) and e.id in self.const_ints:
             value, span = self.const_ints[e.id]
@@ -419,7 +449,8 @@ class _Checker:
             self.error("WF213", f"the default of `{d.name}` must be a literal", default.span,
                        "write a number, a string, true/false, none, or a list or record of those")
             return
-        problem = type_problem(literal_value(default), d.type, self.record_decls, d.name)
+        problem = type_problem(literal_value(default), d.type, self.record_decls, d.name,
+                               default_min=INT_INPUT_MIN)
         if problem is None:
             return
         target = strip_opt(t)
@@ -442,10 +473,16 @@ class _Checker:
 
     def input_type(self, d: ast.InputDecl) -> Type:
         t = d.type
+        if isinstance(t, ast.NamedType) and t.name == "int":
+            lo = t.min.value if isinstance(t.min, ast.IntLit) else INT_INPUT_MIN
+            self.int_mins[d.name] = (lo, t.min.span if t.min is not None else t.span)
         if isinstance(t, ast.NamedType) and t.name == "int" and t.max is not None:
             if not isinstance(t.max, ast.IntLit):
                 self.error("WF303", "an input's max must be a number", t.max.span, "write `max 10`")
                 return INT
+            if isinstance(t.min, ast.IntLit) and t.min.value > t.max.value:
+                self.error("WF308", f"`min {t.min.value}` is above `max {t.max.value}`: no value fits", t.min.span,
+                           "swap them, or lower the min")
             var = Var(d.name, Knob(f"input {d.name} max {t.max.value}", t.max.span))
             self.int_inputs[d.name] = var
             self.inputs.append(InputSize(d.name, t.max.value, "int", d.span.line))
@@ -650,6 +687,12 @@ class _Checker:
         if name in BUILTINS or name in ("budget", "answer"):
             self.error("WF219", f"`{name}` is a builtin name", self.word_span(span, name), "pick another name")
             return
+        if name in self.int_mins and scope.lookup(name) is not None:
+            line = next(d.span.line for d in self.p.inputs if d.name == name)
+            self.error("WF219", f"`{name}` is an int input and cannot be reassigned", self.word_span(span, name),
+                       f"its value (line {line}) may size loops and lists, so it stays as given; "
+                       "assign to a new name")
+            return
         scope.assign(name, t)
 
     def dropped_type(self, kept: Type) -> Type:
@@ -667,7 +710,7 @@ class _Checker:
         if isinstance(e, ast.Check):
             self.expr(e.prompt, scope)
             tokens = self.options(e.options, scope)
-            return Record(None, {"passed": BOOL, "details": STR}), Cost(ONE, tokens, "1 check")
+            return Record(None, {"passed": BOOL, "details": STR}), Cost(self.one(e), tokens, "1 check")
         if isinstance(e, ast.Fanout):
             return self.fanout(e, scope, ctx)
         if isinstance(e, ast.Review):
@@ -692,7 +735,13 @@ class _Checker:
             t = self.type_of(e.result, "an agent's result")
             if isinstance(e.result, ast.ListType) and e.result.max is not None:
                 t = ListT(t.item, t.max, f"agent result max, line {e.result.span.line}")  # type: ignore[attr-defined]
-        return t, Cost(ONE, tokens, "1 agent")
+        return t, Cost(self.one(e), tokens, "1 agent")
+
+    def one(self, e: ast.Agent | ast.Check) -> Sym:
+        """What one agent counts: 1, or in the batchable pass 1 only when it is tool-less."""
+        if self.batchable_only and not ast.toolless(e.options, self.p.defaults):
+            return ZERO
+        return ONE
 
     def options(self, options: list[ast.Option], scope: _Scope) -> Sym | None:
         """Check `with` options; the agent's worst-case output tokens when known."""
@@ -726,6 +775,9 @@ class _Checker:
             self.error("WF214", f"unknown effort `{v.text}`", v.span, "efforts: " + ", ".join(ast.EFFORTS))
         elif o.name == "isolation" and not (isinstance(v, ast.StrLit) and v.is_plain and v.text == "worktree"):
             self.error("WF214", "isolation takes only \"worktree\"", v.span, 'write isolation="worktree"')
+        elif o.name == "tools" and not isinstance(v, ast.NoneLit):
+            self.error("WF214", "tools takes only `none`", v.span,
+                       "write `tools=none` for an agent that sees only its prompt (no files, no commands)")
         elif o.name == "max_output_tokens" and not (isinstance(v, ast.IntLit) and v.value > 0):
             self.error("WF214", "max_output_tokens takes a positive number", v.span, "write e.g. 4000")
         elif o.name == "phase":
@@ -762,8 +814,19 @@ class _Checker:
             return f"{label} (max {n}, line {t.why.split('line ')[-1]})"
         return f"{label} ≤ {n} ({t.why})" if t.why else f"{label} ≤ {n}"
 
-    def item_scope(self, scope: _Scope, binds: dict[str, Type]) -> _Scope:
+    def item_scope(self, scope: _Scope, binds: dict[str, Type], span: Span | None = None) -> _Scope:
+        for name in binds:
+            self.no_size_shadow(name, span)
         return _Scope(dict(binds), scope)
+
+    def no_size_shadow(self, name: str, span: Span | None) -> None:
+        """A loop variable may not take the name of an int input or an int constant: sizes
+        name them (`repeat max n`), and the name must mean the same everywhere."""
+        if name in self.int_mins or name in self.const_ints:
+            what = "an int input" if name in self.int_mins else "an int constant"
+            self.error("WF205", f"`{name}` is {what}; a loop variable cannot take its name",
+                       self.word_span(span, name) if span is not None else None,
+                       "sizes such as `repeat max " + name + "` read it: pick another name")
 
     def fanout(self, e: ast.Fanout, scope: _Scope, ctx: _Ctx) -> tuple[Type, Cost]:
         kind = "for" if e.sequential else "fanout"
@@ -774,7 +837,7 @@ class _Checker:
                 self.error("WF214", f"unknown fan-out option `{o.name}`", o.span, "a fan-out takes `concurrency=N`")
             elif not (isinstance(o.value, ast.IntLit) and 1 <= o.value.value <= 16):
                 self.error("WF214", "concurrency takes a number from 1 to 16", o.value.span, "write concurrency=4")
-        inner = self.item_scope(scope, {e.var: lt.item})
+        inner = self.item_scope(scope, {e.var: lt.item}, e.span)
         body_cost, body_t = self.block(e.body, inner, _Ctx(ctx.phase, "fanout", True))
         desc = f"{kind} over {self.describe_iter(e.iter, lt)} × {_per(body_cost)}"
         value = ListT(_non_none(body_t), lt.max, f"{kind}, line {e.span.line}")
@@ -801,7 +864,7 @@ class _Checker:
             if isinstance(k, Const) and isinstance(n, Const) and k.n > n.n:
                 self.error("WF306", f"keep if {k.n} can never hold with {n.n} reviewers", e.keep.span,
                            f"keep if at most {n.n}, or `keep if all`")
-        inner = self.item_scope(scope, binds)
+        inner = self.item_scope(scope, binds, e.span)
         body_cost, answer = self.block(e.body, inner, _Ctx(ctx.phase, None, True))
         self.judge_cond(e.accept, answer, inner)
         desc = f"review: {self.describe_iter(e.iter, lt)} × {who}"
@@ -831,7 +894,7 @@ class _Checker:
     def tournament(self, e: ast.Tournament, scope: _Scope, ctx: _Ctx) -> tuple[Type, Cost]:
         lt = self.iter_list(e.iter, scope, "tournament")
         self.check_items(lt.max, e.iter.span, f"`tournament` over {_src(self.p, e.iter)}")
-        inner = self.item_scope(scope, {e.a: lt.item, e.b: lt.item})
+        inner = self.item_scope(scope, {e.a: lt.item, e.b: lt.item}, e.span)
         body_cost, answer = self.block(e.body, inner, _Ctx(ctx.phase, None, True))
         self.judge_cond(e.cond, answer, inner)
         desc = f"tournament: {self.describe_iter(e.iter, lt)} − 1 matches × {_per(body_cost)}"
@@ -971,7 +1034,10 @@ class _Checker:
             if d.default is None and d.name not in given:
                 self.error("WF403", f'"{e.path}" needs the argument `{d.name}`', e.span,
                            f"pass it: run \"{e.path}\" with {{{d.name}: ...}}")
-        agents = result.bound.agents.subst(subst)
+        counted = result.bound
+        if self.batchable_only:
+            counted = result.bound.batchable or Bound([], result.bound.inputs)
+        agents = counted.agents.subst(subst)
         tokens = result.bound.tokens
         return ANY, Cost(agents, tokens.subst(subst) if tokens is not None else None,
                          f'run "{e.path}" ({result.bound.formula()})')
@@ -1166,6 +1232,7 @@ class _Checker:
                 lt = self.iter_list(c.iter, inner, "a comprehension")
                 size = mul(size, lt.max)
                 why = lt.why
+                self.no_size_shadow(c.var, e.span)
                 inner.vars[c.var] = lt.item
             else:
                 self.expr(c.cond, inner)
@@ -1218,6 +1285,15 @@ class _Checker:
                 n = self.size_of(e.args[0], "range")
             else:
                 n = self.size_of(e.args[1], "range")
+                lo = self.lower_bound(e.args[0], scope)
+                if lo is None:
+                    self.error("WF309", "the start of range(a, b) must have a lower bound known before the run",
+                               e.args[0].span,
+                               "range(a, b) has b − a items, so a must not be able to go below a known "
+                               f"number: write range(max({_src(self.p, e.args[0])}, 0), ...), or start "
+                               "from a number, len(...) or an int input")
+                elif lo < 0:
+                    n = add(n, Const(-lo))  # b − a ≤ b + |lo|
             return ListT(INT, n, f"range, line {e.span.line}")
         if f == "keys":
             rec = strip_opt(args[0])
@@ -1268,6 +1344,39 @@ class _Checker:
             self.key_orders(e, fake, kw.get("by"), scope)
             return item
         return ANY
+
+    def lower_bound(self, e: ast.Expr, scope: _Scope) -> int | None:
+        """A number that the int value of `e` is known never to go below (and never None),
+        or None when there is none: int literals, int inputs (their `min`, default 0),
+        int constants, len(...), + of those, × of non-negative ones, max(...) of ints with
+        one known, min(...) of known ones."""
+        if isinstance(e, ast.IntLit):
+            return e.value
+        if isinstance(e, ast.Name):
+            if e.id in self.const_ints:
+                return self.const_ints[e.id][0]
+            if e.id in self.int_mins:  # never shadowed nor reassigned (no_size_shadow, bind)
+                return self.int_mins[e.id][0]
+            return None
+        if isinstance(e, ast.BinOp) and e.op in ("+", "*"):
+            a, b = self.lower_bound(e.left, scope), self.lower_bound(e.right, scope)
+            if a is None or b is None:
+                return None
+            if e.op == "+":
+                return a + b
+            return a * b if a >= 0 and b >= 0 else None
+        if isinstance(e, ast.Call) and not e.kwargs:
+            if e.func == "len" and len(e.args) == 1:
+                return 0
+            if e.func in ("min", "max") and len(e.args) >= 2:
+                if not all(_is_int(self.expr(a, scope)) for a in e.args):
+                    return None
+                known = [self.lower_bound(a, scope) for a in e.args]
+                if e.func == "min":
+                    return None if any(k is None for k in known) else min(known)  # type: ignore[type-var]
+                found = [k for k in known if k is not None]
+                return max(found) if found else None
+        return None
 
     def need_list(self, e: ast.Call, i: int, args: list[Type]) -> ListT | None:
         t = strip_opt(args[i])
@@ -1373,6 +1482,11 @@ def _per(c: Cost) -> str:
         plain = all(re.fullmatch(r"\d+ (agents?|checks?)|no agents", p) for p in c.desc.split(" + "))
         return f"{c.agents.n} agents" if plain else f"({c.desc})"
     return f"({c.desc})"
+
+
+def _is_int(t: Type) -> bool:
+    """An int, or an optional int (None ranks below every number in max(...))."""
+    return strip_opt(t) == INT
 
 
 def _opt(t: Type) -> Type:

@@ -602,17 +602,19 @@ class _Builder:
     def budget_limit(self, meta, key, value):
         return ast.BudgetLimit(str(key), value, span=_span(meta))
 
-    def phase_block(self, meta, title, body):
+    def phase_block(self, meta, title, options, body):
         parts = self._string_parts(title)
         if not all(isinstance(p, str) for p in parts):
             raise WfError([Diagnostic("WF108", "a phase title cannot interpolate", _tok_span(title),
                                       "phase titles are fixed text; they are listed in the compiled meta")])
-        return ast.Phase("".join(parts), self._plain_body(body, "phase"), title_span=_tok_span(title),
-                         span=_span(meta))
+        stmts = self._plain_body(body, "phase")
+        for o in options or []:
+            _phase_option(o, stmts)
+        return ast.Phase("".join(parts), stmts, title_span=_tok_span(title), span=_span(meta))
 
     # ---- types
-    def named_type(self, meta, name, max_):
-        return ast.NamedType(str(name), max_, span=_span(meta))
+    def named_type(self, meta, name, min_, max_):
+        return ast.NamedType(str(name), max_, min_, span=_span(meta))
 
     def list_type(self, meta, name, item, max_):
         if str(name) != "list":
@@ -631,6 +633,12 @@ class _Builder:
 
     def optional_type(self, meta, inner):
         return ast.OptionalType(inner, span=_span(meta))
+
+    def min_clause(self, meta, tok):
+        return ast.IntLit(_int(tok), span=_span(meta))
+
+    def neg_min_clause(self, meta, tok):
+        return ast.IntLit(-_int(tok), span=_span(meta))
 
     def max_clause(self, meta, tok):
         if tok.type == "INT":
@@ -973,3 +981,19 @@ def _span_of(item: Any) -> Span | None:
             if isinstance(x, Span):
                 return x
     return None
+
+
+def _phase_option(o: ast.Option, stmts: list[ast.Stmt]) -> None:
+    """`phase "T" with tools=none:` is a default for the agents written in the block: it is
+    given to each of them that does not set it, so every reader of the tree (checker,
+    interpreter, emitter) sees it as the agent's own option."""
+    if o.name != "tools":
+        raise WfError([Diagnostic("WF214", f"a phase takes no option `{o.name}`", o.span,
+                                  "a phase takes only `tools=none`; give other options on its agents "
+                                  "or in `defaults`")])
+    if not isinstance(o.value, ast.NoneLit):
+        raise WfError([Diagnostic("WF214", "tools takes only `none`", o.value.span,
+                                  "write `tools=none`: the phase's agents see only their prompt")])
+    for node in list(ast.walk(stmts)):
+        if isinstance(node, (ast.Agent, ast.Check)) and not any(x.name == o.name for x in node.options):
+            node.options.append(ast.Option(o.name, o.value, span=o.span))

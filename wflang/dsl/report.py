@@ -33,7 +33,8 @@ def human(loaded: Loaded, args_path: str | None = None, sizes: dict[str, int] | 
     lines.append(f"permissions: {', '.join(perms) if perms else 'read-only'}")
     if sizes is not None:
         given = ", ".join(f"{k}: {v}" for k, v in sizes.items()) or "defaults"
-        lines.append(f"with --args {args_path} ({given}): at most {b.evaluate(sizes)}")
+        batch = f" ({b.batchable_for(sizes)} batchable)" if b.batchable is not None else ""
+        lines.append(f"with --args {args_path} ({given}): at most {b.evaluate(sizes)}{batch}")
     return "\n".join(lines)
 
 
@@ -62,12 +63,29 @@ def bound_lines(b: Bound, block_titles: set[str] | None = None) -> list[str]:
             out.append(f"  {title:<{width}}  {n:>{num}}")
             for t in terms:
                 out.append(f"  {'':<{width}}  {t.agents.eval(env):>{num}}   {t.desc} [line {t.line}]")
+    out.extend(batchable_lines(b))
     tokens = b.tokens_for()
     if tokens is None:
         out.append("output tokens, worst case: unknown (set max_output_tokens in `defaults` to bound them)")
     else:
         budget = f"   (budget {b.token_budget})" if b.token_budget is not None else ""
         out.append(f"output tokens, worst case: {tokens}{budget}")
+    return out
+
+
+def batchable_lines(b: Bound) -> list[str]:
+    """How many of the worst-case agents are tool-less, so `wf run --batch` can send them
+    through the Message Batches API; nothing when no agent is."""
+    if b.batchable is None:
+        return []
+    per = b.batchable_phases()
+    phases = b.phases()
+    out = [f"batchable (tools=none), worst case: {b.batchable_for()} of {b.total}   "
+           "(wf run --batch sends them as message batches, at half price)"]
+    width = max([len(p) for p, _ in phases] + [5])
+    num = max([len(str(n)) for _, n in phases] + [3])
+    for title, n in phases:
+        out.append(f"  {title:<{width}}  {per.get(title, 0):>{num}} of {n}")
     return out
 
 

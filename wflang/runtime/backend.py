@@ -31,6 +31,16 @@ class AgentRequest:
     sample_index: int = 0
     # Capabilities granted for this run beyond reading the workspace: "edit", "shell".
     permissions: frozenset[str] = field(default_factory=frozenset)
+    # `tools=none`: the agent sees only its prompt (no workspace tools at all), which is
+    # what lets `wf run --batch` send it through the Message Batches API.
+    toolless: bool = False
+    # Set by the scheduler of a journaled run: the agent's content key and which copy of
+    # that key this call is, so a batch names each request by what it asks.
+    journal_key: str | None = None
+    occurrence: int = 0
+    # Where the agent stands in the program (the loop indices, outermost first): agents
+    # asked for in the same moment start in this order. Not part of the content key.
+    order: tuple[int, ...] = ()
 
 
 @dataclass

@@ -21,10 +21,12 @@ from typing import Any
 import trio
 
 from wflang.dsl import ast
+from wflang.dsl.guard import agent_sites, guard_message
 from wflang.runtime import values as V
 from wflang.runtime.backend import AgentRequest
+from wflang.runtime.fit import NOT_FIT, fit
 from wflang.runtime.progress import RunObserver
-from wflang.runtime.scheduler import RunError, Scheduler
+from wflang.runtime.scheduler import BoundExceeded, RunError, Scheduler
 from wflang.transpiler.schema import CHECK_SCHEMA, SchemaError, list_max, records_of, result_schema, wrap_key
 
 Value = Any
@@ -303,6 +305,11 @@ class Interpreter:
                 raise RunError(f"line {e.span.line}: {exc}") from None
         return info.schemas[key]
 
+    def _permissions(self, prog: ProgramInfo) -> frozenset[str]:
+        """What the user granted for the run AND what the agent's own workflow declares: a
+        child `.wf` run from a parent never gets more than its own header says."""
+        return self.sched.permissions & frozenset(prog.program.header.permissions)
+
     async def agent(self, e: ast.Agent | ast.Check, f: Frame) -> Value:
         prompt = V.text(self.eval(e.prompt, f))
         opts = dict(f.prog.defaults)
@@ -319,6 +326,7 @@ class Interpreter:
             label = f"{where}:{e.span.line}" + "".join(f".{i}" for i in f.indices)
         schema = self._schema(e, f.prog)
         mot = opts.get("max_output_tokens")
+        toolless = "tools" in opts and opts["tools"] is None
         request = AgentRequest(
             prompt=prompt,
             schema=schema,
@@ -330,29 +338,59 @@ class Interpreter:
             isolation=_opt_text(opts, "isolation"),
             max_output_tokens=int(mot) if V.is_number(mot) else None,
             sample_index=f.sample,
-            permissions=self.sched.permissions,
+            # A tool-less agent holds no capability: it has no tool to use one with.
+            permissions=frozenset() if toolless else self._permissions(f.prog),
+            toolless=toolless,
+            order=f.indices,
         )
-        result = await self.sched.run_agent(request)
+        try:
+            result = await self.sched.run_agent(request)
+        except BoundExceeded as exc:
+            raise BoundExceeded(guard_message(exc.n, exc.label, self._site(e), exc.bound),
+                                exc.n, exc.bound, exc.label) from None
         if result is None:
             return None
         value = V.normalize(result.value)
         if isinstance(e, ast.Check):
-            return value if isinstance(value, dict) else None
+            return self._fitted(value, schema)
         if e.result is None:
             return value if isinstance(value, str) else V.text(value)
         key = wrap_key(e.result, f.prog.records)
+        inner = schema
         if key is not None:
             if not isinstance(value, dict) or key not in value:
                 return None  # not what the schema says: as good as a failure
             value = value[key]
+            inner = schema["properties"][key] if schema is not None else None
         elif not isinstance(value, dict):
             return None
         if isinstance(e.result, ast.ListType) and isinstance(value, list):
             n = list_max(e.result, f.prog.sizes)
             if n is not None and len(value) > n:
+                n = max(n, 0)
                 self.log(f, f"{label}: kept {n} of {len(value)} items (declared max {n})")
                 value = value[:n]
-        return value
+        return self._fitted(value, inner)
+
+    def _site(self, e: ast.Agent | ast.Check) -> str:
+        """Where an agent is and which proven construct counts it; computed only when the
+        guard trips (the checker runs again: this is the bug-report path)."""
+        from wflang.dsl.checker import check_program
+
+        try:
+            sites = agent_sites(self.program, check_program(self.program).bound)
+        except Exception:  # the message must come out whatever else is broken
+            sites = {}
+        return sites.get(id(e), f"line {e.span.line}")
+
+    @staticmethod
+    def _fitted(value: Value, schema: dict[str, Any] | None) -> Value:
+        """The answer with only what its schema declares (runtime/fit.py); None when it
+        does not fit at all, as for any failed agent."""
+        if schema is None:
+            return value
+        out = fit(value, schema)
+        return None if out is NOT_FIT else out
 
     # ------------------------------------------------------------ fanout and for
 

@@ -3,9 +3,11 @@
 It records every run, every finished agent call (request, result, usage, timing, status)
 and every log line. Two properties matter:
 
-* **Durability.** `record_agent` commits (WAL, `synchronous=FULL`) before it returns, and
+* **Durability.** `record_agents` commits (WAL, `synchronous=FULL`) before it returns, and
   the interpreter uses an agent's result only after that, so a run killed at any instant
-  has journaled every agent whose result it may have acted on.
+  has journaled every agent whose result it may have acted on. The scheduler calls it
+  from a worker thread with every agent that finished in the same moment (one
+  transaction, one fsync: `group_commit.py`).
 * **Resume by content.** Finished agents are found again by a content key (what was asked,
   not when it was started), so `wf run --resume` repeats no finished agent however the
   concurrent start order differed between the two processes.
@@ -20,7 +22,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import secrets
 import socket
 import sqlite3
@@ -32,7 +33,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import jsonschema
+
 from wflang.runtime.backend import AgentRequest, AgentResult, Usage
+from wflang.runtime.redact import redact_text, redact_value
 
 JOURNAL_DIR = ".wf"
 JOURNAL_FILE = "journal.sqlite"
@@ -48,9 +52,6 @@ KEY_VERSION = 1
 
 RUN_STATUSES = frozenset({"running", "done", "failed", "interrupted"})
 AGENT_STATUSES = frozenset({"done", "failed"})
-
-_API_KEY = re.compile(r"sk-ant-[A-Za-z0-9_-]+")
-_REDACTED = "[redacted API key]"
 
 _SCHEMA = """
 CREATE TABLE runs (
@@ -71,7 +72,8 @@ CREATE TABLE runs (
     cache_write_tokens INTEGER NOT NULL DEFAULT 0,
     pid                INTEGER,
     host               TEXT,
-    resumes            INTEGER NOT NULL DEFAULT 0
+    resumes            INTEGER NOT NULL DEFAULT 0,
+    options_json       TEXT
 );
 CREATE TABLE agents (
     id                 INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -136,6 +138,8 @@ class RunRecord:
     pid: int | None
     host: str | None
     resumes: int
+    # The run's options, so a resume carries them over: {"concurrency", "fake", "granted"}.
+    options: Any = None
 
 
 @dataclass
@@ -148,6 +152,12 @@ class RunSummary:
     agents_done: int
     agents_failed: int
     usage: Usage
+    source_path: str | None = None
+
+    @property
+    def resumable(self) -> bool:
+        """`wf run FILE --resume ID` continues it as it is (a finished run only after an edit)."""
+        return self.status in ("failed", "interrupted")
 
 
 @dataclass
@@ -213,14 +223,25 @@ class CachedAgent:
         return AgentResult(value=self.value, usage=self.usage, model_id=self.model_id)
 
 
+@dataclass(frozen=True)
+class AgentRow:
+    """One finished agent, encoded for the agents table (see `agent_row`)."""
+
+    params: tuple[Any, ...]  # the INSERT's parameters, run id first
+    tokens: tuple[int, int, int, int]
+
+
+_KEEP: Any = object()  # resume_run: leave the stored value as it is
+
+
 # ---------------------------------------------------------------------------- helpers
 
 
 def content_key(request: AgentRequest) -> str:
     """The cache key of an agent call: sha256 of a canonical JSON of what it asks.
 
-    In the key: prompt, schema, model, effort, agent type, isolation and sample index,
-    everything that can change the answer, including which copy of a repeated request
+    In the key: prompt, schema, model, effort, agent type, isolation, sample index and
+    `tools=none` (only when set), everything that can change the answer, including which copy of a repeated request
     this is (the k-th voter must not reuse the first voter's vote).
 
     Not in the key: `label` and `phase`, which only name the call for display; a renamed
@@ -229,17 +250,21 @@ def content_key(request: AgentRequest) -> str:
     cache hits mid-fan-out. Run-level knobs (`max_output_tokens`, `permissions`) stay out
     too, following the design's key.
     """
+    fields = {
+        "v": KEY_VERSION,
+        "prompt": request.prompt,
+        "schema": request.schema,
+        "model": request.model,
+        "effort": request.effort,
+        "agent_type": request.agent_type,
+        "isolation": request.isolation,
+        "sample_index": request.sample_index,
+    }
+    if request.toolless:
+        # Only when set, so the keys of agents with tools stay what they were.
+        fields["tools"] = "none"
     canonical = json.dumps(
-        {
-            "v": KEY_VERSION,
-            "prompt": request.prompt,
-            "schema": request.schema,
-            "model": request.model,
-            "effort": request.effort,
-            "agent_type": request.agent_type,
-            "isolation": request.isolation,
-            "sample_index": request.sample_index,
-        },
+        fields,
         sort_keys=True,  # nested too: two equal schemas give one key whatever their key order
         separators=(",", ":"),
         ensure_ascii=False,
@@ -248,10 +273,66 @@ def content_key(request: AgentRequest) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+def agent_row(
+    run_id: str,
+    key: str,
+    request: AgentRequest,
+    status: str,
+    result: AgentResult | None,
+    error: str | None,
+    usage: Usage | None,
+    started: float,
+    finished: float,
+) -> AgentRow:
+    """Encode one finished agent call for `Journal.record_agents`; raises JournalError for
+    a result that is not plain JSON, before anything is written.
+
+    `result` is the backend's answer for a done agent (None for a failed one); `usage`
+    is what the call spent, also when it failed (None: the result's usage, or zero).
+    `started`/`finished` are wall-clock seconds (time.time())."""
+    if status not in AGENT_STATUSES:
+        raise ValueError(f"an agent is journaled as done or failed, not {status!r}")
+    if status == "done" and result is None:
+        raise ValueError("a done agent needs its result")
+    spent = usage if usage is not None else (result.usage if result is not None else Usage())
+    result_json = _dump(result.value, f"the result of agent {request.label!r}") if status == "done" else None
+    schema_json = None if request.schema is None else _dump(request.schema, "the agent schema")
+    tokens = (spent.input_tokens, spent.output_tokens, spent.cache_read_tokens, spent.cache_write_tokens)
+    params = (
+        run_id,
+        key,
+        request.sample_index,
+        request.label,
+        request.phase,
+        request.model,
+        result.model_id if result is not None else None,
+        request.effort,
+        request.agent_type,
+        request.isolation,
+        scrub(request.prompt),  # display only: the key was computed from the original
+        schema_json,
+        status,
+        result_json,
+        scrub(error),
+        *tokens,
+        started,
+        finished,
+        max(0.0, finished - started),
+    )
+    return AgentRow(params, tokens)
+
+
 def scrub(text: str | None) -> str | None:
-    """Remove anything shaped like an Anthropic API key (defense in depth: backends must
-    never put one in an error, but a journal is easy to share)."""
-    return None if text is None else _API_KEY.sub(_REDACTED, text)
+    """Remove the API key the backend holds and anything shaped like an Anthropic key
+    (defense in depth: backends must never put one in an error, but a journal is easy to
+    share, and a model can echo a key it read)."""
+    return None if text is None else redact_text(text)
+
+
+def scrub_value(value: Any) -> Any:
+    """A JSON value with every string scrubbed: what the journal stores of results and
+    arguments. A resumed run reads the scrubbed value back, never the key."""
+    return redact_value(value)
 
 
 def source_sha256(source_text: str) -> str:
@@ -269,7 +350,7 @@ def _new_run_id(now: float) -> str:
 
 def _dump(value: Any, what: str) -> str:
     try:
-        return json.dumps(value, ensure_ascii=False, allow_nan=False)
+        return json.dumps(scrub_value(value), ensure_ascii=False, allow_nan=False)
     except (TypeError, ValueError) as exc:
         raise JournalError(f"cannot journal {what}: it is not plain JSON ({exc})") from None
 
@@ -344,6 +425,9 @@ class Journal:
                 f"cannot create the journal directory {path.parent}: {exc.strerror}. "
                 "Hint: run from a writable workspace."
             ) from None
+        _refuse_damaged(path)
+        if not path.exists():
+            _create_fresh(path)  # whole or not at all: a reader never finds a 0-byte journal
         conn: sqlite3.Connection | None = None
         try:
             # isolation_level=None: we issue BEGIN/COMMIT ourselves, one per method.
@@ -392,6 +476,13 @@ class Journal:
                 conn.execute("COMMIT")
             except sqlite3.Error as exc:
                 raise _sqlite_failure(self.path, exc) from None
+            except _BadRow as exc:
+                raise JournalError(
+                    f"the journal {self.path} holds a finished agent {exc.label!r} of run {exc.run_id} whose "
+                    f"stored result is not what that agent returns ({exc.problem}); the file was damaged or "
+                    "edited outside wflang, and resuming would act on a wrong value. Hint: start a new run "
+                    f"(without --resume), or move the journal aside (mv {self.path} {self.path}.bad)."
+                ) from None
             except _CorruptValue as exc:
                 raise JournalError(
                     f"the journal {self.path} holds a value that is not valid JSON ({exc}); it was damaged "
@@ -402,10 +493,13 @@ class Journal:
     # ------------------------------------------------------------------ runs
 
     def start_run(
-        self, workflow: str, source_path: str | Path, source_text: str, args: Any, bound: Any = None
+        self, workflow: str, source_path: str | Path, source_text: str, args: Any, bound: Any = None,
+        options: Any = None,
     ) -> str:
+        """A new run; `options` (plain JSON, never a secret) are what a resume carries over."""
         now = time.time()
         args_json, bound_json = _dump(args, "the arguments"), _dump(bound, "the bound")
+        options_json = None if options is None else _dump(options, "the run options")
         with self._tx(write=True) as conn:
             while True:
                 run_id = _new_run_id(now)
@@ -413,7 +507,7 @@ class Journal:
                     break
             conn.execute(
                 "INSERT INTO runs (id, workflow, source_path, source_sha256, args_json, bound_json,"
-                " status, started, pid, host) VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?, ?)",
+                " status, started, pid, host, options_json) VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ?)",
                 (
                     run_id,
                     workflow,
@@ -424,39 +518,72 @@ class Journal:
                     now,
                     os.getpid(),
                     socket.gethostname(),
+                    options_json,
                 ),
             )
         return run_id
 
-    def resume_run(self, run_id: str, source_text: str) -> RunRecord:
+    def resume_run(
+        self,
+        run_id: str,
+        source_text: str,
+        *,
+        workflow: str | None = None,
+        source_path: str | Path | None = None,
+        args: Any = _KEEP,
+        bound: Any = _KEEP,
+        options: Any = _KEEP,
+    ) -> RunRecord:
         """Reopen a run in this process: same id, so its finished agents are cache hits.
 
-        Refuses an unknown run, a finished one, one still running in a live process, and a
-        workflow whose source changed since (its agents would no longer mean the same)."""
+        The workflow may have been edited and the arguments changed since: agents are
+        found by content, so the unchanged ones are still served and only the rest run;
+        the run then records the new source, arguments, bound and options. Refuses an
+        unknown run, one still running in a live process, a run of another workflow
+        (`workflow`, by name), and a finished run when nothing changed."""
+        new_args = None if args is _KEEP else _dump(args, "the arguments")
+        new_bound = None if bound is _KEEP else _dump(bound, "the bound")
+        new_options = None if options is _KEEP or options is None else _dump(options, "the run options")
         with self._tx(write=True) as conn:
             row = conn.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
             if row is None:
                 raise JournalError(f"no run {run_id} in {self.path}. Hint: `wf runs` lists the runs here.")
             record = _run_record(row)
-            if record.status == "done":
+            if workflow is not None and workflow != record.workflow:
                 raise JournalError(
-                    f"run {run_id} already finished; nothing to resume. Hint: `wf show {run_id}` shows its result."
+                    f"cannot resume {run_id} with {source_path or 'this file'}: {run_id} is a run of "
+                    f"workflow `{record.workflow}` ({record.source_path}), and this file is workflow "
+                    f"`{workflow}`. Hint: resume it with {record.source_path}, or drop --resume to start a "
+                    "new run."
                 )
             if record.status == "running" and row["pid"] != os.getpid() and _process_alive_here(row):
                 raise JournalError(
                     f"run {run_id} is still running (process {row['pid']}). Hint: stop it before resuming."
                 )
             current = source_sha256(source_text)
-            if current != record.source_sha256:
+            same_args = new_args is None or _load(new_args) == record.args
+            if record.status == "done" and current == record.source_sha256 and same_args:
                 raise JournalError(
-                    f"cannot resume {run_id}: the workflow source {record.source_path} changed since the run "
-                    f"started (sha256 {record.source_sha256[:12]}… then, {current[:12]}… now). "
-                    "Hint: restore the original source, or start a new run."
+                    f"run {run_id} already finished, and neither the workflow nor its arguments changed "
+                    f"since; nothing to resume. Hint: `wf show {run_id}` shows its result; edit the "
+                    "workflow or pass other --args to run again only what changed."
                 )
             conn.execute(
                 "UPDATE runs SET status = 'running', finished = NULL, error = NULL, result_json = NULL,"
-                " pid = ?, host = ?, resumes = resumes + 1 WHERE id = ?",
-                (os.getpid(), socket.gethostname(), run_id),
+                " pid = ?, host = ?, resumes = resumes + 1, source_sha256 = ?,"
+                " source_path = COALESCE(?, source_path), args_json = COALESCE(?, args_json),"
+                " bound_json = COALESCE(?, bound_json), options_json = COALESCE(?, options_json)"
+                " WHERE id = ?",
+                (
+                    os.getpid(),
+                    socket.gethostname(),
+                    current,
+                    None if source_path is None else str(source_path),
+                    new_args,
+                    new_bound,
+                    new_options,
+                    run_id,
+                ),
             )
             row = conn.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
         return _run_record(row)
@@ -485,16 +612,18 @@ class Journal:
         their order does not matter."""
         with self._tx(write=False) as conn:
             row = conn.execute(
-                "SELECT key, result_json, model_id, label, phase, input_tokens, output_tokens,"
+                "SELECT key, result_json, schema_json, model_id, label, phase, input_tokens, output_tokens,"
                 " cache_read_tokens, cache_write_tokens FROM agents"
                 " WHERE run_id = ? AND key = ? AND status = 'done' ORDER BY id LIMIT 1 OFFSET ?",
                 (run_id, key, occurrence),
             ).fetchone()
             if row is None:
                 return None
+            value = _load(row["result_json"])
+            _check_done_row(run_id, row, value, _load(row["schema_json"]))
             return CachedAgent(
                 key=row["key"],
-                value=_load(row["result_json"]),
+                value=value,
                 usage=_usage_of(row),
                 model_id=row["model_id"],
                 label=row["label"],
@@ -514,20 +643,16 @@ class Journal:
         finished: float,
     ) -> None:
         """Journal one finished agent call; committed (fsynced) when this returns.
+        See `agent_row` for the arguments."""
+        self.record_agents(run_id, [agent_row(run_id, key, request, status, result, error, usage, started,
+                                              finished)])
 
-        `result` is the backend's answer for a done agent (None for a failed one); `usage`
-        is what the call spent, also when it failed (None: the result's usage, or zero).
-        `started`/`finished` are wall-clock seconds (time.time())."""
-        if status not in AGENT_STATUSES:
-            raise ValueError(f"an agent is journaled as done or failed, not {status!r}")
-        if status == "done" and result is None:
-            raise ValueError("a done agent needs its result")
-        spent = usage if usage is not None else (result.usage if result is not None else Usage())
-        result_json = (
-            _dump(result.value, f"the result of agent {request.label!r}") if status == "done" else None
-        )
-        schema_json = None if request.schema is None else _dump(request.schema, "the agent schema")
-        tokens = (spent.input_tokens, spent.output_tokens, spent.cache_read_tokens, spent.cache_write_tokens)
+    def record_agents(self, run_id: str, rows: list[AgentRow]) -> None:
+        """Journal finished agent calls in one transaction: one fsync for all of them,
+        committed when this returns. Safe to call from a worker thread."""
+        if not rows:
+            return
+        tokens = tuple(sum(r.tokens[i] for r in rows) for i in range(4))
         with self._tx(write=True) as conn:
             cur = conn.execute(
                 "UPDATE runs SET input_tokens = input_tokens + ?, output_tokens = output_tokens + ?,"
@@ -537,32 +662,12 @@ class Journal:
             )
             if cur.rowcount == 0:
                 raise JournalError(f"no run {run_id} in {self.path}")
-            conn.execute(
+            conn.executemany(
                 "INSERT INTO agents (run_id, key, sample_index, label, phase, model, model_id, effort,"
                 " agent_type, isolation, prompt, schema_json, status, result_json, error, input_tokens,"
                 " output_tokens, cache_read_tokens, cache_write_tokens, started, finished, duration)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    run_id,
-                    key,
-                    request.sample_index,
-                    request.label,
-                    request.phase,
-                    request.model,
-                    result.model_id if result is not None else None,
-                    request.effort,
-                    request.agent_type,
-                    request.isolation,
-                    scrub(request.prompt),  # display only: the key was computed from the original
-                    schema_json,
-                    status,
-                    result_json,
-                    scrub(error),
-                    *tokens,
-                    started,
-                    finished,
-                    max(0.0, finished - started),
-                ),
+                [r.params for r in rows],
             )
 
     # ------------------------------------------------------------------ logs
@@ -585,7 +690,7 @@ class Journal:
         """The most recent runs first."""
         with self._tx(write=False) as conn:
             rows = conn.execute(
-                "SELECT r.id, r.workflow, r.status, r.started, r.finished, r.pid, r.host,"
+                "SELECT r.id, r.workflow, r.source_path, r.status, r.started, r.finished, r.pid, r.host,"
                 " r.input_tokens, r.output_tokens, r.cache_read_tokens, r.cache_write_tokens,"
                 " (SELECT COUNT(*) FROM agents a WHERE a.run_id = r.id AND a.status = 'done') AS done,"
                 " (SELECT COUNT(*) FROM agents a WHERE a.run_id = r.id AND a.status = 'failed') AS failed"
@@ -602,6 +707,7 @@ class Journal:
                 agents_done=row["done"],
                 agents_failed=row["failed"],
                 usage=_usage_of(row),
+                source_path=row["source_path"],
             )
             for row in rows
         ]
@@ -659,10 +765,115 @@ def _prepare(conn: sqlite3.Connection, path: Path) -> None:
                 f"this wflang reads format {SCHEMA_VERSION}). Hint: inspect or resume its runs with "
                 f"the wflang that wrote it, or move it aside (mv {path} {path}.bak) to start a fresh journal."
             )
+        # A compatible addition to format 1: journals written before it lack the column.
+        columns = {r[1] for r in conn.execute("PRAGMA table_info(runs)").fetchall()}
+        if "options_json" not in columns:
+            conn.execute("ALTER TABLE runs ADD COLUMN options_json TEXT")
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
         raise
+
+
+def _create_fresh(path: Path) -> None:
+    """Create the journal beside its place and link it in, so the file at `path` is never a
+    half-made (0-byte) one, even for a reader racing the first `wf run`."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.new")
+    try:
+        conn = sqlite3.connect(tmp, isolation_level=None)
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+            conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            conn.execute("COMMIT")
+        finally:
+            conn.close()
+        try:
+            os.link(tmp, path)  # never replaces: a journal another process made first wins
+        except FileExistsError:
+            pass
+        except OSError:  # a file system without hard links: rename (last writer wins)
+            if not path.exists():
+                os.replace(tmp, path)
+    except (OSError, sqlite3.Error) as exc:
+        raise JournalError(
+            f"cannot create the journal {path}: {exc}. Hint: run from a writable workspace."
+        ) from None
+    finally:
+        for leftover in (tmp, tmp.with_name(tmp.name + "-journal")):
+            try:
+                leftover.unlink()
+            except FileNotFoundError:
+                pass
+
+
+def _refuse_damaged(path: Path) -> None:
+    """A journal file that exists but is empty (0 bytes, nothing in its WAL) or is not a
+    regular file is not silently replaced by a fresh one: its runs may have been lost."""
+    try:
+        st = path.lstat()
+    except FileNotFoundError:
+        return  # a new journal
+    except OSError as exc:
+        raise JournalError(f"cannot read the journal {path}: {exc.strerror}") from None
+    import stat
+
+    if not stat.S_ISREG(st.st_mode):
+        raise JournalError(
+            f"the journal {path} is not a regular file (a directory, link or device). "
+            f"Hint: move it aside (mv {path} {path}.bad); wflang then starts a fresh journal."
+        )
+    if st.st_size == 0:
+        wal = path.with_name(path.name + "-wal")
+        if not (wal.exists() and wal.stat().st_size > 0):
+            raise JournalError(
+                f"the journal {path} is empty (0 bytes): it was truncated or its creation was cut "
+                "short, and wflang will not silently replace it with a fresh one. Hint: if it held "
+                f"nothing you need, delete it (rm {path}) and run again; otherwise restore it from a "
+                "backup."
+            )
+
+
+class _BadRow(Exception):
+    """A finished agent's stored row cannot be what it returned; Journal methods name the file."""
+
+    def __init__(self, run_id: str, label: str, problem: str) -> None:
+        super().__init__(problem)
+        self.run_id, self.label, self.problem = run_id, label, problem
+
+
+def _check_done_row(run_id: str, row: sqlite3.Row, value: Any, schema: Any) -> None:
+    """Validate what a resume would reuse: the result against its schema, the token counts."""
+    problem = _result_problem(value, schema) or _usage_problem(row)
+    if problem is not None:
+        raise _BadRow(run_id, row["label"], problem)
+
+
+def _result_problem(value: Any, schema: Any) -> str | None:
+    """Why a stored result cannot be what its agent returned, or None when it can."""
+    if schema is None:
+        return None  # a text agent: the interpreter takes any value as its text
+    if not isinstance(schema, dict):
+        return "its stored schema is not a JSON object"
+    try:
+        error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(value))
+    except jsonschema.exceptions.SchemaError as exc:
+        return f"its stored schema is not a valid JSON Schema: {exc.message}"
+    if error is None:
+        return None
+    where = "/" + "/".join(map(str, error.absolute_path)) if error.absolute_path else "the root"
+    return f"at {where}: {error.message[:200]}"
+
+
+def _usage_problem(row: sqlite3.Row) -> str | None:
+    for column in ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens"):
+        v = row[column]
+        if not isinstance(v, int) or v < 0:
+            return f"{column} is {v!r}, not a token count"
+    return None
 
 
 def _sqlite_failure(path: Path, exc: sqlite3.Error) -> JournalError:
@@ -709,10 +920,14 @@ def _run_record(row: sqlite3.Row) -> RunRecord:
         pid=row["pid"],
         host=row["host"],
         resumes=row["resumes"],
+        options=_load(row["options_json"]),
     )
 
 
 def _agent_record(row: sqlite3.Row) -> AgentRecord:
+    result, schema = _load(row["result_json"]), _load(row["schema_json"])
+    if row["status"] == "done":
+        _check_done_row(row["run_id"], row, result, schema)
     return AgentRecord(
         id=row["id"],
         run_id=row["run_id"],
@@ -726,9 +941,9 @@ def _agent_record(row: sqlite3.Row) -> AgentRecord:
         agent_type=row["agent_type"],
         isolation=row["isolation"],
         prompt=row["prompt"],
-        schema=_load(row["schema_json"]),
+        schema=schema,
         status=row["status"],
-        result=_load(row["result_json"]),
+        result=result,
         error=row["error"],
         usage=_usage_of(row),
         started=row["started"],

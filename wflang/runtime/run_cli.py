@@ -75,6 +75,8 @@ def run_command(
     workspace: str | None = None,
     yes: bool = False,
     *,
+    request_timeout: float | None = None,
+    stall_timeout: float | None = None,
     stdout: TextIO | None = None,
     stderr: TextIO | None = None,
     stdin: TextIO | None = None,
@@ -83,6 +85,7 @@ def run_command(
     stderr = stderr or sys.stderr
     stdin = stdin or sys.stdin
     try:
+        _API_LIMITS.update(_api_limits(request_timeout, stall_timeout))
         return _run(file, args_file, args_json, fake, resume, concurrency, allow, sample, json_out, out_file,
                     workspace, yes, stdout, stderr, stdin)
     except _Refused as exc:
@@ -127,23 +130,46 @@ def _run(file: str, args_file: str | None, args_json: str | None, fake: str | No
     journal = _open_journal(ws) if resume is not None else None
     try:
         raw = _raw_args(args_file, args_json)
+        before = None
+        carried = False  # permissions granted when the run started, not by --allow now
         if resume is not None:
-            raw = _resume_args(journal, resume, program, raw)
+            # The original run's options carry over unless given again.
+            before = _resume_record(journal, resume, program, file)
+            kept = before.options if isinstance(before.options, dict) else {}
+            if raw is None:
+                raw = before.args
+            if concurrency is None and isinstance(kept.get("concurrency"), int):
+                concurrency = kept["concurrency"]
+            if fake is None and isinstance(kept.get("fake"), str):
+                fake = _kept_fake(kept["fake"], resume)
+            if allow is None and isinstance(kept.get("granted"), list):
+                requested = _parse_allow(",".join(str(g) for g in kept["granted"]))
+                carried = bool(requested)
         plan = _make_plan(program, source, bound, raw, sample)
+        if before is not None:
+            _check_something_to_resume(before, source, plan.values)
         backend = _backend(fake)
         err = Console(file=stderr, highlight=False, soft_wrap=True)
         interactive = _is_tty(stdin) and _is_tty(stderr)
         plan.granted = _permissions(program, requested, fake, yes, interactive, stdin, err, plan,
-                                    file, concurrency, resume, ws)
+                                    file, concurrency, resume, ws, carried=carried)
         if journal is None:
             journal = _open_journal(ws)
+        bound_json = {"total": plan.agents_bound, "formula": bound.formula(),
+                      "phases": dict(bound.phases(plan.sizes))}
+        # Never a secret here: the key stays in the environment.
+        options = {"concurrency": concurrency,
+                   "fake": None if fake is None else str(Path(fake).resolve()),
+                   "granted": sorted(plan.granted)}
         if resume is not None:
-            journal.resume_run(resume, source)
+            assert before is not None
+            journal.resume_run(resume, source, workflow=program.header.name, source_path=file,
+                               args=plan.values, bound=bound_json, options=options)
+            _resume_note(err, before, source, plan.values)
             run_id = resume
         else:
-            run_id = journal.start_run(program.header.name, file, source, plan.values, {
-                "total": plan.agents_bound, "formula": bound.formula(),
-                "phases": dict(bound.phases(plan.sizes))})
+            run_id = journal.start_run(program.header.name, file, source, plan.values, bound_json,
+                                       options=options)
         return _execute(plan, backend, journal, run_id, resume is not None, file, ws, concurrency, sample,
                         json_out, out_file, stdout, stderr)
     except JournalError as exc:
@@ -151,6 +177,26 @@ def _run(file: str, args_file: str | None, args_json: str | None, fake: str | No
     finally:
         if journal is not None:
             journal.close()
+
+
+# The API time limits of this `wf run` (seconds), for the backend and the plan; kept out of
+# _run's long signature. Only the anthropic backend uses them.
+_API_LIMITS: dict[str, float] = {}
+
+
+def _api_limits(request_timeout: float | None, stall_timeout: float | None) -> dict[str, float]:
+    import math
+
+    from wflang.runtime.backends.anthropic import DEFAULT_REQUEST_TIMEOUT, DEFAULT_STALL_TIMEOUT
+
+    out = {"request_timeout": DEFAULT_REQUEST_TIMEOUT, "stall_timeout": DEFAULT_STALL_TIMEOUT}
+    for name, value in (("request_timeout", request_timeout), ("stall_timeout", stall_timeout)):
+        if value is None:
+            continue
+        if not (math.isfinite(value) and value > 0):
+            raise _Refused(f"--{name.replace('_', '-')} takes a positive number of seconds, not {value:g}")
+        out[name] = float(value)
+    return out
 
 
 def _open_journal(ws: Path) -> Any:
@@ -162,22 +208,48 @@ def _open_journal(ws: Path) -> Any:
         raise _Refused(str(exc)) from None
 
 
-def _resume_args(journal: Any, run_id: str, program: ast.Program, raw: Any) -> Any:
-    """The arguments of the run being resumed; arguments given again must mean the same."""
-    from wflang.dsl.arguments import validate_args
+def _resume_record(journal: Any, run_id: str, program: ast.Program, file: str) -> Any:
+    """The run being resumed; only a run of another workflow (by name) is refused here."""
     from wflang.runtime.journal import JournalError
 
     try:
         record = journal.get_run(run_id).run
     except JournalError as exc:
         raise _Refused(str(exc)) from None
-    if record.status == "done":
-        raise _Refused(f"run {run_id} already finished; nothing to resume. "
-                       f"Hint: `wf show {run_id}` shows its result.")
-    if raw is not None and validate_args(program, raw)[0] != record.args:
-        raise _Refused(f"--resume {run_id} runs with the arguments of the original run, and these differ; "
-                       "drop --args")
-    return record.args
+    if record.workflow != program.header.name:
+        raise _Refused(f"cannot resume {run_id} with {file}: {run_id} is a run of workflow `{record.workflow}` "
+                       f"({record.source_path}), and {file} is workflow `{program.header.name}`. "
+                       f"Hint: resume it with `wf run {record.source_path} --resume {run_id}`, or drop "
+                       "--resume to start a new run.")
+    return record
+
+
+def _check_something_to_resume(before: Any, source: str, values: Any) -> None:
+    from wflang.runtime.journal import source_sha256
+
+    if before.status == "done" and source_sha256(source) == before.source_sha256 and values == before.args:
+        raise _Refused(f"run {before.id} already finished, and neither the workflow nor its arguments changed "
+                       f"since; nothing to resume. Hint: `wf show {before.id}` shows its result; edit the "
+                       "workflow or pass other --args to run again only what changed.")
+
+
+def _kept_fake(path: str, run_id: str) -> str:
+    if not Path(path).is_file():
+        raise _Refused(f"run {run_id} ran with --fake {path}, which is no longer there. "
+                       "Hint: pass --fake FILE again.")
+    return path
+
+
+def _resume_note(err: Any, before: Any, source: str, values: Any) -> None:
+    from rich.text import Text
+
+    from wflang.runtime.journal import source_sha256
+
+    changed = [what for what, differs in (("the workflow", source_sha256(source) != before.source_sha256),
+                                          ("its arguments", values != before.args)) if differs]
+    if changed:
+        err.print(Text(f"note: {' and '.join(changed)} changed since run {before.id} ran; agents whose "
+                       "request is unchanged are served from the journal, the others run fresh"))
 
 
 def _parse_allow(allow: str | None) -> frozenset[str]:
@@ -209,13 +281,13 @@ def _raw_args(args_file: str | None, args_json: str | None) -> Any:
 
 
 def _make_plan(program: ast.Program, source: str, bound: Bound, raw: Any, sample: int | None) -> _Plan:
-    from wflang.dsl.arguments import sizes, validate_args
+    from wflang.dsl.arguments import ARGS_PROBLEM, sizes, validate_args
     from wflang.runtime.scheduler import AGENT_CAP
 
     values, diags = validate_args(program, raw)
     if diags:
         lines = [f"argument error: {d.message}" + (f" ({d.hint})" if d.hint else "") for d in diags]
-        raise _Refused("the arguments do not fit the workflow's inputs:\n  " + "\n  ".join(lines))
+        raise _Refused(ARGS_PROBLEM.rstrip() + "\n  " + "\n  ".join(lines))
     full_sizes = sizes(program, values)
     if sample is not None:
         values = {k: (v[:sample] if isinstance(v, list) and _is_list_input(program, k) else v)
@@ -249,7 +321,7 @@ def _backend(fake: str | None) -> Backend:
         raise _Refused(f"the anthropic backend cannot load ({exc}); install the `anthropic` package "
                        "or run with --fake FILE") from None
     try:
-        return AnthropicBackend()
+        return AnthropicBackend(**(_API_LIMITS or _api_limits(None, None)))
     except MissingAPIKeyError as exc:
         raise _Refused(str(exc)) from None
 
@@ -326,7 +398,10 @@ def _show_plan(err: Any, plan: _Plan, file: str, fake: str | None, concurrency: 
                      + (f" (budget {bound.token_budget})" if bound.token_budget is not None else ""))
     lines.append(f"  models: {_model_line(program, fake is not None)}")
     lines.append(f"  permissions: {', '.join(declared) if declared else 'read-only'}{perm_note}")
-    lines.append(f"  backend: {'fake answers from ' + fake if fake is not None else 'anthropic'}"
+    api_limits = _API_LIMITS or _api_limits(None, None)
+    api = "" if fake is not None else (f" (request timeout {api_limits['request_timeout']:g}s, "
+                                       f"stall limit {api_limits['stall_timeout']:g}s per agent turn)")
+    lines.append(f"  backend: {'fake answers from ' + fake if fake is not None else 'anthropic'}{api}"
                  f"; concurrency {_concurrency(program, concurrency)}")
     for line in lines:
         err.print(Text(line))
@@ -344,7 +419,7 @@ def _concurrency(program: ast.Program, concurrency: int | None) -> int:
 
 def _permissions(program: ast.Program, requested: frozenset[str], fake: str | None, yes: bool, interactive: bool,
                  stdin: TextIO, err: Any, plan: _Plan, file: str, concurrency: int | None,
-                 resume: str | None, ws: Path) -> frozenset[str]:
+                 resume: str | None, ws: Path, carried: bool = False) -> frozenset[str]:
     """Show the plan and settle the capabilities: the header grants, the user confirms."""
     declared = [p for p in program.header.permissions if p in CAPABILITIES]
     extra = sorted(requested - set(declared))
@@ -353,7 +428,7 @@ def _permissions(program: ast.Program, requested: frozenset[str], fake: str | No
     if fake is not None and declared:
         note = " (fake agents: nothing is edited or executed)"
     elif declared and not missing:
-        note = " (confirmed by --allow)"
+        note = " (granted when the run started)" if carried else " (confirmed by --allow)"
     _show_plan(err, plan, file, fake, concurrency, resume, declared, note)
     if extra:
         err.print(f"note: --allow {','.join(extra)}: the workflow does not declare it, so it is not granted")
@@ -422,7 +497,8 @@ def _execute(plan: _Plan, backend: Backend, journal: Any, run_id: str, resuming:
                     except Exception:
                         pass
 
-    resume_hint = f"wf run {file} --resume {run_id}" + (" --fake ..." if _is_fake(backend) else "")
+    # Its options (backend, concurrency, permissions granted) are in the journal.
+    resume_hint = f"wf run {file} --resume {run_id}"
     def run_trio() -> Any:
         try:
             return trio.run(main)
@@ -443,6 +519,7 @@ def _execute(plan: _Plan, backend: Backend, journal: Any, run_id: str, resuming:
         return EXIT_INTERNAL
     except RunError as exc:
         journal.finish_run(run_id, "failed", error=str(exc))
+        _resume_report(err, sched)
         print(f"run {run_id} failed: {exc}\nresume after a fix with: {resume_hint}", file=stderr)
         return EXIT_ERRORS
     except JournalError as exc:
@@ -461,13 +538,22 @@ def _execute(plan: _Plan, backend: Backend, journal: Any, run_id: str, resuming:
     view.final_summary()
     journal.finish_run(run_id, "done", result=outcome.value)
     _summary(err, sched, run_id)
+    _resume_report(err, sched)
     if sample is not None:
         _sample_report(err, plan, sched, sample)
     return _emit_result(outcome.value, json_out, out_file, stdout, stderr)
 
 
-def _is_fake(backend: Any) -> bool:
-    return type(backend).__name__ == "FakeBackend"
+def _resume_report(err: Any, sched: Scheduler) -> None:
+    """On a resume: how many agents the journal served, and the first that ran fresh, and why."""
+    if not sched.resume:
+        return
+    line = f"resume: {sched.served} agent{'s' if sched.served != 1 else ''} served from the journal, " \
+           f"{sched.fresh} ran fresh"
+    if sched.first_fresh is not None:
+        label, why = sched.first_fresh
+        line += f"; the first to run fresh: {label} ({why})"
+    err.print(line, highlight=False, markup=False)
 
 
 def _summary(err: Any, sched: Scheduler, run_id: str) -> None:

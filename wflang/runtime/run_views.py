@@ -97,6 +97,15 @@ def render_runs(console: Console, runs: list[RunSummary]) -> None:
             format_tokens(run.usage.output_tokens),
         )
     console.print(table)
+    # Which runs `wf run FILE --resume ID` takes as they are; a done one only after an edit.
+    resumable = [r for r in runs if r.resumable]
+    if resumable:
+        console.print(Text("can be resumed: " + ", ".join(f"{r.id} ({r.status})" for r in resumable)))
+        first = resumable[0]
+        console.print(Text(f"  with: wf run {first.source_path or 'FILE'} --resume {first.id}"))
+    if any(r.status == "done" for r in runs):
+        console.print(Text("a done run can be resumed after an edit of its workflow or arguments: only the "
+                           "agents whose request changed run again"))
 
 
 def runs_json(runs: list[RunSummary]) -> list[dict[str, Any]]:
@@ -110,6 +119,8 @@ def runs_json(runs: list[RunSummary]) -> list[dict[str, Any]]:
             "agents_done": run.agents_done,
             "agents_failed": run.agents_failed,
             "usage": run.usage.as_dict(),
+            "source_path": run.source_path,
+            "resumable": run.resumable,
         }
         for run in runs
     ]

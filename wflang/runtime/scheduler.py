@@ -1,16 +1,19 @@
 """Every agent a run starts goes through `Scheduler.run_agent`.
 
 It owns the run's limits and its books:
-- concurrency: a `trio.CapacityLimiter` (default 16, `--concurrency`, the workflow's
-  `budget concurrency`), FIFO, so agents start in the order they were asked for;
+- concurrency: `OrderedSlots` (default 16, `--concurrency`, the workflow's `budget
+  concurrency`), FIFO, and agents asked for in the same moment start in program order
+  (item order), so a run's start order and makespan do not vary between runs;
 - the caps: 1,000 agents per run, 4,096 items per fan-out (`check_items`);
 - the workflow's budget, enforced live: an agent asked for once `budget agents` agents
   were started, or once `budget output_tokens` were spent, is a failed agent (None), as
   in the JS runtime;
 - the proven bound for the actual arguments: asking for more agents than it is a wflang
   bug and stops the run (`BoundExceeded`);
-- the journal: each finished agent is committed before its result is handed back, and on
-  `--resume` a finished agent with the same content key is taken from the journal;
+- the journal: each finished agent is committed before its result is handed back, off
+  the event loop and together with the agents that finished in the same moment
+  (`GroupCommit`); on `--resume` a finished agent with the same content key is taken from
+  the journal, whatever else changed in the workflow or its arguments;
 - usage per agent, per phase and per run.
 """
 
@@ -18,17 +21,19 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import trio
 
+from wflang.dsl.guard import guard_message
 from wflang.runtime.backend import AgentFailure, AgentRequest, AgentResult, Backend, Usage
 from wflang.runtime.progress import RunObserver
+from wflang.runtime.slots import OrderedSlots
 
 if TYPE_CHECKING:
-    from wflang.runtime.journal import Journal
+    from wflang.runtime.journal import AgentRecord, CachedAgent, Journal
 
 AGENT_CAP = 1000
 ITEM_CAP = 4096
@@ -42,7 +47,11 @@ class RunError(Exception):
 
 class BoundExceeded(RunError):
     """The run asked for more agents than its proven bound: a bug in the checker or the
-    interpreter, never the workflow's fault."""
+    interpreter, never the workflow's fault (the live guard; wflang/dsl/guard.py)."""
+
+    def __init__(self, message: str, n: int = 0, bound: int = 0, label: str = "") -> None:
+        super().__init__(message)
+        self.n, self.bound, self.label = n, bound, label
 
 
 @dataclass
@@ -101,7 +110,7 @@ class Scheduler:
         self.observer = observer or RunObserver()
         if journal is not None and run_id is None:
             raise ValueError("a journaled run needs its run id")
-        self.limiter = trio.CapacityLimiter(max(1, self.limits.concurrency))
+        self.limiter = OrderedSlots(max(1, self.limits.concurrency))
         self.requested = 0  # agents asked for, cached and refused ones included
         self.started = 0  # agents handed to the backend
         self.in_flight = 0
@@ -111,6 +120,22 @@ class Scheduler:
         self.phases: dict[str | None, PhaseStat] = {}
         self._occurrence: dict[str, int] = defaultdict(int)
         self._noted: set[str] = set()
+        # On --resume: the run's finished agents by content key (copies in journal order),
+        # and its journaled agents by label, to say why an agent runs fresh.
+        self._cache: dict[str, list[CachedAgent]] = {}
+        self._by_label: dict[str, AgentRecord] = {}
+        self.served = 0  # agents answered from the journal
+        self.fresh = 0  # agents of a resumed run that were not in it
+        self.first_fresh: tuple[str, str] | None = None  # (label, why) of the first one
+        self._first_turn = -1
+        self._commits = None
+        if journal is not None:
+            from wflang.runtime.group_commit import GroupCommit
+
+            assert run_id is not None
+            self._commits = GroupCommit(journal, run_id)
+            if resume:
+                self._load_resume_cache()
 
     # ------------------------------------------------------------ budget, as the workflow sees it
 
@@ -169,14 +194,15 @@ class Scheduler:
         self.requested += 1
         bound = self.limits.bound
         if bound is not None and self.requested > bound:
-            raise BoundExceeded(
-                f"internal error: the run asked for agent {self.requested} ({request.label!r}), above its "
-                f"proven bound of {bound} for these arguments. This is a wflang bug; please report it.")
+            # Never started: the interpreter adds where the agent is (guard.agent_sites).
+            raise BoundExceeded(guard_message(self.requested, request.label, "where the run asked for it", bound),
+                                self.requested, bound, request.label)
         self.observer.agent_queued(request.phase, request.label)
         refusal = self._refusal()
         if refusal is not None:
-            return self._refuse(request, refusal)
+            return await self._refuse(request, refusal)
         key = None
+        fresh = False
         if self.journal is not None:
             from wflang.runtime.journal import content_key
 
@@ -184,18 +210,36 @@ class Scheduler:
             occurrence = self._occurrence[key]
             self._occurrence[key] += 1
             if self.resume:
-                assert self.run_id is not None
-                hit = self.journal.cached(self.run_id, key, occurrence)
-                if hit is not None:
-                    return self._from_journal(request, hit.as_result())
-        async with self.limiter:
+                copies = self._cache.get(key, ())
+                if occurrence < len(copies):
+                    return self._from_journal(request, copies[occurrence].as_result())
+                fresh = True
+            request = replace(request, journal_key=key, occurrence=occurrence)
+        batched = getattr(self.backend, "batches", None)
+        if batched is not None and batched(request):
+            # A batched agent waits in a batch, not in a slot: the concurrency limit is for
+            # the live conversations (one batch holds up to 100,000 requests).
+            if fresh:
+                assert key is not None
+                self._note_fresh(request, key, occurrence, self.requested)
+            return await self._finish(request, key, *await self._call(request))
+        turn = await self.limiter.acquire(request.order)
+        try:
+            if fresh:  # "the first" is the first to get a slot: the same on every resume
+                assert key is not None
+                self._note_fresh(request, key, occurrence, turn)
             # Live: tokens spent while this agent waited for a slot count too.
             refusal = self._refusal(tokens_only=True)
-            if refusal is not None:
-                return self._refuse(request, refusal, key)
-            return await self._call(request, key)
+            if refusal is None:
+                call = await self._call(request)
+        finally:
+            self.limiter.release()  # the agent has finished: its slot is free while it is journaled
+        if refusal is not None:
+            return await self._refuse(request, refusal, key)
+        return await self._finish(request, key, *call)
 
-    async def _call(self, request: AgentRequest, key: str | None) -> AgentResult | None:
+    async def _call(self, request: AgentRequest) -> tuple[AgentResult | None, str | None, Usage, float, float]:
+        """Ask the backend: (result or None, error, usage spent, wall-clock start, trio seconds)."""
         self.started += 1
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
@@ -217,30 +261,82 @@ class Scheduler:
                 error, result = f"the backend returned {type(result).__name__}, not an AgentResult", None
         finally:
             self.in_flight -= 1
-        seconds = trio.current_time() - t0
-        spent = spent or Usage()
+        return result, error, spent or Usage(), wall0, trio.current_time() - t0
+
+    async def _finish(self, request: AgentRequest, key: str | None, result: AgentResult | None,
+                      error: str | None, spent: Usage, wall0: float, seconds: float) -> AgentResult | None:
         status = "done" if result is not None else "failed"
-        if self.journal is not None:
-            assert self.run_id is not None and key is not None
-            # Committed before the result is used: a run killed now resumes without this call.
-            self.journal.record_agent(self.run_id, key, request, status, result, error, spent, wall0, time.time())
+        # The books first (the token budget of agents now getting a slot sees this spend),
         self._account(request, status, spent, seconds, source="backend", error=error)
+        if self._commits is not None:
+            from wflang.runtime.journal import agent_row
+
+            assert self.run_id is not None and key is not None
+            # then the journal: committed before the result is used, so a run killed now
+            # resumes without this call.
+            await self._commits.commit(agent_row(self.run_id, key, request, status, result, error, spent, wall0,
+                                                 time.time()))
         return result
 
     def _from_journal(self, request: AgentRequest, result: AgentResult) -> AgentResult:
+        self.served += 1
         self._account(request, "done", result.usage, 0.0, source="journal", error=None)
         return result
 
-    def _refuse(self, request: AgentRequest, reason: str, key: str | None = None) -> None:
-        if self.journal is not None:
-            from wflang.runtime.journal import content_key
+    async def _refuse(self, request: AgentRequest, reason: str, key: str | None = None) -> None:
+        self._account(request, "refused", Usage(), 0.0, source="refused", error=reason)
+        if self._commits is not None:
+            from wflang.runtime.journal import agent_row, content_key
 
             assert self.run_id is not None
             now = time.time()
-            self.journal.record_agent(self.run_id, key or content_key(request), request, "failed", None, reason,
-                                      Usage(), now, now)
-        self._account(request, "refused", Usage(), 0.0, source="refused", error=reason)
+            await self._commits.commit(agent_row(self.run_id, key or content_key(request), request, "failed", None,
+                                                 reason, Usage(), now, now))
         return None
+
+    # ------------------------------------------------------------ resume
+
+    def _load_resume_cache(self) -> None:
+        from wflang.runtime.journal import CachedAgent
+
+        assert self.journal is not None and self.run_id is not None
+        for a in self.journal.get_run(self.run_id).agents:
+            if a.status == "done":
+                self._cache.setdefault(a.key, []).append(CachedAgent(
+                    key=a.key, value=a.result, usage=a.usage, model_id=a.model_id, label=a.label, phase=a.phase))
+            previous = self._by_label.get(a.label)
+            if previous is None or previous.status != "done" or a.status == "done":
+                self._by_label[a.label] = a  # the latest answer under the label, done ones first
+
+    def _note_fresh(self, request: AgentRequest, key: str, occurrence: int, turn: int) -> None:
+        self.fresh += 1
+        if self.first_fresh is None or turn < self._first_turn:
+            self._first_turn = turn
+            self.first_fresh = (request.label, self._why_fresh(request, key, occurrence))
+
+    def _why_fresh(self, request: AgentRequest, key: str, occurrence: int) -> str:
+        """Why the journal has no answer for this agent, as a user would put it."""
+        from wflang.runtime.journal import scrub
+
+        before = self._by_label.get(request.label)
+        if key in self._cache:
+            return f"the journal has {len(self._cache[key])} answer(s) to this very request, all used before it"
+        if before is None:
+            return "the journal has no agent with this label (a new agent, or the earlier run did not reach it)"
+        if before.key == key:
+            return f"it failed in the earlier run ({before.error or 'no answer'})"
+        changed = [what for what, old, new in (
+            ("prompt", before.prompt, scrub(request.prompt)),
+            ("result type", before.schema, request.schema),
+            ("model", before.model, request.model),
+            ("effort", before.effort, request.effort),
+            ("agent type", before.agent_type, request.agent_type),
+            ("isolation", before.isolation, request.isolation),
+            ("copy index", before.sample_index, request.sample_index),
+        ) if old != new]
+        if not changed:
+            return "its request changed"
+        return "its " + " and ".join(changed) + " changed"
 
     def _account(self, request: AgentRequest, status: str, usage: Usage, seconds: float, *, source: str,
                  error: str | None) -> None:

@@ -1,10 +1,13 @@
 """The tools an agent may call, confined to its workspace.
 
 Reading (`read_file`, `list_dir`, `glob`, `grep`) is always offered; `write_file` and
-`edit_file` need the "edit" permission, `run_shell` needs "shell". Every path is resolved
-(symlinks followed) and must land inside the workspace. A tool never raises: whatever goes
-wrong becomes an error string the model reads (an `is_error` tool result), and every output
-is capped so one call cannot flood the context.
+`edit_file` need the "edit" permission, `run_shell` needs "shell". Every file access goes
+through `workspace_fs.Workspace`, which walks paths by directory descriptor and never lets
+the kernel follow a symlink, so nothing outside the workspace is read or written, however
+the tree changes during a call (see that module for the rules on symlinks, hard links and
+special files). A tool never raises: whatever goes wrong becomes an error string the model
+reads (an `is_error` tool result), and every output is capped so one call cannot flood the
+context.
 
 `run_shell` runs with the workspace as its cwd, a timeout and a scrubbed environment, but it
 is not a sandbox: granting "shell" trusts the agent with the machine, which is why the
@@ -16,6 +19,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import stat
 import subprocess
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -24,6 +28,8 @@ from typing import Any
 
 import jsonschema
 import trio
+
+from wflang.runtime.workspace_fs import FsError, Workspace
 
 EDIT = "edit"
 SHELL = "shell"
@@ -163,6 +169,9 @@ _VALIDATORS = {name: jsonschema.Draft202012Validator(spec.input_schema) for name
 
 # Directories never worth walking for an agent's search and often huge.
 _SKIP_DIRS = frozenset({".git"})
+# list_dir marks: directories end with '/', symlinks with '@' (not followed); FIFOs,
+# sockets and devices are named with their kind and never opened.
+_LIST_SUFFIX = {"file": "", "directory": "/", "symlink": "@"}
 
 
 def cap_text(text: str, limit: int) -> str:
@@ -238,10 +247,6 @@ def glob_regex(pattern: str) -> re.Pattern[str]:
     return re.compile("(?:" + "|".join(alternatives) + r")\Z", re.DOTALL)
 
 
-def _inside(path: Path, root: Path) -> bool:
-    return path == root or root in path.parents
-
-
 def _scrubbed_env() -> dict[str, str]:
     # The shell's output goes back to the model and into the journal: our own
     # credentials (ANTHROPIC_API_KEY, ANTHROPIC_AUTH_TOKEN...) must never be readable there.
@@ -254,9 +259,8 @@ class Toolbox:
     def __init__(
         self, workspace: Path, permissions: Iterable[str] = (), limits: ToolLimits | None = None
     ) -> None:
-        self.root = Path(workspace).resolve(strict=True)
-        if not self.root.is_dir():
-            raise NotADirectoryError(f"workspace {self.root} is not a directory")
+        self.fs = Workspace(Path(workspace))
+        self.root = self.fs.root
         self.permissions = frozenset(permissions)
         self.limits = limits or ToolLimits()
         self._handlers: dict[str, Callable[[dict[str, Any]], str]] = {
@@ -301,81 +305,23 @@ class Toolbox:
             if name == "run_shell":
                 result = await self._run_shell(args)
             else:
+                self.fs.new_call()
                 result = ToolResult(await trio.to_thread.run_sync(self._handlers[name], args))
-        except ToolError as exc:
+        except (ToolError, FsError) as exc:
             result = ToolResult(str(exc), is_error=True)
         except Exception as exc:  # a tool bug or an OS error must not kill the agent loop
             result = ToolResult(f"{name} failed: {type(exc).__name__}: {exc}", is_error=True)
         return ToolResult(cap_text(result.content, self.limits.max_output_chars), result.is_error)
 
-    # --- paths ---------------------------------------------------------------------------
+    # --- paths: every file access goes through the descriptor-based Workspace ------------
 
-    def resolve(self, raw: str) -> Path:
-        """The real path `raw` names, which must be inside the workspace.
-
-        Symlinks are followed before the check, so a link pointing outside (for a file, a
-        directory on the way, or a dangling target to be created) is refused.
-        """
-        if "\x00" in raw:
-            raise ToolError("path contains a NUL byte")
-        given = Path(raw)
-        candidate = given if given.is_absolute() else self.root / given
-        try:
-            resolved = candidate.resolve()
-        except (OSError, RuntimeError) as exc:  # RuntimeError: symlink loop
-            raise ToolError(f"cannot resolve path {raw!r}: {exc}") from None
-        if not _inside(resolved, self.root):
-            raise ToolError(f"path {raw!r} is outside the workspace")
-        return resolved
-
-    def _rel(self, path: Path) -> str:
-        rel = path.relative_to(self.root).as_posix()
-        return rel if rel else "."
-
-    def _dir(self, raw: str) -> Path:
-        path = self.resolve(raw)
-        if not path.is_dir():
-            raise ToolError(f"{raw!r} is not a directory")
-        return path
-
-    def _walk(self, base: Path) -> Iterator[tuple[Path, bool]]:
-        """(path, is_dir) for everything under `base`, without following symlinked dirs and
-        without yielding symlinks that point outside the workspace."""
-        seen = 0
-        for dirpath, dirnames, filenames in os.walk(base, followlinks=False):
-            dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS)
-            here = Path(dirpath)
-            for name in dirnames:
-                yield from self._walk_entry(here / name, True)
-            for name in sorted(filenames):
-                seen += 1
-                if seen > self.limits.max_scan_files:
-                    raise ToolError(f"too many files under {self._rel(base)!r}; narrow the path")
-                yield from self._walk_entry(here / name, False)
-
-    def _walk_entry(self, path: Path, is_dir: bool) -> Iterator[tuple[Path, bool]]:
-        if path.is_symlink():
-            try:
-                target = path.resolve()
-            except (OSError, RuntimeError):
-                return
-            if not _inside(target, self.root):
-                return
-        yield path, is_dir
-
-    # --- read-only tools -----------------------------------------------------------------
+    def close(self) -> None:
+        """Release the workspace descriptor (and the shell's scratch home)."""
+        self.fs.close()
 
     def _read_file(self, args: dict[str, Any]) -> str:
         raw = args["path"]
-        path = self.resolve(raw)
-        if not path.exists():
-            raise ToolError(f"no such file: {raw!r}")
-        if not path.is_file():
-            raise ToolError(f"{raw!r} is not a regular file")
-        size = path.stat().st_size
-        if size > self.limits.max_read_bytes:
-            raise ToolError(f"{raw!r} is too large ({size} bytes); use grep to find what you need")
-        data = path.read_bytes()
+        _, data = self.fs.read(raw, self.limits.max_read_bytes)
         if _is_binary(data):
             raise ToolError(f"{raw!r} looks like a binary file")
         lines = data.decode("utf-8", errors="replace").splitlines(keepends=True)
@@ -397,11 +343,10 @@ class Toolbox:
         return text
 
     def _list_dir(self, args: dict[str, Any]) -> str:
-        path = self._dir(args.get("path", "."))
         entries: list[str] = []
-        for child in sorted(path.iterdir(), key=lambda p: p.name):
-            suffix = "@" if child.is_symlink() else "/" if child.is_dir() else ""
-            entries.append(child.name + suffix)
+        for name, kind in self.fs.list_dir(args.get("path", ".")):
+            suffix = _LIST_SUFFIX.get(kind, f" [{kind}]")
+            entries.append(name + suffix)
         if not entries:
             return "(empty directory)"
         more = len(entries) - self.limits.max_entries
@@ -412,12 +357,11 @@ class Toolbox:
         pattern: str = args["pattern"]
         if pattern.startswith("/") or ".." in pattern.split("/"):
             raise ToolError("glob patterns are relative to the search path and may not contain '..'")
-        base = self._dir(args.get("path", "."))
         regex = glob_regex(pattern)
         found: list[str] = []
-        for path, is_dir in self._walk(base):
-            if regex.match(path.relative_to(base).as_posix()):
-                found.append(self._rel(path) + ("/" if is_dir else ""))
+        for entry, _fd, _name, _st in self.fs.walk(args.get("path", "."), _SKIP_DIRS, self.limits.max_scan_files):
+            if regex.match(entry.rel_base):
+                found.append(entry.rel + ("/" if entry.kind == "directory" else ""))
         if not found:
             return "no matches"
         found.sort()
@@ -426,41 +370,51 @@ class Toolbox:
             f"\n[... {more} more matches]" if more > 0 else ""
         )
 
+    def _grep_files(self, raw: str) -> Iterator[tuple[str, str, bytes | None]]:
+        """(path from the root, path from `raw`, content or None when too large) of each
+        regular file `raw` names or holds; FIFOs, sockets and devices are never opened."""
+        loc = self.fs.locate(raw)
+        try:
+            if loc.st is None:
+                raise ToolError(f"no such file or directory: {raw!r}")
+            is_dir = stat.S_ISDIR(loc.st.st_mode)
+            if not is_dir:
+                data = self.fs.read_at(loc.dir_fd, loc.name, loc.st, raw, self.limits.max_grep_file_bytes)
+                yield loc.rel_text, loc.name, data
+                return
+        finally:
+            loc.close()
+        for entry, fd, name, st in self.fs.walk(raw, _SKIP_DIRS, self.limits.max_scan_files):
+            if entry.kind != "file":
+                continue
+            try:
+                data = self.fs.read_at(fd, name, st, entry.rel, self.limits.max_grep_file_bytes)
+            except (FsError, OSError):
+                continue  # changed since the listing, unreadable or multiply linked: skipped
+            yield entry.rel, entry.rel_base, data
+
     def _grep(self, args: dict[str, Any]) -> str:
         try:
             regex = re.compile(args["pattern"], re.IGNORECASE if args.get("ignore_case") else 0)
         except re.error as exc:
             raise ToolError(f"invalid regular expression: {exc}") from None
-        target = self.resolve(args.get("path", "."))
-        if not target.exists():
-            raise ToolError(f"no such file or directory: {args.get('path')!r}")
         file_glob = args.get("glob")
         name_filter = glob_regex(file_glob) if file_glob else None
-        if target.is_dir():
-            files = [p for p, is_dir in self._walk(target) if not is_dir]
-        else:
-            files = [target]
         out: list[str] = []
         total = 0
-        for file in files:
+        for rel, rel_base, data in self._grep_files(args.get("path", ".")):
             if name_filter is not None:
                 # Like ripgrep: a glob without '/' matches the file name anywhere.
-                subject = file.name if "/" not in (file_glob or "") else file.relative_to(target).as_posix()
+                subject = rel.rsplit("/", 1)[-1] if "/" not in (file_glob or "") else rel_base
                 if not name_filter.match(subject):
                     continue
-            try:
-                if file.stat().st_size > self.limits.max_grep_file_bytes:
-                    continue
-                data = file.read_bytes()
-            except OSError:
-                continue
-            if _is_binary(data):
+            if data is None or _is_binary(data):
                 continue
             for lineno, line in enumerate(data.decode("utf-8", errors="replace").splitlines(), 1):
                 if regex.search(line):
                     total += 1
                     if len(out) < self.limits.max_matches:
-                        out.append(f"{self._rel(file)}:{lineno}: {line[: self.limits.max_line_chars]}")
+                        out.append(f"{rel}:{lineno}: {line[: self.limits.max_line_chars]}")
         if not out:
             return "no matches"
         more = total - len(out)
@@ -470,30 +424,26 @@ class Toolbox:
 
     # --- editing tools ("edit") ------------------------------------------------------------
 
-    def _write_resolved(self, path: Path, content: str) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # `path` is already resolved; O_NOFOLLOW refuses a symlink planted there since.
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(content)
-
     def _write_file(self, args: dict[str, Any]) -> str:
-        path = self.resolve(args["path"])
-        if path.is_dir():
-            raise ToolError(f"{args['path']!r} is a directory")
-        self._write_resolved(path, args["content"])
-        return f"wrote {len(args['content'].encode())} bytes to {self._rel(path)}"
+        rel = self.fs.write(args["path"], args["content"].encode("utf-8", errors="surrogatepass"))
+        return f"wrote {len(args['content'].encode('utf-8', errors='surrogatepass'))} bytes to {rel}"
 
     def _edit_file(self, args: dict[str, Any]) -> str:
         raw, old, new = args["path"], args["old_string"], args["new_string"]
-        path = self.resolve(raw)
-        if not path.is_file():
-            raise ToolError(f"no such file: {raw!r}")
         if old == "":
             raise ToolError("old_string is empty; use write_file to create a file")
         if old == new:
             raise ToolError("old_string and new_string are the same")
-        text = path.read_text(encoding="utf-8")
+        try:
+            rel, data = self.fs.read(raw, self.limits.max_read_bytes)
+        except FsError as exc:
+            if str(exc).startswith("no such file"):
+                raise ToolError(f"no such file: {raw!r}") from None
+            raise
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ToolError(f"{raw!r} is not UTF-8 text; edit_file cannot change it") from None
         count = text.count(old)
         if count == 0:
             raise ToolError(f"old_string not found in {raw!r}")
@@ -501,8 +451,8 @@ class Toolbox:
             raise ToolError(
                 f"old_string occurs {count} times in {raw!r}; include more context or set replace_all"
             )
-        self._write_resolved(path, text.replace(old, new))
-        return f"replaced {count if args.get('replace_all') else 1} occurrence(s) in {self._rel(path)}"
+        self.fs.write(raw, text.replace(old, new).encode("utf-8", errors="surrogatepass"))
+        return f"replaced {count if args.get('replace_all') else 1} occurrence(s) in {rel}"
 
     # --- shell ("shell") -------------------------------------------------------------------
 

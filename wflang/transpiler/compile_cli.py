@@ -18,7 +18,7 @@ from typing import TextIO
 
 from wflang.dsl.diagnostics import Diagnostic, render
 from wflang.dsl.loader import load
-from wflang.transpiler.emit import CompileError, compile_js
+from wflang.transpiler.emit import CompileError, compile_script
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
 _FILE_PROBLEMS = ("WF001",)  # the file could not be read: a usage error (not UTF-8 is an error, as in `wf check`)
@@ -45,13 +45,17 @@ def compile_command(file: str, out: str | None, install: bool, force: bool,
     assert loaded.result is not None
     bound = loaded.result.bound
     try:
-        script = compile_js(program, bound=bound, source_name=Path(file).name)
+        script, warnings = compile_script(program, bound=bound, source_name=Path(file).name)
     except CompileError as e:
         span = e.node.span if e.node is not None and e.node.span.line else None
         where = e.program if e.program is not None and e.program is not program else None
         stderr.write(render(Diagnostic("WF500", f"cannot compile: {e.message if span else e}", span),
                             where.file if where else file, where.source if where else loaded.source) + "\n")
         return EXIT_ERRORS
+    for w in warnings:
+        where = w.program if w.program is not program else None
+        stderr.write(render(w.diagnostic, where.file if where else file,
+                            where.source if where else loaded.source) + "\n")
     worst = f" (at most {bound.total} agents)" if bound is not None else ""
     if install:
         return _install(script, program.header.name, force, worst, stderr)

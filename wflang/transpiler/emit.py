@@ -7,7 +7,8 @@ same page, and a differential test compares the two call for call). Its layout:
     // source file, proven worst case
     schemas                           top-level consts (object roots)
     helpers                           only those the script uses (prelude.js)
-    argument preamble                 returns {error} before any agent starts
+    argument preamble                 throws before any agent starts when they do not fit
+    bound guard                       the proven bound for these arguments (guard.py)
     body                              phases, then `return`
 
 One method per node kind, as in sqlglot's generators: `stmt_<Kind>` writes a statement,
@@ -27,7 +28,11 @@ from importlib import resources
 from typing import Any
 
 from wflang.dsl import ast
+from wflang.dsl.arguments import ARGS_PROBLEM, INT_INPUT_MIN
+from wflang.dsl.diagnostics import Diagnostic
+from wflang.dsl.guard import agent_sites
 from wflang.transpiler import schema as schemas
+from wflang.transpiler.guard import bound_js
 from wflang.transpiler.js_strings import (
     JS_RESERVED,
     JsCode,
@@ -38,6 +43,7 @@ from wflang.transpiler.js_strings import (
     js_template,
     js_value,
 )
+from wflang.transpiler.permissions import CAPABILITY_TOOLS, NO_TOOLS, disallowed_tools
 
 
 class CompileError(Exception):
@@ -54,11 +60,32 @@ class CompileError(Exception):
 def compile_js(program: ast.Program, *, bound: Any = None, source_name: str) -> str:
     """The workflow script for a checked program. `bound` is the checker's worst-case
     summary (`.total`, `.phases` [(title, n)], `.formula`), or None."""
+    return compile_script(program, bound=bound, source_name=source_name)[0]
+
+
+@dataclass
+class CompileWarning:
+    """Something the script will do in Claude Code that the author should know about."""
+
+    diagnostic: Diagnostic
+    program: ast.Program  # the workflow the diagnostic's span is in (a `run` child's, maybe)
+
+
+# Claude Code in auto permission mode refuses an agent whose schema, as JSON.stringify
+# writes it, is longer than this ("too large to pass unreviewed"; 2.1.332).
+SCHEMA_REVIEW_LIMIT = 4096
+
+
+def compile_script(program: ast.Program, *, bound: Any = None,
+                   source_name: str) -> tuple[str, list[CompileWarning]]:
+    """The script and the warnings about it (schemas too large for auto mode)."""
+    emitter = _Emitter(program, bound, source_name)
     try:
-        return _Emitter(program, bound, source_name).compile()
+        script = emitter.compile()
     except CompileError as e:
         e.program = e.program or program
         raise
+    return script, emitter.warnings
 
 
 # ---------------------------------------------------------------------------- helpers (prelude.js)
@@ -220,6 +247,7 @@ class _Ctx:
     top_level: bool = True  # a `return` here returns the workflow's (or child's) result
     stop: Callable[[], list[str]] | None = None  # the JS a firing `stop when` runs (None: not allowed)
     item: _Item | None = None  # the fan-out item this code runs in
+    grants: frozenset[str] = frozenset()  # the capabilities its agents hold (permissions)
 
 
 # ---------------------------------------------------------------------------- tree queries
@@ -438,25 +466,32 @@ class _Emitter:
         self.record_consts: dict[int, dict[str, str]] = {}  # program id -> record name -> const
         self._lines: dict[int, list[str]] = {}
         self._agentful: dict[int, bool] = {}  # nodes live as long as the emitter: ids are stable
+        self.sites = agent_sites(program, bound if hasattr(bound, "terms") else None)
+        self.denied: dict[tuple[str, ...], str] = {}  # a disallowedTools list -> its const
+        self.warnings: list[CompileWarning] = []
+        self._sized: set[str] = set()  # schema consts whose size was checked
 
     # ------------------------------------------------------------------ the whole script
 
     def compile(self) -> str:
         scope = _Scope({}, plan=_plan(self.program.consts + self.program.body))
-        ctx = _Ctx(scope, self.program, None)
+        ctx = _Ctx(scope, self.program, None, grants=frozenset(self.program.header.permissions))
         inputs = self.arguments(self.program, ctx)
         early, late = self.split_consts(self.program)
         early_lines = self.top_statements(early, ctx, consts_only=True)
         late_lines = self.top_statements(late, ctx, consts_only=True)
         main = self.top_statements(self.program.body, ctx)
         if not (self.program.body and isinstance(self.program.body[-1], ast.Return)):
-            main += ["", "return null"]
+            main += ["", "return " + (f"{self.helper('guardDone')}(null)" if self.guarded() else "null")]
+        guard = self.guard_section()  # before helper_section: it uses a helper
         sections = [
             self.meta() + self.header_comment(),  # the comment right under meta, as in the design
             self.schema_section(self.program, dynamic=False),
+            self.denied_section(),
             self.helper_section(),
             early_lines,
             inputs,
+            guard,
             self.schema_section(self.program, dynamic=True),
             late_lines,
             main,
@@ -469,6 +504,23 @@ class _Emitter:
                 out += section
         text = "\n".join(out) + "\n"
         return re.sub(r"\n{3,}", "\n\n", text)
+
+    def guarded(self) -> bool:
+        """Whether the script starts agents, and so carries the live bound guard."""
+        return "callAgent" in self.used_helpers
+
+    def guard_section(self) -> list[str]:
+        """The proven bound for the actual arguments: the checker's formula over the
+        inputs' sizes (a list input's length, an int input's value), evaluated once."""
+        if not self.guarded():
+            return []
+        sizes = {}
+        for i in self.program.inputs:
+            js = self.namer.js(i.name)
+            sizes[i.name] = f"{js}.length" if isinstance(i.type, ast.ListType) else f"Math.max(0, {js})"
+        self.helper("boundGuard")
+        return ["// ---- the live bound guard: at most this many agents for these arguments ----",
+                f"boundGuard.limit = {bound_js(self.bound, sizes)}"]
 
     def starts_agents(self, node: Any) -> bool:
         """Whether a node (statically) starts agents; memoised, as the emitter asks often."""
@@ -501,31 +553,53 @@ class _Emitter:
             f"  description: {js_string(description, no_backtick=True)},",
             f"  whenToUse: {js_string(when, no_backtick=True)},",
         ]
-        titles = self.phase_titles()
-        if titles:
+        entries = self.phase_entries()
+        if entries:
             lines.append("  phases: [")
-            lines += [f"    {{ title: {js_string(t, no_backtick=True)} }}," for t in titles]
+            for entry in entries:
+                fields = ", ".join(f"{k}: {js_string(v, no_backtick=True)}" for k, v in entry.items())
+                lines.append(f"    {{ {fields} }},")
             lines.append("  ],")
         else:
             lines.append("  phases: [],")
         lines.append("}")
         return lines
 
-    def phase_titles(self) -> list[str]:
-        """Every phase a call can name: the phase blocks, then plain `phase=` options."""
-        titles: dict[str, None] = {}
-        for p in self.program.phases():
-            titles.setdefault(p.title, None)
-        programs = [self.program]
-        while programs:
-            p = programs.pop(0)
-            for n in ast.walk([p.defaults, p.consts, p.body]):
-                if isinstance(n, ast.Option) and n.name == "phase":
-                    if isinstance(n.value, ast.StrLit) and n.value.is_plain:
-                        titles.setdefault(n.value.text, None)
+    def phase_entries(self) -> list[dict[str, str]]:
+        """`meta.phases`: exactly the titles the script passes to `phase()` (the top-level
+        phase blocks, in order; a `phase=` option only labels agents), each with `detail`
+        (its proven worst case) and `model` (display only: the models its agents name)."""
+        counts = dict(_call_or_value(getattr(self.bound, "phases", None)) or []) if self.bound is not None else {}
+        entries: dict[str, dict[str, str]] = {}
+        for block in self.program.phases():
+            entry = entries.setdefault(block.title, {"title": block.title})
+            n = counts.get(block.title)
+            if isinstance(n, int) and n > 0:
+                entry["detail"] = f"at most {n} agent{'' if n == 1 else 's'}"
+            models = self.phase_models(block)
+            if models:
+                entry["model"] = ", ".join(models)
+        return list(entries.values())
+
+    def phase_models(self, block: ast.Phase) -> list[str]:
+        """The literal models of a phase block's agents (a `run` child's too), in order of
+        appearance; empty when some agent's model is not a literal or inherits the session's."""
+        models: dict[str, None] = {}
+
+        def visit(node: Any, program: ast.Program) -> bool:
+            default = next((o.value for o in program.defaults if o.name == "model"), None)
+            for n in ast.walk(node):
+                if isinstance(n, (ast.Agent, ast.Check)):
+                    value = next((o.value for o in n.options if o.name == "model"), default)
+                    if not (isinstance(value, ast.StrLit) and value.is_plain):
+                        return False
+                    models.setdefault(value.text, None)
                 elif isinstance(n, ast.RunWorkflow) and n.program is not None:
-                    programs.append(n.program)
-        return list(titles)
+                    if not visit(n.program.body, n.program):
+                        return False
+            return True
+
+        return list(models) if visit(block.body, self.program) else []
 
     def when_to_use(self) -> str:
         inputs = self.program.inputs
@@ -558,6 +632,11 @@ class _Emitter:
             scalar = {"str": "string", "int": "integer", "float": "number", "bool": "true/false"}
             if t.name in scalar:
                 n = self.size_text(t.max)
+                if t.name == "int" and depth == 0:  # an input: its range, with the default min
+                    lo = t.min.value if isinstance(t.min, ast.IntLit) else INT_INPUT_MIN
+                    return f"integer from {lo}" + (f" to {n}" if n else "")
+                if t.name == "int" and isinstance(t.min, ast.IntLit):
+                    return f"integer from {t.min.value}" + (f" to {n}" if n else "")
                 return scalar[t.name] + (f" up to {n}" if n else "")
             decl = records.get(t.name)
             if decl is None or depth > 0:
@@ -628,7 +707,30 @@ class _Emitter:
         key = (id(program) if dynamic else 0, json.dumps(value, default=repr, sort_keys=False))
         if key not in self.schemas:
             self.schemas[key] = _Schema(self.namer.fresh(hint), value, program, dynamic)
-        return self.schemas[key].name
+        name = self.schemas[key].name
+        if t is not None and name not in self._sized:
+            self._sized.add(name)
+            self.check_schema_size(value, t, program)
+        return name
+
+    def check_schema_size(self, value: dict[str, Any], t: ast.TypeExpr, program: ast.Program) -> None:
+        """Warn when Claude Code's auto mode would refuse the schema for its size. A list
+        max that comes from an argument counts as 4 digits."""
+        text = json.dumps(value, separators=(",", ":"), ensure_ascii=False,
+                          default=lambda v: 1000 if isinstance(v, JsCode) else repr(v))
+        size = len(text.encode("utf-16-le", "surrogatepass")) // 2  # JS string length
+        if size <= SCHEMA_REVIEW_LIMIT:
+            return
+        shown = self.source_of(t, _Ctx(_Scope({}), program, None)) if t.span.line else "this type"
+        self.warnings.append(CompileWarning(Diagnostic(
+            "WF510",
+            f"the schema of `{shown}` is {size:,} characters as JSON; Claude Code in auto permission "
+            f"mode refuses schemas over {SCHEMA_REVIEW_LIMIT:,} (\"too large to pass unreviewed\") and "
+            "the agent never starts",
+            t.span,
+            "shorten the record types it uses (fewer or shorter field names, smaller unions), "
+            "or run the workflow with auto mode off",
+            severity="warning"), program))
 
     def register_records(self, t: ast.TypeExpr, program: ast.Program) -> None:
         """Record types inside a result get their own consts (declared before their users)."""
@@ -705,18 +807,21 @@ class _Emitter:
     # ------------------------------------------------------------------ arguments
 
     def arguments(self, program: ast.Program, ctx: _Ctx, raw: str = "args",
-                  on_error: Callable[[str], str] | None = None) -> list[str]:
+                  on_error: Callable[[str], str] | None = None, open_records: bool = False) -> list[str]:
         """Read and check the inputs; `on_error(A)` is the statement run when they fail,
-        given the name of the arguments object (default: return {error} from the workflow)."""
+        given the name of the arguments object (default: throw, failing the run).
+        `open_records`: a `run` child's arguments, whose records may carry undeclared
+        fields (dropped, not refused)."""
         scope = ctx.scope
         reassigned = {n for s in _scope_stmts(program.consts + program.body) if isinstance(s, ast.Assign)
                       for n in s.targets}
         a = self.namer.fresh("A")
-        types = {i.name: self.type_descriptor(i.type, program) for i in program.inputs}
+        types = {i.name: self.type_descriptor(i.type, program, input_=True) for i in program.inputs}
+        opened = ", true" if open_records else ""
         lines = [
             "// ---- arguments: checked as `wf run` checks them, before any agent starts ----"
             if not ctx.in_child else "// its arguments, checked as the workflow's own would be",
-            f"const {a} = {self.helper('argsObject')}({raw}, {js_value(types, indent=0)})",
+            f"const {a} = {self.helper('argsObject')}({raw}, {js_value(types, indent=0)}{opened})",
         ]
         self.helper("typeProblem")
         for i in self.ordered_inputs(program):
@@ -726,7 +831,9 @@ class _Emitter:
             keyword = "let" if i.name in reassigned else "const"
             default = "" if i.default is None else ", " + self.expr(i.default, ctx, top=True)
             lines.append(f"{keyword} {js} = {self.helper('argument')}({a}, {js_string(i.name)}{default})")
-        failed = f"return {{ error: {a}.errors.join('; ') }}" if on_error is None else on_error(a)
+        # Bad arguments fail the run (a throw), with the words `wf run` and `wf check --args` use.
+        failed = (f"throw new Error({js_string(ARGS_PROBLEM)} + {a}.errors.join('; '))" if on_error is None
+                  else on_error(a))
         lines.append(f"if ({a}.errors.length > 0) {failed}")
         return lines
 
@@ -749,9 +856,11 @@ class _Emitter:
             visit(i)
         return list(done.values())
 
-    def type_descriptor(self, t: ast.TypeExpr, program: ast.Program) -> Any:
+    def type_descriptor(self, t: ast.TypeExpr, program: ast.Program, input_: bool = False) -> Any:
+        """The typeProblem descriptor of a type; `input_`: an input's own type, where an
+        int without `min` has the default lower bound."""
         if isinstance(t, ast.OptionalType):
-            return {"type": "optional", "inner": self.type_descriptor(t.inner, program)}
+            return {"type": "optional", "inner": self.type_descriptor(t.inner, program, input_)}
         if isinstance(t, ast.UnionType):
             return {"type": "union", "options": list(t.options)}
         if isinstance(t, ast.ListType):
@@ -765,7 +874,14 @@ class _Emitter:
             if t.name in ("str", "float", "bool"):
                 return t.name
             if t.name == "int":
-                return {"type": "int", "max": t.max.value} if isinstance(t.max, ast.IntLit) else "int"
+                bounds: dict[str, Any] = {"type": "int"}
+                if isinstance(t.min, ast.IntLit):
+                    bounds["min"] = t.min.value
+                elif input_:
+                    bounds.update(min=INT_INPUT_MIN, implicitMin=True)
+                if isinstance(t.max, ast.IntLit):
+                    bounds["max"] = t.max.value
+                return bounds if len(bounds) > 1 else "int"
             decl = schemas.records_of(program).get(t.name)
             if decl is None:
                 raise CompileError(f"unknown type `{t.name}`", t)
@@ -935,6 +1051,9 @@ class _Emitter:
             raise CompileError("`return` inside a fan-out, review, vote or tournament body", s)
         pre: list[str] = []
         code = self.rhs(s.value, ctx, pre, hint="result", need_value=True)
+        if not ctx.in_child and self.starts_agents(self.program.body):
+            # A guard trip that a parallel() caught still ends the run here.
+            return pre + [f"return {self.helper('guardDone')}({_strip_parens(code)})"]
         return pre + [f"return {_strip_parens(code)}"]
 
     def stmt_StopWhen(self, s: ast.StopWhen, ctx: _Ctx, track: str | None = None) -> list[str]:
@@ -1044,6 +1163,12 @@ class _Emitter:
         for wf, js in _JS_OPTIONS:
             if wf in options:
                 opts.append(f"{js}: {self.expr(options[wf], ctx, top=True)}")
+        # Where the agent is, for the bound guard's message (wflang/dsl/guard.py).
+        shape.append(f"at: {js_string(self.sites.get(id(e), f'line {e.span.line}'))}")
+        # tools=none: every tool denied (its list includes the permission-based one)
+        denied = self.denied_const(ctx.grants, toolless=isinstance(options.get("tools"), ast.NoneLit))
+        if denied is not None:
+            opts.append(f"disallowedTools: {denied}")
         args = [self.text(e.prompt, ctx), "{ " + ", ".join(opts) + " }"]
         if shape:
             args.append("{ " + ", ".join(shape) + " }")
@@ -1051,6 +1176,27 @@ class _Emitter:
         if len(call) > 110:
             call = f"{self.helper('callAgent')}({args[0]},\n  " + ",\n  ".join(args[1:]) + ")"
         return call
+
+    def denied_const(self, grants: frozenset[str], toolless: bool = False) -> str | None:
+        """The const listing the tools agents with these capabilities may not use, or None
+        when they may use every tool (a workflow with `permissions: edit, shell`). A
+        tool-less agent (`tools=none`) may use none."""
+        tools = NO_TOOLS if toolless else tuple(disallowed_tools(grants))
+        if not tools:
+            return None
+        if tools not in self.denied:
+            self.denied[tools] = self.namer.fresh("DENIED_TOOLS")
+        return self.denied[tools]
+
+    def denied_section(self) -> list[str]:
+        if not self.denied:
+            return []
+        lines = ["// ---- permissions: the tools the agents may not use (Claude Code tool names) ----"]
+        for tools, name in self.denied.items():
+            missing = [c for c, ts in CAPABILITY_TOOLS.items() if set(ts) <= set(tools)]
+            why = "tools=none: no tool at all" if tools == NO_TOOLS else f"without {' or '.join(missing)}"
+            lines.append(f"const {name} = {js_value(list(tools), indent=0)}  // {why}")
+        return lines
 
     def size_code(self, e: ast.Expr, ctx: _Ctx) -> str:
         if isinstance(e, ast.IntLit):
@@ -1088,11 +1234,13 @@ class _Emitter:
         if child is None:
             raise CompileError(f"run {json.dumps(e.path)}: the workflow was not loaded", e)
         scope = _Scope({}, plan=_plan(child.consts + child.body))
-        inner = replace(ctx, scope=scope, program=child, in_child=True, top_level=True, answer=None)
+        # a child's agents hold what both it and its caller declare
+        inner = replace(ctx, scope=scope, program=child, in_child=True, top_level=True, answer=None,
+                        grants=ctx.grants & frozenset(child.header.permissions))
         raw = self.expr(e.args, ctx, top=True) if e.args is not None else "undefined"
         prefix = js_string(f"run {json.dumps(e.path)}: ")
         try:
-            lines = self.arguments(child, inner, raw=raw,
+            lines = self.arguments(child, inner, raw=raw, open_records=True,
                                    on_error=lambda a: f"throw new Error({prefix} + {a}.errors.join('; '))")
             body = self.top_statements(child.consts, inner) + self.top_statements(child.body, inner)
         except CompileError as err:

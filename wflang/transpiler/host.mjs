@@ -35,7 +35,17 @@ const DATE_MSG = 'Date.now() / new Date() are unavailable in workflow scripts (b
 const RANDOM_MSG = 'Math.random() is unavailable in workflow scripts (breaks resume). ' +
   'For N independent samples, include the index in the agent label or prompt.'
 
-const TOP_KEYS = ['rules', 'default', 'fail_one_in', 'comment']
+// The tools Claude Code 2.1.332 offers a workflow subagent (its first request's `tools` and
+// its deferred tools, captured against the real binary; Glob and Grep appear once Bash is
+// denied), and those that carry a capability of the .wf's `permissions:`
+// (wflang/transpiler/permissions.py denies them; wflang/runtime/tools.py grants the same
+// capabilities to `wf run`'s agents).
+const SUBAGENT_TOOLS = ['Bash', 'CronCreate', 'CronDelete', 'CronList', 'Edit', 'EnterWorktree', 'ExitWorktree',
+  'Glob', 'Grep', 'ListAgents', 'Monitor', 'NotebookEdit', 'Read', 'ReportFindings', 'SendMessage', 'Skill',
+  'StructuredOutput', 'TaskStop', 'ToolSearch', 'WebFetch', 'WebSearch', 'Write']
+const CAPABILITY_TOOLS = { edit: ['Edit', 'NotebookEdit', 'Write'], shell: ['Bash'] }
+
+const TOP_KEYS = ['rules', 'default', 'fail_one_in', 'validate', 'comment']
 const RULE_KEYS = ['label', 'prompt', 'reply', 'replies', 'fail', 'latency', 'comment']
 const VALIDATED_KEYWORDS = new Set([
   '$ref', 'type', 'enum', 'const', 'properties', 'required', 'additionalProperties',
@@ -569,7 +579,9 @@ export function parseFake (data, source = '<object>') {
     failOneIn = asInt(data.fail_one_in)
     if (failOneIn === null || failOneIn < 1) throw fileErr(source, 'fail_one_in', `expected an integer >= 1, got ${describe(data.fail_one_in)}`)
   }
-  return { rules, default: mode, defaultReply, failOneIn }
+  const validate = hasOwn(data, 'validate') ? data.validate : true
+  if (typeof validate !== 'boolean') throw fileErr(source, 'validate', `expected true or false, got ${describe(validate)}`)
+  return { rules, default: mode, defaultReply, failOneIn, validate }
 }
 
 export function loadFakeText (text, source) {
@@ -601,15 +613,15 @@ export function decide (spec, counters, { label, prompt, schema }) {
   if (rule.replies !== null) {
     const k = counters[rule.index] ?? 0
     counters[rule.index] = k + 1
-    return answerExplicit({ prompt, schema }, rule.replies[Math.min(k, rule.replies.length - 1)], `rules[${rule.index}]`, rule.latency)
+    return answerExplicit({ prompt, schema }, rule.replies[Math.min(k, rule.replies.length - 1)], `rules[${rule.index}]`, rule.latency, spec.validate)
   }
-  if (rule.hasReply) return answerExplicit({ prompt, schema }, rule.reply, `rules[${rule.index}]`, rule.latency)
+  if (rule.hasReply) return answerExplicit({ prompt, schema }, rule.reply, `rules[${rule.index}]`, rule.latency, spec.validate)
   return answerDefault(spec, { label, prompt, schema }, rule.latency)
 }
 
 function answerDefault (spec, { label, prompt, schema }, latency) {
   if (spec.default === 'fail') return { latency, error: `fake: no rule answers the call labelled "${label}"` }
-  if (spec.default === 'reply') return answerExplicit({ prompt, schema }, spec.defaultReply, 'default', latency)
+  if (spec.default === 'reply') return answerExplicit({ prompt, schema }, spec.defaultReply, 'default', latency, spec.validate)
   let value
   try {
     value = schemaValue(schema, label, prompt)
@@ -624,13 +636,13 @@ function answerDefault (spec, { label, prompt, schema }, latency) {
   return { latency, value, usage: fakeUsage(prompt, value) }
 }
 
-function answerExplicit ({ prompt, schema }, reply, where, latency) {
+function answerExplicit ({ prompt, schema }, reply, where, latency, validate = true) {
   if (schema === null || schema === undefined) {
     if (typeof reply !== 'string') return { latency, error: `fake: ${where} gives ${withArticle(jsonType(reply))} reply to a text agent, which needs a string` }
     return { latency, value: reply, usage: fakeUsage(prompt, reply) }
   }
   const value = shapeReply(schema, reply)
-  const problem = validateValue(schema, value)
+  const problem = validate ? validateValue(schema, value) : null
   if (problem !== null) return { latency, error: `fake: ${where} gives a reply that does not match the schema ${problem}` }
   return { latency, value, usage: fakeUsage(prompt, value) }
 }
@@ -771,6 +783,37 @@ function splitMeta (text) {
   return { meta, body }
 }
 
+const stringList = (v) => Array.isArray(v) && v.every((x) => typeof x === 'string' && x !== '' && x === x.trim())
+
+/** agent()'s tool options as Claude Code 2.1.332 checks them before a spawn: a malformed
+ * list, a '*' outside an mcp__ entry, a tool name in the wrong case, a clamp on an agent
+ * without Bash, or a schema agent denied StructuredOutput refuse the spawn. The denied
+ * tools, sorted and without repeats (null for none). */
+function toolDenials (I, o, hasSchema) {
+  const refuse = (why) => { throw new I.Error(`agent() opts.${why}. Refusing the spawn rather than running it un-narrowed.`) }
+  let denied = null
+  if (o.disallowedTools !== undefined) {
+    if (!stringList(o.disallowedTools)) refuse("disallowedTools must be an array of non-empty tool-name strings (e.g. ['Bash', 'Write'])")
+    for (const entry of o.disallowedTools) {
+      if (entry.includes('*') && !/^mcp__/i.test(entry)) refuse(`disallowedTools entry '${entry}' cannot match any tool`)
+      const sameButCase = SUBAGENT_TOOLS.find((t) => t !== entry && t.toLowerCase() === entry.toLowerCase())
+      if (sameButCase !== undefined) refuse(`disallowedTools entry '${entry}' does not match any tool, but '${sameButCase}' exists`)
+      if (hasSchema && entry === 'StructuredOutput') refuse('disallowedTools denies StructuredOutput, which a schema agent needs')
+    }
+    denied = o.disallowedTools.length === 0 ? null : [...new Set(o.disallowedTools)].sort()
+  }
+  if (o.bashCommandClamp !== undefined) {
+    if (!stringList(o.bashCommandClamp) || !o.bashCommandClamp.every((r) => /^Bash\(\S(.*\S)?\)$/.test(r))) {
+      refuse("bashCommandClamp must be an array of 'Bash(<command or prefix>)' rules")
+    }
+    if ((denied ?? []).includes('Bash')) refuse('bashCommandClamp can bind nothing: the agent has no Bash')
+  }
+  if (o.sharedHeadLength !== undefined && !(Number.isSafeInteger(o.sharedHeadLength) && o.sharedHeadLength >= 0)) {
+    refuse('sharedHeadLength must be a whole number of characters, 0 or more')
+  }
+  return denied
+}
+
 function budgetError (I, total, spent) {
   const e = new I.Error(`token budget exhausted: ${spent} of ${total} output tokens spent`)
   e.name = 'WorkflowBudgetExceededError'
@@ -810,6 +853,7 @@ function instantiate (state, scriptPath, argsJson, { child = false } = {}) {
       throw new I.TypeError('agent({schema}) received an invalid JSON Schema: the schema must be an object')
     }
     if (o.isolation === 'remote') throw new I.Error("agent({isolation:'remote'}) is not available in this build")
+    const denied = toolDenials(I, o, o.schema != null)
     const schema = o.schema == null ? null : copy(o.schema)
     const label = o.label != null ? String(o.label) : text.replace(/\s+/g, ' ').trim().slice(0, 60)
     const call = {
@@ -821,6 +865,8 @@ function instantiate (state, scriptPath, argsJson, { child = false } = {}) {
       label,
       phase: o.phase != null ? String(o.phase) : state.phase,
       isolation: o.isolation ?? null,
+      disallowed_tools: denied,
+      grants: Object.keys(CAPABILITY_TOOLS).filter((c) => !CAPABILITY_TOOLS[c].some((t) => (denied ?? []).includes(t))),
       result: null,
       failed: false,
       error: null,

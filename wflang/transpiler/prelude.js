@@ -192,8 +192,10 @@ const int = (v) => (typeof v === 'number' ? (Number.isFinite(v) ? Math.trunc(v) 
   : typeof v === 'string' && /^[+-]?[0-9]+$/.test(v) ? Number(v) : null)
 
 // @helper range
+// [a..b): bounds truncated toward zero, None counted as 0 (as Python's int() of them).
 const range = (a, b) => {
-  const [lo, hi] = b === undefined ? [0, a] : [a, b]
+  const count = (v) => (v == null ? 0 : Math.trunc(v))
+  const [lo, hi] = b === undefined ? [0, count(a)] : [count(a), count(b)]
   const out = []
   for (let i = lo; i < hi; i++) out.push(i)
   return out
@@ -286,12 +288,91 @@ const budgetRemaining = () => (budget.total == null ? null : budget.remaining())
 // @helper budgetTotal
 const budgetTotal = () => budget.total ?? null
 
+// @helper boundGuard
+// The live bound guard (wflang/dsl/guard.py): the script counts the agents it starts and
+// refuses to start one past the bound that `wf check` proved for these arguments
+// (`limit`, set right after the arguments are read). The refusal throws an error that
+// ends the run; every later agent throws it again, and the script throws it before it
+// returns, so a `parallel` that caught the first throw cannot hide it.
+const boundGuard = { limit: Infinity, started: 0, tripped: null }
+const guardAgent = (label, where) => {
+  if (boundGuard.tripped === null && boundGuard.started >= boundGuard.limit) {
+    const e = new Error(`the proven bound would be broken: agent ${boundGuard.started + 1} ("${label}", ${where}) ` +
+      `is past the ${boundGuard.limit} agents that wf check proved for these arguments, so the run stops without ` +
+      'starting it. This is a bug in wflang, not in your workflow: please report it with the workflow and its arguments.')
+    e.name = 'WflangBoundError'
+    boundGuard.tripped = e
+  }
+  if (boundGuard.tripped !== null) throw boundGuard.tripped
+  boundGuard.started++
+}
+const guardDone = (value) => {
+  if (boundGuard.tripped !== null) throw boundGuard.tripped
+  return value
+}
+
+// @helper fitAnswer
+// An answer fitted to its JSON Schema, as wflang/runtime/fit.py does: undeclared
+// properties dropped (records rebuilt in declared order), lists cut to maxItems; anything
+// else that does not match makes the answer unfit (undefined), a failed agent.
+const fitAnswer = (v, s) => {
+  if (Array.isArray(s.anyOf)) {
+    for (const alt of s.anyOf) {
+      const out = fitAnswer(v, alt)
+      if (out !== undefined) return out
+    }
+    return undefined
+  }
+  switch (s.type) {
+    case 'object': {
+      if (v === null || typeof v !== 'object' || Array.isArray(v)) return undefined
+      const out = []
+      for (const [name, sub] of Object.entries(s.properties ?? {})) {
+        if (!Object.hasOwn(v, name)) {
+          if ((s.required ?? []).includes(name)) return undefined
+          continue
+        }
+        const item = fitAnswer(v[name], sub)
+        if (item === undefined) return undefined
+        out.push([name, item])
+      }
+      return Object.fromEntries(out)
+    }
+    case 'array': {
+      if (!Array.isArray(v)) return undefined
+      const items = Number.isInteger(s.maxItems) ? v.slice(0, Math.max(0, s.maxItems)) : v
+      if (s.items === undefined) return items.slice()
+      const out = []
+      for (const x of items) {
+        const y = fitAnswer(x, s.items)
+        if (y === undefined) return undefined
+        out.push(y)
+      }
+      return out
+    }
+    case 'string':
+      return typeof v === 'string' && (s.enum === undefined || s.enum.includes(v)) ? v : undefined
+    case 'integer':
+      return Number.isInteger(v) ? v : undefined
+    case 'number':
+      return typeof v === 'number' && Number.isFinite(v) ? v : undefined
+    case 'boolean':
+      return typeof v === 'boolean' ? v : undefined
+    case 'null':
+      return v === null ? null : undefined
+    default:
+      return v
+  }
+}
+
 // @helper callAgent
 // One agent. A failure (a throw: an error, a schema never satisfied, the cap or the
-// budget) is null, as in the .wf, wherever the agent stands; so is an answer not shaped
-// as its schema says. A result that is not a record comes wrapped ({items} or {value})
-// and is unwrapped; a list longer than its declared max is cut, with a log line.
+// budget) is null, as in the .wf, wherever the agent stands; so is an answer that does
+// not fit its schema (fitAnswer). A result that is not a record comes wrapped ({items} or
+// {value}) and is unwrapped; a list longer than its declared max is cut, with a log line.
+// The bound guard comes first, outside the try: its throw must end the run.
 const callAgent = async (prompt, opts, shape = {}) => {
+  guardAgent(opts.label, shape.at ?? 'line ?')
   let answer
   try {
     answer = await agent(prompt, opts)
@@ -301,15 +382,19 @@ const callAgent = async (prompt, opts, shape = {}) => {
   if (answer == null) return null
   if (opts.schema === undefined) return typeof answer === 'string' ? answer : text(answer)
   if (typeof answer !== 'object' || Array.isArray(answer)) return null
+  let schema = opts.schema
   if (shape.unwrap !== undefined) {
     if (!Object.hasOwn(answer, shape.unwrap)) return null
     answer = answer[shape.unwrap]
+    schema = schema.properties[shape.unwrap]
   }
-  if (shape.max != null && Array.isArray(answer) && answer.length > shape.max) {
-    log(`${opts.label}: kept ${shape.max} of ${answer.length} items (declared max ${shape.max})`)
-    answer = answer.slice(0, shape.max)
+  if (shape.max != null && Array.isArray(answer) && answer.length > Math.max(0, shape.max)) {
+    const most = Math.max(0, shape.max)
+    log(`${opts.label}: kept ${most} of ${answer.length} items (declared max ${most})`)
+    answer = answer.slice(0, most)
   }
-  return answer
+  const fitted = fitAnswer(answer, schema)
+  return fitted === undefined ? null : fitted
 }
 
 // @helper dropFailed
@@ -330,7 +415,8 @@ const oneByOne = async (items, run) => {
   for (let i = 0; i < items.length; i++) {
     try {
       out.push(await run(items[i], i))
-    } catch {
+    } catch (e) {
+      if (e !== null && typeof e === 'object' && e.name === 'WflangBoundError') throw e
       out.push(null)
     }
   }
@@ -440,15 +526,16 @@ const checksStalled = (checks, s) => checks.length > s &&
 
 // @helper typeProblem
 // Why v is not a value of the declared input type t, or null when it is (the wording of
-// `wf run`). Types are 'str' | 'int' | 'float' | 'bool' or {type: 'int', max} |
-// {type: 'union', options} | {type: 'record', name, fields} | {type: 'list', item, max} |
-// {type: 'optional', inner}; a list max that is a string names an int input (its value
-// is in `sizes`).
+// `wf run`, wflang/dsl/arguments.py). Types are 'str' | 'int' | 'float' | 'bool' or
+// {type: 'int', min, max, implicitMin} | {type: 'union', options} |
+// {type: 'record', name, fields} | {type: 'list', item, max} | {type: 'optional', inner};
+// a list max that is a string names an int input (its value is in `sizes`). Records are
+// closed: an undeclared field is a problem unless `open` (a `run` child's arguments).
 const kindOf = (v) => (v === null ? 'null' : typeof v === 'boolean' ? 'a boolean' : typeof v === 'number' ? 'a number'
   : typeof v === 'string' ? 'a string' : Array.isArray(v) ? 'a list' : 'an object')
-const typeProblem = (v, t, where, sizes) => {
+const typeProblem = (v, t, where, sizes, open = false) => {
   const kind = typeof t === 'string' ? t : t.type
-  if (kind === 'optional') return v === null ? null : typeProblem(v, t.inner, where, sizes)
+  if (kind === 'optional') return v === null ? null : typeProblem(v, t.inner, where, sizes, open)
   if (v === null) return `${where}: required, got null`
   if (kind === 'union') {
     if (typeof v === 'string' && t.options.includes(v)) return null
@@ -461,7 +548,7 @@ const typeProblem = (v, t, where, sizes) => {
     const most = typeof t.max === 'string' ? sizes[t.max] : t.max
     if (most != null && v.length > most) return `${where}: ${v.length} items, the workflow declares max ${most}`
     for (let i = 0; i < v.length; i++) {
-      const problem = typeProblem(v[i], t.item, `${where}[${i}]`, sizes)
+      const problem = typeProblem(v[i], t.item, `${where}[${i}]`, sizes, open)
       if (problem !== null) return problem
     }
     return null
@@ -471,26 +558,54 @@ const typeProblem = (v, t, where, sizes) => {
   if (kind === 'int' || kind === 'float') {
     if (typeof v !== 'number') return `${where}: expected a number, got ${kindOf(v)}`
     if (kind === 'int' && !Number.isInteger(v)) return `${where}: expected a whole number, got ${v}`
-    if (kind === 'int' && typeof t === 'object' && v > t.max) return `${where}: ${v} is more than the declared max ${t.max}`
+    if (kind === 'int' && typeof t === 'object') {
+      if (t.max != null && v > t.max) return `${where}: ${v} is more than the declared max ${t.max}`
+      if (t.min != null && v < t.min) {
+        return t.implicitMin ? `${where}: ${v} is less than ${t.min}, the least an int input allows unless it declares \`min\``
+          : `${where}: ${v} is less than the declared min ${t.min}`
+      }
+    }
     return null
   }
   if (typeof v !== 'object' || Array.isArray(v)) return `${where}: expected a ${t.name} record, got ${kindOf(v)}`
+  if (!open) {
+    const extra = Object.keys(v).filter((k) => !Object.hasOwn(t.fields, k)).sort(compareText)
+    if (extra.length > 0) {
+      const shown = extra.slice(0, 3).map((k) => `\`${k}\``).join(', ')
+      const what = extra.length === 1 ? `unknown field ${shown}`
+        : `unknown fields ${shown}${extra.length > 3 ? ` and ${extra.length - 3} more` : ''}`
+      return `${where}: ${what}; a ${t.name} record has only: ${Object.keys(t.fields).join(', ') || 'no fields'}`
+    }
+  }
   for (const [field, ft] of Object.entries(t.fields)) {
     const optional = typeof ft === 'object' && ft.type === 'optional'
     if (!Object.hasOwn(v, field) && !optional) return `${where}: missing field \`${field}\` of ${t.name}`
-    const problem = typeProblem(Object.hasOwn(v, field) ? v[field] : null, ft, `${where}.${field}`, sizes)
+    const problem = typeProblem(Object.hasOwn(v, field) ? v[field] : null, ft, `${where}.${field}`, sizes, open)
     if (problem !== null) return problem
   }
   return null
+}
+
+// @helper fitArgument
+// An accepted argument with every record rebuilt as exactly its declared fields, in
+// declared order (a missing optional field is null): keys() of it is what was declared.
+const fitArgument = (v, t) => {
+  if (v === null || typeof t === 'string') return v
+  if (t.type === 'optional') return fitArgument(v, t.inner)
+  if (t.type === 'list') return Array.isArray(v) ? v.map((x) => fitArgument(x, t.item)) : v
+  if (t.type === 'record' && typeof v === 'object' && !Array.isArray(v)) {
+    return Object.fromEntries(Object.entries(t.fields).map(([k, ft]) => [k, fitArgument(Object.hasOwn(v, k) ? v[k] : null, ft)]))
+  }
+  return v
 }
 
 // @helper argsObject
 // The arguments of a run, as `wf run` reads them: an object, a JSON string of one, or
 // (for a workflow with exactly one input) the bare value. Unknown names are errors;
 // argument() then reads each input.
-const argsObject = (raw, types) => {
+const argsObject = (raw, types, open = false) => {
   const names = Object.keys(types)
-  const A = { given: {}, types, values: {}, errors: [] }
+  const A = { given: {}, types, values: {}, errors: [], open }
   let v = raw
   if (typeof v === 'string' && /^\s*[[{]/.test(v)) {
     try {
@@ -523,12 +638,13 @@ const argument = (A, name, ...fallback) => {
   const given = Object.hasOwn(A.given, name)
   let v = given ? A.given[name] : null
   if (!given || (v === null && !(typeof t === 'object' && t.type === 'optional'))) {
-    if (fallback.length > 0) v = fallback[0]
+    if (fallback.length > 0) v = fitArgument(fallback[0], t)
     else if (!given) A.errors.push(`missing argument \`${name}\``)
-    else A.errors.push(typeProblem(v, t, `args.${name}`, A.values))
+    else A.errors.push(typeProblem(v, t, `args.${name}`, A.values, A.open))
   } else {
-    const problem = typeProblem(v, t, `args.${name}`, A.values)
+    const problem = typeProblem(v, t, `args.${name}`, A.values, A.open)
     if (problem !== null) A.errors.push(problem)
+    else v = fitArgument(v, t)
   }
   A.values[name] = v
   return v

@@ -2,7 +2,9 @@
 
 The agent's structured output goes through a tool whose input must be an object, so a
 result type that is not a record is wrapped: a list as `{"items": [...]}`, anything else
-as `{"value": ...}`. `wrap_key` tells the back ends which key to unwrap.
+as `{"value": ...}`. `wrap_key` tells the back ends which key to unwrap. Every object is
+closed (`additionalProperties: false`): a record answer has exactly its declared fields,
+so `keys()` of it is what the checker counted.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ CHECK_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["passed", "details"],
     "properties": {"passed": {"type": "boolean"}, "details": {"type": "string"}},
+    "additionalProperties": False,
 }
 
 _SCALARS = {"str": "string", "int": "integer", "float": "number", "bool": "boolean"}
@@ -49,6 +52,7 @@ def type_schema(t: ast.TypeExpr, records: dict[str, ast.TypeDecl],
             "type": "object",
             "required": [f.name for f in decl.fields],
             "properties": {f.name: type_schema(f.type, records, sizes) for f in decl.fields},
+            "additionalProperties": False,
         }
     raise SchemaError(f"no schema for {type(t).__name__}")
 
@@ -81,7 +85,7 @@ def result_schema(t: ast.TypeExpr | None, records: dict[str, ast.TypeDecl],
     key = wrap_key(t, records)
     if key is None:
         return inner
-    return {"type": "object", "required": [key], "properties": {key: inner}}
+    return {"type": "object", "required": [key], "properties": {key: inner}, "additionalProperties": False}
 
 
 def records_of(program: ast.Program) -> dict[str, ast.TypeDecl]:

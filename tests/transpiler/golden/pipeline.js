@@ -1,9 +1,9 @@
 export const meta = {
   name: 'pipeline-steps',
   description: 'Several agent steps per item: no barrier, and None ends the item',
-  whenToUse: 'args: {files: list of up to 10 strings, depth?: integer up to 3 (default 2)}',
+  whenToUse: 'args: {files: list of up to 10 strings, depth?: integer from 0 to 3 (default 2)}',
   phases: [
-    { title: 'Work' },
+    { title: 'Work', detail: 'at most 50 agents' },
   ],
 }
 // Compiled by wflang from pipeline.wf. Do not edit: edit the .wf and compile again.
@@ -14,9 +14,23 @@ const PLAN = {
   type: 'object',
   required: ['steps', 'risky'],
   properties: { steps: { type: 'array', items: { type: 'string' }, maxItems: 5 }, risky: { type: 'boolean' } },
+  additionalProperties: false,
 }
-const BOOL_VALUE = { type: 'object', required: ['value'], properties: { value: { type: 'boolean' } } }
-const INT_VALUE = { type: 'object', required: ['value'], properties: { value: { type: 'integer' } } }
+const BOOL_VALUE = {
+  type: 'object',
+  required: ['value'],
+  properties: { value: { type: 'boolean' } },
+  additionalProperties: false,
+}
+const INT_VALUE = {
+  type: 'object',
+  required: ['value'],
+  properties: { value: { type: 'integer' } },
+  additionalProperties: false,
+}
+
+// ---- permissions: the tools the agents may not use (Claude Code tool names) ----
+const DENIED_TOOLS = ['Bash', 'Edit', 'NotebookEdit', 'Write']  // without edit or shell
 
 // ---- helpers: the .wf's value rules (docs/semantics.md) ----
 // Iterating None yields nothing; a string yields its code points, a record its keys.
@@ -81,17 +95,108 @@ const compare = (a, b) => {
   }
   return a.length === b.length ? 0 : a.length < b.length ? -1 : 1
 }
+// min()/max(): by compare() of the key; the first of equal items; None for no items.
+const pickExtreme = (xs, by, cmp, sign) => {
+  let found = null
+  let foundKey = null
+  let first = true
+  for (const x of iter(xs)) {
+    const k = by === null ? x : by(x)
+    if (first || sign * cmp(k, foundKey) > 0) {
+      found = x
+      foundKey = k
+      first = false
+    }
+  }
+  return found
+}
+const min = (xs, by = null, cmp = compare) => pickExtreme(xs, by, cmp, -1)
 const len = (v) => (v == null ? 0 : Array.isArray(v) ? v.length : typeof v === 'string' ? Array.from(v).length
   : typeof v === 'object' ? Object.keys(v).length : 0)
 // Arithmetic: any None operand gives None; + also joins two strings or two lists.
 const plus = (a, b) => (a == null || b == null ? null : Array.isArray(a) ? [...a, ...b] : a + b)
 // budget.remaining in the .wf: None when no token budget is set.
 const budgetRemaining = () => (budget.total == null ? null : budget.remaining())
+// The live bound guard (wflang/dsl/guard.py): the script counts the agents it starts and
+// refuses to start one past the bound that `wf check` proved for these arguments
+// (`limit`, set right after the arguments are read). The refusal throws an error that
+// ends the run; every later agent throws it again, and the script throws it before it
+// returns, so a `parallel` that caught the first throw cannot hide it.
+const boundGuard = { limit: Infinity, started: 0, tripped: null }
+const guardAgent = (label, where) => {
+  if (boundGuard.tripped === null && boundGuard.started >= boundGuard.limit) {
+    const e = new Error(`the proven bound would be broken: agent ${boundGuard.started + 1} ("${label}", ${where}) ` +
+      `is past the ${boundGuard.limit} agents that wf check proved for these arguments, so the run stops without ` +
+      'starting it. This is a bug in wflang, not in your workflow: please report it with the workflow and its arguments.')
+    e.name = 'WflangBoundError'
+    boundGuard.tripped = e
+  }
+  if (boundGuard.tripped !== null) throw boundGuard.tripped
+  boundGuard.started++
+}
+const guardDone = (value) => {
+  if (boundGuard.tripped !== null) throw boundGuard.tripped
+  return value
+}
+// An answer fitted to its JSON Schema, as wflang/runtime/fit.py does: undeclared
+// properties dropped (records rebuilt in declared order), lists cut to maxItems; anything
+// else that does not match makes the answer unfit (undefined), a failed agent.
+const fitAnswer = (v, s) => {
+  if (Array.isArray(s.anyOf)) {
+    for (const alt of s.anyOf) {
+      const out = fitAnswer(v, alt)
+      if (out !== undefined) return out
+    }
+    return undefined
+  }
+  switch (s.type) {
+    case 'object': {
+      if (v === null || typeof v !== 'object' || Array.isArray(v)) return undefined
+      const out = []
+      for (const [name, sub] of Object.entries(s.properties ?? {})) {
+        if (!Object.hasOwn(v, name)) {
+          if ((s.required ?? []).includes(name)) return undefined
+          continue
+        }
+        const item = fitAnswer(v[name], sub)
+        if (item === undefined) return undefined
+        out.push([name, item])
+      }
+      return Object.fromEntries(out)
+    }
+    case 'array': {
+      if (!Array.isArray(v)) return undefined
+      const items = Number.isInteger(s.maxItems) ? v.slice(0, Math.max(0, s.maxItems)) : v
+      if (s.items === undefined) return items.slice()
+      const out = []
+      for (const x of items) {
+        const y = fitAnswer(x, s.items)
+        if (y === undefined) return undefined
+        out.push(y)
+      }
+      return out
+    }
+    case 'string':
+      return typeof v === 'string' && (s.enum === undefined || s.enum.includes(v)) ? v : undefined
+    case 'integer':
+      return Number.isInteger(v) ? v : undefined
+    case 'number':
+      return typeof v === 'number' && Number.isFinite(v) ? v : undefined
+    case 'boolean':
+      return typeof v === 'boolean' ? v : undefined
+    case 'null':
+      return v === null ? null : undefined
+    default:
+      return v
+  }
+}
 // One agent. A failure (a throw: an error, a schema never satisfied, the cap or the
-// budget) is null, as in the .wf, wherever the agent stands; so is an answer not shaped
-// as its schema says. A result that is not a record comes wrapped ({items} or {value})
-// and is unwrapped; a list longer than its declared max is cut, with a log line.
+// budget) is null, as in the .wf, wherever the agent stands; so is an answer that does
+// not fit its schema (fitAnswer). A result that is not a record comes wrapped ({items} or
+// {value}) and is unwrapped; a list longer than its declared max is cut, with a log line.
+// The bound guard comes first, outside the try: its throw must end the run.
 const callAgent = async (prompt, opts, shape = {}) => {
+  guardAgent(opts.label, shape.at ?? 'line ?')
   let answer
   try {
     answer = await agent(prompt, opts)
@@ -101,15 +206,19 @@ const callAgent = async (prompt, opts, shape = {}) => {
   if (answer == null) return null
   if (opts.schema === undefined) return typeof answer === 'string' ? answer : text(answer)
   if (typeof answer !== 'object' || Array.isArray(answer)) return null
+  let schema = opts.schema
   if (shape.unwrap !== undefined) {
     if (!Object.hasOwn(answer, shape.unwrap)) return null
     answer = answer[shape.unwrap]
+    schema = schema.properties[shape.unwrap]
   }
-  if (shape.max != null && Array.isArray(answer) && answer.length > shape.max) {
-    log(`${opts.label}: kept ${shape.max} of ${answer.length} items (declared max ${shape.max})`)
-    answer = answer.slice(0, shape.max)
+  if (shape.max != null && Array.isArray(answer) && answer.length > Math.max(0, shape.max)) {
+    const most = Math.max(0, shape.max)
+    log(`${opts.label}: kept ${most} of ${answer.length} items (declared max ${most})`)
+    answer = answer.slice(0, most)
   }
-  return answer
+  const fitted = fitAnswer(answer, schema)
+  return fitted === undefined ? null : fitted
 }
 // A fan-out's value: the item values in item order, None dropped. Items that failed (a
 // step that starts agents gave None) are counted in one log line; `notFailed` marks the
@@ -120,15 +229,16 @@ const dropFailed = (values, where, notFailed = []) => {
   return values.filter((v) => v != null)
 }
 // Why v is not a value of the declared input type t, or null when it is (the wording of
-// `wf run`). Types are 'str' | 'int' | 'float' | 'bool' or {type: 'int', max} |
-// {type: 'union', options} | {type: 'record', name, fields} | {type: 'list', item, max} |
-// {type: 'optional', inner}; a list max that is a string names an int input (its value
-// is in `sizes`).
+// `wf run`, wflang/dsl/arguments.py). Types are 'str' | 'int' | 'float' | 'bool' or
+// {type: 'int', min, max, implicitMin} | {type: 'union', options} |
+// {type: 'record', name, fields} | {type: 'list', item, max} | {type: 'optional', inner};
+// a list max that is a string names an int input (its value is in `sizes`). Records are
+// closed: an undeclared field is a problem unless `open` (a `run` child's arguments).
 const kindOf = (v) => (v === null ? 'null' : typeof v === 'boolean' ? 'a boolean' : typeof v === 'number' ? 'a number'
   : typeof v === 'string' ? 'a string' : Array.isArray(v) ? 'a list' : 'an object')
-const typeProblem = (v, t, where, sizes) => {
+const typeProblem = (v, t, where, sizes, open = false) => {
   const kind = typeof t === 'string' ? t : t.type
-  if (kind === 'optional') return v === null ? null : typeProblem(v, t.inner, where, sizes)
+  if (kind === 'optional') return v === null ? null : typeProblem(v, t.inner, where, sizes, open)
   if (v === null) return `${where}: required, got null`
   if (kind === 'union') {
     if (typeof v === 'string' && t.options.includes(v)) return null
@@ -141,7 +251,7 @@ const typeProblem = (v, t, where, sizes) => {
     const most = typeof t.max === 'string' ? sizes[t.max] : t.max
     if (most != null && v.length > most) return `${where}: ${v.length} items, the workflow declares max ${most}`
     for (let i = 0; i < v.length; i++) {
-      const problem = typeProblem(v[i], t.item, `${where}[${i}]`, sizes)
+      const problem = typeProblem(v[i], t.item, `${where}[${i}]`, sizes, open)
       if (problem !== null) return problem
     }
     return null
@@ -151,24 +261,50 @@ const typeProblem = (v, t, where, sizes) => {
   if (kind === 'int' || kind === 'float') {
     if (typeof v !== 'number') return `${where}: expected a number, got ${kindOf(v)}`
     if (kind === 'int' && !Number.isInteger(v)) return `${where}: expected a whole number, got ${v}`
-    if (kind === 'int' && typeof t === 'object' && v > t.max) return `${where}: ${v} is more than the declared max ${t.max}`
+    if (kind === 'int' && typeof t === 'object') {
+      if (t.max != null && v > t.max) return `${where}: ${v} is more than the declared max ${t.max}`
+      if (t.min != null && v < t.min) {
+        return t.implicitMin ? `${where}: ${v} is less than ${t.min}, the least an int input allows unless it declares \`min\``
+          : `${where}: ${v} is less than the declared min ${t.min}`
+      }
+    }
     return null
   }
   if (typeof v !== 'object' || Array.isArray(v)) return `${where}: expected a ${t.name} record, got ${kindOf(v)}`
+  if (!open) {
+    const extra = Object.keys(v).filter((k) => !Object.hasOwn(t.fields, k)).sort(compareText)
+    if (extra.length > 0) {
+      const shown = extra.slice(0, 3).map((k) => `\`${k}\``).join(', ')
+      const what = extra.length === 1 ? `unknown field ${shown}`
+        : `unknown fields ${shown}${extra.length > 3 ? ` and ${extra.length - 3} more` : ''}`
+      return `${where}: ${what}; a ${t.name} record has only: ${Object.keys(t.fields).join(', ') || 'no fields'}`
+    }
+  }
   for (const [field, ft] of Object.entries(t.fields)) {
     const optional = typeof ft === 'object' && ft.type === 'optional'
     if (!Object.hasOwn(v, field) && !optional) return `${where}: missing field \`${field}\` of ${t.name}`
-    const problem = typeProblem(Object.hasOwn(v, field) ? v[field] : null, ft, `${where}.${field}`, sizes)
+    const problem = typeProblem(Object.hasOwn(v, field) ? v[field] : null, ft, `${where}.${field}`, sizes, open)
     if (problem !== null) return problem
   }
   return null
 }
+// An accepted argument with every record rebuilt as exactly its declared fields, in
+// declared order (a missing optional field is null): keys() of it is what was declared.
+const fitArgument = (v, t) => {
+  if (v === null || typeof t === 'string') return v
+  if (t.type === 'optional') return fitArgument(v, t.inner)
+  if (t.type === 'list') return Array.isArray(v) ? v.map((x) => fitArgument(x, t.item)) : v
+  if (t.type === 'record' && typeof v === 'object' && !Array.isArray(v)) {
+    return Object.fromEntries(Object.entries(t.fields).map(([k, ft]) => [k, fitArgument(Object.hasOwn(v, k) ? v[k] : null, ft)]))
+  }
+  return v
+}
 // The arguments of a run, as `wf run` reads them: an object, a JSON string of one, or
 // (for a workflow with exactly one input) the bare value. Unknown names are errors;
 // argument() then reads each input.
-const argsObject = (raw, types) => {
+const argsObject = (raw, types, open = false) => {
   const names = Object.keys(types)
-  const A = { given: {}, types, values: {}, errors: [] }
+  const A = { given: {}, types, values: {}, errors: [], open }
   let v = raw
   if (typeof v === 'string' && /^\s*[[{]/.test(v)) {
     try {
@@ -199,22 +335,29 @@ const argument = (A, name, ...fallback) => {
   const given = Object.hasOwn(A.given, name)
   let v = given ? A.given[name] : null
   if (!given || (v === null && !(typeof t === 'object' && t.type === 'optional'))) {
-    if (fallback.length > 0) v = fallback[0]
+    if (fallback.length > 0) v = fitArgument(fallback[0], t)
     else if (!given) A.errors.push(`missing argument \`${name}\``)
-    else A.errors.push(typeProblem(v, t, `args.${name}`, A.values))
+    else A.errors.push(typeProblem(v, t, `args.${name}`, A.values, A.open))
   } else {
-    const problem = typeProblem(v, t, `args.${name}`, A.values)
+    const problem = typeProblem(v, t, `args.${name}`, A.values, A.open)
     if (problem !== null) A.errors.push(problem)
+    else v = fitArgument(v, t)
   }
   A.values[name] = v
   return v
 }
 
 // ---- arguments: checked as `wf run` checks them, before any agent starts ----
-const A = argsObject(args, { files: { type: 'list', item: 'str', max: 10 }, depth: { type: 'int', max: 3 } })
+const A = argsObject(args, {
+  files: { type: 'list', item: 'str', max: 10 },
+  depth: { type: 'int', min: 0, implicitMin: true, max: 3 },
+})
 const files = argument(A, 'files')
 const depth = argument(A, 'depth', 2)
-if (A.errors.length > 0) return { error: A.errors.join('; ') }
+if (A.errors.length > 0) throw new Error('the arguments do not fit the workflow\'s inputs: ' + A.errors.join('; '))
+
+// ---- the live bound guard: at most this many agents for these arguments ----
+boundGuard.limit = ((files.length * 3) + (files.length * 2))
 
 // ---- phase Work (line 11) ----
 phase('Work')
@@ -228,7 +371,8 @@ const resultsEach = await pipeline(iter(files).map((f) => ({ f })),
     }
     // line 14: plan = agent "Plan changes to {f} in {depth} passes." -> Plan
     const plan = await callAgent(`Plan changes to ${text(f)} in ${text(depth)} passes.`,
-      { label: `Work:14.${i + 1}`, phase: 'Work', schema: PLAN })
+      { label: `Work:14.${i + 1}`, phase: 'Work', schema: PLAN, disallowedTools: DENIED_TOOLS },
+      { at: 'line 14 in "fanout over files (max 10, line 4) × 3 agents" (line 12)' })
     if (plan === null) return null
     return { f, plan }
   },
@@ -245,7 +389,8 @@ const resultsEach = await pipeline(iter(files).map((f) => ({ f })),
     }
     // line 20: done = agent "Apply this plan to {f}. {extra}\n{plan.steps}"
     const done = await callAgent(`Apply this plan to ${text(f)}. ${text(extra)}\n${text(plan?.steps ?? null)}`,
-      { label: `Work:20.${i + 1}`, phase: 'Work' })
+      { label: `Work:20.${i + 1}`, phase: 'Work', disallowedTools: DENIED_TOOLS },
+      { at: 'line 20 in "fanout over files (max 10, line 4) × 3 agents" (line 12)' })
     if (done === null) return null
     return { f, plan, done }
   },
@@ -254,8 +399,8 @@ const resultsEach = await pipeline(iter(files).map((f) => ({ f })),
     let { f, plan, done } = prev
     // line 21: approved = agent "Review the change to {f}: {done}" -> bool
     const approved = await callAgent(`Review the change to ${text(f)}: ${text(done)}`,
-      { label: `Work:21.${i + 1}`, phase: 'Work', schema: BOOL_VALUE },
-      { unwrap: 'value' })
+      { label: `Work:21.${i + 1}`, phase: 'Work', schema: BOOL_VALUE, disallowedTools: DENIED_TOOLS },
+      { unwrap: 'value', at: 'line 21 in "fanout over files (max 10, line 4) × 3 agents" (line 12)' })
     if (approved === null) return null
     return { file: f, steps: len(plan?.steps ?? null), ok: approved }
   })
@@ -266,8 +411,8 @@ const countsEach = await pipeline(iter(files).map((f) => ({ f })),
   async ({ f }, _2, i2) => {
     // line 24: a = agent "First look at {f}." -> int
     const a = await callAgent(`First look at ${text(f)}.`,
-      { label: `Work:24.${i2 + 1}`, phase: 'Work', schema: INT_VALUE },
-      { unwrap: 'value' })
+      { label: `Work:24.${i2 + 1}`, phase: 'Work', schema: INT_VALUE, disallowedTools: DENIED_TOOLS },
+      { unwrap: 'value', at: 'line 24 in "fanout over files (max 10, line 4) × 2 agents" (line 23)' })
     if (a === null) return null
     return { f, a }
   },
@@ -276,12 +421,12 @@ const countsEach = await pipeline(iter(files).map((f) => ({ f })),
     let { f, a } = prev2
     // line 25: b = agent "Second look at {f}." -> int
     const b = await callAgent(`Second look at ${text(f)}.`,
-      { label: `Work:25.${i2 + 1}`, phase: 'Work', schema: INT_VALUE },
-      { unwrap: 'value' })
+      { label: `Work:25.${i2 + 1}`, phase: 'Work', schema: INT_VALUE, disallowedTools: DENIED_TOOLS },
+      { unwrap: 'value', at: 'line 25 in "fanout over files (max 10, line 4) × 2 agents" (line 23)' })
     if (b === null) return null
     const value = (compare(a, 1) > 0) ? plus(a, b) : null
     if (value === null) notFailed2[i2] = true  // a None value, not a failure
     return value
   })
 const counts = dropFailed(countsEach, 'fanout f in files (line 23)', notFailed2)
-return { results, counts }
+return guardDone({ results, counts })

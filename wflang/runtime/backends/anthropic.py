@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import math
 import os
 import random
 from collections.abc import Awaitable, Callable, Mapping
@@ -26,6 +27,7 @@ import trio
 
 from wflang.runtime.backend import AgentFailure, AgentRequest, AgentResult, Usage
 from wflang.runtime.models import ModelConfigError, resolve_model
+from wflang.runtime.redact import register_secret
 from wflang.runtime.tools import EDIT, SHELL, Toolbox, ToolLimits
 
 if TYPE_CHECKING:
@@ -34,9 +36,15 @@ if TYPE_CHECKING:
 API_KEY_ENV = "ANTHROPIC_API_KEY"
 BASE_URL_ENV = "ANTHROPIC_BASE_URL"
 DEFAULT_MAX_TOKENS = 8192
+# One request: a full 8192-token reply at ordinary speeds arrives well within this.
+DEFAULT_REQUEST_TIMEOUT = 90.0
+# One turn of an agent, every attempt and wait included.
+DEFAULT_STALL_TIMEOUT = 240.0
 RETURN_TOOL = "return_result"
 
 Sleep = Callable[[float], Awaitable[object]]
+# One turn's API call: (params, turn number from 1) -> the parsed reply.
+Create = Callable[[dict[str, Any], int], Awaitable["_Reply"]]
 
 
 class MissingAPIKeyError(RuntimeError):
@@ -76,26 +84,51 @@ class _MalformedReply(Exception):
     pass
 
 
+class _RequestTimeout(Exception):
+    """Our hard per-request deadline passed (the SDK's own timeout is per read)."""
+
+
 def _retryable_status(code: int) -> bool:
     # 408 request timeout, 409 lock conflict, 429 rate limit, 5xx incl. 529 overloaded.
     return code in (408, 409, 429) or code >= 500
 
 
-def _retry_after(headers: Mapping[str, str]) -> float | None:
+def _finite_seconds(value: float) -> float | None:
+    """A usable wait from a parsed number: NaN and negatives are not a wait (None: use our
+    own backoff); +inf or huge values are a very long wait, which the caller clamps."""
+    if math.isnan(value) or value < 0:
+        return None
+    return min(value, 1e9)
+
+
+def _retry_after(headers: Mapping[str, str], now: datetime.datetime | None = None) -> float | None:
     """Seconds the server asked us to wait (`retry-after-ms`, or `retry-after` as seconds
-    or an HTTP date), or None."""
+    or an HTTP date), never NaN, infinite or negative; None when absent or unusable."""
     try:
         if (ms := headers.get("retry-after-ms")) is not None:
-            return max(float(ms) / 1000.0, 0.0)
+            seconds = _finite_seconds(float(ms.strip()))
+            if seconds is not None:
+                return seconds / 1000.0
         if (value := headers.get("retry-after")) is None:
             return None
+        value = value.strip()
         try:
-            return max(float(value), 0.0)
+            return _finite_seconds(float(value))
         except ValueError:
-            when = parsedate_to_datetime(value)
-            return max((when - datetime.datetime.now(datetime.UTC)).total_seconds(), 0.0)
-    except (ValueError, TypeError, OverflowError):
+            pass
+        when = parsedate_to_datetime(value)
+        if when.tzinfo is None:  # RFC 850 / asctime forms: HTTP dates are in GMT
+            when = when.replace(tzinfo=datetime.UTC)
+        delta = (when - (now or datetime.datetime.now(datetime.UTC))).total_seconds()
+        return _finite_seconds(max(delta, 0.0))
+    except (ValueError, TypeError, OverflowError, IndexError, AttributeError):
         return None
+
+
+def server_delay(headers: Mapping[str, str], cap: float) -> float | None:
+    """The server's requested wait clamped to [0, cap], or None (then we back off)."""
+    wait = _retry_after(headers)
+    return None if wait is None else min(max(wait, 0.0), cap)
 
 
 def _int_field(usage: Mapping[str, Any], key: str) -> int:
@@ -195,11 +228,15 @@ def system_prompt(request: AgentRequest, workspace: Path) -> str:
     if SHELL in request.permissions:
         can.append("run shell commands in the workspace (run_shell)")
     cannot = "" if EDIT in request.permissions else " You cannot modify files."
+    where = (f"You work in the workspace {workspace}; tools only reach files inside it and take paths relative "
+             f"to it. You can {', '.join(can)}.{cannot}")
+    if request.toolless:
+        where = ("You have no tools and no access to files or commands: everything you need is in the "
+                 "user message. Answer from it alone.")
     lines = [
         "You are a subagent started by a wflang workflow. Do the task in the user message on your own: "
         "nobody will answer questions, so decide and proceed.",
-        f"You work in the workspace {workspace}; tools only reach files inside it and take paths relative "
-        f"to it. You can {', '.join(can)}.{cannot}",
+        where,
     ]
     if request.schema is None:
         lines.append(
@@ -231,7 +268,8 @@ class AnthropicBackend:
         base_url: str | None = None,
         models: Mapping[str, str] | None = None,
         default_model: str | None = None,
-        request_timeout: float = 600.0,
+        request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
+        stall_timeout: float = DEFAULT_STALL_TIMEOUT,
         retry: RetryPolicy | None = None,
         max_turns: int = 50,
         max_repairs: int = 5,
@@ -241,6 +279,9 @@ class AnthropicBackend:
         sleep: Sleep | None = None,
         rng: random.Random | None = None,
     ) -> None:
+        for name, value in (("request_timeout", request_timeout), ("stall_timeout", stall_timeout)):
+            if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
+                raise ValueError(f"{name} must be a positive number of seconds, not {value!r}")
         api_key = os.environ.get(API_KEY_ENV, "").strip()
         if not api_key:
             raise MissingAPIKeyError(
@@ -251,6 +292,7 @@ class AnthropicBackend:
 
         self._anthropic = anthropic
         self._api_key = api_key  # kept only to scrub it from messages
+        register_secret(api_key)  # ... and from whatever the journal stores
         self._client: anthropic.AsyncAnthropic = anthropic.AsyncAnthropic(
             api_key=api_key,
             base_url=base_url or os.environ.get(BASE_URL_ENV) or None,
@@ -259,7 +301,8 @@ class AnthropicBackend:
         )
         self._models = dict(models or {})
         self._default_model = default_model
-        self._timeout = request_timeout
+        self._timeout = float(request_timeout)
+        self._stall = float(stall_timeout)
         self._retry = retry or RetryPolicy()
         self._max_turns = max_turns
         self._max_repairs = max_repairs
@@ -286,21 +329,40 @@ class AnthropicBackend:
         hint = f" (check {API_KEY_ENV})" if exc.status_code in (401, 403) else ""
         return f"Messages API returned HTTP {exc.status_code}{kind}: {str(detail)[:300]}{hint}"
 
-    async def _create(self, params: dict[str, Any]) -> _Reply:
+    async def _create(self, params: dict[str, Any], turn: int = 1) -> _Reply:
+        """One reply, retried; the whole of it (attempts and waits) within the stall limit."""
+        outcome: list[_Reply] = []
+        progress: list[str] = ["no attempt finished"]
+        with trio.move_on_after(self._stall):
+            outcome.append(await self._attempts(params, progress))
+        if outcome:
+            return outcome[0]
+        raise self._fail(
+            f"no usable answer from the Messages API within the stall limit of {self._stall:g}s "
+            f"(last: {progress[0]}). Hint: raise --stall-timeout, or check the API's status"
+        )
+
+    async def _attempt(self, params: dict[str, Any]) -> _Reply:
+        """One request with a hard total timeout (the SDK's is per read)."""
+        with trio.move_on_after(self._timeout):
+            raw = await self._client.messages.with_raw_response.create(**params, timeout=self._timeout)
+            return _parse_reply(await raw.text())
+        raise _RequestTimeout
+
+    async def _attempts(self, params: dict[str, Any], progress: list[str]) -> _Reply:
         anthropic = self._anthropic
         attempts = self._retry.max_attempts
         last = "no attempt made"
         for attempt in range(1, attempts + 1):
             wait: float | None = None
             try:
-                raw = await self._client.messages.with_raw_response.create(**params, timeout=self._timeout)
-                return _parse_reply(await raw.text())
+                return await self._attempt(params)
             except anthropic.APIStatusError as exc:
                 last = self._describe_status(exc)
                 if not _retryable_status(exc.status_code):
                     raise self._fail(last) from None
-                wait = _retry_after(exc.response.headers)
-            except anthropic.APITimeoutError:
+                wait = server_delay(exc.response.headers, self._retry.max_retry_after)
+            except (anthropic.APITimeoutError, _RequestTimeout):
                 last = f"the request timed out after {self._timeout:g}s"
             except anthropic.APIConnectionError as exc:
                 cause = exc.__cause__ or exc.__context__
@@ -309,22 +371,21 @@ class AnthropicBackend:
                 last = f"malformed response: {exc}"
             except anthropic.AnthropicError as exc:  # anything else the SDK raises is not transient
                 raise self._fail(f"Messages API call failed: {exc}") from None
+            progress[0] = f"attempt {attempt}: {last}"
             if attempt == attempts:
                 break
-            delay = (
-                min(wait, self._retry.max_retry_after)
-                if wait is not None
-                else self._retry.backoff(attempt, self._rng)
-            )
+            delay = wait if wait is not None else self._retry.backoff(attempt, self._rng)
             await self._sleep(delay)
         raise self._fail(f"Messages API call failed after {attempts} attempts: {last}")
 
     # --- the agent loop ------------------------------------------------------------------
 
-    async def run_agent(self, request: AgentRequest, workspace: Path) -> AgentResult:
+    async def run_agent(self, request: AgentRequest, workspace: Path, create: Create | None = None) -> AgentResult:
+        """One agent. `create` replaces the Messages API call of each turn (the batch backend
+        sends a tool-less agent's turns as batch requests); the loop stays the same."""
         usage = Usage()
         try:
-            return await self._run(request, Path(workspace), usage)
+            return await self._run(request, Path(workspace), usage, create or self._create)
         except AnthropicAgentFailure as exc:
             exc.usage = usage
             raise
@@ -333,16 +394,25 @@ class AnthropicBackend:
         except Exception as exc:  # a bug or an unexpected SDK error: still redacted, usage kept
             raise self._fail(f"{type(exc).__name__}: {exc}", usage) from None
 
-    async def _run(self, request: AgentRequest, workspace: Path, usage: Usage) -> AgentResult:
+    async def _run(self, request: AgentRequest, workspace: Path, usage: Usage, create: Create) -> AgentResult:
         try:
             model_id = resolve_model(request.model, self._models, default=self._default_model)
         except ModelConfigError as exc:
             raise self._fail(str(exc)) from None
+        if request.toolless:  # a tool-less agent is offered no workspace tool at all
+            return await self._loop(request, None, usage, model_id, create, workspace)
         try:
             toolbox = Toolbox(workspace, request.permissions, self._tool_limits)
         except OSError as exc:
             raise self._fail(f"unusable workspace {workspace}: {exc}") from None
-        tools = toolbox.definitions()
+        try:
+            return await self._loop(request, toolbox, usage, model_id, create, toolbox.root)
+        finally:
+            toolbox.close()
+
+    async def _loop(self, request: AgentRequest, toolbox: Toolbox | None, usage: Usage, model_id: str,
+                    create: Create, root: Path) -> AgentResult:
+        tools = toolbox.definitions() if toolbox is not None else []
         validator: jsonschema.Draft202012Validator | None = None
         if request.schema is not None:
             try:
@@ -366,9 +436,10 @@ class AnthropicBackend:
         params: dict[str, Any] = {
             "model": model_id,
             "max_tokens": max_tokens,
-            "system": system_prompt(request, toolbox.root),
-            "tools": tools,
+            "system": system_prompt(request, root),
         }
+        if tools:
+            params["tools"] = tools
         if request.effort:
             params["output_config"] = {"effort": request.effort}
         if self._prompt_caching:
@@ -379,8 +450,8 @@ class AnthropicBackend:
         answered_by = model_id
         invalid = 0
         last_problem = ""
-        for _turn in range(self._max_turns):
-            reply = await self._create({**params, "messages": messages})
+        for turn in range(self._max_turns):
+            reply = await create({**params, "messages": messages}, turn + 1)
             usage.add(reply.usage)
             answered_by = reply.model or answered_by
             messages.append({"role": "assistant", "content": [_echo(b) for b in reply.content]})
@@ -431,6 +502,9 @@ class AnthropicBackend:
                                 True,
                             )
                         )
+                elif toolbox is None:
+                    results.append(_tool_result(call["id"], f"no tool {call['name']!r}: this agent has no tools",
+                                                True))
                 else:
                     outcome = await toolbox.call(call["name"], call["input"])
                     results.append(_tool_result(call["id"], outcome.content, outcome.is_error))

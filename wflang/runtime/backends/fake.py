@@ -55,7 +55,7 @@ MAX_SCHEMA_DEPTH = 32
 MAX_ARRAY_ITEMS = 4096  # the per-call item limit of parallel()/pipeline()
 DEFAULT_INT_SPAN = 999
 
-TOP_KEYS = ("rules", "default", "fail_one_in", "comment")
+TOP_KEYS = ("rules", "default", "fail_one_in", "validate", "comment")
 RULE_KEYS = ("label", "prompt", "reply", "replies", "fail", "latency", "comment")
 # Validation keywords both implementations enforce; every other keyword is ignored.
 VALIDATED_KEYWORDS = frozenset({
@@ -777,6 +777,7 @@ class FakeSpec:
     default: str = "schema"  # "schema" | "fail" | "reply"
     default_reply: Any = None
     fail_one_in: int | None = None
+    validate: bool = True  # false: replies are handed over unvalidated (a lenient host)
 
 
 def _err(source: str, where: str, problem: str) -> FakeFileError:
@@ -882,7 +883,11 @@ def parse_fake(data: Any, source: str = "<dict>") -> FakeSpec:
         fail_one_in = _as_int(data["fail_one_in"])
         if fail_one_in is None or fail_one_in < 1:
             raise _err(source, "fail_one_in", f"expected an integer >= 1, got {_describe(data['fail_one_in'])}")
-    return FakeSpec(rules=rules, default=default, default_reply=default_reply, fail_one_in=fail_one_in)
+    validate = data.get("validate", True)
+    if not isinstance(validate, bool):
+        raise _err(source, "validate", f"expected true or false, got {_describe(validate)}")
+    return FakeSpec(rules=rules, default=default, default_reply=default_reply, fail_one_in=fail_one_in,
+                    validate=validate)
 
 
 def _parse_default(raw: Any, source: str) -> tuple[str, Any]:
@@ -992,7 +997,7 @@ class FakeBackend:
                     f"fake: {where} gives {_with_article(_json_type(reply))} reply to a text agent, which needs a string"))
             return FakeAnswer(latency, value=reply, usage=fake_usage(request.prompt, reply))
         value = shape_reply(request.schema, reply)
-        problem = validate_value(request.schema, value)
+        problem = validate_value(request.schema, value) if self.spec.validate else None
         if problem is not None:
             return FakeAnswer(latency, error=f"fake: {where} gives a reply that does not match the schema {problem}")
         return FakeAnswer(latency, value=value, usage=fake_usage(request.prompt, value))
@@ -1014,6 +1019,8 @@ class FakeBackend:
             "prompt": request.prompt, "schema": request.schema, "model": request.model,
             "effort": request.effort, "agent_type": request.agent_type, "label": request.label,
             "phase": request.phase, "isolation": request.isolation,
+            # the capabilities the agent holds (the node host reads them off disallowedTools)
+            "grants": sorted(p for p in request.permissions if p in ("edit", "shell")),
             "result": None, "failed": False, "error": None, "usage": None,
         }
         with self._lock:

@@ -1,0 +1,171 @@
+"""What the real-runtime suite runs, and what it expects.
+
+For each example: `wf compile` gives the script, `wf check --args --json` the bound and the
+declared permissions, and wflang's own Python runtime on the same fake answers (the engine
+of `wf run --fake`) gives the expected result and the expected multiset of (label, prompt)
+calls. Each example runs with three answer sets (its own fake file, schema-shaped worst-case
+answers, and its own file with every third agent failing), each in a different launch mode
+(`scriptPath`, inline `script`, a saved `.claude/workflows/NAME.js` called by name, and the
+`/NAME text` command), so every example is seen in three modes and every mode runs every
+answer set.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import trio
+
+from tests.claude_code.stand_in import COMMAND_ARGS
+from wflang.dsl.arguments import sizes, validate_args
+from wflang.dsl.loader import load
+from wflang.runtime.backends.fake import FakeBackend
+from wflang.runtime.interpreter import run_program
+from wflang.runtime.scheduler import Limits, Scheduler
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = sorted(p for p in (ROOT / "examples").iterdir() if p.is_dir() and any(p.glob("*.wf")))
+MODES = ("path", "inline", "saved", "command")
+ANSWERS = ("own", "schema-shaped", "every-third-fails")
+# Tools that change files or run commands; a read-only workflow's agents get none of them.
+WRITE_TOOLS = frozenset({"Bash", "Edit", "Write", "NotebookEdit"})
+
+
+def wf(*argv: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "-m", "wflang", *argv], capture_output=True, text=True, timeout=120,
+                          cwd=cwd or ROOT, env=env)
+
+
+@dataclass
+class Expected:
+    bound: int
+    value: Any
+    calls: Counter[tuple[str, str]]
+    permissions: list[str]
+    failed: int = 0  # calls the fake answers fail
+
+
+@dataclass
+class Case:
+    id: str
+    example: str
+    mode: str
+    answers: str
+    payload: dict[str, Any]  # what driver.py reads
+    expected: Expected | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def compiled(example: Path, out_dir: Path) -> tuple[str, dict[str, Any]]:
+    """(the compiled script, `wf check --json` for the example's arguments)."""
+    source = next(example.glob("*.wf"))
+    out = out_dir / f"{example.name}.js"
+    proc = wf("compile", str(source), "-o", str(out))
+    assert proc.returncode == 0, proc.stderr
+    check = wf("check", str(source), "--args", str(example / "args.json"), "--json")
+    assert check.returncode == 0, check.stdout + check.stderr
+    return out.read_text(encoding="utf-8"), json.loads(check.stdout)
+
+
+def fake_answers(example: Path, answers: str) -> dict[str, Any]:
+    own = json.loads((example / "fake.json").read_text(encoding="utf-8"))
+    if answers == "own":
+        return own
+    if answers == "schema-shaped":
+        return {"rules": [], "default": "schema"}
+    return {**own, "fail_one_in": 3}
+
+
+def python_run(example: Path, args: Any, fake: dict[str, Any], work: Path) -> tuple[Any, list[dict[str, Any]]]:
+    """The Python runtime on fake answers, as `wf run --fake` runs it: (result, calls)."""
+    loaded = load(str(next(example.glob("*.wf"))))
+    assert loaded.ok, [d.message for d in loaded.diagnostics]
+    values, problems = validate_args(loaded.program, args)
+    assert not problems, [d.message for d in problems]
+    bound = loaded.result.bound.evaluate(sizes(loaded.program, values))
+    backend = FakeBackend(fake)
+    work.mkdir(parents=True, exist_ok=True)
+    outcome = trio.run(run_program, loaded.program, values, Scheduler(backend, str(work), Limits(bound=bound)))
+    return outcome.value, backend.calls
+
+
+def example_cases(work: Path) -> list[Case]:
+    cases = []
+    for i, example in enumerate(EXAMPLES):
+        script, check = compiled(example, work)
+        args = json.loads((example / "args.json").read_text(encoding="utf-8"))
+        name = re.search(r"name: '([^']+)'", script)
+        assert name, "the compiled script has no meta.name"
+        for j, answers in enumerate(ANSWERS):
+            mode = MODES[(i + j) % len(MODES)]
+            fake = fake_answers(example, answers)
+            value, calls = python_run(example, args, fake, work / f"py-{example.name}-{answers}")
+            launch: dict[str, Any] = {"path": {"scriptPath": "SCRIPT", "args": args},
+                                      "inline": {"script": "SCRIPT", "args": args},
+                                      "saved": {"name": name.group(1), "args": args},
+                                      "command": {"name": name.group(1), "args": COMMAND_ARGS}}[mode]
+            payload = {"id": f"{example.name}--{answers}--{mode}", "fake": fake, "script": script,
+                       "launch": launch, "timeout": 240}
+            if mode in ("saved", "command"):
+                payload["save_as"] = name.group(1)
+            if mode == "command":  # `/NAME text`: the text is the JSON of the arguments
+                payload["prompt"] = f"/{name.group(1)} {json.dumps(args)}"
+            expected = Expected(bound=check["args"]["bound"]["total"], value=value,
+                                calls=Counter((c["label"], c["prompt"]) for c in calls),
+                                permissions=list(check.get("permissions") or []),
+                                failed=sum(1 for c in calls if c["failed"]))
+            cases.append(Case(payload["id"], example.name, mode, answers, payload, expected))
+    return cases
+
+
+CONTROL_META = "export const meta = { name: 'control', description: 'a control', phases: [{ title: 'P' }] }\n"
+
+
+def control_cases(work: Path) -> list[Case]:
+    """Scripts whose outcome in Claude Code is known, so the harness is shown to see
+    failures, plus a tampered example the comparison must catch and a probe of how Claude
+    Code treats a StructuredOutput list longer than maxItems."""
+    long_schema = ("{ type: 'object', required: ['items'], properties: { items: { type: 'array', "
+                   "items: { type: 'string' }, maxItems: 2 } } }")
+    scripts = {
+        "bad-meta": "export const meta = { description: 'no name' }\nreturn await agent('x', { label: 'x' })\n",
+        "parse-error": CONTROL_META + "phase('P')\nconst x = await agent('x', { label: 'x' }\nreturn x\n",
+        "date-now": CONTROL_META + "phase('P')\nconst t = Date.now()\nreturn await agent('at ' + t, { label: 'x' })\n",
+        "array-schema": CONTROL_META + "phase('P')\nreturn await agent('x', { label: 'x', schema: "
+                        "{ type: 'array', items: { type: 'string' } } })\n",
+        "over-long-list": CONTROL_META + "phase('P')\nconst S = " + long_schema + "\nconst out = {}\n"
+                          "for (const k of ['repeats', 'corrects']) {\n"
+                          "  out[k] = await agent('list ' + k, { label: k, schema: S })"
+                          ".catch((e) => 'error: ' + e.message)\n}\nreturn out\n",
+    }
+    cases = []
+    for name, script in scripts.items():
+        payload: dict[str, Any] = {"id": f"control--{name}", "fake": {}, "script": script,
+                                   "launch": {"scriptPath": "SCRIPT", "args": {}}, "timeout": 120}
+        if name == "over-long-list":
+            four = {"items": ["a", "b", "c", "d"]}
+            payload["overrides"] = {"repeats": [four], "corrects": [four, {"items": ["a", "b"]}]}
+        cases.append(Case(payload["id"], "control", "path", name, payload))
+    # The comparison itself must see a difference: one prompt of the example changed.
+    example = ROOT / "examples" / "majority-vote"
+    script, check = compiled(example, work)
+    tampered = script.replace("Write the announcement", "Write an announcement", 1)
+    assert tampered != script, "the tampering control needs the announcement prompt in majority-vote"
+    args = json.loads((example / "args.json").read_text(encoding="utf-8"))
+    fake = fake_answers(example, "own")
+    value, calls = python_run(example, args, fake, work / "py-tampered")
+    payload = {"id": "control--tampered-prompt", "fake": fake, "script": tampered,
+               "launch": {"scriptPath": "SCRIPT", "args": args}, "timeout": 120}
+    cases.append(Case(payload["id"], "majority-vote", "path", "tampered", payload,
+                      Expected(check["args"]["bound"]["total"], value,
+                               Counter((c["label"], c["prompt"]) for c in calls), [])))
+    return cases

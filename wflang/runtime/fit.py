@@ -1,0 +1,79 @@
+"""An agent's answer, fitted to its JSON Schema (docs/semantics.md "Agents", result type).
+
+A backend may hand over an answer that its schema does not quite admit (a model that
+ignores `additionalProperties`, a host that does not check `maxItems`). The bound counts
+only what the types declare, so both targets fit every answer the same way: undeclared
+properties are dropped and records rebuilt in declared order, lists are cut to their
+`maxItems`, and anything else that does not match (a wrong type, a missing field, a null
+where none is allowed, a string outside its enum) makes the whole answer a failure.
+The JS helper `fitAnswer` in wflang/transpiler/prelude.js is the same function.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+NOT_FIT: Any = object()  # the answer does not fit: the agent counts as failed
+
+
+def fit(v: Any, schema: Mapping[str, Any]) -> Any:
+    """`v` fitted to `schema` (the subset wflang's schemas use), or NOT_FIT."""
+    alternatives = schema.get("anyOf")
+    if alternatives is not None:
+        for alt in alternatives:
+            out = fit(v, alt)
+            if out is not NOT_FIT:
+                return out
+        return NOT_FIT
+    kind = schema.get("type")
+    if kind == "object":
+        if not isinstance(v, dict):
+            return NOT_FIT
+        props: Mapping[str, Any] = schema.get("properties", {})
+        required = set(schema.get("required", ()))
+        out_obj: dict[str, Any] = {}
+        for name, sub in props.items():
+            if name not in v:
+                if name in required:
+                    return NOT_FIT
+                continue
+            item = fit(v[name], sub)
+            if item is NOT_FIT:
+                return NOT_FIT
+            out_obj[name] = item
+        return out_obj
+    if kind == "array":
+        if not isinstance(v, list):
+            return NOT_FIT
+        most = schema.get("maxItems")
+        items = v[: max(0, most)] if isinstance(most, int) else v
+        sub = schema.get("items")
+        if sub is None:
+            return list(items)
+        out_list = []
+        for x in items:
+            y = fit(x, sub)
+            if y is NOT_FIT:
+                return NOT_FIT
+            out_list.append(y)
+        return out_list
+    if kind == "string":
+        if not isinstance(v, str):
+            return NOT_FIT
+        options = schema.get("enum")
+        return v if options is None or v in options else NOT_FIT
+    if kind == "integer":
+        return v if _is_number(v) and float(v).is_integer() else NOT_FIT
+    if kind == "number":
+        return v if _is_number(v) else NOT_FIT
+    if kind == "boolean":
+        return v if isinstance(v, bool) else NOT_FIT
+    if kind == "null":
+        return None if v is None else NOT_FIT
+    return v  # a schema without a type (none of wflang's): anything
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)

@@ -1,0 +1,77 @@
+"""Group commit: journal finished agents off the event loop, many per fsync.
+
+A commit with `synchronous=FULL` costs one fsync (0.07 ms on a fast local disk, 4 ms and
+more on a laptop's or a cloud volume's). Made on the event loop, every commit would stall
+every other agent; made one per agent, 1,000 agents would cost 1,000 fsyncs.
+
+`GroupCommit.commit(row)` returns once the row is durable. The first agent of a group
+yields once, so every agent that finished in the same moment joins the group, then waits
+for the single writer (a `trio.Lock`: one transaction in flight at a time) and writes the
+whole group in a worker thread: one transaction and one fsync. Agents finishing while a
+group is being written form the next group. The caller awaits its group, so an agent's
+result is still used only after it is on disk.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import trio
+
+if TYPE_CHECKING:
+    from wflang.runtime.journal import AgentRow, Journal
+
+
+@dataclass(eq=False)
+class _Group:
+    rows: list[AgentRow] = field(default_factory=list)
+    written: trio.Event = field(default_factory=trio.Event)
+    error: BaseException | None = None
+
+
+class GroupCommit:
+    def __init__(self, journal: Journal, run_id: str) -> None:
+        self.journal = journal
+        self.run_id = run_id
+        self.groups = 0  # transactions made, for the benchmark and tests
+        self.rows = 0
+        self._open: _Group | None = None
+        self._writer = trio.Lock()
+        # One thread at a time touches the connection (the Journal's lock serialises it
+        # too); a limiter of one keeps trio from starting a second worker for it.
+        self._thread = trio.CapacityLimiter(1)
+
+    async def commit(self, row: AgentRow) -> None:
+        """Return when `row` is committed; raise the journal's error if the write failed."""
+        group = self._open
+        leader = group is None
+        if group is None:
+            group = self._open = _Group()
+        group.rows.append(row)
+        # Shielded: a row handed over is written even when the run is being cancelled
+        # (Ctrl-C), so what finished is not lost; the wait is one transaction at most.
+        with trio.CancelScope(shield=True):
+            if leader:
+                await trio.sleep(0)  # let the agents that finished in the same moment join
+                async with self._writer:
+                    if self._open is group:
+                        self._open = None  # later rows form the next group
+                    try:
+                        await trio.to_thread.run_sync(self.journal.record_agents, self.run_id, group.rows,
+                                                      limiter=self._thread)
+                        self.groups += 1
+                        self.rows += len(group.rows)
+                    except BaseException as exc:  # the members re-raise it
+                        group.error = exc
+                    finally:
+                        group.written.set()
+            else:
+                await group.written.wait()
+        if group.error is not None:
+            if leader:
+                raise group.error
+            from wflang.runtime.journal import JournalError
+
+            # One exception object per task: the members of a group do not share one.
+            raise JournalError(str(group.error)) from None
