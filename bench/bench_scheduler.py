@@ -3,7 +3,8 @@
 1. Overhead: 1,000 instant agents in one fan-out, through the interpreter and the
    scheduler: wall time, per-agent overhead and peak traced memory. Three backends: a
    constant (pure runtime overhead), the fake backend answering schema-shaped values, and
-   the fake backend with the SQLite journal (one fsynced commit per agent).
+   the fake backend with the SQLite journal (group commits: one fsync per group of agents
+   that finished together).
 2. Makespan: the design example (examples/pr-review) with simulated latencies under
    trio's MockClock, as a ratio to its lower bound max(critical path, total agent time /
    16). The example has two barriers (Find → top() → Verify → Fix), so a second ratio

@@ -22,7 +22,7 @@ from wflang.dsl.arguments import sizes, validate_args
 from wflang.dsl.loader import load
 from wflang.runtime.backends.fake import FakeBackend
 from wflang.runtime.interpreter import run_program
-from wflang.runtime.scheduler import Limits, Scheduler
+from wflang.runtime.scheduler import Limits, RunStopped, Scheduler
 from wflang.transpiler.emit import compile_js
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -66,7 +66,8 @@ def run_both(wf: Path, args: Any, fake: dict[str, Any], work: Path) -> dict[str,
     scheduler = Scheduler(backend, str(work), Limits(bound=bound),
                           permissions=frozenset(loaded.program.header.permissions))
     outcome = trio.run(run_program, loaded.program, values, scheduler)
-    return {"bound": bound, "js": js, "py_calls": backend.calls, "py_value": outcome.value}
+    return {"bound": bound, "js": js, "py_calls": backend.calls, "py_value": outcome.value,
+            "py_logs": [message for _, message in outcome.logs]}
 
 
 def assert_same(both: dict[str, Any]) -> None:
@@ -75,6 +76,8 @@ def assert_same(both: dict[str, Any]) -> None:
     only_js, only_py = js_calls - py_calls, py_calls - js_calls
     assert not only_js and not only_py, {"only in JS": list(only_js)[:3], "only in Python": list(only_py)[:3]}
     assert json.dumps(both["js"]["result"], sort_keys=True) == json.dumps(both["py_value"], sort_keys=True)
+    # the same log lines (failures, skips, cuts, tallies), word for word; order may differ with timing
+    assert Counter(both["js"]["logs"]) == Counter(both["py_logs"]), (both["js"]["logs"], both["py_logs"])
     assert both["js"]["agents_started"] <= both["bound"]
     assert len(both["py_calls"]) <= both["bound"]
 
@@ -147,3 +150,71 @@ def test_edge_cases_mean_the_same_in_both_targets(name: str, tmp_path: Path) -> 
         assert_same(both)
         phases = {c["label"]: c["phase"] for c in both["js"]["calls"]}
         assert phases == {c["label"]: c["phase"] for c in both["py_calls"]}
+
+
+SKIPS_AND_CUTS = '''workflow edge:
+    description: "every skip and cut is one log line"
+
+input xs: list[int] max 10
+
+phase "A":
+    r = fanout x in xs:
+        stop when x > 3
+        agent "go {x}"
+    t = take(r, 1)
+    u = top(xs, 2)
+    n = 0
+    repeat max 5 as i:
+        n = n + 1
+        stop when n >= 2
+return {t: t, u: u, n: n, all: take(xs, 10)}
+'''
+
+
+def test_skips_and_cuts_are_logged_alike_in_both_targets(tmp_path: Path) -> None:
+    wf = tmp_path / "edge.wf"
+    wf.write_text(SKIPS_AND_CUTS, encoding="utf-8")
+    both = run_both(wf, {"xs": [1, 2, 3, 4, 5, 6]}, SCHEMA_ANSWERS, tmp_path)
+    assert_same(both)
+    assert sorted(both["py_logs"]) == sorted([
+        "fanout x in xs (line 7): 3 of 6 items skipped (stop when x > 3)",
+        "take (line 10): kept 1 of 3 items",
+        "top (line 11): kept 2 of 6 items",
+        "repeat (line 13): stopped in round 2 of 5 (stop when n >= 2)",
+    ])
+
+
+BUDGETED = '''workflow spend:
+    description: "runs out of output tokens"
+budget output_tokens <= 12
+
+input xs: list[int] max 20
+
+phase "A":
+    r = fanout x in xs with concurrency=1:
+        agent "go {x}"
+return r
+'''
+
+
+def test_an_exhausted_budget_ends_the_run_in_both_targets(tmp_path: Path) -> None:
+    """Not a list of Nones that looks like success: both targets fail the run and say why."""
+    wf = tmp_path / "spend.wf"
+    wf.write_text(BUDGETED, encoding="utf-8")
+    loaded = load(str(wf))
+    assert loaded.ok, [d.message for d in loaded.diagnostics]
+    script = tmp_path / "spend.js"
+    script.write_text(compile_js(loaded.program, bound=loaded.result.bound, source_name=wf.name), encoding="utf-8")
+    (tmp_path / "args.json").write_text(json.dumps({"xs": list(range(10))}), encoding="utf-8")
+    proc = subprocess.run(["node", str(HOST), "--script", str(script), "--args", str(tmp_path / "args.json"),
+                           "--budget-total", "12"], capture_output=True, text=True, timeout=120)
+    js = json.loads(proc.stdout)
+    assert proc.returncode == 1 and js["result"] is None
+    assert js["error"].startswith("WorkflowBudgetExceededError: the run stopped: Workflow token budget exceeded")
+    backend = FakeBackend(SCHEMA_ANSWERS)
+    scheduler = Scheduler(backend, str(tmp_path), Limits(concurrency=1, budget_output_tokens=12))
+    values, _ = validate_args(loaded.program, {"xs": list(range(10))})
+    with pytest.raises(RunStopped, match="the run stopped: the workflow's budget of 12 output tokens is spent"):
+        trio.run(run_program, loaded.program, values, scheduler)
+    # one agent at a time, each answer costs 4 tokens: both stop after the third
+    assert len(backend.calls) == len(js["calls"]) == 3

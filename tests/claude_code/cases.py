@@ -27,6 +27,7 @@ import trio
 from tests.claude_code.stand_in import COMMAND_ARGS
 from wflang.dsl.arguments import sizes, validate_args
 from wflang.dsl.loader import load
+from wflang.runtime.backend import AgentRequest, AgentResult
 from wflang.runtime.backends.fake import FakeBackend
 from wflang.runtime.interpreter import run_program
 from wflang.runtime.scheduler import Limits, Scheduler
@@ -52,6 +53,8 @@ class Expected:
     calls: Counter[tuple[str, str]]
     permissions: list[str]
     failed: int = 0  # calls the fake answers fail
+    # (label, prompt) -> the capabilities the Python runtime granted that call (`capabilities`)
+    grants: dict[tuple[str, str], set[str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -92,10 +95,41 @@ def python_run(example: Path, args: Any, fake: dict[str, Any], work: Path) -> tu
     values, problems = validate_args(loaded.program, args)
     assert not problems, [d.message for d in problems]
     bound = loaded.result.bound.evaluate(sizes(loaded.program, values))
-    backend = FakeBackend(fake)
+    backend = _CapabilityRecorder(fake)
     work.mkdir(parents=True, exist_ok=True)
-    outcome = trio.run(run_program, loaded.program, values, Scheduler(backend, str(work), Limits(bound=bound)))
+    granted = frozenset(loaded.program.header.permissions)  # as `wf run --allow` grants them
+    scheduler = Scheduler(backend, str(work), Limits(bound=bound), permissions=granted)
+    outcome = trio.run(run_program, loaded.program, values, scheduler)
+    for call, request in zip(backend.calls, backend.requests, strict=True):
+        call["capabilities"] = capabilities(request)
     return outcome.value, backend.calls
+
+
+def grants_of(calls: list[dict[str, Any]]) -> dict[tuple[str, str], set[str]]:
+    out: dict[tuple[str, str], set[str]] = {}
+    for call in calls:
+        out.setdefault((call["label"], call["prompt"]), set()).add(call["capabilities"])
+    return out
+
+
+def capabilities(request: AgentRequest) -> str:
+    """What the Python runtime lets this agent do: "none" (tools=none), or the granted
+    capabilities beyond reading, "read" when there are none."""
+    if request.toolless:
+        return "none"
+    return ",".join(sorted(p for p in request.permissions if p in ("edit", "shell"))) or "read"
+
+
+class _CapabilityRecorder(FakeBackend):
+    """The fake backend, also keeping each request (for the capabilities it was granted)."""
+
+    def __init__(self, spec: dict[str, Any]) -> None:
+        super().__init__(spec)
+        self.requests: list[AgentRequest] = []
+
+    async def run_agent(self, request: AgentRequest, workspace: Path) -> AgentResult:
+        self.requests.append(request)  # no await before the backend records the call: same order
+        return await super().run_agent(request, workspace)
 
 
 def example_cases(work: Path) -> list[Case]:
@@ -122,7 +156,7 @@ def example_cases(work: Path) -> list[Case]:
             expected = Expected(bound=check["args"]["bound"]["total"], value=value,
                                 calls=Counter((c["label"], c["prompt"]) for c in calls),
                                 permissions=list(check.get("permissions") or []),
-                                failed=sum(1 for c in calls if c["failed"]))
+                                failed=sum(1 for c in calls if c["failed"]), grants=grants_of(calls))
             cases.append(Case(payload["id"], example.name, mode, answers, payload, expected))
     return cases
 

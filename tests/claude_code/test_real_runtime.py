@@ -160,21 +160,32 @@ def test_example_runs_in_claude_code_as_in_python(runtime: dict[str, Any], case_
         assert failing  # the injection did fail some agents
 
 
+# What Claude Code must not offer an agent, by the capabilities the Python runtime granted it.
+FORBIDDEN = {"read": {"Bash", "Edit", "Write", "NotebookEdit"}, "edit": {"Bash"}, "shell": {"Edit", "Write",
+             "NotebookEdit"}, "edit,shell": set(), "none": {"Bash", "Edit", "Write", "NotebookEdit", "Read",
+                                                          "Glob", "Grep", "WebFetch", "WebSearch"}}
+# ... and what it must offer (nothing granted is taken away).
+REQUIRED = {"read": {"Read"}, "edit": {"Read", "Edit", "Write"}, "shell": {"Read", "Bash"},
+            "edit,shell": {"Read", "Edit", "Write", "Bash"}, "none": set()}
+
+
 @pytest.mark.parametrize("example", [e.name for e in C.EXAMPLES])
-def test_agents_are_offered_exactly_the_declared_capabilities(runtime: dict[str, Any], example: str) -> None:
+def test_agents_are_offered_exactly_the_granted_capabilities(runtime: dict[str, Any], example: str) -> None:
+    """Each agent is offered the Claude Code tools for what the Python runtime grants the
+    same call (the header's permissions, or nothing with tools=none): defect 1 of issue 9."""
     runs = [(runtime["cases"][i], runtime["reports"][i]) for i in EXAMPLE_IDS if i.startswith(example + "--")]
-    declared = set(runs[0][0].expected.permissions)
-    first_turns = [turns[0] for _, report in runs for turns in agents(report).values()]
-    assert first_turns
-    if declared >= {"edit", "shell"}:
-        # nothing the workflow asked for is taken away
-        assert all({"Bash", "Edit", "Write"} <= offered(r) for r in first_turns)
-        return
-    forbidden = set() if "shell" in declared else {"Bash"}
-    if "edit" not in declared:
-        forbidden |= {"Edit", "Write", "NotebookEdit"}
-    leaks = {tool for r in first_turns for tool in offered(r) & forbidden}
-    assert not leaks, f"{example} declares {sorted(declared) or 'no permissions'} but agents are offered {leaks}"
+    checked = 0
+    for case, report in runs:
+        for turns in agents(report).values():
+            first = turns[0]
+            granted = case.expected.grants[(first["label"], first["prompt"])]
+            assert len(granted) == 1, f"one call, two grants in Python: {granted}"
+            grant = next(iter(granted))
+            tools = offered(first)
+            assert not tools & FORBIDDEN[grant], (first["label"], grant, sorted(tools & FORBIDDEN[grant]))
+            assert REQUIRED[grant] <= tools, (first["label"], grant, sorted(REQUIRED[grant] - tools))
+            checked += 1
+    assert checked > 0
 
 
 def test_every_launch_mode_and_answer_set_ran(runtime: dict[str, Any]) -> None:

@@ -166,7 +166,9 @@ async def test_fanout_counts_every_none_item_as_failed_but_not_skipped_ones():
         return r
     """, {"xs": [1, 2, 3, 4]})
     assert ran.value == [1, 4]
-    assert ran.logs == [f"fanout x in xs (line {ran.line('r = fanout')}): 1 of 4 items failed"]
+    line = ran.line('r = fanout')
+    assert ran.logs == [f"fanout x in xs (line {line}): 1 of 4 items skipped (stop when x == 3)",
+                        f"fanout x in xs (line {line}): 1 of 4 items failed"]
 
 
 @pytest.mark.trio
@@ -206,7 +208,9 @@ async def test_fanout_stop_when_is_evaluated_when_each_item_starts():
     assert len(ran.calls) == 3
     assert len(ran.value["r"]) == 3
     assert ran.value["total"] == 45 and ran.value["left"] == 15
-    assert ran.logs == []  # skipped items are not failures
+    # skipped items are not failures, but each skip is counted in one line
+    assert ran.logs == [f"fanout x in xs (line {ran.line('r = fanout')}): 2 of 5 items skipped "
+                        "(stop when budget.remaining < 20)"]
 
 
 async def test_fanout_concurrency_option_limits_items_in_flight():

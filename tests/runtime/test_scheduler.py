@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -12,13 +13,13 @@ from typing import Any
 import pytest
 import trio
 
-from tests.runtime.test_interpreter import FAIL, HEADER, Double, run
+from tests.runtime.test_interpreter import FAIL, HEADER, Double, by_prompt, run
 from wflang.dsl.parser import parse
 from wflang.runtime.backend import AgentRequest, AgentResult, Usage
 from wflang.runtime.interpreter import run_program
 from wflang.runtime.journal import Journal
 from wflang.runtime.run_cli import run_command, runs_command, sample_estimate, show_command
-from wflang.runtime.scheduler import BoundExceeded, Limits, RunError, Scheduler
+from wflang.runtime.scheduler import BoundExceeded, Limits, RunError, RunStopped, Scheduler
 
 FANOUT = """
     input xs: list[int] max 100
@@ -31,12 +32,26 @@ FANOUT = """
 # ---------------------------------------------------------------- caps and items
 
 
-async def test_the_agent_cap_makes_further_agents_fail():
-    ran = await run(FANOUT, {"xs": list(range(8))}, limits=Limits(agent_cap=5))
-    assert len(ran.calls) == 5
-    assert len(ran.value) == 5
-    assert ran.logs == ["fanout x in xs (line 4): 3 of 8 items failed"]
-    assert sum(1 for a in ran.sched.agents if a.status == "refused") == 3
+async def stopped_run(args: Any, double: Double, limits: Limits) -> tuple[RunStopped, Scheduler, Double]:
+    """Run FANOUT until the scheduler stops it; the error, the scheduler and the double."""
+    program = parse(HEADER + textwrap.dedent(FANOUT).lstrip("\n"), "t.wf")
+    sched = Scheduler(double, ".", limits)
+    with pytest.raises(RunStopped) as info:
+        await run_program(program, args, sched)
+    return info.value, sched, double
+
+
+async def test_the_agent_cap_ends_the_run():
+    # As Claude Code's WorkflowAgentCapError ends the compiled script: not a None per item.
+    err, sched, double = await stopped_run({"xs": list(range(8))}, Double(), Limits(agent_cap=5))
+    assert str(err).startswith("the run stopped: the run reached the cap of 5 agents")
+    assert len(double.calls) == 5
+    assert [a.status for a in sched.agents].count("refused") >= 1
+
+
+async def test_an_ordinary_agent_failure_does_not_end_the_run():
+    ran = await run(FANOUT, {"xs": list(range(4))}, Double(by_prompt({"go 2": FAIL})))
+    assert len(ran.value) == 3 and ran.logs == ["fanout x in xs (line 4): 1 of 4 items failed"]
 
 
 async def test_4096_items_pass_and_4097_are_a_run_error():
@@ -53,27 +68,29 @@ async def test_4096_items_pass_and_4097_are_a_run_error():
 
 
 async def test_agent_budget_is_enforced_live():
-    ran = await run(FANOUT, {"xs": list(range(5))}, limits=Limits(budget_agents=3))
-    assert len(ran.calls) == 3 and len(ran.value) == 3
+    err, _, double = await stopped_run({"xs": list(range(5))}, Double(), Limits(budget_agents=3))
+    assert "the workflow's budget of 3 agents is spent" in str(err)
+    assert len(double.calls) == 3
 
 
 async def test_output_token_budget_is_enforced_live():
     # One agent at a time, 10 tokens each: the 4th is asked for with 30 of 25 spent.
-    ran = await run(FANOUT, {"xs": list(range(6))}, Double(tokens=10),
-                    limits=Limits(concurrency=1, budget_output_tokens=25))
-    assert len(ran.calls) == 3
-    assert ran.sched.usage.output_tokens == 30
-    assert [a.status for a in ran.sched.agents].count("refused") == 3
+    err, sched, double = await stopped_run({"xs": list(range(6))}, Double(tokens=10),
+                                           Limits(concurrency=1, budget_output_tokens=25))
+    assert re.fullmatch(r"the run stopped: the workflow's budget of 25 output tokens is spent "
+                        r"\('.+' was not started\)", str(err))
+    assert len(double.calls) == 3
+    assert sched.usage.output_tokens == 30
 
 
 @pytest.mark.trio
 async def test_token_budget_is_checked_again_when_a_queued_agent_gets_its_slot(autojump_clock):
     # Concurrency 2: agents 3.. were asked for at t=0 (nothing spent) but wait for a slot;
     # when one frees, the spent tokens are checked again.
-    ran = await run(FANOUT, {"xs": list(range(6))}, Double(tokens=10, latency=lambda r: 1.0),
-                    limits=Limits(concurrency=2, budget_output_tokens=15))
-    assert len(ran.calls) == 2
-    assert len(ran.value) == 2
+    err, _, double = await stopped_run({"xs": list(range(6))}, Double(tokens=10, latency=lambda r: 1.0),
+                                       Limits(concurrency=2, budget_output_tokens=15))
+    assert "budget of 15 output tokens is spent" in str(err)
+    assert len(double.calls) == 2
 
 
 # ---------------------------------------------------------------- concurrency

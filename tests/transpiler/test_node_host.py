@@ -116,7 +116,7 @@ def test_the_1001st_agent_throws(tmp_path: Path) -> None:
     report = run_host(tmp_path, "agent_cap.js")
     result = report["result"]
     assert result["answered"] == 1000 and result["lastSlot"] is None
-    assert result["topLevel"].startswith("WorkflowAgentCapError: agent cap reached")
+    assert result["topLevel"].startswith("WorkflowAgentCapError: Workflow agent() call cap reached (1000)")
     assert report["agents_started"] == 1000 == len(report["calls"])
 
 
@@ -130,9 +130,9 @@ def test_budget_counts_fake_output_tokens_and_stops_agents(tmp_path: Path) -> No
     limited = report["result"]
     assert limited["start"]["total"] == 20 and limited["start"]["unlimited"] is False
     assert limited["spent"] == [4, 8, 12, 16, 20]
-    assert limited["stopped"].startswith("WorkflowBudgetExceededError: token budget exhausted: 20 of 20")
+    assert limited["stopped"].startswith("WorkflowBudgetExceededError: Workflow token budget exceeded (20 / 20 output")
     assert limited["slots"] == [None] and limited["remaining"] == 0
-    assert "parallel: 1 slots dropped — token budget exceeded" in report["logs"]
+    assert "parallel: 1 slot dropped — token budget exceeded" in report["logs"]
     assert report["agents_started"] == 5
 
 

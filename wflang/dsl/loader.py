@@ -41,6 +41,9 @@ def read_source(path: str) -> tuple[str | None, Diagnostic | None]:
         return None, Diagnostic("WF001", f"{path} is a directory", None, "name a .wf file")
     except OSError as e:
         return None, Diagnostic("WF001", f"cannot read {path}: {e.strerror}", None, "check its permissions")
+    except ValueError:  # a NUL character in the path (`run "\x00x.wf"`): no file has that name
+        return None, Diagnostic("WF001", f"cannot read {path!r}: a path cannot contain a NUL character", None,
+                                "check the path")
     try:
         return data.decode("utf-8"), None
     except UnicodeDecodeError as e:

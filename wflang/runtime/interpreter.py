@@ -159,6 +159,8 @@ class Interpreter:
         # it, as Claude Code's phase() cursor does (their label still names the workflow).
         self.phase_cursor: str | None = None
         self._children: dict[int, ast.Program] = {}
+        self._fired: ast.StopWhen | None = None  # the `stop when` that fired last
+        self._frame: Frame | None = None  # the frame of the expression being evaluated (for cut logs)
         self._agentful: dict[int, bool] = {}
         self._expr_dispatch: dict[type, Callable[[Any, Scope], Value]] = {
             ast.StrLit: self._strlit,
@@ -246,7 +248,10 @@ class Interpreter:
             self.log(f, V.text(self.eval(s.message, f)))
             return None, False
         if isinstance(s, ast.StopWhen):
-            return None, V.truthy(self.eval(s.cond, f))
+            fired = V.truthy(self.eval(s.cond, f))
+            if fired:  # read by the enclosing repeat before any other task runs (no await between)
+                self._fired = s
+            return None, fired
         if isinstance(s, ast.Return):
             raise _Return(await self.eval_rhs(s.value, f))
         if isinstance(s, ast.Phase):
@@ -429,12 +434,15 @@ class Interpreter:
             async with _nursery() as nursery:
                 for i in range(n):
                     nursery.start_soon(limited, i)
+        word = "for" if e.sequential else "fanout"
+        where = f"{word} {e.var} in {source_text(f.prog.program, e.iter.span)} (line {e.span.line})"
+        if stop is not None and any(skipped):
+            self.log(f, f"{where}: {sum(skipped)} of {n} items skipped "
+                        f"(stop when {source_text(f.prog.program, stop.cond.span)})")
         # Failed: every item whose value is None, except those a `stop when` skipped.
         k = sum(1 for r, s in zip(results, skipped, strict=True) if r is None and not s)
         if k:
-            word = "for" if e.sequential else "fanout"
-            self.log(f, f"{word} {e.var} in {source_text(f.prog.program, e.iter.span)} "
-                        f"(line {e.span.line}): {k} of {n} items failed")
+            self.log(f, f"{where}: {k} of {n} items failed")
         return [r for r in results if r is not None]
 
     async def _item_body(self, body: list[ast.Stmt], g: Frame) -> Value:
@@ -607,6 +615,8 @@ class Interpreter:
                 f.scope.vars[e.var] = r
             value, stopped = await self.exec_block(e.body, replace(f, indices=f.indices + (r,), sample=r - 1))
             if stopped:
+                cond = source_text(f.prog.program, self._fired.cond.span) if self._fired is not None else "?"
+                self.log(f, f"repeat (line {e.span.line}): stopped in round {r} of {k} (stop when {cond})")
                 break
         return value
 
@@ -671,6 +681,7 @@ class Interpreter:
     # ------------------------------------------------------------ pure expressions
 
     def eval(self, e: ast.Expr, f: Frame) -> Value:
+        self._frame = f  # evaluation is synchronous: no other task runs until it returns
         try:
             return self._ev(e, f.scope)
         except V.ValueError_ as exc:
@@ -776,9 +787,14 @@ class Interpreter:
         if e.func in V.KEYED and e.key_orders is not None:
             kwargs["orders"] = e.key_orders
         try:
-            return fn(*args, **kwargs)
+            value = fn(*args, **kwargs)
         except TypeError as exc:
             raise V.ValueError_(f"{e.func}(): {exc}") from None
+        if e.func in ("take", "top") and args and isinstance(value, list) and self._frame is not None:
+            total = len(V.iterate(args[0]))
+            if len(value) < total:  # a cut: one log line, as the JS helper cutLog writes it
+                self.log(self._frame, f"{e.func} (line {e.span.line}): kept {len(value)} of {total} items")
+        return value
 
 
 def _opt_text(opts: dict[str, Value], name: str) -> str | None:

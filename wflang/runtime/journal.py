@@ -33,8 +33,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import jsonschema
-
 from wflang.runtime.backend import AgentRequest, AgentResult, Usage
 from wflang.runtime.redact import redact_text, redact_value
 
@@ -858,6 +856,8 @@ def _result_problem(value: Any, schema: Any) -> str | None:
         return None  # a text agent: the interpreter takes any value as its text
     if not isinstance(schema, dict):
         return "its stored schema is not a JSON object"
+    import jsonschema  # here: only a resume reads results back, and the import costs ~40 ms
+
     try:
         error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(value))
     except jsonschema.exceptions.SchemaError as exc:

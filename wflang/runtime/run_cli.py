@@ -85,6 +85,7 @@ def run_command(
     stderr = stderr or sys.stderr
     stdin = stdin or sys.stdin
     try:
+        _API_LIMITS.clear()  # this call's limits only (tests run several in one process)
         _API_LIMITS.update(_api_limits(request_timeout, stall_timeout))
         return _run(file, args_file, args_json, fake, resume, concurrency, allow, sample, json_out, out_file,
                     workspace, yes, stdout, stderr, stdin)
@@ -185,11 +186,11 @@ _API_LIMITS: dict[str, float] = {}
 
 
 def _api_limits(request_timeout: float | None, stall_timeout: float | None) -> dict[str, float]:
+    """The limits given on the command line, checked; the backend's defaults fill the rest
+    (not imported here: a fake run does not load the anthropic backend)."""
     import math
 
-    from wflang.runtime.backends.anthropic import DEFAULT_REQUEST_TIMEOUT, DEFAULT_STALL_TIMEOUT
-
-    out = {"request_timeout": DEFAULT_REQUEST_TIMEOUT, "stall_timeout": DEFAULT_STALL_TIMEOUT}
+    out: dict[str, float] = {}
     for name, value in (("request_timeout", request_timeout), ("stall_timeout", stall_timeout)):
         if value is None:
             continue
@@ -321,9 +322,13 @@ def _backend(fake: str | None) -> Backend:
         raise _Refused(f"the anthropic backend cannot load ({exc}); install the `anthropic` package "
                        "or run with --fake FILE") from None
     try:
-        return AnthropicBackend(**(_API_LIMITS or _api_limits(None, None)))
+        backend = AnthropicBackend(**_API_LIMITS)
     except MissingAPIKeyError as exc:
         raise _Refused(str(exc)) from None
+    from wflang.runtime.environ_scrub import scrub_initial_environ
+
+    scrub_initial_environ()  # the client holds the key: /proc/<our pid>/environ need not
+    return backend
 
 
 def _is_tty(stream: TextIO) -> bool:
@@ -398,9 +403,14 @@ def _show_plan(err: Any, plan: _Plan, file: str, fake: str | None, concurrency: 
                      + (f" (budget {bound.token_budget})" if bound.token_budget is not None else ""))
     lines.append(f"  models: {_model_line(program, fake is not None)}")
     lines.append(f"  permissions: {', '.join(declared) if declared else 'read-only'}{perm_note}")
-    api_limits = _API_LIMITS or _api_limits(None, None)
-    api = "" if fake is not None else (f" (request timeout {api_limits['request_timeout']:g}s, "
-                                       f"stall limit {api_limits['stall_timeout']:g}s per agent turn)")
+    api = ""
+    if fake is None:
+        from wflang.runtime.backends.anthropic import DEFAULT_REQUEST_TIMEOUT, DEFAULT_STALL_TIMEOUT
+
+        api_limits = {"request_timeout": DEFAULT_REQUEST_TIMEOUT, "stall_timeout": DEFAULT_STALL_TIMEOUT,
+                      **_API_LIMITS}
+        api = (f" (request timeout {api_limits['request_timeout']:g}s, "
+               f"stall limit {api_limits['stall_timeout']:g}s per agent turn)")
     lines.append(f"  backend: {'fake answers from ' + fake if fake is not None else 'anthropic'}{api}"
                  f"; concurrency {_concurrency(program, concurrency)}")
     for line in lines:

@@ -6,8 +6,9 @@ It owns the run's limits and its books:
   (item order), so a run's start order and makespan do not vary between runs;
 - the caps: 1,000 agents per run, 4,096 items per fan-out (`check_items`);
 - the workflow's budget, enforced live: an agent asked for once `budget agents` agents
-  were started, or once `budget output_tokens` were spent, is a failed agent (None), as
-  in the JS runtime;
+  were started, or once `budget output_tokens` were spent, or past the cap, is refused
+  (journaled as failed) and ends the run (`RunStopped`), as Claude Code's budget and cap
+  errors end the compiled script;
 - the proven bound for the actual arguments: asking for more agents than it is a wflang
   bug and stops the run (`BoundExceeded`);
 - the journal: each finished agent is committed before its result is handed back, off
@@ -23,7 +24,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 import trio
 
@@ -33,7 +34,7 @@ from wflang.runtime.progress import RunObserver
 from wflang.runtime.slots import OrderedSlots
 
 if TYPE_CHECKING:
-    from wflang.runtime.journal import AgentRecord, CachedAgent, Journal
+    from wflang.runtime.journal import AgentRecord, Journal
 
 AGENT_CAP = 1000
 ITEM_CAP = 4096
@@ -43,6 +44,11 @@ DEFAULT_CONCURRENCY = 16
 class RunError(Exception):
     """The run cannot go on (too many items, a bad value the checker could not rule out,
     a child workflow that does not load). The message is for the user, as is."""
+
+
+class RunStopped(RunError):
+    """The run reached the agent cap or spent its budget: it ends, as the compiled script
+    ends in Claude Code (an ordinary agent failure is None and the run goes on)."""
 
 
 class BoundExceeded(RunError):
@@ -114,15 +120,16 @@ class Scheduler:
         self.requested = 0  # agents asked for, cached and refused ones included
         self.started = 0  # agents handed to the backend
         self.in_flight = 0
+        self.admitted = 0  # agents past the caps' check that have not finished yet
         self.max_in_flight = 0
         self.usage = Usage()
         self.agents: list[AgentStat] = []
         self.phases: dict[str | None, PhaseStat] = {}
         self._occurrence: dict[str, int] = defaultdict(int)
         self._noted: set[str] = set()
-        # On --resume: the run's finished agents by content key (copies in journal order),
-        # and its journaled agents by label, to say why an agent runs fresh.
-        self._cache: dict[str, list[CachedAgent]] = {}
+        # On --resume: how many finished copies of each content key the run has, and its
+        # journaled agents by label, to say why an agent runs fresh.
+        self._done_copies: dict[str, int] = defaultdict(int)
         self._by_label: dict[str, AgentRecord] = {}
         self.served = 0  # agents answered from the journal
         self.fresh = 0  # agents of a resumed run that were not in it
@@ -177,15 +184,15 @@ class Scheduler:
         when an agent is asked for; the tokens spent also when it gets its slot."""
         lim = self.limits
         if not tokens_only and self.requested > lim.agent_cap:
-            self._note_once("cap", f"the run reached the cap of {lim.agent_cap} agents; further agents fail")
+            self._note_once("cap", f"the run reached the cap of {lim.agent_cap} agents; the run stops")
             return f"the run reached the cap of {lim.agent_cap} agents"
         if not tokens_only and lim.budget_agents is not None and self.requested > lim.budget_agents:
             self._note_once("agents", f"the workflow's budget of {lim.budget_agents} agents is spent; "
-                                      "further agents fail")
+                                      "the run stops")
             return f"the workflow's budget of {lim.budget_agents} agents is spent"
         if lim.budget_output_tokens is not None and self.usage.output_tokens >= lim.budget_output_tokens:
             self._note_once("tokens", f"the workflow's budget of {lim.budget_output_tokens} output tokens "
-                                      "is spent; further agents fail")
+                                      "is spent; the run stops")
             return f"the workflow's budget of {lim.budget_output_tokens} output tokens is spent"
         return None
 
@@ -200,7 +207,15 @@ class Scheduler:
         self.observer.agent_queued(request.phase, request.label)
         refusal = self._refusal()
         if refusal is not None:
-            return await self._refuse(request, refusal)
+            await self._refuse(request, refusal)
+        self.admitted += 1
+        try:
+            return await self._admitted(request)
+        finally:
+            self.admitted -= 1
+
+    async def _admitted(self, request: AgentRequest) -> AgentResult | None:
+        """An agent that passed the caps when it was asked for: from the journal, or run."""
         key = None
         fresh = False
         if self.journal is not None:
@@ -210,9 +225,11 @@ class Scheduler:
             occurrence = self._occurrence[key]
             self._occurrence[key] += 1
             if self.resume:
-                copies = self._cache.get(key, ())
-                if occurrence < len(copies):
-                    return self._from_journal(request, copies[occurrence].as_result())
+                assert self.run_id is not None
+                # Read (and checked against its schema) by the journal, one row per hit.
+                hit = self.journal.cached(self.run_id, key, occurrence)
+                if hit is not None:
+                    return self._from_journal(request, hit.as_result())
                 fresh = True
             request = replace(request, journal_key=key, occurrence=occurrence)
         batched = getattr(self.backend, "batches", None)
@@ -235,7 +252,7 @@ class Scheduler:
         finally:
             self.limiter.release()  # the agent has finished: its slot is free while it is journaled
         if refusal is not None:
-            return await self._refuse(request, refusal, key)
+            await self._refuse(request, refusal, key, admitted=True)
         return await self._finish(request, key, *call)
 
     async def _call(self, request: AgentRequest) -> tuple[AgentResult | None, str | None, Usage, float, float]:
@@ -283,7 +300,17 @@ class Scheduler:
         self._account(request, "done", result.usage, 0.0, source="journal", error=None)
         return result
 
-    async def _refuse(self, request: AgentRequest, reason: str, key: str | None = None) -> None:
+    async def _refuse(self, request: AgentRequest, reason: str, key: str | None = None, *,
+                      admitted: bool = False) -> NoReturn:
+        """Journal the refused agent as failed, then stop the run, once the agents already
+        admitted have finished and are journaled (as Claude Code lets in-flight agents
+        complete): no new agent is admitted after a refusal, as the caps only fill up."""
+        if admitted:
+            self.admitted -= 1  # this one will not run: only wait for the others
+        while self.admitted > 0:
+            await trio.sleep(0.01)
+        if admitted:
+            self.admitted += 1  # run_agent's `finally` takes it off again
         self._account(request, "refused", Usage(), 0.0, source="refused", error=reason)
         if self._commits is not None:
             from wflang.runtime.journal import agent_row, content_key
@@ -292,18 +319,15 @@ class Scheduler:
             now = time.time()
             await self._commits.commit(agent_row(self.run_id, key or content_key(request), request, "failed", None,
                                                  reason, Usage(), now, now))
-        return None
+        raise RunStopped(f"the run stopped: {reason} ({request.label!r} was not started)")
 
     # ------------------------------------------------------------ resume
 
     def _load_resume_cache(self) -> None:
-        from wflang.runtime.journal import CachedAgent
-
         assert self.journal is not None and self.run_id is not None
         for a in self.journal.get_run(self.run_id).agents:
             if a.status == "done":
-                self._cache.setdefault(a.key, []).append(CachedAgent(
-                    key=a.key, value=a.result, usage=a.usage, model_id=a.model_id, label=a.label, phase=a.phase))
+                self._done_copies[a.key] += 1
             previous = self._by_label.get(a.label)
             if previous is None or previous.status != "done" or a.status == "done":
                 self._by_label[a.label] = a  # the latest answer under the label, done ones first
@@ -319,8 +343,8 @@ class Scheduler:
         from wflang.runtime.journal import scrub
 
         before = self._by_label.get(request.label)
-        if key in self._cache:
-            return f"the journal has {len(self._cache[key])} answer(s) to this very request, all used before it"
+        if self._done_copies.get(key):
+            return f"the journal has {self._done_copies[key]} answer(s) to this very request, all used before it"
         if before is None:
             return "the journal has no agent with this label (a new agent, or the earlier run did not reach it)"
         if before.key == key:

@@ -9,18 +9,26 @@ special files). A tool never raises: whatever goes wrong becomes an error string
 reads (an `is_error` tool result), and every output is capped so one call cannot flood the
 context.
 
-`run_shell` runs with the workspace as its cwd, a timeout and a scrubbed environment, but it
-is not a sandbox: granting "shell" trusts the agent with the machine, which is why the
-permission must be given explicitly.
+`run_shell` runs the command through `shell_helper.py`, a process started with an
+allow-listed environment (PATH, LANG/LC_*, TZ, TERM=dumb, HOME set to a scratch directory,
+and the names the user lists in WF_SHELL_ENV), so neither the command nor its parent
+holds a secret; the helper ends every process the command started (`setsid` ones
+included) when the command exits or times out. It is still not a sandbox: the command
+runs as the user, can read and write whatever the user can, and reach the network;
+granting "shell" trusts the agent with the machine, which is why the permission must be
+given explicitly.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import stat
 import subprocess
+import sys
+import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -247,10 +255,26 @@ def glob_regex(pattern: str) -> re.Pattern[str]:
     return re.compile("(?:" + "|".join(alternatives) + r")\Z", re.DOTALL)
 
 
-def _scrubbed_env() -> dict[str, str]:
-    # The shell's output goes back to the model and into the journal: our own
-    # credentials (ANTHROPIC_API_KEY, ANTHROPIC_AUTH_TOKEN...) must never be readable there.
-    return {k: v for k, v in os.environ.items() if not k.upper().startswith("ANTHROPIC_")}
+SHELL_ENV_VAR = "WF_SHELL_ENV"  # comma-separated extra variable names the user passes through
+_SHELL_PASS = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "LC_MESSAGES", "TZ")
+_HELPER = str(Path(__file__).with_name("shell_helper.py"))
+
+
+def shell_env(home: str, environ: dict[str, str] | None = None) -> dict[str, str]:
+    """The shell's whole environment: an allow-list, never a copy of ours. The shell's
+    output goes back to the model and into the journal, so nothing secret may be in it;
+    ANTHROPIC_* names are never passed, even when listed in WF_SHELL_ENV."""
+    source = os.environ if environ is None else environ
+    env = {k: source[k] for k in _SHELL_PASS if k in source}
+    env.setdefault("PATH", os.defpath)
+    env.setdefault("LANG", "C.UTF-8")
+    extra = [n.strip() for n in source.get(SHELL_ENV_VAR, "").split(",") if n.strip()]
+    for name in extra:
+        if name in source and not name.upper().startswith("ANTHROPIC_"):
+            env[name] = source[name]
+    env["HOME"] = home
+    env["TERM"] = "dumb"
+    return env
 
 
 class Toolbox:
@@ -263,6 +287,7 @@ class Toolbox:
         self.root = self.fs.root
         self.permissions = frozenset(permissions)
         self.limits = limits or ToolLimits()
+        self._home: str | None = None  # the shell's HOME, made on first use
         self._handlers: dict[str, Callable[[dict[str, Any]], str]] = {
             "read_file": self._read_file,
             "list_dir": self._list_dir,
@@ -316,8 +341,11 @@ class Toolbox:
     # --- paths: every file access goes through the descriptor-based Workspace ------------
 
     def close(self) -> None:
-        """Release the workspace descriptor (and the shell's scratch home)."""
+        """Release the workspace descriptor and remove the shell's scratch home."""
         self.fs.close()
+        if self._home is not None:
+            shutil.rmtree(self._home, ignore_errors=True)
+            self._home = None
 
     def _read_file(self, args: dict[str, Any]) -> str:
         raw = args["path"]
@@ -461,14 +489,17 @@ class Toolbox:
         keep = max((self.limits.max_output_chars - 300) // 2, 1)  # leaves room for the header
         head, tail = bytearray(), bytearray()
         total = 0
+        if self._home is None:
+            self._home = tempfile.mkdtemp(prefix="wf-shell-home-")
         proc = await trio.lowlevel.open_process(
-            ["/bin/sh", "-c", args["command"]],
+            # -I -S: the helper ignores PYTHON* variables and site packages, imports nothing of ours.
+            [sys.executable, "-I", "-S", _HELPER, str(os.getpid()), args["command"]],
             cwd=self.root,
-            env=_scrubbed_env(),
+            env=shell_env(self._home),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group, so a timeout kills every child
+            start_new_session=True,  # away from our terminal's signals; a group to kill as a last resort
         )
         assert proc.stdout is not None
         timed_out = False
@@ -484,14 +515,9 @@ class Toolbox:
                 await proc.wait()
             timed_out = scope.cancelled_caught
         finally:
-            # On a timeout (or our own cancellation) kill the whole group: background
-            # children would otherwise outlive the agent and hold the pipe open.
-            if timed_out or proc.returncode is None:
-                try:
-                    os.killpg(proc.pid, signal.SIGKILL)
-                except (ProcessLookupError, PermissionError):
-                    pass
             with trio.CancelScope(shield=True):
+                if timed_out or proc.returncode is None:
+                    await _end_helper(proc)
                 await proc.wait()
                 await proc.stdout.aclose()
         output = head.decode("utf-8", errors="replace")
@@ -503,3 +529,20 @@ class Toolbox:
         if timed_out:
             return ToolResult(f"command timed out after {timeout:g}s and was killed\n{output}", is_error=True)
         return ToolResult(f"exit code: {proc.returncode}\n{output}")
+
+
+async def _end_helper(proc: trio.Process) -> None:
+    """Stop a command at its timeout (or our cancellation): SIGTERM asks the helper to kill
+    every descendant and reap them; if it does not finish soon, kill its process group."""
+    try:
+        proc.send_signal(signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    with trio.move_on_after(5.0):
+        await proc.wait()
+        return
+    for kill in (lambda: os.killpg(proc.pid, signal.SIGKILL), proc.kill):
+        try:
+            kill()
+        except (ProcessLookupError, PermissionError):
+            pass

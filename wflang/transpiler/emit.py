@@ -245,7 +245,7 @@ class _Ctx:
     answer: tuple[str, frozenset[str] | None] | None = None  # (JS name, fields) in accept/pick
     in_child: bool = False
     top_level: bool = True  # a `return` here returns the workflow's (or child's) result
-    stop: Callable[[], list[str]] | None = None  # the JS a firing `stop when` runs (None: not allowed)
+    stop: Callable[[ast.StopWhen], list[str]] | None = None  # the JS a firing `stop when` runs (None: not allowed)
     item: _Item | None = None  # the fan-out item this code runs in
     grants: frozenset[str] = frozenset()  # the capabilities its agents hold (permissions)
 
@@ -1060,7 +1060,7 @@ class _Emitter:
         if ctx.stop is None:
             raise CompileError("`stop when` belongs at the top of a fan-out body or in a repeat body", s)
         lines = [f"if ({_strip_parens(self.cond(s.cond, ctx))}) {{  // line {s.span.line}: stop when"]
-        lines += _indent(ctx.stop())
+        lines += _indent(ctx.stop(s))
         lines.append("}")
         if track is not None:
             lines.append(f"{track} = null")
@@ -1261,9 +1261,10 @@ class _Emitter:
         first_stop = body.pop(0) if body and isinstance(body[0], ast.StopWhen) else None
         idx = self.namer.fresh("i")
         item = _Item(idx, lambda: self.namer.fresh("notFailed"))
+        skipped = self.namer.fresh("skipped") if first_stop is not None else ""
         scope, inits = self.new_scope(ctx, e.body, {e.var: self.namer.js(e.var)})
         inner = replace(ctx, scope=scope, indices=ctx.indices + (f"{idx} + 1",), top_level=False, answer=None,
-                        item=item, stop=lambda: [item.mark(), "return null"])
+                        item=item, stop=lambda s: [item.mark(), f"{skipped}[{idx}] = true", "return null"])
         items = f"{self.helper('iter')}({self.expr(e.iter, ctx, top=True)})"
         steps = [s for s in body if self.starts_agents(s)]
         concurrency = next((o.value for o in e.options if o.name == "concurrency"), None)
@@ -1282,15 +1283,21 @@ class _Emitter:
                 slots = self.namer.fresh("slots")
                 lines.append(f"const {slots} = {self.helper('limiter')}({self.expr(concurrency, ctx, top=True)})"
                              "  // at most this many items in flight")
-                run = f"await parallel({items}.map(({var}, {idx}) => () => {slots}({item_fn})))"
+                run = f"await {self.helper('runParallel')}({items}.map(({var}, {idx}) => () => {slots}({item_fn})))"
             else:
-                run = f"await parallel({items}.map(({var}, {idx}) => {item_fn}))"
+                run = f"await {self.helper('runParallel')}({items}.map(({var}, {idx}) => {item_fn}))"
         else:
             run = self.pipeline(e, body, first_stop, inits, items, inner)
         if item.used:
             out.append(f"const {item.not_failed} = []  // items whose None is not a failure")
+        if first_stop is not None:
+            out.append(f"const {skipped} = []  // items a `stop when` skipped")
         out += lines
         out.append(f"const {each} = {run}")
+        if first_stop is not None:
+            note = f" (stop when {self.source_text(first_stop.cond, ctx)})"
+            out.append(f"{self.helper('logSkipped')}({js_string(where)}, {skipped}, {each}.length, "
+                       f"{js_string(note)})")
         extra = f", {item.not_failed}" if item.used else ""
         return f"{self.helper('dropFailed')}({each}, {js_string(where)}{extra})"
 
@@ -1359,7 +1366,7 @@ class _Emitter:
                 lines.append("return { " + ", ".join(scope.names[n] for n in carried) + " }")
             stages.append(_async_fn(f"{params}, {under}, {idx}", lines))
         boxed = f"{items}.map(({var}) => ({{ {var} }}))"  # boxed: a None item still runs its stages
-        return f"await pipeline({boxed},\n" + ",\n".join(_indent(stages)) + ")"
+        return f"await {self.helper('runPipeline')}({boxed},\n" + ",\n".join(_indent(stages)) + ")"
 
     def stage_step(self, s: ast.Stmt, ctx: _Ctx) -> list[str]:
         """An agent step of a fan-out item that is not its last line (it ends a pipeline
@@ -1374,6 +1381,10 @@ class _Emitter:
         if isinstance(s, ast.Assign) and len(s.targets) == 1 and isinstance(s.value, _CAN_BE_NONE):
             lines.append(f"if ({ctx.scope.lookup(s.targets[0])} === null) return null")
         return lines
+
+    def source_text(self, e: ast.Node, ctx: _Ctx) -> str:
+        """The source of a node with whitespace runs collapsed, as log lines quote it."""
+        return re.sub(r"\s+", " ", self.source_of(e, ctx)).strip()
 
     def source_of(self, e: ast.Node, ctx: _Ctx) -> str:
         sp = e.span
@@ -1427,7 +1438,7 @@ class _Emitter:
             answers = verdicts
             accept = self.accept_fn(e.accept, e.body, ctx, {e.var: x}, lenses, e.lens_var, r)
         tallies = self.namer.fresh(hint + "Tallies")
-        out.append(f"const {tallies} = await parallel({self.helper('iter')}({self.expr(e.iter, ctx, top=True)})"
+        out.append(f"const {tallies} = await {self.helper('runParallel')}({self.helper('iter')}({self.expr(e.iter, ctx, top=True)})"
                    f".map(({x}, {i}) => () =>\n"
                    f"  parallel({reviewers.replace(chr(10), chr(10) + '  ')})\n"
                    f"    .then(({verdicts}) => {self.helper('tally')}({x}, {answers}, {keep}, {accept}))))")
@@ -1478,7 +1489,7 @@ class _Emitter:
                         top_level=False, answer=None, item=None, stop=None)
         fn = self.copy_thunk(e.body, inits, inner)
         votes = self.namer.fresh(hint + "Votes")
-        out.append(f"const {votes} = await parallel({self.helper('range')}({self.expr(e.count, ctx, top=True)})"
+        out.append(f"const {votes} = await {self.helper('runParallel')}({self.helper('range')}({self.expr(e.count, ctx, top=True)})"
                    f".map(({voter}) => {fn}))")
         quorum = "1" if e.quorum is None else self.expr(e.quorum, ctx, top=True)
         return f"{self.helper('voteWinner')}({votes}, {quorum}, {js_string(where)})"
@@ -1517,8 +1528,11 @@ class _Emitter:
             out.append(f"let {value} = null  // the last round's last value; None when a `stop when` ended it")
         limit = self.size_code(e.max, ctx)
 
-        def stop() -> list[str]:
-            return ([f"{value} = null"] if value else []) + ["break"]
+        def stop(s: ast.StopWhen) -> list[str]:
+            said = js_template([("text", f"repeat (line {e.span.line}): stopped in round "), ("code", counter),
+                                ("text", " of "), ("code", f"{self.helper('text')}({limit})"),
+                                ("text", f" (stop when {self.source_text(s.cond, ctx)})")])
+            return [f"log({said})"] + ([f"{value} = null"] if value else []) + ["break"]
 
         scope = _Scope({e.var: counter}, ctx.scope) if e.var else ctx.scope
         inner = replace(ctx, scope=scope, indices=ctx.indices + (counter,), stop=stop)
@@ -1750,7 +1764,6 @@ class _Emitter:
 
     call_len = simple_call("len")
     call_flatten = simple_call("flatten")
-    call_take = simple_call("take")
     call_join = simple_call("join")
     call_lower = simple_call("lower")
     call_upper = simple_call("upper")
@@ -1802,8 +1815,12 @@ class _Emitter:
 
     def call_top(self, e: ast.Call, args: list[str], kwargs: dict[str, ast.Expr], ctx: _Ctx) -> str:
         key, cmp = self.key_args(e, kwargs, ctx, 2)
-        return self.trimmed("top", [args[0], args[1], key, self.helper(cmp) if cmp == "compare" else cmp],
-                            ["null", "compare"])
+        return self.trimmed("top", [js_string(f"top (line {e.span.line})"), args[0], args[1], key,
+                                    self.helper(cmp) if cmp == "compare" else cmp], ["null", "compare"])
+
+    def call_take(self, e: ast.Call, args: list[str], kwargs: dict[str, ast.Expr], ctx: _Ctx) -> str:
+        """take(xs, n), with where it stands for the log line of a cut."""
+        return f"{self.helper('take')}({js_string(f'take (line {e.span.line})')}, {', '.join(args)})"
 
     def call_unique(self, e: ast.Call, args: list[str], kwargs: dict[str, ast.Expr], ctx: _Ctx) -> str:
         key, _ = self.key_args(e, kwargs, ctx, 1)

@@ -814,15 +814,19 @@ function toolDenials (I, o, hasSchema) {
   return denied
 }
 
+// Claude Code 2.1.332's own errors (names and messages), which compiled scripts recognise.
 function budgetError (I, total, spent) {
-  const e = new I.Error(`token budget exhausted: ${spent} of ${total} output tokens spent`)
+  const e = new I.Error(`Workflow token budget exceeded (${spent.toLocaleString('en-US')} / ` +
+    `${total.toLocaleString('en-US')} output tokens). Stopping further agent() calls. In-flight agents will ` +
+    'complete; their results are preserved.')
   e.name = 'WorkflowBudgetExceededError'
   return e
 }
 
 function capError (I) {
-  const e = new I.Error(`agent cap reached: this run already started ${AGENT_CAP} agents, the lifetime limit ` +
-    '(an unguarded loop? add a hard iteration cap or check budget.remaining())')
+  const e = new I.Error(`Workflow agent() call cap reached (${AGENT_CAP}). This usually means a loop using ` +
+    'budget.remaining() never terminates because no token budget was set \u2014 remaining() returns Infinity ' +
+    'when budget.total is null. Add a hard iteration cap to the loop, or pass a token budget.')
   e.name = 'WorkflowAgentCapError'
   return e
 }
@@ -915,7 +919,7 @@ function instantiate (state, scriptPath, argsJson, { child = false } = {}) {
       else log(`parallel[${i}] failed: ${errMessage(r.reason)}`)
       return null
     })
-    if (overBudget) log(`parallel: ${overBudget} slots dropped — token budget exceeded`)
+    if (overBudget) log(`parallel: ${overBudget} ${overBudget === 1 ? 'slot' : 'slots'} dropped — token budget exceeded`)
     return I.Array.from(out)
   }
 
@@ -923,6 +927,7 @@ function instantiate (state, scriptPath, argsJson, { child = false } = {}) {
     if (!Array.isArray(items)) throw new I.TypeError('pipeline() expects an array of items')
     if (items.length > ITEM_LIMIT) throw new I.RangeError(`pipeline() got ${items.length} items; the limit is ${ITEM_LIMIT} per call`)
     if (!stages.every((s) => typeof s === 'function')) throw new I.TypeError('pipeline() stages must be functions')
+    let overBudget = 0
     const run = async (item, index) => {
       let carry = item
       for (const stage of stages) {
@@ -930,13 +935,16 @@ function instantiate (state, scriptPath, argsJson, { child = false } = {}) {
         try {
           carry = await stage(carry, item, index)
         } catch (e) {
-          log(`pipeline[${index}] failed: ${errMessage(e)}`)
+          if (e && e.name === 'WorkflowBudgetExceededError') overBudget++
+          else log(`pipeline[${index}] failed: ${errMessage(e)}`)
           return null
         }
       }
       return carry
     }
-    return I.Array.from(await Promise.all(items.map(run)))
+    const out = await Promise.all(items.map(run))
+    if (overBudget) log(`pipeline: ${overBudget} ${overBudget === 1 ? 'slot' : 'slots'} dropped — token budget exceeded`)
+    return I.Array.from(out)
   }
 
   const phase = (title) => {

@@ -116,7 +116,8 @@ const sort = (xs, by = null, cmp = compare, reverse = false) => {
 }
 
 // @helper top
-const top = (xs, n, by = null, cmp = compare) => sort(xs, by, cmp, true).slice(0, Math.max(0, n ?? 0))
+const top = (where, xs, n, by = null, cmp = compare) =>
+  cutLog(where, iter(xs).length, sort(xs, by, cmp, true).slice(0, Math.max(0, n ?? 0)))
 
 // @helper unique
 // The first item of each distinct canonical(key), in order.
@@ -159,8 +160,15 @@ const len = (v) => (v == null ? 0 : Array.isArray(v) ? v.length : typeof v === '
 // One level: lists are spliced, other items kept, None skipped.
 const flatten = (xss) => iter(xss).flatMap((x) => (Array.isArray(x) ? x : x == null ? [] : [x]))
 
+// @helper cutLog
+// One log line when take() or top() cuts a list: `<where>: kept N of M items`.
+const cutLog = (where, total, kept) => {
+  if (kept.length < total) log(`${where}: kept ${kept.length} of ${total} items`)
+  return kept
+}
+
 // @helper take
-const take = (xs, n) => iter(xs).slice(0, Math.max(0, n ?? 0))
+const take = (where, xs, n) => cutLog(where, iter(xs).length, iter(xs).slice(0, Math.max(0, n ?? 0)))
 
 // @helper join
 const join = (xs, sep = '') => iter(xs).map((x) => text(x)).join(sep)
@@ -288,6 +296,37 @@ const budgetRemaining = () => (budget.total == null ? null : budget.remaining())
 // @helper budgetTotal
 const budgetTotal = () => budget.total ?? null
 
+// @helper runStop
+// The run ends when Claude Code's token budget is exhausted or its 1,000-agent cap is
+// reached: callAgent rethrows those errors (parallel() and pipeline() turn a throw into a
+// null slot, so runParallel/runPipeline/oneByOne check here afterwards and end the run).
+// The error keeps Claude Code's name, so parallel() counts budget slots as it does.
+const runStop = { error: null }
+const stopTheRun = (e) => {
+  if (runStop.error === null) {
+    runStop.error = new Error(`the run stopped: ${e.message}`)
+    runStop.error.name = e.name
+  }
+  return runStop.error
+}
+const endIfStopped = () => {
+  if (runStop.error !== null) throw runStop.error
+}
+
+// @helper runParallel
+const runParallel = async (thunks) => {
+  const out = await parallel(thunks)
+  endIfStopped()
+  return out
+}
+
+// @helper runPipeline
+const runPipeline = async (items, ...stages) => {
+  const out = await pipeline(items, ...stages)
+  endIfStopped()
+  return out
+}
+
 // @helper boundGuard
 // The live bound guard (wflang/dsl/guard.py): the script counts the agents it starts and
 // refuses to start one past the bound that `wf check` proved for these arguments
@@ -366,17 +405,20 @@ const fitAnswer = (v, s) => {
 }
 
 // @helper callAgent
-// One agent. A failure (a throw: an error, a schema never satisfied, the cap or the
-// budget) is null, as in the .wf, wherever the agent stands; so is an answer that does
-// not fit its schema (fitAnswer). A result that is not a record comes wrapped ({items} or
-// {value}) and is unwrapped; a list longer than its declared max is cut, with a log line.
-// The bound guard comes first, outside the try: its throw must end the run.
+// One agent. A failure (a throw: an error, a schema never satisfied) is null, as in the
+// .wf, wherever the agent stands; so is an answer that does not fit its schema
+// (fitAnswer). An exhausted budget or the agent cap ends the run (runStop). A result that
+// is not a record comes wrapped ({items} or {value}) and is unwrapped; a list longer than
+// its declared max is cut, with a log line. The bound guard comes first, outside the
+// try: its throw must end the run.
 const callAgent = async (prompt, opts, shape = {}) => {
+  if (runStop.error !== null) throw runStop.error
   guardAgent(opts.label, shape.at ?? 'line ?')
   let answer
   try {
     answer = await agent(prompt, opts)
-  } catch {
+  } catch (e) {
+    if (e?.name === 'WorkflowBudgetExceededError' || e?.name === 'WorkflowAgentCapError') throw stopTheRun(e)
     return null
   }
   if (answer == null) return null
@@ -407,6 +449,13 @@ const dropFailed = (values, where, notFailed = []) => {
   return values.filter((v) => v != null)
 }
 
+// @helper logSkipped
+// One log line when a fan-out's `stop when` skipped items: how many of how many.
+const logSkipped = (where, skipped, total, why) => {
+  const k = skipped.filter(Boolean).length
+  if (k > 0) log(`${where}: ${k} of ${total} items skipped${why}`)
+}
+
 // @helper oneByOne
 // `for`: the items one after another; an item that throws is null, as in parallel().
 const oneByOne = async (items, run) => {
@@ -419,6 +468,7 @@ const oneByOne = async (items, run) => {
       if (e !== null && typeof e === 'object' && e.name === 'WflangBoundError') throw e
       out.push(null)
     }
+    endIfStopped()
   }
   return out
 }
@@ -505,7 +555,7 @@ const playBracket = async (items, judge, where) => {
   while (field.length > 1) {
     const matches = []
     for (let k = 0; k + 1 < field.length; k += 2) matches.push([field[k], field[k + 1], ++played])
-    const results = await parallel(matches.map(([a, b, m]) => () => judge(a, b, m)))
+    const results = await runParallel(matches.map(([a, b, m]) => () => judge(a, b, m)))
     failed += results.filter((r) => r !== true && r !== false).length
     const next = matches.map(([a, b], k) => (results[k] === false ? b : a))
     if (field.length % 2 === 1) next.push(field[field.length - 1])

@@ -80,6 +80,21 @@ const pickExtreme = (xs, by, cmp, sign) => {
 const min = (xs, by = null, cmp = compare) => pickExtreme(xs, by, cmp, -1)
 const len = (v) => (v == null ? 0 : Array.isArray(v) ? v.length : typeof v === 'string' ? Array.from(v).length
   : typeof v === 'object' ? Object.keys(v).length : 0)
+// The run ends when Claude Code's token budget is exhausted or its 1,000-agent cap is
+// reached: callAgent rethrows those errors (parallel() and pipeline() turn a throw into a
+// null slot, so runParallel/runPipeline/oneByOne check here afterwards and end the run).
+// The error keeps Claude Code's name, so parallel() counts budget slots as it does.
+const runStop = { error: null }
+const stopTheRun = (e) => {
+  if (runStop.error === null) {
+    runStop.error = new Error(`the run stopped: ${e.message}`)
+    runStop.error.name = e.name
+  }
+  return runStop.error
+}
+const endIfStopped = () => {
+  if (runStop.error !== null) throw runStop.error
+}
 // The live bound guard (wflang/dsl/guard.py): the script counts the agents it starts and
 // refuses to start one past the bound that `wf check` proved for these arguments
 // (`limit`, set right after the arguments are read). The refusal throws an error that
@@ -153,17 +168,20 @@ const fitAnswer = (v, s) => {
       return v
   }
 }
-// One agent. A failure (a throw: an error, a schema never satisfied, the cap or the
-// budget) is null, as in the .wf, wherever the agent stands; so is an answer that does
-// not fit its schema (fitAnswer). A result that is not a record comes wrapped ({items} or
-// {value}) and is unwrapped; a list longer than its declared max is cut, with a log line.
-// The bound guard comes first, outside the try: its throw must end the run.
+// One agent. A failure (a throw: an error, a schema never satisfied) is null, as in the
+// .wf, wherever the agent stands; so is an answer that does not fit its schema
+// (fitAnswer). An exhausted budget or the agent cap ends the run (runStop). A result that
+// is not a record comes wrapped ({items} or {value}) and is unwrapped; a list longer than
+// its declared max is cut, with a log line. The bound guard comes first, outside the
+// try: its throw must end the run.
 const callAgent = async (prompt, opts, shape = {}) => {
+  if (runStop.error !== null) throw runStop.error
   guardAgent(opts.label, shape.at ?? 'line ?')
   let answer
   try {
     answer = await agent(prompt, opts)
-  } catch {
+  } catch (e) {
+    if (e?.name === 'WorkflowBudgetExceededError' || e?.name === 'WorkflowAgentCapError') throw stopTheRun(e)
     return null
   }
   if (answer == null) return null

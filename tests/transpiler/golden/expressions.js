@@ -110,7 +110,8 @@ const sort = (xs, by = null, cmp = compare, reverse = false) => {
   keyed.sort((p, q) => (reverse ? cmp(q[0], p[0]) : cmp(p[0], q[0])))
   return keyed.map((p) => p[1])
 }
-const top = (xs, n, by = null, cmp = compare) => sort(xs, by, cmp, true).slice(0, Math.max(0, n ?? 0))
+const top = (where, xs, n, by = null, cmp = compare) =>
+  cutLog(where, iter(xs).length, sort(xs, by, cmp, true).slice(0, Math.max(0, n ?? 0)))
 // The first item of each distinct canonical(key), in order.
 const unique = (xs, by = null) => {
   const seen = new Set()
@@ -142,7 +143,12 @@ const len = (v) => (v == null ? 0 : Array.isArray(v) ? v.length : typeof v === '
   : typeof v === 'object' ? Object.keys(v).length : 0)
 // One level: lists are spliced, other items kept, None skipped.
 const flatten = (xss) => iter(xss).flatMap((x) => (Array.isArray(x) ? x : x == null ? [] : [x]))
-const take = (xs, n) => iter(xs).slice(0, Math.max(0, n ?? 0))
+// One log line when take() or top() cuts a list: `<where>: kept N of M items`.
+const cutLog = (where, total, kept) => {
+  if (kept.length < total) log(`${where}: kept ${kept.length} of ${total} items`)
+  return kept
+}
+const take = (where, xs, n) => cutLog(where, iter(xs).length, iter(xs).slice(0, Math.max(0, n ?? 0)))
 const join = (xs, sep = '') => iter(xs).map((x) => text(x)).join(sep)
 const lower = (s) => (typeof s === 'string' ? s.toLowerCase() : null)
 const upper = (s) => (typeof s === 'string' ? s.toUpperCase() : null)
@@ -212,6 +218,21 @@ const contains = (xs, x) => (xs == null ? false
     : Array.isArray(xs) ? xs.some((y) => equal(y, x))
       : typeof xs === 'object' ? typeof x === 'string' && Object.hasOwn(xs, x) : false)
 const budgetTotal = () => budget.total ?? null
+// The run ends when Claude Code's token budget is exhausted or its 1,000-agent cap is
+// reached: callAgent rethrows those errors (parallel() and pipeline() turn a throw into a
+// null slot, so runParallel/runPipeline/oneByOne check here afterwards and end the run).
+// The error keeps Claude Code's name, so parallel() counts budget slots as it does.
+const runStop = { error: null }
+const stopTheRun = (e) => {
+  if (runStop.error === null) {
+    runStop.error = new Error(`the run stopped: ${e.message}`)
+    runStop.error.name = e.name
+  }
+  return runStop.error
+}
+const endIfStopped = () => {
+  if (runStop.error !== null) throw runStop.error
+}
 // The live bound guard (wflang/dsl/guard.py): the script counts the agents it starts and
 // refuses to start one past the bound that `wf check` proved for these arguments
 // (`limit`, set right after the arguments are read). The refusal throws an error that
@@ -285,17 +306,20 @@ const fitAnswer = (v, s) => {
       return v
   }
 }
-// One agent. A failure (a throw: an error, a schema never satisfied, the cap or the
-// budget) is null, as in the .wf, wherever the agent stands; so is an answer that does
-// not fit its schema (fitAnswer). A result that is not a record comes wrapped ({items} or
-// {value}) and is unwrapped; a list longer than its declared max is cut, with a log line.
-// The bound guard comes first, outside the try: its throw must end the run.
+// One agent. A failure (a throw: an error, a schema never satisfied) is null, as in the
+// .wf, wherever the agent stands; so is an answer that does not fit its schema
+// (fitAnswer). An exhausted budget or the agent cap ends the run (runStop). A result that
+// is not a record comes wrapped ({items} or {value}) and is unwrapped; a list longer than
+// its declared max is cut, with a log line. The bound guard comes first, outside the
+// try: its throw must end the run.
 const callAgent = async (prompt, opts, shape = {}) => {
+  if (runStop.error !== null) throw runStop.error
   guardAgent(opts.label, shape.at ?? 'line ?')
   let answer
   try {
     answer = await agent(prompt, opts)
-  } catch {
+  } catch (e) {
+    if (e?.name === 'WorkflowBudgetExceededError' || e?.name === 'WorkflowAgentCapError') throw stopTheRun(e)
     return null
   }
   if (answer == null) return null
@@ -454,7 +478,7 @@ const items = await callAgent('List items.',
   { unwrap: 'items', max: 6, at: 'line 15 in "1 agent" (line 15)' })
 const ordered = sort(items, (v) => v?.rank ?? null, ranked(['low', 'mid', 'top']))
 const reversed = sort(ITEMS, (i) => i?.n ?? null, compare, true)
-const best = top(ITEMS, 2, (v) => [v?.rank ?? null, v?.n ?? null])
+const best = top('top (line 18)', ITEMS, 2, (v) => [v?.rank ?? null, v?.n ?? null])
 const firsts = unique(ITEMS, (v) => v?.key ?? null)
 const low = min(ITEMS, (v) => v?.n ?? null)
 const high = max(xs)
@@ -496,7 +520,7 @@ const misc = {
   n: len(name),
   any: any([0, '', 1]),
   all: all([]),
-  taken: take(xs, 2),
+  taken: take('take (line 30)', xs, 2),
   keys: keys(itemAt(ITEMS, 0)),
 }
 const conv = {

@@ -104,6 +104,26 @@ const pickExtreme = (xs, by, cmp, sign) => {
 const min = (xs, by = null, cmp = compare) => pickExtreme(xs, by, cmp, -1)
 const len = (v) => (v == null ? 0 : Array.isArray(v) ? v.length : typeof v === 'string' ? Array.from(v).length
   : typeof v === 'object' ? Object.keys(v).length : 0)
+// The run ends when Claude Code's token budget is exhausted or its 1,000-agent cap is
+// reached: callAgent rethrows those errors (parallel() and pipeline() turn a throw into a
+// null slot, so runParallel/runPipeline/oneByOne check here afterwards and end the run).
+// The error keeps Claude Code's name, so parallel() counts budget slots as it does.
+const runStop = { error: null }
+const stopTheRun = (e) => {
+  if (runStop.error === null) {
+    runStop.error = new Error(`the run stopped: ${e.message}`)
+    runStop.error.name = e.name
+  }
+  return runStop.error
+}
+const endIfStopped = () => {
+  if (runStop.error !== null) throw runStop.error
+}
+const runParallel = async (thunks) => {
+  const out = await parallel(thunks)
+  endIfStopped()
+  return out
+}
 // The live bound guard (wflang/dsl/guard.py): the script counts the agents it starts and
 // refuses to start one past the bound that `wf check` proved for these arguments
 // (`limit`, set right after the arguments are read). The refusal throws an error that
@@ -177,17 +197,20 @@ const fitAnswer = (v, s) => {
       return v
   }
 }
-// One agent. A failure (a throw: an error, a schema never satisfied, the cap or the
-// budget) is null, as in the .wf, wherever the agent stands; so is an answer that does
-// not fit its schema (fitAnswer). A result that is not a record comes wrapped ({items} or
-// {value}) and is unwrapped; a list longer than its declared max is cut, with a log line.
-// The bound guard comes first, outside the try: its throw must end the run.
+// One agent. A failure (a throw: an error, a schema never satisfied) is null, as in the
+// .wf, wherever the agent stands; so is an answer that does not fit its schema
+// (fitAnswer). An exhausted budget or the agent cap ends the run (runStop). A result that
+// is not a record comes wrapped ({items} or {value}) and is unwrapped; a list longer than
+// its declared max is cut, with a log line. The bound guard comes first, outside the
+// try: its throw must end the run.
 const callAgent = async (prompt, opts, shape = {}) => {
+  if (runStop.error !== null) throw runStop.error
   guardAgent(opts.label, shape.at ?? 'line ?')
   let answer
   try {
     answer = await agent(prompt, opts)
-  } catch {
+  } catch (e) {
+    if (e?.name === 'WorkflowBudgetExceededError' || e?.name === 'WorkflowAgentCapError') throw stopTheRun(e)
     return null
   }
   if (answer == null) return null
@@ -215,6 +238,11 @@ const dropFailed = (values, where, notFailed = []) => {
   if (failed > 0) log(`${where}: ${failed} of ${values.length} items failed`)
   return values.filter((v) => v != null)
 }
+// One log line when a fan-out's `stop when` skipped items: how many of how many.
+const logSkipped = (where, skipped, total, why) => {
+  const k = skipped.filter(Boolean).length
+  if (k > 0) log(`${where}: ${k} of ${total} items skipped${why}`)
+}
 // `for`: the items one after another; an item that throws is null, as in parallel().
 const oneByOne = async (items, run) => {
   if (items.length > 4096) throw new Error(`a loop over ${items.length} items (the limit is 4096)`)
@@ -226,6 +254,7 @@ const oneByOne = async (items, run) => {
       if (e !== null && typeof e === 'object' && e.name === 'WflangBoundError') throw e
       out.push(null)
     }
+    endIfStopped()
   }
   return out
 }
@@ -375,7 +404,7 @@ boundGuard.limit = ((3 * files.length) + (2 * files.length * 2))
 // ---- phase Scan (line 6) ----
 phase('Scan')
 // line 7: summaries = fanout f in files:
-const summariesEach = await parallel(iter(files).map((f, i) => () =>
+const summariesEach = await runParallel(iter(files).map((f, i) => () =>
   callAgent(`Summarize ${text(f)}.`,
     { label: `summary ${text(f)}`, phase: 'Scan', disallowedTools: DENIED_TOOLS },
     { at: 'line 8 in "fanout over files (max 20, line 4) × 1 agent" (line 7)' })))
@@ -390,16 +419,18 @@ const sizesEach = await oneByOne(iter(files), async (f, i2) => {
 const sizes = dropFailed(sizesEach, 'for f in files (line 9)')
 // line 11: limited = fanout f in files with concurrency=2:
 const slots = limiter(2)  // at most this many items in flight
-const limitedEach = await parallel(iter(files).map((f, i3) => () => slots(() =>
+const limitedEach = await runParallel(iter(files).map((f, i3) => () => slots(() =>
   callAgent(`Check ${text(f)} for secrets.`,
     { label: `Scan:12.${i3 + 1}`, phase: 'Scan', schema: BOOL_VALUE, disallowedTools: DENIED_TOOLS },
     { unwrap: 'value', at: 'line 12 in "fanout over files (max 20, line 4) × 1 agent" (line 11)' }))))
 const limited = dropFailed(limitedEach, 'fanout f in files (line 11)')
 // line 14: walked = for f in files:
 const notFailed = []  // items whose None is not a failure
+const skipped = []  // items a `stop when` skipped
 const walkedEach = await oneByOne(iter(files), async (f, i4) => {
   if (compare(len(f), 4) > 0) {  // line 15: stop when
     notFailed[i4] = true
+    skipped[i4] = true
     return null
   }
   // line 16: first = agent "Look at {f}."
@@ -412,13 +443,16 @@ const walkedEach = await oneByOne(iter(files), async (f, i4) => {
     { label: `Scan:17.${i4 + 1}`, phase: 'Scan', schema: BOOL_VALUE, disallowedTools: DENIED_TOOLS },
     { unwrap: 'value', at: 'line 17 in "for over files (max 20, line 4) × 2 agents" (line 14)' })
 })
+logSkipped('for f in files (line 14)', skipped, walkedEach.length, ' (stop when len(f) > 4)')
 const walked = dropFailed(walkedEach, 'for f in files (line 14)', notFailed)
 // line 18: paced = fanout f in files with concurrency=3:
 const notFailed2 = []  // items whose None is not a failure
+const skipped2 = []  // items a `stop when` skipped
 const slots2 = limiter(3)  // at most this many items in flight
-const pacedEach = await parallel(iter(files).map((f, i5) => () => slots2(async () => {
+const pacedEach = await runParallel(iter(files).map((f, i5) => () => slots2(async () => {
   if (equal(f, 'b.py')) {  // line 19: stop when
     notFailed2[i5] = true
+    skipped2[i5] = true
     return null
   }
   // line 20: plan = agent "Plan {f}."
@@ -431,5 +465,6 @@ const pacedEach = await parallel(iter(files).map((f, i5) => () => slots2(async (
     { label: `Scan:21.${i5 + 1}`, phase: 'Scan', disallowedTools: DENIED_TOOLS },
     { at: 'line 21 in "fanout over files (max 20, line 4) × 2 agents" (line 18)' })
 })))
+logSkipped('fanout f in files (line 18)', skipped2, pacedEach.length, ' (stop when f == "b.py")')
 const paced = dropFailed(pacedEach, 'fanout f in files (line 18)', notFailed2)
 return guardDone({ summaries, sizes, limited, walked, paced })

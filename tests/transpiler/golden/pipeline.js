@@ -117,6 +117,26 @@ const len = (v) => (v == null ? 0 : Array.isArray(v) ? v.length : typeof v === '
 const plus = (a, b) => (a == null || b == null ? null : Array.isArray(a) ? [...a, ...b] : a + b)
 // budget.remaining in the .wf: None when no token budget is set.
 const budgetRemaining = () => (budget.total == null ? null : budget.remaining())
+// The run ends when Claude Code's token budget is exhausted or its 1,000-agent cap is
+// reached: callAgent rethrows those errors (parallel() and pipeline() turn a throw into a
+// null slot, so runParallel/runPipeline/oneByOne check here afterwards and end the run).
+// The error keeps Claude Code's name, so parallel() counts budget slots as it does.
+const runStop = { error: null }
+const stopTheRun = (e) => {
+  if (runStop.error === null) {
+    runStop.error = new Error(`the run stopped: ${e.message}`)
+    runStop.error.name = e.name
+  }
+  return runStop.error
+}
+const endIfStopped = () => {
+  if (runStop.error !== null) throw runStop.error
+}
+const runPipeline = async (items, ...stages) => {
+  const out = await pipeline(items, ...stages)
+  endIfStopped()
+  return out
+}
 // The live bound guard (wflang/dsl/guard.py): the script counts the agents it starts and
 // refuses to start one past the bound that `wf check` proved for these arguments
 // (`limit`, set right after the arguments are read). The refusal throws an error that
@@ -190,17 +210,20 @@ const fitAnswer = (v, s) => {
       return v
   }
 }
-// One agent. A failure (a throw: an error, a schema never satisfied, the cap or the
-// budget) is null, as in the .wf, wherever the agent stands; so is an answer that does
-// not fit its schema (fitAnswer). A result that is not a record comes wrapped ({items} or
-// {value}) and is unwrapped; a list longer than its declared max is cut, with a log line.
-// The bound guard comes first, outside the try: its throw must end the run.
+// One agent. A failure (a throw: an error, a schema never satisfied) is null, as in the
+// .wf, wherever the agent stands; so is an answer that does not fit its schema
+// (fitAnswer). An exhausted budget or the agent cap ends the run (runStop). A result that
+// is not a record comes wrapped ({items} or {value}) and is unwrapped; a list longer than
+// its declared max is cut, with a log line. The bound guard comes first, outside the
+// try: its throw must end the run.
 const callAgent = async (prompt, opts, shape = {}) => {
+  if (runStop.error !== null) throw runStop.error
   guardAgent(opts.label, shape.at ?? 'line ?')
   let answer
   try {
     answer = await agent(prompt, opts)
-  } catch {
+  } catch (e) {
+    if (e?.name === 'WorkflowBudgetExceededError' || e?.name === 'WorkflowAgentCapError') throw stopTheRun(e)
     return null
   }
   if (answer == null) return null
@@ -227,6 +250,11 @@ const dropFailed = (values, where, notFailed = []) => {
   const failed = values.filter((v, i) => v == null && !notFailed[i]).length
   if (failed > 0) log(`${where}: ${failed} of ${values.length} items failed`)
   return values.filter((v) => v != null)
+}
+// One log line when a fan-out's `stop when` skipped items: how many of how many.
+const logSkipped = (where, skipped, total, why) => {
+  const k = skipped.filter(Boolean).length
+  if (k > 0) log(`${where}: ${k} of ${total} items skipped${why}`)
 }
 // Why v is not a value of the declared input type t, or null when it is (the wording of
 // `wf run`, wflang/dsl/arguments.py). Types are 'str' | 'int' | 'float' | 'bool' or
@@ -363,10 +391,12 @@ boundGuard.limit = ((files.length * 3) + (files.length * 2))
 phase('Work')
 // line 12: results = fanout f in files:
 const notFailed = []  // items whose None is not a failure
-const resultsEach = await pipeline(iter(files).map((f) => ({ f })),
+const skipped = []  // items a `stop when` skipped
+const resultsEach = await runPipeline(iter(files).map((f) => ({ f })),
   async ({ f }, _, i) => {
     if (!equal(budgetRemaining(), null) && (compare(budgetRemaining(), 1000) < 0)) {  // line 13: stop when
       notFailed[i] = true
+      skipped[i] = true
       return null
     }
     // line 14: plan = agent "Plan changes to {f} in {depth} passes." -> Plan
@@ -404,10 +434,11 @@ const resultsEach = await pipeline(iter(files).map((f) => ({ f })),
     if (approved === null) return null
     return { file: f, steps: len(plan?.steps ?? null), ok: approved }
   })
+logSkipped('fanout f in files (line 12)', skipped, resultsEach.length, ' (stop when budget.remaining != None and budget.remaining < 1000)')
 const results = dropFailed(resultsEach, 'fanout f in files (line 12)', notFailed)
 // line 23: counts = fanout f in files:
 const notFailed2 = []  // items whose None is not a failure
-const countsEach = await pipeline(iter(files).map((f) => ({ f })),
+const countsEach = await runPipeline(iter(files).map((f) => ({ f })),
   async ({ f }, _2, i2) => {
     // line 24: a = agent "First look at {f}." -> int
     const a = await callAgent(`First look at ${text(f)}.`,

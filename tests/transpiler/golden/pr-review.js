@@ -112,7 +112,8 @@ const sort = (xs, by = null, cmp = compare, reverse = false) => {
   keyed.sort((p, q) => (reverse ? cmp(q[0], p[0]) : cmp(p[0], q[0])))
   return keyed.map((p) => p[1])
 }
-const top = (xs, n, by = null, cmp = compare) => sort(xs, by, cmp, true).slice(0, Math.max(0, n ?? 0))
+const top = (where, xs, n, by = null, cmp = compare) =>
+  cutLog(where, iter(xs).length, sort(xs, by, cmp, true).slice(0, Math.max(0, n ?? 0)))
 // The first item of each distinct canonical(key), in order.
 const unique = (xs, by = null) => {
   const seen = new Set()
@@ -141,12 +142,37 @@ const pickExtreme = (xs, by, cmp, sign) => {
 const min = (xs, by = null, cmp = compare) => pickExtreme(xs, by, cmp, -1)
 // One level: lists are spliced, other items kept, None skipped.
 const flatten = (xss) => iter(xss).flatMap((x) => (Array.isArray(x) ? x : x == null ? [] : [x]))
+// One log line when take() or top() cuts a list: `<where>: kept N of M items`.
+const cutLog = (where, total, kept) => {
+  if (kept.length < total) log(`${where}: kept ${kept.length} of ${total} items`)
+  return kept
+}
 // [a..b): bounds truncated toward zero, None counted as 0 (as Python's int() of them).
 const range = (a, b) => {
   const count = (v) => (v == null ? 0 : Math.trunc(v))
   const [lo, hi] = b === undefined ? [0, count(a)] : [count(a), count(b)]
   const out = []
   for (let i = lo; i < hi; i++) out.push(i)
+  return out
+}
+// The run ends when Claude Code's token budget is exhausted or its 1,000-agent cap is
+// reached: callAgent rethrows those errors (parallel() and pipeline() turn a throw into a
+// null slot, so runParallel/runPipeline/oneByOne check here afterwards and end the run).
+// The error keeps Claude Code's name, so parallel() counts budget slots as it does.
+const runStop = { error: null }
+const stopTheRun = (e) => {
+  if (runStop.error === null) {
+    runStop.error = new Error(`the run stopped: ${e.message}`)
+    runStop.error.name = e.name
+  }
+  return runStop.error
+}
+const endIfStopped = () => {
+  if (runStop.error !== null) throw runStop.error
+}
+const runParallel = async (thunks) => {
+  const out = await parallel(thunks)
+  endIfStopped()
   return out
 }
 // The live bound guard (wflang/dsl/guard.py): the script counts the agents it starts and
@@ -222,17 +248,20 @@ const fitAnswer = (v, s) => {
       return v
   }
 }
-// One agent. A failure (a throw: an error, a schema never satisfied, the cap or the
-// budget) is null, as in the .wf, wherever the agent stands; so is an answer that does
-// not fit its schema (fitAnswer). A result that is not a record comes wrapped ({items} or
-// {value}) and is unwrapped; a list longer than its declared max is cut, with a log line.
-// The bound guard comes first, outside the try: its throw must end the run.
+// One agent. A failure (a throw: an error, a schema never satisfied) is null, as in the
+// .wf, wherever the agent stands; so is an answer that does not fit its schema
+// (fitAnswer). An exhausted budget or the agent cap ends the run (runStop). A result that
+// is not a record comes wrapped ({items} or {value}) and is unwrapped; a list longer than
+// its declared max is cut, with a log line. The bound guard comes first, outside the
+// try: its throw must end the run.
 const callAgent = async (prompt, opts, shape = {}) => {
+  if (runStop.error !== null) throw runStop.error
   guardAgent(opts.label, shape.at ?? 'line ?')
   let answer
   try {
     answer = await agent(prompt, opts)
-  } catch {
+  } catch (e) {
+    if (e?.name === 'WorkflowBudgetExceededError' || e?.name === 'WorkflowAgentCapError') throw stopTheRun(e)
     return null
   }
   if (answer == null) return null
@@ -412,17 +441,17 @@ boundGuard.limit = (files.length + (Math.min((files.length * 5), 60) * 3) + (3 *
 // ---- phase Find (line 21) ----
 phase('Find')
 // line 22: reports = fanout f in files:
-const reportsEach = await parallel(iter(files).map((f, i) => () =>
+const reportsEach = await runParallel(iter(files).map((f, i) => () =>
   callAgent(`Review ${text(f)} for ${text(focus)} problems. Report each finding with file and line.`,
     { label: `find ${text(f)}`, phase: 'Find', schema: FINDING_LIST_5, model: 'haiku' },
     { unwrap: 'items', max: 5, at: 'line 23 in "fanout over files (max 200, line 5) × 1 agent" (line 22)' })))
 const reports = dropFailed(reportsEach, 'fanout f in files (line 22)')
-const findings = top(unique(flatten(reports), (v) => [v?.file ?? null, v?.line ?? null]), 60, (v) => v?.severity ?? null, ranked(['low', 'medium', 'high']))
+const findings = top('top (line 26)', unique(flatten(reports), (v) => [v?.file ?? null, v?.line ?? null]), 60, (v) => v?.severity ?? null, ranked(['low', 'medium', 'high']))
 
 // ---- phase Verify (line 28) ----
 phase('Verify')
 // line 29: confirmed = review x in findings by 3 keep if 2:
-const confirmedTallies = await parallel(iter(findings).map((x, i2) => () =>
+const confirmedTallies = await runParallel(iter(findings).map((x, i2) => () =>
   parallel(range(3).map((r) => () =>
     callAgent(`Try hard to refute this finding; set refuted=true if unsure.\n${text(x)}`,
       { label: `Verify:30.${i2 + 1}.${r + 1}`, phase: 'Verify', schema: VERDICT, model: 'sonnet' },

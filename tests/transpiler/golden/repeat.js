@@ -100,6 +100,21 @@ const len = (v) => (v == null ? 0 : Array.isArray(v) ? v.length : typeof v === '
   : typeof v === 'object' ? Object.keys(v).length : 0)
 // Arithmetic: any None operand gives None; + also joins two strings or two lists.
 const plus = (a, b) => (a == null || b == null ? null : Array.isArray(a) ? [...a, ...b] : a + b)
+// The run ends when Claude Code's token budget is exhausted or its 1,000-agent cap is
+// reached: callAgent rethrows those errors (parallel() and pipeline() turn a throw into a
+// null slot, so runParallel/runPipeline/oneByOne check here afterwards and end the run).
+// The error keeps Claude Code's name, so parallel() counts budget slots as it does.
+const runStop = { error: null }
+const stopTheRun = (e) => {
+  if (runStop.error === null) {
+    runStop.error = new Error(`the run stopped: ${e.message}`)
+    runStop.error.name = e.name
+  }
+  return runStop.error
+}
+const endIfStopped = () => {
+  if (runStop.error !== null) throw runStop.error
+}
 // The live bound guard (wflang/dsl/guard.py): the script counts the agents it starts and
 // refuses to start one past the bound that `wf check` proved for these arguments
 // (`limit`, set right after the arguments are read). The refusal throws an error that
@@ -173,17 +188,20 @@ const fitAnswer = (v, s) => {
       return v
   }
 }
-// One agent. A failure (a throw: an error, a schema never satisfied, the cap or the
-// budget) is null, as in the .wf, wherever the agent stands; so is an answer that does
-// not fit its schema (fitAnswer). A result that is not a record comes wrapped ({items} or
-// {value}) and is unwrapped; a list longer than its declared max is cut, with a log line.
-// The bound guard comes first, outside the try: its throw must end the run.
+// One agent. A failure (a throw: an error, a schema never satisfied) is null, as in the
+// .wf, wherever the agent stands; so is an answer that does not fit its schema
+// (fitAnswer). An exhausted budget or the agent cap ends the run (runStop). A result that
+// is not a record comes wrapped ({items} or {value}) and is unwrapped; a list longer than
+// its declared max is cut, with a log line. The bound guard comes first, outside the
+// try: its throw must end the run.
 const callAgent = async (prompt, opts, shape = {}) => {
+  if (runStop.error !== null) throw runStop.error
   guardAgent(opts.label, shape.at ?? 'line ?')
   let answer
   try {
     answer = await agent(prompt, opts)
-  } catch {
+  } catch (e) {
+    if (e?.name === 'WorkflowBudgetExceededError' || e?.name === 'WorkflowAgentCapError') throw stopTheRun(e)
     return null
   }
   if (answer == null) return null
@@ -342,6 +360,7 @@ for (let r = 1; r <= rounds; r++) {  // repeat max rounds
     { label: `Rounds:9.${r}`, phase: 'Rounds', schema: STR_LIST_3, disallowedTools: DENIED_TOOLS },
     { unwrap: 'items', max: 3, at: 'line 9 in "repeat: 6 rounds × 1 agent (unrolled: sizes grow, agents do not)" (line 8)' })
   if (equal(len(new_), 0)) {  // line 10: stop when
+    log(`repeat (line 8): stopped in round ${r} of ${text(rounds)} (stop when len(new) == 0)`)
     lastValue = null
     break
   }
@@ -349,6 +368,7 @@ for (let r = 1; r <= rounds; r++) {  // repeat max rounds
   // line 12: if len(found) > 8:
   if (compare(len(found), 8) > 0) {
     if (true) {  // line 13: stop when
+      log(`repeat (line 8): stopped in round ${r} of ${text(rounds)} (stop when true)`)
       lastValue = null
       break
     }

@@ -105,6 +105,26 @@ const range = (a, b) => {
   for (let i = lo; i < hi; i++) out.push(i)
   return out
 }
+// The run ends when Claude Code's token budget is exhausted or its 1,000-agent cap is
+// reached: callAgent rethrows those errors (parallel() and pipeline() turn a throw into a
+// null slot, so runParallel/runPipeline/oneByOne check here afterwards and end the run).
+// The error keeps Claude Code's name, so parallel() counts budget slots as it does.
+const runStop = { error: null }
+const stopTheRun = (e) => {
+  if (runStop.error === null) {
+    runStop.error = new Error(`the run stopped: ${e.message}`)
+    runStop.error.name = e.name
+  }
+  return runStop.error
+}
+const endIfStopped = () => {
+  if (runStop.error !== null) throw runStop.error
+}
+const runParallel = async (thunks) => {
+  const out = await parallel(thunks)
+  endIfStopped()
+  return out
+}
 // The live bound guard (wflang/dsl/guard.py): the script counts the agents it starts and
 // refuses to start one past the bound that `wf check` proved for these arguments
 // (`limit`, set right after the arguments are read). The refusal throws an error that
@@ -178,17 +198,20 @@ const fitAnswer = (v, s) => {
       return v
   }
 }
-// One agent. A failure (a throw: an error, a schema never satisfied, the cap or the
-// budget) is null, as in the .wf, wherever the agent stands; so is an answer that does
-// not fit its schema (fitAnswer). A result that is not a record comes wrapped ({items} or
-// {value}) and is unwrapped; a list longer than its declared max is cut, with a log line.
-// The bound guard comes first, outside the try: its throw must end the run.
+// One agent. A failure (a throw: an error, a schema never satisfied) is null, as in the
+// .wf, wherever the agent stands; so is an answer that does not fit its schema
+// (fitAnswer). An exhausted budget or the agent cap ends the run (runStop). A result that
+// is not a record comes wrapped ({items} or {value}) and is unwrapped; a list longer than
+// its declared max is cut, with a log line. The bound guard comes first, outside the
+// try: its throw must end the run.
 const callAgent = async (prompt, opts, shape = {}) => {
+  if (runStop.error !== null) throw runStop.error
   guardAgent(opts.label, shape.at ?? 'line ?')
   let answer
   try {
     answer = await agent(prompt, opts)
-  } catch {
+  } catch (e) {
+    if (e?.name === 'WorkflowBudgetExceededError' || e?.name === 'WorkflowAgentCapError') throw stopTheRun(e)
     return null
   }
   if (answer == null) return null
@@ -360,7 +383,7 @@ boundGuard.limit = ((claims.length * 3) + (claims.length * 2) + (claims.length *
 // ---- phase Judge (line 12) ----
 phase('Judge')
 // line 13: kept, dropped = review c in claims by 3 keep if 2:
-const keptTallies = await parallel(iter(claims).map((c, i) => () =>
+const keptTallies = await runParallel(iter(claims).map((c, i) => () =>
   parallel(range(3).map((r) => () =>
     callAgent(`Refute this claim if you can: ${text(c)}`,
       { label: `Judge:14.${i + 1}.${r + 1}`, phase: 'Judge', schema: VERDICT, disallowedTools: DENIED_TOOLS },
@@ -371,7 +394,7 @@ const kept = keptReview.kept
 const dropped = keptReview.dropped
 // line 16: strict = review c in kept by lens in LENSES keep if all:
 const strictLenses = iter(LENSES)
-const strictTallies = await parallel(iter(kept).map((c, i2) => () =>
+const strictTallies = await runParallel(iter(kept).map((c, i2) => () =>
   parallel(strictLenses.map((lens, r2) => () =>
     callAgent(`Check ${text(c)} for ${text(lens)} problems.`,
       { label: `check ${text(lens)} #${r2 + 1}`, phase: 'Judge', schema: VERDICT, disallowedTools: DENIED_TOOLS },
@@ -379,7 +402,7 @@ const strictTallies = await parallel(iter(kept).map((c, i2) => () =>
     .then((verdicts2) => tally(c, verdicts2, 'all', (answer) => !truthy(answer?.refuted ?? null) && (compare(len(answer?.why ?? null), 0) > 0)))))
 const strict = reviewOutcome(strictTallies, 'review (line 16)').kept
 // line 19: local = review c in claims by 2:
-const localTallies = await parallel(iter(claims).map((c, i3) => () =>
+const localTallies = await runParallel(iter(claims).map((c, i3) => () =>
   parallel(range(2).map((r3) => async () => {
     // line 20: first = agent "Think about {c}."
     const first = await callAgent(`Think about ${text(c)}.`,

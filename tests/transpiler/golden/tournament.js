@@ -89,6 +89,26 @@ const pickExtreme = (xs, by, cmp, sign) => {
   return found
 }
 const min = (xs, by = null, cmp = compare) => pickExtreme(xs, by, cmp, -1)
+// The run ends when Claude Code's token budget is exhausted or its 1,000-agent cap is
+// reached: callAgent rethrows those errors (parallel() and pipeline() turn a throw into a
+// null slot, so runParallel/runPipeline/oneByOne check here afterwards and end the run).
+// The error keeps Claude Code's name, so parallel() counts budget slots as it does.
+const runStop = { error: null }
+const stopTheRun = (e) => {
+  if (runStop.error === null) {
+    runStop.error = new Error(`the run stopped: ${e.message}`)
+    runStop.error.name = e.name
+  }
+  return runStop.error
+}
+const endIfStopped = () => {
+  if (runStop.error !== null) throw runStop.error
+}
+const runParallel = async (thunks) => {
+  const out = await parallel(thunks)
+  endIfStopped()
+  return out
+}
 // The live bound guard (wflang/dsl/guard.py): the script counts the agents it starts and
 // refuses to start one past the bound that `wf check` proved for these arguments
 // (`limit`, set right after the arguments are read). The refusal throws an error that
@@ -162,17 +182,20 @@ const fitAnswer = (v, s) => {
       return v
   }
 }
-// One agent. A failure (a throw: an error, a schema never satisfied, the cap or the
-// budget) is null, as in the .wf, wherever the agent stands; so is an answer that does
-// not fit its schema (fitAnswer). A result that is not a record comes wrapped ({items} or
-// {value}) and is unwrapped; a list longer than its declared max is cut, with a log line.
-// The bound guard comes first, outside the try: its throw must end the run.
+// One agent. A failure (a throw: an error, a schema never satisfied) is null, as in the
+// .wf, wherever the agent stands; so is an answer that does not fit its schema
+// (fitAnswer). An exhausted budget or the agent cap ends the run (runStop). A result that
+// is not a record comes wrapped ({items} or {value}) and is unwrapped; a list longer than
+// its declared max is cut, with a log line. The bound guard comes first, outside the
+// try: its throw must end the run.
 const callAgent = async (prompt, opts, shape = {}) => {
+  if (runStop.error !== null) throw runStop.error
   guardAgent(opts.label, shape.at ?? 'line ?')
   let answer
   try {
     answer = await agent(prompt, opts)
-  } catch {
+  } catch (e) {
+    if (e?.name === 'WorkflowBudgetExceededError' || e?.name === 'WorkflowAgentCapError') throw stopTheRun(e)
     return null
   }
   if (answer == null) return null
@@ -203,7 +226,7 @@ const playBracket = async (items, judge, where) => {
   while (field.length > 1) {
     const matches = []
     for (let k = 0; k + 1 < field.length; k += 2) matches.push([field[k], field[k + 1], ++played])
-    const results = await parallel(matches.map(([a, b, m]) => () => judge(a, b, m)))
+    const results = await runParallel(matches.map(([a, b, m]) => () => judge(a, b, m)))
     failed += results.filter((r) => r !== true && r !== false).length
     const next = matches.map(([a, b], k) => (results[k] === false ? b : a))
     if (field.length % 2 === 1) next.push(field[field.length - 1])

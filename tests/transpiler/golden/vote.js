@@ -94,6 +94,26 @@ const range = (a, b) => {
   for (let i = lo; i < hi; i++) out.push(i)
   return out
 }
+// The run ends when Claude Code's token budget is exhausted or its 1,000-agent cap is
+// reached: callAgent rethrows those errors (parallel() and pipeline() turn a throw into a
+// null slot, so runParallel/runPipeline/oneByOne check here afterwards and end the run).
+// The error keeps Claude Code's name, so parallel() counts budget slots as it does.
+const runStop = { error: null }
+const stopTheRun = (e) => {
+  if (runStop.error === null) {
+    runStop.error = new Error(`the run stopped: ${e.message}`)
+    runStop.error.name = e.name
+  }
+  return runStop.error
+}
+const endIfStopped = () => {
+  if (runStop.error !== null) throw runStop.error
+}
+const runParallel = async (thunks) => {
+  const out = await parallel(thunks)
+  endIfStopped()
+  return out
+}
 // The live bound guard (wflang/dsl/guard.py): the script counts the agents it starts and
 // refuses to start one past the bound that `wf check` proved for these arguments
 // (`limit`, set right after the arguments are read). The refusal throws an error that
@@ -167,17 +187,20 @@ const fitAnswer = (v, s) => {
       return v
   }
 }
-// One agent. A failure (a throw: an error, a schema never satisfied, the cap or the
-// budget) is null, as in the .wf, wherever the agent stands; so is an answer that does
-// not fit its schema (fitAnswer). A result that is not a record comes wrapped ({items} or
-// {value}) and is unwrapped; a list longer than its declared max is cut, with a log line.
-// The bound guard comes first, outside the try: its throw must end the run.
+// One agent. A failure (a throw: an error, a schema never satisfied) is null, as in the
+// .wf, wherever the agent stands; so is an answer that does not fit its schema
+// (fitAnswer). An exhausted budget or the agent cap ends the run (runStop). A result that
+// is not a record comes wrapped ({items} or {value}) and is unwrapped; a list longer than
+// its declared max is cut, with a log line. The bound guard comes first, outside the
+// try: its throw must end the run.
 const callAgent = async (prompt, opts, shape = {}) => {
+  if (runStop.error !== null) throw runStop.error
   guardAgent(opts.label, shape.at ?? 'line ?')
   let answer
   try {
     answer = await agent(prompt, opts)
-  } catch {
+  } catch (e) {
+    if (e?.name === 'WorkflowBudgetExceededError' || e?.name === 'WorkflowAgentCapError') throw stopTheRun(e)
     return null
   }
   if (answer == null) return null
@@ -348,13 +371,13 @@ boundGuard.limit = 11
 // ---- phase Vote (line 6) ----
 phase('Vote')
 // line 7: choice = vote 5 quorum 3:
-const choiceVotes = await parallel(range(5).map((voter) => () =>
+const choiceVotes = await runParallel(range(5).map((voter) => () =>
   callAgent(`Answer yes or no: ${text(question)}`,
     { label: `Vote:8.${voter + 1}`, phase: 'Vote', schema: CHOICE_VALUE, disallowedTools: DENIED_TOOLS },
     { unwrap: 'value', at: 'line 8 in "vote: 5 voters × 1 agent" (line 7)' })))
 const choice = voteWinner(choiceVotes, 3, 'vote (line 7)')
 // line 9: best = vote 3:
-const bestVotes = await parallel(range(3).map((voter2) => async () => {
+const bestVotes = await runParallel(range(3).map((voter2) => async () => {
   // line 10: draft = agent "Draft an answer to {question}."
   const draft = await callAgent(`Draft an answer to ${text(question)}.`,
     { label: `Vote:10.${voter2 + 1}`, phase: 'Vote', disallowedTools: DENIED_TOOLS },

@@ -11,6 +11,7 @@ over Python's or JavaScript's native notion of a string length.
 from __future__ import annotations
 
 import array
+import functools
 import json
 import math
 import os
@@ -24,7 +25,6 @@ from pathlib import Path
 from typing import Any
 
 import trio
-from jsonschema import Draft202012Validator, validators
 
 from wflang.runtime.backend import AgentFailure, AgentRequest, AgentResult, Usage
 from wflang.runtime.values import escape_lone_surrogates, json_number, json_string
@@ -476,12 +476,20 @@ def shape_reply(schema: Mapping[str, Any] | None, reply: Any) -> Any:
     return {key: _copy(reply)}
 
 
-_SubsetValidator = validators.create(
-    meta_schema=Draft202012Validator.META_SCHEMA,
-    validators={k: v for k, v in Draft202012Validator.VALIDATORS.items() if k in VALIDATED_KEYWORDS},
-    type_checker=Draft202012Validator.TYPE_CHECKER,
-    format_checker=None,
-)
+@functools.cache
+def _subset_validator() -> Any:
+    # Imported on first use: jsonschema costs ~40 ms at every `wf run`, and a fake file
+    # without replies never needs it.
+    from jsonschema import Draft202012Validator, validators
+
+    return validators.create(
+        meta_schema=Draft202012Validator.META_SCHEMA,
+        validators={k: v for k, v in Draft202012Validator.VALIDATORS.items() if k in VALIDATED_KEYWORDS},
+        type_checker=Draft202012Validator.TYPE_CHECKER,
+        format_checker=None,
+    )
+
+
 _validator_cache: OrderedDict[int, tuple[Any, Any]] = OrderedDict()
 _cache_lock = threading.Lock()
 
@@ -494,7 +502,7 @@ def _validator(schema: Mapping[str, Any]) -> Any:
         if hit is not None and hit[0] is schema:
             _validator_cache.move_to_end(id(schema))
             return hit[1]
-        validator = _SubsetValidator(schema)
+        validator = _subset_validator()(schema)
         _validator_cache[id(schema)] = (schema, validator)
         if len(_validator_cache) > 256:
             _validator_cache.popitem(last=False)

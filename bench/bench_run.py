@@ -1,0 +1,227 @@
+"""`wf run` end to end, as a user runs it. Prints numbers and ratios; no pass/fail.
+
+1. Process wall time of `wf run` (fake backend, SQLite journal) against the node test host
+   running the compiled script of the same workflow: with no agent (startup), and with
+   1,000 instant agents in one fan-out. Goal: at most 2× node for 1,000 agents.
+2. The journal's group commit in process: transactions per 1,000 agents, and the wall time
+   when every transaction costs a simulated 4 ms fsync (a laptop's or cloud volume's).
+3. Real-time makespan under 50-200 ms fake latencies (16 at once, journal on): one
+   fan-out of 400 agents, and the design example (examples/pr-review, 200 files), as
+   lower bound / makespan, the bound being max(critical path, total agent time / 16).
+   Goal: at least 0.95. The journal's own timestamps give the agents' times.
+
+Python runs as a user's install does: with its bytecode cache (PYTHONDONTWRITEBYTECODE is
+unset for the child processes; the cache goes to a temporary PYTHONPYCACHEPREFIX).
+
+Run: python bench/bench_run.py
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import trio
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from wflang.dsl.parser import parse  # noqa: E402
+from wflang.runtime.backends.fake import FakeBackend  # noqa: E402
+from wflang.runtime.interpreter import run_program  # noqa: E402
+from wflang.runtime.journal import Journal  # noqa: E402
+from wflang.runtime.scheduler import Limits, Scheduler  # noqa: E402
+
+NODE = shutil.which("node")
+HOST = REPO / "wflang" / "transpiler" / "host.mjs"
+N = 1000
+REPEATS = 5
+
+FANOUT = f"""workflow bench:
+    description: "{N} instant agents"
+input xs: list[int] max {N}
+type R:
+    n: int
+r = fanout x in xs:
+    agent "item {{x}}" -> R
+return len(r)
+"""
+NO_AGENT = f"""workflow startup:
+    description: "no agent at all"
+input xs: list[int] max {N}
+return len(xs)
+"""
+TIMED = """workflow timed:
+    description: "one fan-out, 50-200 ms per agent"
+type Item:
+    n: int
+    c: int
+input items: list[Item] max 1000
+r = fanout x in items:
+    agent "work {x.n}" with label="work {x.n} class {x.c}"
+return len(r)
+"""
+
+
+def _env(tmp: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPATH"] = str(REPO)
+    env["PYTHONPYCACHEPREFIX"] = str(tmp / "pycache")
+    return env
+
+
+def _timed(cmd: list[str], cwd: Path, env: dict[str, str]) -> float:
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+    wall = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stderr[-2000:]}")
+    return wall
+
+
+def _best(cmd: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float]:
+    walls = [_timed(cmd, cwd, env) for _ in range(REPEATS)]
+    return min(walls), statistics.median(walls)
+
+
+def versus_node(tmp: Path) -> None:
+    env = _env(tmp)
+    (tmp / "xs.json").write_text(json.dumps({"xs": list(range(N))}))
+    (tmp / "fake.json").write_text(json.dumps({"rules": [], "default": "schema"}))
+    print(f"wf run vs the node host on the same compiled workflow (best / median of {REPEATS} runs):")
+    for name, source in (("no agent", NO_AGENT), (f"{N} instant agents", FANOUT)):
+        wf = tmp / f"{name.split()[0]}.wf"
+        wf.write_text(source)
+        js = wf.with_suffix(".js")
+        _timed([sys.executable, "-m", "wflang", "compile", str(wf), "-o", str(js)], tmp, env)
+        run = [sys.executable, "-m", "wflang", "run", str(wf), "--args", "xs.json", "--fake", "fake.json",
+               "--yes", "--workspace", str(tmp)]
+        _timed(run, tmp, env)  # warm the bytecode cache, as an installed wflang has it
+        py_best, py_med = _best(run, tmp, env)
+        line = f"  {name:<20} wf run {py_best:6.3f} s / {py_med:6.3f} s"
+        if NODE is not None:
+            host = [NODE, str(HOST), "--script", str(js), "--fake", "fake.json", "--args", "xs.json",
+                    "--out", str(tmp / "host.json")]
+            node_best, node_med = _best(host, tmp, env)
+            line += f"   node {node_best:6.3f} s / {node_med:6.3f} s   ratio {py_best / node_best:5.2f}×"
+        else:
+            line += "   (node is not installed)"
+        print(line)
+    imports = subprocess.run([sys.executable, "-X", "importtime", "-m", "wflang", "run", str(tmp / "no.wf"),
+                              "--args", "xs.json", "--fake", "fake.json", "--yes", "--workspace", str(tmp)],
+                             cwd=tmp, env=env, capture_output=True, text=True, timeout=120)
+    top = sorted(((int(p[1]), p[2].strip()) for p in
+                  (line.split("|") for line in imports.stderr.splitlines() if line.startswith("import time:"))
+                  if p[1].strip().isdigit() and not p[2].startswith("  ")), reverse=True)[:6]
+    print("  biggest top-level imports of `wf run` (cumulative ms): "
+          + ", ".join(f"{name} {us / 1000:.0f}" for us, name in top))
+
+
+class SlowFsync(Journal):
+    """Every transaction of agents costs 4 ms more, as one fsync does on a slow disk."""
+
+    transactions = 0
+
+    def record_agents(self, run_id: str, rows: list[Any]) -> None:
+        time.sleep(0.004)
+        type(self).transactions += 1
+        super().record_agents(run_id, rows)
+
+
+def group_commit(tmp: Path) -> None:
+    print(f"group commit, {N} instant agents in process (concurrency 16):")
+    program = parse(FANOUT, "bench.wf")
+    values = {"xs": list(range(N))}
+    for name, slow in (("real fsync", False), ("fsync + 4 ms", True)):
+        ws = tmp / f"gc-{slow}"
+        opened = Journal.open(ws)
+        journal: Journal = SlowFsync(opened.path, opened._conn) if slow else opened
+        run_id = journal.start_run("bench", "bench.wf", FANOUT, values)
+        sched = Scheduler(FakeBackend({"rules": [], "default": "schema"}), ".", Limits(bound=N),
+                          journal=journal, run_id=run_id)
+        t0 = time.perf_counter()
+        trio.run(run_program, program, values, sched)
+        wall = time.perf_counter() - t0
+        commits = sched._commits
+        assert commits is not None and commits.rows == N
+        journal.close()
+        per_agent = f"   one commit per agent would add {N * 4 / 1000:.1f} s" if slow else ""
+        print(f"  {name:<14} wall {wall:6.3f} s   {commits.groups:4d} transactions for {N} agents "
+              f"({N / commits.groups:5.1f} per fsync){per_agent}")
+
+
+def _journal_times(ws: Path) -> list[tuple[str | None, float, float]]:
+    with Journal.open(ws) as j:
+        run = j.list_runs()[0]
+        return [(a.phase, a.started, a.finished) for a in j.get_run(run.id).agents]
+
+
+def _makespan_line(name: str, agents: list[tuple[str | None, float, float]], critical: float,
+                   phased: float | None = None) -> None:
+    span = max(f for _, _, f in agents) - min(s for _, s, _ in agents)
+    total = sum(f - s for _, s, f in agents)
+    bound = max(critical, total / 16)
+    line = (f"  {name:<26} agents {len(agents):4d}   makespan {span:6.3f} s   critical path {critical:6.3f} s   "
+            f"work/16 {total / 16:6.3f} s   bound/makespan {bound / span:5.3f}")
+    if phased is not None:
+        line += f"   barrier-aware {phased / span:5.3f}"
+    print(line)
+
+
+def real_makespan(tmp: Path) -> None:
+    env = _env(tmp)
+    print("real-time makespan, fake latencies 50-200 ms, 16 at once, journal on:")
+    # One fan-out: 400 agents in 16 latency classes, 50 to 200 ms.
+    ws = tmp / "timed"
+    ws.mkdir()
+    (ws / "timed.wf").write_text(TIMED)
+    (ws / "args.json").write_text(json.dumps({"items": [{"n": i, "c": (i * 7) % 16} for i in range(400)]}))
+    rules = [{"label": f"work * class {c}", "latency": 0.05 + 0.01 * c} for c in range(16)]
+    (ws / "fake.json").write_text(json.dumps({"rules": rules, "default": "schema"}))
+    _timed([sys.executable, "-m", "wflang", "run", "timed.wf", "--args", "args.json", "--fake", "fake.json",
+            "--yes"], ws, env)
+    agents = _journal_times(ws)
+    _makespan_line("one fan-out", agents, max(f - s for _, s, f in agents))
+
+    # The design example: Find (200 finders) -> top() -> Verify (60 x 3 skeptics) -> Fix.
+    ws = tmp / "pr"
+    shutil.copytree(REPO / "examples" / "pr-review", ws)
+    names = [f"src/mod{i:03d}.py" for i in range(200)]
+    (ws / "args.json").write_text(json.dumps({"files": names}))
+    rules = [{"label": f"find {n}", "latency": 0.05 + 0.01 * ((i * 37) % 16),
+              "reply": [{"file": n, "line": 1, "issue": f"issue in {n}", "severity": "medium"}]}
+             for i, n in enumerate(names)]
+    rules += [{"label": f"Verify:*.{k}.*", "latency": 0.05 + 0.01 * ((k * 13) % 16)} for k in range(1, 61)]
+    rules += [{"prompt": "^Fix these", "latency": 0.2}, {"prompt": "^Run `pytest", "latency": 0.1,
+                                                          "reply": {"passed": True, "details": "ok"}}]
+    (ws / "fake.json").write_text(json.dumps({"rules": rules, "default": "schema"}))
+    _timed([sys.executable, "-m", "wflang", "run", "pr-review.wf", "--args", "args.json", "--fake", "fake.json",
+            "--yes", "--allow", "edit,shell"], ws, env)
+    agents = _journal_times(ws)
+    by_phase: dict[str | None, list[float]] = {}
+    for phase, s, f in agents:
+        by_phase.setdefault(phase, []).append(f - s)
+    find, verify, fix = by_phase["Find"], by_phase["Verify"], by_phase["Fix"]
+    critical = max(find) + max(verify) + sum(fix)  # the fix loop is sequential
+    phased = max(max(find), sum(find) / 16) + max(max(verify), sum(verify) / 16) + sum(fix)
+    _makespan_line("pr-review, 200 files", agents, critical, phased)
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as raw:
+        tmp = Path(raw)
+        versus_node(tmp)
+        group_commit(tmp)
+        real_makespan(tmp)
+
+
+if __name__ == "__main__":
+    main()
