@@ -83,7 +83,8 @@ def test_edit_one_reviewer_prompt_then_resume_runs_only_the_reviewers(tmp_path: 
     fresh_ws = _workspace(tmp_path, "fresh")
     _edit_reviewer(fresh_ws)
     fresh_id, fresh = _start(fresh_ws)
-    assert resumed == fresh
+    assert resumed["result"] == fresh["result"]  # --json: one record; the result is in it
+    assert resumed["agents"]["from_journal"] == served and fresh["agents"]["from_journal"] == 0
     assert len(_agents(fresh_ws, fresh_id)) == len(first)
 
 
