@@ -176,3 +176,18 @@ def test_huge_products_stay_printable() -> None:
     p = mul(big, big)
     assert p.eval({}) > 10**300
     assert p.show().startswith("more than 10^")
+
+
+def test_fix_names_do_not_leak_out_of_an_if_branch() -> None:
+    """`last` and `attempt` live only in a fix body, also when the fix sits in a branch
+    (the branch's undo log sees every write, `update` included)."""
+    r = check("""\
+if len(files) > 1:
+    out = fix max 2:
+        agent "fix {attempt} {last}"
+    until check "ok?"
+else:
+    log "none"
+y = last
+""")
+    assert [d.code for d in r.diagnostics] == ["WF201"]

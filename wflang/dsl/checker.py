@@ -124,6 +124,10 @@ class _Vars(dict):
             self.log.append((name, self.get(name, _MISSING)))
         super().__setitem__(name, t)
 
+    def update(self, *args: object, **kw: Type) -> None:  # type: ignore[override]
+        for name, t in dict(*args, **kw).items():  # type: ignore[call-overload]
+            self[name] = t
+
     def pop(self, name: str, *default: object) -> object:  # type: ignore[override]
         if self.depth and name in self:
             self.log.append((name, self[name]))
