@@ -374,7 +374,7 @@ const files = argument(A, 'files')
 if (A.errors.length > 0) throw new Error('the arguments do not fit the workflow\'s inputs: ' + A.errors.join('; '))
 
 // ---- the live bound guard: at most this many agents for these arguments ----
-boundGuard.limit = (files.length + files.length)
+boundGuard.limit = (2 * files.length)
 
 // line 10: if len(files) == 0:
 if (equal(len(files), 0)) {
