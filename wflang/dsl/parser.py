@@ -427,6 +427,10 @@ def _bad_token(e: UnexpectedToken, text: str, at: Any) -> Diagnostic:
         return Diagnostic("WF114", f"`{word}` is a keyword and cannot be a variable name", _tok_span_at(prev, at),
                           f"rename it, e.g. `{word}_result`")
     if prev is not None and prev.type == "NAME" and str(prev.value) in _AGENT_WORDS and tok.type != "LPAR":
+        if re.search(rf"\belse\s+{prev.value}\b", text.split("\n")[(prev.line or 1) - 1]):
+            return Diagnostic("WF223", f"`{prev.value}` cannot start in an agent's fallback", _tok_span_at(prev, at),
+                              "`else E` is the value when the agent fails, computed without agents; "
+                              "to try again, use `fix` or a second step that checks for `none`")
         return Diagnostic("WF223", f"`{prev.value}` can only start a statement", _tok_span_at(prev, at),
                           f"assign the result to a name first: `x = {prev.value} ...`, then use `x`")
     if prev is not None and prev.type == "NAME" and str(prev.value) == "fail" and tok.type in ("STRING", "LONG_STRING"):
@@ -719,8 +723,11 @@ class _Builder:
         return ("else", self._plain_body(body, "else"))
 
     # ---- agents
-    def agent_expr(self, meta, prompt, result, options):
-        return ast.Agent(prompt, result, options or [], span=_span(meta))
+    def agent_expr(self, meta, prompt, result, options, fallback):
+        return ast.Agent(prompt, result, options or [], fallback, span=_span(meta))
+
+    def agent_else(self, meta, value):
+        return value
 
     def result_type(self, meta, typ):
         return typ

@@ -450,6 +450,13 @@ const callAgent = async (prompt, opts, shape = {}) => {
   return fitted === undefined ? null : fitted
 }
 
+// @helper orElse
+// `agent ... else E`: the agent's answer, or E (a thunk, run only then) when it failed.
+const orElse = async (answer, fallback) => {
+  const value = await answer
+  return value === null ? fallback() : value
+}
+
 // @helper dropFailed
 // A fan-out's value: the item values in item order, None dropped. Items that failed (an
 // agent step gave None) and items whose value is None ('none' in `notFailed`: a vote
