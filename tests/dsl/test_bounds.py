@@ -86,6 +86,9 @@ def block(stmts: str) -> str:
     # if: max(A(then), A(else))
     (f"if k > 1:\n{block(TWO)}\n{block(AGENT)}\nelse:\n{block(AGENT)}\n", 3),
     (f"if k > 1:\n{block(AGENT)}\nelif k > 2:\n{block(TWO)}\n{block(TWO)}\nelse:\n    log \"none\"\n", 4),
+    # range(a, b) with a start of at least k ≥ 0: max(b − k, 0) items
+    ("r = fanout s in range(1, 3):\n    agent \"do {s}\"\n", 2),
+    ("r = fanout s in range(5, 3):\n    agent \"do {s}\"\n", 0),
     # pure data costs nothing
     ("xs = [f for f in files if f != \"a\"]\nys = top(xs, 3)\nlog \"{ys}\"\n", 0),
 ])

@@ -1359,6 +1359,8 @@ class _Checker:
                                "from a number, len(...) or an int input")
                 elif lo < 0:
                     n = add(n, Const(-lo))  # b − a ≤ b + |lo|
+                elif lo > 0:
+                    n = monus(n, lo)  # b − a ≤ max(b − lo, 0): exact for a literal start
             return ListT(INT, n, f"range, line {e.span.line}")
         if f == "keys":
             rec = strip_opt(args[0])
