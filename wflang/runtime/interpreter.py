@@ -712,7 +712,7 @@ class Interpreter:
 
         child = self._child_program(e, f)
         raw = self.eval(e.args, f) if e.args is not None else None
-        values, diags = validate_args(child, raw)
+        values, diags = validate_args(child, raw, child=True)  # the caller built them: extra fields dropped
         if diags:
             raise RunError(f'line {e.span.line}: run "{e.path}": {diags[0].message}')
         info = self._program_info(child, values, is_child=True)
