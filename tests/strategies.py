@@ -44,6 +44,7 @@ class T:
     item: T | None = None  # list
     max: int = 0  # list
     fields: tuple[tuple[str, T], ...] = ()  # a record built in the program, not declared
+    max_name: str = ""  # list: an int input written as its max (`list[str] max rounds`)
 
     def src(self) -> str:
         """How the type is written in a .wf file."""
@@ -53,7 +54,7 @@ class T:
             return self.record
         if self.kind == "list":
             assert self.item is not None
-            return f"list[{self.item.src()}] max {self.max}"
+            return f"list[{self.item.src()}] max {self.max_name or self.max}"
         return self.kind
 
 
@@ -172,6 +173,8 @@ class _Builder:
         self.scope: dict[str, T] = {}  # top-level variables, usable by later statements
         self.inputs: list[_Input] = []
         self.int_inputs: dict[str, int] = {}  # name → declared max
+        self.int_mins: dict[str, int] = {}  # name → declared min, when it declares one
+        self.offsets: dict[str, tuple[int, int]] = {}  # int inputs that may be negative: (min, max)
         self.records: list[str] = []
         self.constants: list[str] = []
         self.lenses: tuple[str, T] | None = None
@@ -225,7 +228,17 @@ class _Builder:
             m = self.draw(st.integers(1, 3))
             name = self.fresh(self.pick(["rounds", "attempts", "voters"]))
             self.int_inputs[name] = m
-            self.add_input(_Input(name, INT, str(self.draw(st.integers(1, m)))))
+            if self.draw(st.integers(0, 3)) == 0:
+                self.int_mins[name] = self.draw(st.integers(0, 1))  # `int min 0|1 max m`: still a size
+            self.add_input(_Input(name, INT, str(self.draw(st.integers(self.int_mins.get(name, 1), m)))))
+        if self.draw(st.integers(0, 3)) == 0:
+            # an int that may be negative: it can start a range, never size anything
+            lo, hi = -self.draw(st.integers(1, 3)), self.draw(st.integers(0, 2))
+            name = self.fresh("offset")
+            self.offsets[name] = (lo, hi)
+            self.add_input(_Input(name, INT, "0"))
+        if self.draw(st.integers(0, 3)) == 0:
+            self.add_input(_Input(self.fresh("settings"), self.use_record("Task"), None))
         if self.chance():
             self.add_input(_Input(self.fresh("focus"), STR, '"correctness"'))
         if self.chance():
@@ -285,6 +298,10 @@ class _Builder:
         if kind == "record":
             return self.use_record(self.pick(["Finding", "Verdict", "Idea", "Summary"]))
         item = self.pick([STR, self.use_record("Finding"), self.use_record("Idea")])
+        sized = [(n, m) for n, m in self.int_inputs.items() if m <= 4]
+        if sized and self.draw(st.integers(0, 2)) == 0:
+            name, m = self.pick(sized)
+            return T("list", item=item, max=m, max_name=name)  # `-> list[T] max rounds`
         return list_of(item, self.draw(st.integers(1, 4)))
 
     def agent(self, result: T | None, scope: dict[str, T], local: list[str], label: str | None = None,
@@ -316,6 +333,8 @@ class _Builder:
             makers += [self.single_agent, self.check_stmt]
         if budget >= 1 and self.lists(self.scope, budget):
             makers += [self.fanout] * 4 + [self.review] * 2 + [self.tournament]
+        if budget >= 1 and self.derived_iterables(budget):
+            makers += [self.derived_fanout] * 2
         if budget >= 2:
             makers += [self.vote, self.repeat, self.if_stmt]
         if budget >= 3:
@@ -338,6 +357,23 @@ class _Builder:
 
     def data_step(self, budget: int) -> tuple[_Stmt, str | None]:
         """A pure step over a list in scope: no agents, a derived maximum."""
+        made = self.draw(st.integers(0, 5))
+        if made == 0:
+            recs = [(n, t) for n, t in self.scope.items() if t.kind == "record" and fields_of(t)]
+            if recs:  # the field names of a record: an input's, an answer's or a built one
+                src, t = self.pick(recs)
+                return self.assign(self.fresh("fields_of_" + src), f"keys({src})", list_of(STR, len(fields_of(t))))
+        if made == 1:
+            k = self.draw(st.integers(1, 3))
+            if self.offsets and self.chance():  # range(offset, k) has k − offset items, up to k − min
+                name = self.pick(list(self.offsets))
+                return self.assign(self.fresh("steps"), f"range({name}, {k})",
+                                   list_of(INT, k - self.offsets[name][0]))
+            text, n = self.size(3)
+            start = self.pick(["", "0, ", "1, ", "max(-2, 0), "])
+            size = n if start != "1, " else max(n - 1, 0)
+            return self.assign(self.fresh("steps"), f"range({start}{text})",
+                               list_of(INT, n if start != "1, " or not text.isdigit() else size))
         options = self.lists(self.scope, 10_000)
         if not options:
             name = self.fresh("started")
@@ -444,6 +480,32 @@ class _Builder:
                           _NOUNS.get(value.record, "results") if value.kind == "record" else "reports")
         lines = [f"{name} = {head}", *_indent(body.lines)]
         return _Stmt(lines, t.max * body.cost, list_of(value, t.max)), name
+
+    def derived_iterables(self, budget: int) -> list[tuple[str, int, T]]:
+        """Lists a fan-out can iterate without naming them: the fields of a record in
+        scope, a range from an int that may be negative, a range of a count."""
+        out: list[tuple[str, int, T]] = []
+        for n, t in self.scope.items():
+            if t.kind == "record" and 1 <= len(fields_of(t)) <= budget:
+                out.append((f"keys({n})", len(fields_of(t)), STR))
+        for name, (lo, _) in self.offsets.items():
+            for k in (1, 2):
+                if k - lo <= budget:
+                    out.append((f"range({name}, {k})", k - lo, INT))
+        for name, m in self.int_inputs.items():
+            if m <= budget:
+                out.append((f"range({name})", m, INT))
+        return out
+
+    def derived_fanout(self, budget: int) -> tuple[_Stmt, str | None]:
+        src, n, item = self.pick(self.derived_iterables(budget))
+        var = self.fresh("field" if src.startswith("keys") else "step")
+        scope = {**self.scope, var: item}
+        body = self.item_body(budget // n, scope, [var], f"{var} {{{var}}}", allow_guard=False)
+        value = body.value if body.value is not None else STR
+        name = self.fresh("per_" + var)
+        lines = [f"{name} = fanout {var} in {src}:", *_indent(body.lines)]
+        return _Stmt(lines, n * body.cost, list_of(value, n)), name
 
     def review(self, budget: int) -> tuple[_Stmt, str | None]:
         src, t = self.pick(self.lists(self.scope, budget))
@@ -604,6 +666,11 @@ class _Builder:
         for inp in self.inputs:
             default = f" = {inp.default}" if inp.default is not None else ""
             max_ = f" max {self.int_inputs[inp.name]}" if inp.name in self.int_inputs else ""
+            if inp.name in self.int_mins:
+                max_ = f" min {self.int_mins[inp.name]}" + max_
+            if inp.name in self.offsets:
+                lo, hi = self.offsets[inp.name]
+                max_ = f" min {lo} max {hi}"
             out.append(f"input {inp.name}: {inp.type.src()}{max_}{default}")
         defaults = []
         if self.chance():
@@ -628,16 +695,19 @@ class _Builder:
         for inp in self.inputs:
             if inp.default is not None and self.chance():
                 continue  # leave it to its default
-            args[inp.name] = self.value(inp.type, self.int_inputs.get(inp.name))
+            if inp.name in self.offsets:
+                args[inp.name] = self.draw(st.integers(*self.offsets[inp.name]))
+                continue
+            args[inp.name] = self.value(inp.type, self.int_inputs.get(inp.name), self.int_mins.get(inp.name, 0))
         return args
 
-    def value(self, t: T, int_max: int | None = None) -> Any:
+    def value(self, t: T, int_max: int | None = None, int_min: int = 0) -> Any:
         if t.kind == "list":
             assert t.item is not None
             n = self.draw(st.integers(0, t.max))
             return [self.value(t.item) if t.item.kind != "str" else f"item_{i}.py" for i in range(n)]
         if t.kind == "int":
-            return self.draw(st.integers(0, int_max if int_max is not None else 10))
+            return self.draw(st.integers(int_min, int_max if int_max is not None else 10))
         if t.kind == "bool":
             return self.chance()
         if t.kind == "union":

@@ -172,7 +172,9 @@ def test_example_runs_with_wf_run_fake(name: str, tmp_path: Path) -> None:
                              fake=str(d / "fake.json"), json_out=True, workspace=str(tmp_path), yes=True,
                              stdout=out, stderr=err, stdin=io.StringIO())
     assert rc == 0, err.getvalue()
-    result = json.loads(out.getvalue())
+    record = json.loads(out.getvalue())
+    assert record["status"] == "done" and record["run_id"] in err.getvalue()
+    result = record["result"]
     assert isinstance(result, dict) and result
 
 

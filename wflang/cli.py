@@ -12,29 +12,70 @@ import os
 import sys
 from typing import TextIO
 
-EXIT_OK, EXIT_ERRORS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+from wflang import exits
+
+EXIT_OK, EXIT_ERRORS, EXIT_USAGE, EXIT_INTERNAL = exits.OK, exits.ERRORS, exits.USAGE, exits.INTERNAL
+MAX_CONCURRENCY = 16  # Claude Code's limit of agents at once; `wf run` keeps to it
+
+_EXAMPLES = {
+    "check": "  wf check examples/pr-review/pr-review.wf --args examples/pr-review/args.json",
+    "compile": "  wf compile examples/pr-review/pr-review.wf --install",
+    "run": "  wf run examples/pr-review/pr-review.wf --args examples/pr-review/args.json \\\n"
+           "      --fake examples/pr-review/fake.json --allow edit,shell --yes",
+    "runs": "  wf runs --limit 5",
+    "show": "  wf show r-20261125-191609-bd4f --full",
+    "graph": "  wf graph examples/pr-review/pr-review.wf --format dot -o pr-review.dot",
+    "new": "  wf new my-review --pattern review",
+    "fake": "  wf fake init examples/pr-review/pr-review.wf --args examples/pr-review/args.json -o answers.json",
+}
+
+
+def _epilog(command: str) -> str:
+    codes = ", ".join(f"{c} {exits.SHORT[c]}" for c in exits.BY_COMMAND[command])
+    return f"example:\n{_EXAMPLES[command]}\n\nexit status: {codes} (docs/cli.md)"
+
+
+def _concurrency_arg(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"takes a whole number from 1 to {MAX_CONCURRENCY}, not {text!r}") from None
+    if not 1 <= n <= MAX_CONCURRENCY:
+        raise argparse.ArgumentTypeError(f"takes 1 to {MAX_CONCURRENCY} agents at once, not {n}")
+    return n
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="wf", description="Check, compile and run .wf workflows.")
+    from wflang import __version__
+    from wflang.color import MODES
+
+    p = argparse.ArgumentParser(prog="wf", description="Check, compile and run .wf workflows.",
+                                epilog="run `wf COMMAND --help` for a command's options and an example",
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--version", action="version", version=f"wf (wflang) {__version__}")
+    color_help = "colour in diagnostics: auto (a terminal, unless NO_COLOR is set), always, never"
+    p.add_argument("--color", choices=MODES, default="auto", help=color_help)
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
-    c = sub.add_parser("check", help="prove the worst-case agent bound; report errors",
-                       epilog="exit status: 0 every file checks (and fits --args); 1 a file or the "
-                              "arguments have errors; 2 usage: a bad flag, no FILE, a FILE or --args "
-                              "file that cannot be read (the FILE's error is still reported), --args "
-                              "not JSON")
+    def command(name: str, help: str) -> argparse.ArgumentParser:
+        c = sub.add_parser(name, help=help, description=help[:1].upper() + help[1:] + ".", epilog=_epilog(name),
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+        # also after the command (`wf check --color never F`); SUPPRESS keeps the top-level value
+        c.add_argument("--color", choices=MODES, default=argparse.SUPPRESS, help=color_help)
+        return c
+
+    c = command("check", "prove the worst-case agent bound; report errors")
     c.add_argument("files", nargs="+", metavar="FILE")
     c.add_argument("--args", dest="args_file", metavar="F", help="JSON arguments: validate and bound them")
     c.add_argument("--json", action="store_true", help="machine-readable report")
 
-    c = sub.add_parser("compile", help="emit the Claude Code workflow script (JavaScript)")
+    c = command("compile", "emit the Claude Code workflow script (JavaScript)")
     c.add_argument("file", metavar="FILE")
     c.add_argument("-o", "--out", metavar="OUT", help="write here instead of stdout")
     c.add_argument("--install", action="store_true", help="write .claude/workflows/<name>.js here")
     c.add_argument("--force", action="store_true", help="with --install: overwrite a different file")
 
-    c = sub.add_parser("run", help="execute a workflow with subagents")
+    c = command("run", "execute a workflow with subagents")
     c.add_argument("file", metavar="FILE")
     c.add_argument("--args", dest="args_file", metavar="F", help="JSON file of arguments")
     c.add_argument("--args-json", metavar="JSON", help="arguments as a JSON string")
@@ -42,13 +83,14 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--resume", metavar="RUN_ID",
                    help="resume a run, also after edits: agents whose request is unchanged are served from "
                         "the journal; its options carry over")
-    c.add_argument("--concurrency", type=int, metavar="N",
-                   help="agents at once (1-16; default 16, or the resumed run's)")
+    c.add_argument("--concurrency", type=_concurrency_arg, default=None, metavar="N",
+                   help=f"agents at once, 1 to {MAX_CONCURRENCY} (default {MAX_CONCURRENCY}, or the resumed run's)")
     c.add_argument("--allow", metavar="CAPS",
                    help="confirm capabilities: edit,shell (a resume keeps the original run's)")
     c.add_argument("--sample", type=int, metavar="N", help="run on the first N items of each list input")
-    c.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
-    c.add_argument("--out", metavar="F", help="write the result (JSON) to this file")
+    c.add_argument("--json", action="store_true",
+                   help="print one JSON record (status, result, agents, tokens, cost, run id) instead of the story")
+    c.add_argument("--out", "-o", metavar="F", help="write the result (JSON) to this file")
     c.add_argument("--workspace", default=".", metavar="DIR", help="where agents work (default: .)")
     c.add_argument("--yes", action="store_true", help="do not ask before starting")
     c.add_argument("--request-timeout", type=float, metavar="S",
@@ -56,31 +98,40 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--stall-timeout", type=float, metavar="S",
                    help="seconds one agent turn may wait on the API, retries included (default 240)")
 
-    c = sub.add_parser("runs", help="list journaled runs")
+    c = command("runs", "list journaled runs")
     c.add_argument("--workspace", default=".", metavar="DIR")
     c.add_argument("--limit", type=int, default=20)
     c.add_argument("--json", action="store_true")
 
-    c = sub.add_parser("show", help="show one run: agents, tokens, result")
+    c = command("show", "show one run: agents with their prompts and answers, tokens, result")
     c.add_argument("run_id", metavar="RUN_ID")
     c.add_argument("--workspace", default=".", metavar="DIR")
+    c.add_argument("--full", action="store_true", help="whole prompts and answers (default: their beginning)")
     c.add_argument("--json", action="store_true")
 
-    c = sub.add_parser("graph", help="draw the workflow (Mermaid, dot or SVG)")
+    c = command("graph", "draw the workflow (Mermaid, dot or SVG)")
     c.add_argument("file", metavar="FILE")
     c.add_argument("--format", choices=["mermaid", "dot", "svg"], default="mermaid")
     c.add_argument("-o", "--out", metavar="OUT")
 
-    c = sub.add_parser("new", help="start a workflow from a pattern")
+    c = command("new", "start a workflow from a pattern")
     c.add_argument("name", metavar="NAME")
     c.add_argument("--pattern", default="review",
                    choices=["review", "sweep", "research", "fix", "vote", "tournament"])
     c.add_argument("-o", "--out", metavar="OUT", help="file to write (default NAME.wf)")
+
+    c = command("fake", "write a skeleton fake-answer file: every label and schema a run produces")
+    c.add_argument("action", choices=["init"], metavar="init")
+    c.add_argument("file", metavar="FILE")
+    c.add_argument("--args", dest="args_file", metavar="F", help="JSON file of arguments (labels depend on them)")
+    c.add_argument("--args-json", metavar="JSON", help="arguments as a JSON string")
+    c.add_argument("-o", "--out", metavar="OUT", help="write here instead of stdout (refuses to overwrite)")
     return p
 
 
 def check_command(files: list[str], args_file: str | None, as_json: bool,
                   stdout: TextIO, stderr: TextIO) -> int:
+    from wflang.color import paint
     from wflang.dsl.arguments import sizes as arg_sizes
     from wflang.dsl.arguments import validate_args
     from wflang.dsl.diagnostics import Diagnostic
@@ -112,7 +163,7 @@ def check_command(files: list[str], args_file: str | None, as_json: bool,
         if as_json:
             reports.append(report_json(loaded, args_file, sizes, arg_diags))
         else:
-            print(human(loaded, args_file, sizes, arg_diags), file=stdout)
+            print(paint(human(loaded, args_file, sizes, arg_diags), stdout), file=stdout)
     if as_json:
         json.dump(reports if len(reports) > 1 else reports[0], stdout, indent=2, ensure_ascii=False)
         stdout.write("\n")
@@ -139,11 +190,17 @@ def main(argv: list[str] | None = None) -> int:
     if ns.command is None:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
+    from wflang import color
+
+    previous, saved_env = color.get_mode(), os.environ.get("NO_COLOR")
+    color.set_mode(ns.color)
+    if ns.color == "never":
+        os.environ["NO_COLOR"] = "1"  # rich (the run's live view and tables) honours it too
     try:
         return _dispatch(ns)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        return 130
+        return exits.INTERRUPTED
     except BrokenPipeError:
         return EXIT_OK
     except Exception as e:  # a traceback reaching a user is a bug: say so, briefly
@@ -153,6 +210,13 @@ def main(argv: list[str] | None = None) -> int:
               "this is a bug in wflang; run again with WF_DEBUG=1 for the traceback and report it",
               file=sys.stderr)
         return EXIT_INTERNAL
+    finally:
+        color.set_mode(previous)
+        if ns.color == "never":
+            if saved_env is None:
+                os.environ.pop("NO_COLOR", None)
+            else:
+                os.environ["NO_COLOR"] = saved_env
 
 
 def _dispatch(ns: argparse.Namespace) -> int:
@@ -174,13 +238,17 @@ def _dispatch(ns: argparse.Namespace) -> int:
         return runs_command(workspace=ns.workspace, limit=ns.limit, json_out=ns.json, stdout=out, stderr=err)
     if ns.command == "show":
         from wflang.runtime.run_cli import show_command
-        return show_command(run_id=ns.run_id, workspace=ns.workspace, json_out=ns.json, stdout=out, stderr=err)
+        return show_command(run_id=ns.run_id, workspace=ns.workspace, json_out=ns.json, full=ns.full,
+                            stdout=out, stderr=err)
     if ns.command == "graph":
         from wflang.graph import graph_command
         return graph_command(ns.file, ns.format, ns.out, out, err)
     if ns.command == "new":
         from wflang.patterns import new_command
         return new_command(ns.name, ns.pattern, ns.out, out, err)
+    if ns.command == "fake":
+        from wflang.runtime.fake_init import fake_init_command
+        return fake_init_command(ns.file, ns.args_file, ns.args_json, ns.out, out, err)
     return EXIT_USAGE
 
 

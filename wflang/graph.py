@@ -22,12 +22,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from wflang import exits
 from wflang.dsl import ast
 from wflang.dsl.checker import _Checker
 from wflang.dsl.loader import Loaded, load
 from wflang.dsl.sizes import ONE, Const, Step, Sym, add, monus, mul
 
-EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_ERRORS, EXIT_USAGE = exits.OK, exits.ERRORS, exits.USAGE
 FORMATS = ("mermaid", "dot", "svg")
 
 CONSTRUCTS = (ast.Agent, ast.Check, ast.Fanout, ast.Review, ast.Vote, ast.Tournament, ast.Repeat,
@@ -634,7 +635,9 @@ def graph_command(file: str, fmt: str, out: str | None, stdout: TextIO, stderr: 
         return EXIT_USAGE
     loaded = load(file)
     if not loaded.ok:
-        print(human(loaded), file=stderr)
+        from wflang.color import paint
+
+        print(paint(human(loaded), stderr), file=stderr)
         return EXIT_USAGE if any(d.code == "WF001" for d in loaded.diagnostics) else EXIT_ERRORS
     try:
         text = render(loaded, fmt)

@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
+from wflang import exits
+
+EXIT_OK, EXIT_ERRORS, EXIT_USAGE = exits.OK, exits.ERRORS, exits.USAGE
 
 # The checker's rule for workflow names (header `workflow NAME:`).
 NAME_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")

@@ -153,9 +153,9 @@ async def test_fanout_none_ends_the_item_and_later_steps_never_start():
     assert ran.logs == [f"fanout f in files (line {ran.line('r = fanout')}): 1 of 3 items failed"]
 
 
-async def test_fanout_counts_every_none_item_as_failed_but_not_skipped_ones():
-    # As the JS helper (dropFailed) does: an item whose value is None failed, unless a
-    # `stop when` skipped it.
+async def test_fanout_counts_a_none_value_apart_from_failures_and_skipped_items():
+    # As the JS helper (dropFailed) does: an item whose value is None is dropped; it failed
+    # only when an agent's failure ended it; a `stop when` skip is not counted at all.
     ran = await run("""
         input xs: list[int] max 10
         r = fanout x in xs:
@@ -167,7 +167,7 @@ async def test_fanout_counts_every_none_item_as_failed_but_not_skipped_ones():
     assert ran.value == [1, 4]
     line = ran.line('r = fanout')
     assert ran.logs == [f"fanout x in xs (line {line}): 1 of 4 items skipped (stop when x == 3)",
-                        f"fanout x in xs (line {line}): 1 of 4 items failed"]
+                        f"fanout x in xs (line {line}): 1 of 4 items gave none (not a failure)"]
 
 
 @pytest.mark.trio

@@ -85,7 +85,7 @@ def uninterrupted(tmp_path_factory: pytest.TempPathFactory) -> tuple[object, int
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
     _, rows = _journal_rows(ws)
-    return json.loads(out), len(rows)
+    return json.loads(out)["result"], len(rows)
 
 
 def _resume_and_check(ws: Path, args: list[str], run_id: str, before: list[tuple[str, str]],
@@ -97,7 +97,7 @@ def _resume_and_check(ws: Path, args: list[str], run_id: str, before: list[tuple
     proc = _wf(ws, [*args, "--resume", run_id])
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
-    assert json.loads(out) == expected_result  # the same result as an uninterrupted run
+    assert json.loads(out)["result"] == expected_result  # the same result as an uninterrupted run
 
     _, after = _journal_rows(ws)
     called_again = [k for k, s in after[len(before):] if k in finished_before]

@@ -123,7 +123,7 @@ async def test_asking_for_more_agents_than_the_bound_stops_the_run():
     assert len(double.calls) == 2
     # The message names the agent, its line and construct, the bound, and that it is a bug.
     message = str(info.value)
-    assert 'agent 3 ("t:' in message and "line 5" in message and "past the 2 agents" in message
+    assert 'agent 3 ("' in message and "line 5" in message and "past the 2 agents" in message
     assert "This is a bug in wflang" in message and "internal error" not in message
 
 
@@ -266,7 +266,8 @@ def test_run_prints_the_plan_and_the_result_as_json(tmp_path: Path):
         return sum(r)
     """), {"files": ["a", "b", "c"]}, {"rules": [{"prompt": "find", "reply": 2}]}, json_out=True)
     assert code == 0, err
-    assert json.loads(out) == 6
+    record = json.loads(out)  # --json: one record, the result in it
+    assert record["result"] == 6 and record["status"] == "done" and record["agents"]["done"] == 3
     assert "agents: at most 3 for these arguments (files: 3)" in err
     assert "models: haiku" in err and "permissions: read-only" in err
     journal = Journal.open(tmp_path)
@@ -278,7 +279,7 @@ def test_run_prints_the_plan_and_the_result_as_json(tmp_path: Path):
     assert json.loads(out2.getvalue())["result"] == 6
     out3 = io.StringIO()
     assert runs_command(workspace=str(tmp_path), json_out=True, stdout=out3, stderr=io.StringIO()) == 0
-    assert json.loads(out3.getvalue())[0]["id"] == summary.id
+    assert json.loads(out3.getvalue())[0]["id"] == summary.id == record["run_id"]
 
 
 def test_run_writes_out_file(tmp_path: Path):
@@ -329,7 +330,8 @@ def test_permissions_interactive_prompt(tmp_path: Path, monkeypatch: pytest.Monk
     (FANOUT.replace("\n    ", "\n"), {"xs": [1], "ys": 2}, {}, "unknown argument `ys`"),
     (FANOUT.replace("\n    ", "\n"), None, {}, "missing argument `xs`"),
     ('return fils\n', None, {}, "unknown name `fils`"),
-    ('return 1\n', None, {"concurrency": 0}, "--concurrency takes 1 or more"),
+    ('return 1\n', None, {"concurrency": 0}, "--concurrency takes 1 to 16 agents at once, not 0"),
+    ('return 1\n', None, {"concurrency": 17}, "--concurrency takes 1 to 16 agents at once, not 17"),
     ('return 1\n', None, {"sample": 2, "resume": "r-1"}, "cannot be combined with --resume"),
     ('return 1\n', None, {"resume": "r-nope"}, "no run r-nope"),
     ('return 1\n', None, {"fake": "/nonexistent/fake.json"}, "cannot read it"),
@@ -363,14 +365,15 @@ def test_a_bound_over_the_cap_for_these_arguments_is_refused(tmp_path: Path, mon
 
     monkeypatch.setattr(loader, "load", load)
     code, _, err = _cli(tmp_path, HEADER + FANOUT.replace("\n    ", "\n"), {"xs": [1, 2]})
-    assert code == 2 and "may start 2000 agents; a run may start at most 1000" in err
+    assert code == 1 and "may start 2000 agents; a run may start at most 1000" in err  # the arguments
 
 
 def test_sample_runs_a_slice_and_extrapolates(tmp_path: Path):
     code, out, err = _cli(tmp_path, HEADER + FANOUT.replace("\n    ", "\n"), {"xs": list(range(30))},
                           sample=3, json_out=True)
     assert code == 0, err
-    assert len(json.loads(out)) == 3
+    record = json.loads(out)
+    assert len(record["result"]) == 3 and record["sample"]["full_bound"] == 30
     assert "full arguments: at most 30 agents (this sample: at most 3)" in err
     assert "estimated cost" in err
 
@@ -397,7 +400,7 @@ async def test_progress_line_mode_reports_phases_logs_and_failures():
         await run_program(program, {"xs": [1, 2, 3]}, sched, view)
     lines = buf.getvalue().splitlines()
     assert lines[0] == "phase Scan"
-    assert "failed Scan:6.2: Scan:6.2 failed" in lines
+    assert "failed r · x 2: r · x 2 failed" in lines
     assert "log [Scan] fanout x in xs (line 5): 1 of 3 items failed" in lines
     assert any(line.startswith("phase Scan: 2 done, 1 failed, 20 output tokens") for line in lines)
     assert lines[-1] == "log scanned 2"

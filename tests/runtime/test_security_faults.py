@@ -252,10 +252,11 @@ def test_plan_shows_the_limits_and_a_hung_server_fails_the_run_within_them(
     started = time.monotonic()
     code, out, err = _wf(tmp_path, request_timeout=0.2, stall_timeout=0.7)
     assert "request timeout 0.2s, stall limit 0.7s per agent turn" in err
-    # A failed agent is `none` (docs/semantics.md); the run ends, the journal says why.
-    assert code == 0, err
+    # A failed agent is `none` (docs/semantics.md); the run ends, the journal says why, and
+    # a run whose every agent failed exits 1 (docs/cli.md).
+    assert code == 1, err
     assert out.strip() == "null"
-    assert "1 failed" in err
+    assert "1 failed" in err and "every agent failed (1 of 1)" in err
     from wflang.runtime.journal import Journal
 
     with Journal.open(tmp_path) as journal:

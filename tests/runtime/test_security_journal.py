@@ -97,7 +97,7 @@ def test_resume_over_a_tampered_row_fails_instead_of_a_wrong_result(tmp_path: Pa
         run_id = j.list_runs()[0].id
     # Reopen the run as if it had been killed, and damage a finished agent's row.
     _tamper(tmp_path, "UPDATE runs SET status = 'failed'")
-    _tamper(tmp_path, "UPDATE agents SET result_json = '{\"score\": \"2\"}' WHERE label LIKE 'A:%'")
+    _tamper(tmp_path, "UPDATE agents SET result_json = '{\"score\": \"2\"}' WHERE label = 'a'")
     code, out, err = _cli(tmp_path, resume=run_id)
     assert code != 0 and out == ""
     assert "not what that agent returns" in err and "Traceback" not in err
@@ -148,7 +148,8 @@ def test_keys_are_scrubbed_from_everything_stored(tmp_path: Path, monkeypatch: p
         run_id = j.start_run("w", "w.wf", SOURCE, {"note": f"args {SHAPED_KEY}"})
         req = AgentRequest(prompt=f"use {HELD_KEY}", schema=None, label="echo")
         _record(j, run_id, req, f"the key is {HELD_KEY} and {SHAPED_KEY}")
-        nested = AgentRequest(prompt="n", schema=None, label="nested")
+        nested = AgentRequest(prompt="n", schema=None, label=f"nested {SHAPED_KEY}", phase=f"P {HELD_KEY}",
+                              model=f"m-{HELD_KEY}")
         _record(j, run_id, nested, {"deep": [{SHAPED_KEY: HELD_KEY}]})
         j.add_log(run_id, None, f"log {HELD_KEY}")
         j.finish_run(run_id, "failed", error=f"boom {SHAPED_KEY}")

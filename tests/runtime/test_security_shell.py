@@ -267,3 +267,17 @@ def test_the_helper_imports_nothing_of_wflang() -> None:
     assert "wflang" not in "".join(
         line for line in source.splitlines() if line.startswith(("import", "from"))
     )
+
+
+async def test_a_long_command_outlives_the_thread_that_started_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """trio starts processes from worker threads that exit when idle; the helper must not
+    take that for wf's death (PR_SET_PDEATHSIG would)."""
+    from trio._core import _thread_cache
+
+    monkeypatch.setattr(_thread_cache, "IDLE_TIMEOUT", 0.2)
+    tools = Toolbox(tmp_path, {"shell"})
+    result = await tools.call("run_shell", {"command": "sleep 2; echo survived", "timeout": 60})
+    tools.close()
+    assert result.content == "exit code: 0\nsurvived\n"

@@ -53,7 +53,7 @@ def validate_args(program: ast.Program, raw: Any, *, child: bool = False) -> tup
     records = {d.name: d for d in program.types}
     declared = {d.name: d for d in program.inputs}
     values: dict[str, Any] = {}
-    for name in args:
+    for name in sorted(args):  # by code point, as the JS helper sorts them: the same order
         if name not in declared:
             known = ", ".join(declared) or "none"
             guess = did_you_mean(str(name), list(declared))

@@ -106,6 +106,9 @@ class _Ctx:
     in_item: bool = False  # inside a fan-out/for body: assignments are local
 
 
+FIX_NAMES = ("last", "attempt")  # in scope in a `fix` body
+
+
 @dataclass
 class _Scope:
     vars: dict[str, Type] = field(default_factory=dict)
@@ -178,6 +181,7 @@ class _Checker:
         self.terms: list[Term] = []
         self.defaults: dict[str, ast.Expr] = {o.name: o.value for o in program.defaults}
         self.phase_titles: list[str] = []
+        self.in_fix = 0  # depth of `fix` bodies being checked: `last` and `attempt` are theirs
 
     # ------------------------------------------------------------ diagnostics
 
@@ -620,6 +624,12 @@ class _Checker:
         if name in BUILTINS or name in ("budget", "answer"):
             self.error("WF219", f"`{name}` is a builtin name", self.word_span(span, name), "pick another name")
             return
+        if self.in_fix and name in FIX_NAMES:
+            self.error("WF219", f"`{name}` is the fix's own name here and cannot be assigned",
+                       self.word_span(span, name),
+                       "in a `fix` body, `last` is the last check's answer and `attempt` the attempt "
+                       "number; assign to a new name")
+            return
         if name in self.int_mins and scope.lookup(name) is not None:
             line = next(d.span.line for d in self.p.inputs if d.name == name)
             self.error("WF219", f"`{name}` is an int input and cannot be reassigned", self.word_span(span, name),
@@ -864,7 +874,18 @@ class _Checker:
             if not (isinstance(rec, Record) and "passed" in rec.fields):
                 self.error("WF221", "the agent after `until` must return a record with a `passed` field",
                            e.check.span, "use `check \"...\"`, which returns {passed, details}")
-        _, body_cost, first = self.rounds(e.body, k, scope, body_ctx, "fix", e.max.span)
+        # The body reads the check's answer so far (None when that check agent failed) and
+        # the attempt number, 1..K; they shadow outer names only inside the body.
+        saved = {n: scope.vars[n] for n in FIX_NAMES if n in scope.vars}
+        scope.vars.update({"last": _opt(check_t), "attempt": INT})
+        self.in_fix += 1
+        try:
+            _, body_cost, first = self.rounds(e.body, k, scope, body_ctx, "fix", e.max.span)
+        finally:
+            self.in_fix -= 1
+            for n in FIX_NAMES:
+                scope.vars.pop(n, None)
+            scope.vars.update(saved)
         env = {i.name: i.max for i in self.inputs}
         ks = k.show(env)
         # Built without simplification so the formula reads as the rule: K×A(body) + (K+1)×A(check).
@@ -1080,6 +1101,12 @@ class _Checker:
             self.error("WF201", f"`{e.id}` is a builtin function", e.span, f"call it: {e.id}(...)")
             raise _Stop
         guess = did_you_mean(e.id, scope.names())
+        if e.id in FIX_NAMES and not guess:
+            self.error("WF201", f"unknown name `{e.id}`", e.span,
+                       "`last` (the last check's answer, {passed, details}) and `attempt` (1, 2, ...) "
+                       "exist only in the body of a `fix`; after it, read `.last` and `.attempts` of "
+                       "its value")
+            raise _Stop
         self.error("WF201", f"unknown name `{e.id}`", e.span,
                    f"did you mean `{guess}`?" if guess else "assign it before this line, or declare an input")
         raise _Stop

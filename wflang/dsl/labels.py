@@ -33,13 +33,14 @@ SEP = " · "
 
 
 def singular(name: str) -> str:
-    """`files` → `file`, `entries` → `entry`, `classes` → `class`; lower case."""
+    """`files` → `file`, `entries` → `entry`, `classes` → `class`; lower case; `status`,
+    `analysis` and `glass` stay."""
     w = name.lower()
     if len(w) > 3 and w.endswith("ies"):
         return w[:-3] + "y"
     if len(w) > 3 and w.endswith(("sses", "xes", "ches", "shes", "zzes")):
         return w[:-2]
-    if len(w) > 1 and w.endswith("s") and not w.endswith("ss"):
+    if len(w) > 1 and w.endswith("s") and not w.endswith(("ss", "us", "is")):
         return w[:-1]
     return w
 

@@ -574,7 +574,13 @@ class _Builder:
         return str(tok), _tok_span(tok)
 
     def header_string(self, meta, tok):
-        parts = self._string_parts(tok)
+        try:
+            parts = self._string_parts(tok)
+        except WfError as exc:
+            # `when: "Pass {files: [...]}"`: braces that do not even parse as an expression
+            # mean the writer wanted braces, so say how to write them
+            raise WfError([Diagnostic("WF108", "header strings cannot interpolate", _tok_span(tok),
+                                      "write plain text; {{ and }} give braces")]) from exc
         if not all(isinstance(p, str) for p in parts):
             raise WfError([Diagnostic("WF108", "header strings cannot interpolate", _tok_span(tok),
                                       "write plain text; {{ and }} give braces")])

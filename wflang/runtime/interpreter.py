@@ -87,7 +87,28 @@ class RunOutcome:
     logs: list[tuple[str | None, str]]
 
 
+FIX_NAMES = ("last", "attempt")  # bound in a `fix` body
+
 # ---------------------------------------------------------------- helpers
+
+
+def items_outcome(failed: int, none: int, n: int) -> str:
+    """The fan-out log line's tail (semantics.md): failures and None values apart."""
+    if failed and none:
+        return f"{failed} of {n} items failed, {none} gave none"
+    if failed:
+        return f"{failed} of {n} items failed"
+    return f"{none} of {n} items gave none (not a failure)"
+
+
+def fix_outcome(passed: bool, attempts: int, limit: int) -> str:
+    """The log line a `fix` ends on (semantics.md), the same in both targets."""
+    tries = f"{attempts} attempt{'' if attempts == 1 else 's'}"
+    if passed:
+        return "the check passed at once" if attempts == 0 else f"the check failed, then passed after {tries}"
+    if attempts < limit:
+        return f"the check still fails after {tries} (stalled: the same result again)"
+    return f"the check still fails after {tries}"
 
 
 def source_text(program: ast.Program, span: Any) -> str:
@@ -410,6 +431,7 @@ class Interpreter:
         body = e.body[1:] if stop is not None else e.body
         results: list[Value] = [None] * n
         skipped = [False] * n
+        failed = [False] * n
 
         async def item(i: int) -> None:
             g = replace(f, scope=Scope({e.var: items[i]}, f.scope), indices=f.indices + (i + 1,),
@@ -417,7 +439,7 @@ class Interpreter:
             if stop is not None and V.truthy(self.eval(stop.cond, g)):
                 skipped[i] = True
                 return
-            results[i] = await self._item_body(body, g)
+            results[i], failed[i] = await self._item_body(body, g)
 
         if e.sequential:
             for i in range(n):
@@ -440,22 +462,26 @@ class Interpreter:
         if stop is not None and any(skipped):
             self.log(f, f"{where}: {sum(skipped)} of {n} items skipped "
                         f"(stop when {source_text(f.prog.program, stop.cond.span)})")
-        # Failed: every item whose value is None, except those a `stop when` skipped.
-        k = sum(1 for r, s in zip(results, skipped, strict=True) if r is None and not s)
-        if k:
-            self.log(f, f"{where}: {k} of {n} items failed")
+        # Failed: the items an agent's failure ended. The other None items (a vote without
+        # quorum, a None last line) are dropped too, but counted apart; skipped ones are not.
+        k = sum(failed)
+        none = sum(1 for r, s, x in zip(results, skipped, failed, strict=True) if r is None and not s and not x)
+        if k or none:
+            self.log(f, f"{where}: {items_outcome(k, none, n)}")
         return [r for r in results if r is not None]
 
-    async def _item_body(self, body: list[ast.Stmt], g: Frame) -> Value:
-        """An item's value; a top-level step that starts agents and yields None ends it."""
+    async def _item_body(self, body: list[ast.Stmt], g: Frame) -> tuple[Value, bool]:
+        """(An item's value, whether an agent's failure ended it). A top-level `agent` or
+        `check` step whose agent failed (None) ends the item; any other None is a value."""
         value: Value = None
         for s in body:
             value, stopped = await self.exec_stmt(s, g)
             if stopped:
-                return None
-            if value is None and isinstance(s, (ast.Assign, ast.ExprStmt)) and self._starts_agents(s.value):
-                return None
-        return value
+                return None, False
+            if value is None and isinstance(s, (ast.Assign, ast.ExprStmt)) and \
+                    isinstance(s.value, (ast.Agent, ast.Check)):
+                return None, True
+        return value, False
 
     def _starts_agents(self, e: ast.Expr) -> bool:
         hit = self._agentful.get(id(e))
@@ -637,12 +663,22 @@ class Interpreter:
         while not _passed(last) and attempts < k:
             attempts += 1
             g = replace(f, indices=f.indices + (attempts,), parts=f.parts + (f"attempt {attempts}",), sample=attempts)
-            await self.exec_block(e.body, g)
+            # `last` (the check's answer so far) and `attempt` are the body's to read; its
+            # assignments still land in the enclosing scope (the checker forbids these two)
+            saved = {n: f.scope.vars[n] for n in FIX_NAMES if n in f.scope.vars}
+            f.scope.vars.update({"last": last, "attempt": attempts})
+            try:
+                await self.exec_block(e.body, g)
+            finally:
+                for n in FIX_NAMES:
+                    f.scope.vars.pop(n, None)
+                f.scope.vars.update(saved)
             last = await self.eval_rhs(e.check, replace(g, parts=f.parts + (f"check {attempts}",)))
             history.append(last)
             if stall is not None and len(history) >= stall + 1 and \
                     all(V.equal(h, last) for h in history[-(stall + 1):]):
                 break
+        self.log(f, f"fix (line {e.span.line}): {fix_outcome(_passed(last), attempts, k)}")
         return {"passed": _passed(last), "attempts": attempts, "last": last}
 
     # ------------------------------------------------------------ run "other.wf"

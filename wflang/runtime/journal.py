@@ -33,8 +33,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import jsonschema
-
 from wflang.runtime.backend import AgentRequest, AgentResult, Usage
 from wflang.runtime.redact import redact_text, redact_value
 
@@ -302,14 +300,16 @@ def agent_row(
         run_id,
         key,
         request.sample_index,
-        request.label,
-        request.phase,
-        request.model,
-        result.model_id if result is not None else None,
-        request.effort,
-        request.agent_type,
-        request.isolation,
-        scrub(request.prompt),  # display only: the key was computed from the original
+        # Every string is scrubbed (a label or option can interpolate an argument holding a
+        # key); display only: the key was computed from the originals.
+        scrub(request.label),
+        scrub(request.phase),
+        scrub(request.model),
+        scrub(result.model_id if result is not None else None),
+        scrub(request.effort),
+        scrub(request.agent_type),
+        scrub(request.isolation),
+        scrub(request.prompt),
         schema_json,
         status,
         result_json,
@@ -858,6 +858,8 @@ def _result_problem(value: Any, schema: Any) -> str | None:
         return None  # a text agent: the interpreter takes any value as its text
     if not isinstance(schema, dict):
         return "its stored schema is not a JSON object"
+    import jsonschema  # here: only a resume reads results back, and the import costs ~40 ms
+
     try:
         error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(value))
     except jsonschema.exceptions.SchemaError as exc:

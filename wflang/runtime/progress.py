@@ -120,8 +120,10 @@ class ProgressView(RunObserver):
     def phase_finished(self, title: str) -> None:
         view = self._phase(title)
         view.ended = self._clock()
-        if not self.live:
-            self._print(Text(f"phase {title}: {self._summary(view)}"))
+        # the phase's outcome line, live too (it prints above the table): the run's story
+        style = "red" if view.failed and not view.done else ("yellow" if view.failed else "green")
+        self._print(Text.assemble(("phase ", "bold"), (title, "bold cyan"), ": ",
+                                  (self._summary(view), style)))
 
     def log(self, phase: str | None, message: str) -> None:
         prefix = f"[{phase}] " if phase else ""

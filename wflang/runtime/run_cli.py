@@ -7,9 +7,10 @@ under the scheduler with the journal and the live view, and prints the result. E
 problem a user can cause ends in a clear message and a non-zero exit code, never a
 traceback.
 
-Exit codes: 0 done; 1 the workflow does not check, or the run failed; 2 bad input (file,
-arguments, fake file, missing key, refused permissions or bound); 3 internal error;
-130 interrupted (the run can be resumed).
+Exit codes (the table is wflang/exits.py, the same as docs/cli.md): 0 done; 1 the
+workflow does not check, the arguments do not fit its inputs (or the bound for them), or
+the run failed; 2 usage (a file or output path, the fake file, a missing key, refused
+permissions); 3 internal error; 130 interrupted (the run can be resumed).
 """
 
 from __future__ import annotations
@@ -29,7 +30,11 @@ if TYPE_CHECKING:
     from wflang.runtime.backend import Backend
     from wflang.runtime.scheduler import Scheduler
 
-EXIT_OK, EXIT_ERRORS, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+from wflang import exits
+
+EXIT_OK, EXIT_ERRORS, EXIT_USAGE = exits.OK, exits.ERRORS, exits.USAGE
+EXIT_INTERNAL, EXIT_INTERRUPTED = exits.INTERNAL, exits.INTERRUPTED
+MAX_CONCURRENCY = 16  # Claude Code's limit of agents at once
 CAPABILITIES = ("edit", "shell")
 
 # Approximate list prices, USD per million tokens (input, output), by model family; an
@@ -85,6 +90,7 @@ def run_command(
     stderr = stderr or sys.stderr
     stdin = stdin or sys.stdin
     try:
+        _API_LIMITS.clear()  # this call's limits only (tests run several in one process)
         _API_LIMITS.update(_api_limits(request_timeout, stall_timeout))
         return _run(file, args_file, args_json, fake, resume, concurrency, allow, sample, json_out, out_file,
                     workspace, yes, stdout, stderr, stdin)
@@ -108,8 +114,8 @@ def _run(file: str, args_file: str | None, args_json: str | None, fake: str | No
     ws = Path(workspace or ".").resolve()
     if not ws.is_dir():
         raise _Refused(f"the workspace {workspace} is not a directory")
-    if concurrency is not None and concurrency < 1:
-        raise _Refused(f"--concurrency takes 1 or more, not {concurrency}")
+    if concurrency is not None and not 1 <= concurrency <= MAX_CONCURRENCY:
+        raise _Refused(f"--concurrency takes 1 to {MAX_CONCURRENCY} agents at once, not {concurrency}")
     if sample is not None and sample < 1:
         raise _Refused(f"--sample takes 1 or more items, not {sample}")
     if sample is not None and resume is not None:
@@ -117,11 +123,16 @@ def _run(file: str, args_file: str | None, args_json: str | None, fake: str | No
     if args_file is not None and args_json is not None:
         raise _Refused("give the arguments once: --args FILE or --args-json JSON")
     requested = _parse_allow(allow)
+    if out_file is not None:
+        _check_out(out_file)
 
     loaded = load(file)
     if not loaded.ok:
-        print(human(loaded), file=stderr)
-        return EXIT_ERRORS
+        from wflang.color import paint
+
+        print(paint(human(loaded), stderr), file=stderr)
+        # a FILE that cannot be read is a usage error, as in `wf check`
+        return EXIT_USAGE if any(d.code == "WF001" for d in loaded.diagnostics) else EXIT_ERRORS
     program, source = loaded.program, loaded.source or ""
     assert loaded.result is not None and loaded.result.bound is not None
     bound = loaded.result.bound
@@ -185,11 +196,11 @@ _API_LIMITS: dict[str, float] = {}
 
 
 def _api_limits(request_timeout: float | None, stall_timeout: float | None) -> dict[str, float]:
+    """The limits given on the command line, checked; the backend's defaults fill the rest
+    (not imported here: a fake run does not load the anthropic backend)."""
     import math
 
-    from wflang.runtime.backends.anthropic import DEFAULT_REQUEST_TIMEOUT, DEFAULT_STALL_TIMEOUT
-
-    out = {"request_timeout": DEFAULT_REQUEST_TIMEOUT, "stall_timeout": DEFAULT_STALL_TIMEOUT}
+    out: dict[str, float] = {}
     for name, value in (("request_timeout", request_timeout), ("stall_timeout", stall_timeout)):
         if value is None:
             continue
@@ -287,7 +298,7 @@ def _make_plan(program: ast.Program, source: str, bound: Bound, raw: Any, sample
     values, diags = validate_args(program, raw)
     if diags:
         lines = [f"argument error: {d.message}" + (f" ({d.hint})" if d.hint else "") for d in diags]
-        raise _Refused(ARGS_PROBLEM.rstrip() + "\n  " + "\n  ".join(lines))
+        raise _Refused(ARGS_PROBLEM.rstrip() + "\n  " + "\n  ".join(lines), EXIT_ERRORS)
     full_sizes = sizes(program, values)
     if sample is not None:
         values = {k: (v[:sample] if isinstance(v, list) and _is_list_input(program, k) else v)
@@ -296,11 +307,26 @@ def _make_plan(program: ast.Program, source: str, bound: Bound, raw: Any, sample
     n = bound.evaluate(size_map)
     if n > AGENT_CAP:
         raise _Refused(f"for these arguments the workflow may start {n} agents; a run may start at most "
-                       f"{AGENT_CAP}. Hint: pass fewer items.")
+                       f"{AGENT_CAP}. Hint: pass fewer items.", EXIT_ERRORS)
     if bound.agent_budget is not None and n > bound.agent_budget:
         raise _Refused(f"for these arguments the workflow may start {n} agents; its budget allows "
-                       f"{bound.agent_budget}. Hint: pass fewer items or raise `budget agents`.")
+                       f"{bound.agent_budget}. Hint: pass fewer items or raise `budget agents`.", EXIT_ERRORS)
     return _Plan(program, source, bound, values, size_map, n, frozenset(), full_sizes)
+
+
+def _check_out(out_file: str) -> None:
+    """`--out F` must be writable before the first agent starts, not after the run."""
+    path = Path(out_file)
+    if out_file == "" or path.is_dir():
+        raise _Refused(f"--out {out_file}: is a directory; give a file to write the result to, "
+                       "e.g. --out result.json")
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        raise _Refused(f"--out {out_file}: the directory {parent} does not exist")
+    if path.exists() and not os.access(path, os.W_OK):
+        raise _Refused(f"--out {out_file}: the file is not writable")
+    if not path.exists() and not os.access(parent, os.W_OK | os.X_OK):
+        raise _Refused(f"--out {out_file}: cannot create a file in {parent} (no permission)")
 
 
 def _is_list_input(program: ast.Program, name: str) -> bool:
@@ -321,7 +347,7 @@ def _backend(fake: str | None) -> Backend:
         raise _Refused(f"the anthropic backend cannot load ({exc}); install the `anthropic` package "
                        "or run with --fake FILE") from None
     try:
-        backend = AnthropicBackend(**(_API_LIMITS or _api_limits(None, None)))
+        backend = AnthropicBackend(**_API_LIMITS)
     except MissingAPIKeyError as exc:
         raise _Refused(str(exc)) from None
     from wflang.runtime.environ_scrub import scrub_initial_environ
@@ -402,9 +428,14 @@ def _show_plan(err: Any, plan: _Plan, file: str, fake: str | None, concurrency: 
                      + (f" (budget {bound.token_budget})" if bound.token_budget is not None else ""))
     lines.append(f"  models: {_model_line(program, fake is not None)}")
     lines.append(f"  permissions: {', '.join(declared) if declared else 'read-only'}{perm_note}")
-    api_limits = _API_LIMITS or _api_limits(None, None)
-    api = "" if fake is not None else (f" (request timeout {api_limits['request_timeout']:g}s, "
-                                       f"stall limit {api_limits['stall_timeout']:g}s per agent turn)")
+    api = ""
+    if fake is None:
+        from wflang.runtime.backends.anthropic import DEFAULT_REQUEST_TIMEOUT, DEFAULT_STALL_TIMEOUT
+
+        api_limits = {"request_timeout": DEFAULT_REQUEST_TIMEOUT, "stall_timeout": DEFAULT_STALL_TIMEOUT,
+                      **_API_LIMITS}
+        api = (f" (request timeout {api_limits['request_timeout']:g}s, "
+               f"stall limit {api_limits['stall_timeout']:g}s per agent turn)")
     lines.append(f"  backend: {'fake answers from ' + fake if fake is not None else 'anthropic'}{api}"
                  f"; concurrency {_concurrency(program, concurrency)}")
     for line in lines:
@@ -484,7 +515,8 @@ def _execute(plan: _Plan, backend: Backend, journal: Any, run_id: str, resuming:
     limits = Limits(concurrency=_concurrency(program, concurrency), budget_agents=bound.agent_budget,
                     budget_output_tokens=bound.token_budget, bound=plan.agents_bound)
     err = Console(file=stderr, highlight=False, soft_wrap=True)
-    view = ProgressView(err, live=_is_tty(stdout) and _is_tty(stderr))
+    # --json: stdout carries one record; the story goes to stderr line by line (no live view)
+    view = ProgressView(err, live=_is_tty(stdout) and _is_tty(stderr) and not json_out)
     sched = Scheduler(backend, ws, limits, journal=journal, run_id=run_id, resume=resuming,
                       permissions=plan.granted, observer=view)
     err.print(f"run {run_id}" + (" (resumed)" if resuming else ""), highlight=False)
@@ -525,6 +557,8 @@ def _execute(plan: _Plan, backend: Backend, journal: Any, run_id: str, resuming:
         journal.finish_run(run_id, "failed", error=str(exc))
         _resume_report(err, sched)
         print(f"run {run_id} failed: {exc}\nresume after a fix with: {resume_hint}", file=stderr)
+        if json_out:
+            _write_json(_record(plan, sched, run_id, ws, "failed", str(exc), None, []), stdout)
         return EXIT_ERRORS
     except JournalError as exc:
         print(f"error: the journal failed: {exc}", file=stderr)
@@ -539,13 +573,45 @@ def _execute(plan: _Plan, backend: Backend, journal: Any, run_id: str, resuming:
         print(f"internal error: {type(exc).__name__}: {exc}\nthis is a bug in wflang; run again with "
               f"WF_DEBUG=1 for the traceback and report it. Resume with: {resume_hint}", file=stderr)
         return EXIT_INTERNAL
+    from wflang.runtime.run_record import run_status
+
     view.final_summary()
-    journal.finish_run(run_id, "done", result=outcome.value)
-    _summary(err, sched, run_id)
+    status, why = run_status(sched.agents)
+    journal.finish_run(run_id, status, result=outcome.value, error=why)
+    _summary(err, sched, run_id, status)
     _resume_report(err, sched)
     if sample is not None:
         _sample_report(err, plan, sched, sample)
-    return _emit_result(outcome.value, json_out, out_file, stdout, stderr)
+    code = _emit_result(outcome.value, json_out, out_file, stdout, stderr,
+                        _record(plan, sched, run_id, ws, status, why, outcome.value, outcome.logs, sample)
+                        if json_out else None)
+    if status != "done":
+        print(f"the run failed: {why}\nresume after a fix with: {resume_hint}", file=stderr)
+        return EXIT_ERRORS
+    return code
+
+
+def _record(plan: _Plan, sched: Scheduler, run_id: str, ws: Path, status: str, why: str | None, value: Any,
+            logs: list[tuple[str | None, str]], sample: int | None = None) -> dict[str, Any]:
+    from wflang.runtime.journal import journal_path
+    from wflang.runtime.run_record import run_record
+    from wflang.runtime.values import normalize
+
+    table = _prices()
+    estimate = None
+    if sample is not None:
+        estimate = sample_estimate(plan.bound, plan.sizes, plan.full_sizes, sched.agents)
+    return run_record(run_id=run_id, workflow=plan.program.header.name, status=status, error=why,
+                      result=normalize(value), agents=sched.agents, usage=sched.usage, bound=plan.agents_bound,
+                      journal=str(journal_path(ws)), price=lambda m: _price_of(m, table), logs=logs,
+                      sample=estimate)
+
+
+def _write_json(record: dict[str, Any], stdout: TextIO) -> None:
+    from wflang.runtime.values import to_json
+
+    stdout.write(to_json(record, 2) + "\n")
+    stdout.flush()
 
 
 def _resume_report(err: Any, sched: Scheduler) -> None:
@@ -560,17 +626,19 @@ def _resume_report(err: Any, sched: Scheduler) -> None:
     err.print(line, highlight=False, markup=False)
 
 
-def _summary(err: Any, sched: Scheduler, run_id: str) -> None:
+def _summary(err: Any, sched: Scheduler, run_id: str, status: str = "done") -> None:
     done = sum(1 for a in sched.agents if a.status == "done")
     failed = len(sched.agents) - done
     cached = sum(1 for a in sched.agents if a.cached)
     u = sched.usage
-    err.print(f"run {run_id} done: {done} agents done" + (f" ({cached} from the journal)" if cached else "")
+    err.print(f"run {run_id} {status}: {done} agents done" + (f" ({cached} from the journal)" if cached else "")
               + f", {failed} failed; tokens: input {u.input_tokens:,}, output {u.output_tokens:,}",
               highlight=False)
 
 
-def _emit_result(value: Any, json_out: bool, out_file: str | None, stdout: TextIO, stderr: TextIO) -> int:
+def _emit_result(value: Any, json_out: bool, out_file: str | None, stdout: TextIO, stderr: TextIO,
+                 record: dict[str, Any] | None = None) -> int:
+    """The result on stdout (or in --out); with --json, stdout gets the one record instead."""
     from wflang.runtime.values import to_json
 
     text = to_json(value, 2) + "\n"
@@ -581,9 +649,20 @@ def _emit_result(value: Any, json_out: bool, out_file: str | None, stdout: TextI
             print(f"error: cannot write {out_file}: {exc.strerror}; the result is in the journal "
                   "(wf show RUN_ID)", file=stderr)
             return EXIT_USAGE
-        print(f"result written to {out_file}", file=stderr)
         if not json_out:
+            print(f"result written to {out_file}", file=stderr)
             return EXIT_OK
+    if record is not None:
+        _write_json(record, stdout)
+        return EXIT_OK
+    if out_file is None and _is_tty(stdout):
+        # a person reading: the story ends on one line; pipes and files get the JSON
+        from wflang.runtime.run_record import short_result
+
+        stdout.write(f"result: {short_result(value)}\n"
+                     "  (the whole result: --json, --out FILE, or wf show RUN_ID)\n")
+        stdout.flush()
+        return EXIT_OK
     stdout.write(text)
     stdout.flush()
     return EXIT_OK
@@ -730,7 +809,7 @@ def runs_command(workspace: str | None = None, limit: int = 20, json_out: bool =
     return EXIT_OK
 
 
-def show_command(run_id: str, json_out: bool = False, workspace: str | None = None, *,
+def show_command(run_id: str, json_out: bool = False, workspace: str | None = None, *, full: bool = False,
                  stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
     from rich.console import Console
 
@@ -754,5 +833,5 @@ def show_command(run_id: str, json_out: bool = False, workspace: str | None = No
         json.dump(run_json(detail), stdout, indent=2, ensure_ascii=False)
         stdout.write("\n")
     else:
-        render_run(Console(file=stdout, highlight=False), detail)
+        render_run(Console(file=stdout, highlight=False, soft_wrap=full), detail, full=full)
     return EXIT_OK

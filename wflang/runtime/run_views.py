@@ -129,14 +129,18 @@ def runs_json(runs: list[RunSummary]) -> list[dict[str, Any]]:
 # ---------------------------------------------------------------------------- wf show
 
 
-def render_run(console: Console, detail: RunDetail) -> None:
+def render_run(console: Console, detail: RunDetail, full: bool = False) -> None:
+    """The run's story: header, arguments, phases, then every agent with the beginning of
+    its prompt and answer (`full`: all of them), the log and the result."""
     run = detail.run
     console.print(_header(run, detail.usage))
     console.print(Text("args", style="bold"))
     console.print(JSON.from_data(run.args, indent=2))
     console.print(_phase_table(detail.phases))
     for phase in detail.phases:
-        console.print(_agent_table(phase, [a for a in detail.agents if a.phase == phase.phase]))
+        console.print(Text(f"agents: {phase.phase or NO_PHASE}", style="bold"))
+        for agent in (a for a in detail.agents if a.phase == phase.phase):
+            console.print(_agent_story(agent, full, max(20, console.width - 15)))
     if detail.logs:
         console.print(Text("log", style="bold"))
         for line in detail.logs:
@@ -199,22 +203,46 @@ def _phase_table(phases: list[PhaseSummary]) -> Table:
     return table
 
 
-def _agent_table(phase: PhaseSummary, agents: list[AgentRecord]) -> Table:
-    table = Table(title=f"agents: {phase.phase or NO_PHASE}", title_justify="left")
-    table.add_column("label")
-    table.add_column("status")
-    table.add_column("output tokens", justify="right")
-    table.add_column("duration", justify="right")
-    table.add_column("error")
-    for agent in agents:
-        table.add_row(
-            Text(agent.label),
-            _status(agent.status),
-            format_tokens(agent.usage.output_tokens),
-            format_duration(agent.duration),
-            Text(agent.error or "", style="red"),
-        )
-    return table
+
+
+def check_failed(agent: AgentRecord) -> bool:
+    """A `check` (schema {passed, details}) that answered, and did not pass."""
+    props = (agent.schema or {}).get("properties") or {}
+    return (agent.status == "done" and set(props) == {"passed", "details"} and isinstance(agent.result, dict)
+            and not agent.result.get("passed"))
+
+
+def answer_text(agent: AgentRecord) -> str:
+    if agent.status != "done":
+        return agent.error or "no value"
+    if isinstance(agent.result, str):
+        return agent.result
+    return json.dumps(agent.result, ensure_ascii=False)
+
+
+def _preview(text: str, full: bool, width: int) -> str:
+    """All of it (`--full`), else its beginning on one line of the terminal."""
+    if full:
+        return text
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
+def _agent_story(agent: AgentRecord, full: bool, width: int) -> Text:
+    if check_failed(agent):
+        status = Text("check failed", style="bold red")
+    else:
+        status = _status(agent.status)
+    head = Text.assemble(("  ", ""), (agent.label, "bold"), "  ", status,
+                         f"  in {format_tokens(agent.usage.input_tokens)} / out "
+                         f"{format_tokens(agent.usage.output_tokens)} tokens  {format_duration(agent.duration)}")
+    indent = "\n" + " " * 14
+    prompt = _preview(agent.prompt, full, width).replace("\n", indent)
+    answer = _preview(answer_text(agent), full, width).replace("\n", indent)
+    style = "red" if agent.status != "done" or check_failed(agent) else ""
+    return Text.assemble(head, ("\n    prompt:   ", "dim"), prompt,
+                         ("\n    " + ("error:    " if agent.status != "done" else "answer:   "), "dim"),
+                         (answer, style))
 
 
 def _log_line(line: LogRecord) -> Text:

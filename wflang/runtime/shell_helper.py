@@ -8,8 +8,10 @@ Why a process of its own:
 * It is a child subreaper (Linux `PR_SET_CHILD_SUBREAPER`): every process the command
   starts, `setsid` and double-forked daemons included, stays its descendant when its own
   parent exits. When the command exits, or when `wf` sends SIGTERM (the timeout), or when
-  `wf` dies (`PR_SET_PDEATHSIG`), it kills every descendant it has and reaps them, so
-  nothing the command started outlives the tool call.
+  `wf` dies (checked twice a second: our parent changes), it kills every descendant it has
+  and reaps them, so nothing the command started outlives the tool call.
+  (`PR_SET_PDEATHSIG` would fire when the *thread* that started us exits, and trio
+  starts processes from worker threads that exit when idle: not usable.)
 
 Exit status: the command's (128+N when a signal N ended it); 125 when it could not start.
 """
@@ -22,8 +24,8 @@ import signal
 import sys
 import time
 
-PR_SET_PDEATHSIG = 1
 PR_SET_CHILD_SUBREAPER = 36
+PARENT_CHECK = 0.5  # seconds between checks that wf is still alive
 KILL_ROUNDS = 200  # bounded: a fork bomb cannot keep the helper alive forever
 
 
@@ -33,6 +35,17 @@ class _Stop(Exception):
 
 def _on_signal(signum: int, frame: object) -> None:
     raise _Stop
+
+
+def _watch_parent(parent: int) -> None:
+    """Raise _Stop (in the main thread, interrupting waitpid) once `parent` is gone."""
+
+    def check(signum: int, frame: object) -> None:
+        if os.getppid() != parent:
+            raise _Stop
+
+    signal.signal(signal.SIGALRM, check)
+    signal.setitimer(signal.ITIMER_REAL, PARENT_CHECK, PARENT_CHECK)  # not inherited by fork
 
 
 def _descendants(me: int) -> list[int]:
@@ -93,17 +106,17 @@ def main(argv: list[str]) -> int:
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
     except (OSError, AttributeError):
         pass  # not Linux: the process group kill of the caller still applies
-    if os.getppid() != parent:
-        return 125  # wf died before the death signal was armed
     code = 125
     try:
+        _watch_parent(parent)
+        if os.getppid() != parent:
+            return 125  # wf died before we started watching
         pid = os.fork()
         if pid == 0:  # the command: default signals, its own process group
             try:
-                for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+                for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT, signal.SIGALRM):
                     signal.signal(signum, signal.SIG_DFL)
                 os.setpgid(0, 0)
                 os.execv("/bin/sh", ["/bin/sh", "-c", command])
@@ -121,7 +134,8 @@ def main(argv: list[str]) -> int:
     except _Stop:
         code = 128 + signal.SIGTERM
     finally:
-        for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+        signal.setitimer(signal.ITIMER_REAL, 0, 0)
+        for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT, signal.SIGALRM):
             signal.signal(signum, signal.SIG_IGN)  # finish the cleanup whatever arrives
         _kill_all()
     return code

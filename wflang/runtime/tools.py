@@ -492,8 +492,7 @@ class Toolbox:
         if self._home is None:
             self._home = tempfile.mkdtemp(prefix="wf-shell-home-")
         proc = await trio.lowlevel.open_process(
-            # -I -S: the helper ignores PYTHON* variables and site packages, imports nothing of ours.
-            [sys.executable, "-I", "-S", _HELPER, str(os.getpid()), args["command"]],
+            _shell_argv(args["command"]),
             cwd=self.root,
             env=shell_env(self._home),
             stdin=subprocess.DEVNULL,
@@ -529,6 +528,15 @@ class Toolbox:
         if timed_out:
             return ToolResult(f"command timed out after {timeout:g}s and was killed\n{output}", is_error=True)
         return ToolResult(f"exit code: {proc.returncode}\n{output}")
+
+
+def _shell_argv(command: str) -> list[str]:
+    """The helper (see shell_helper.py) between us and the command; a bare /bin/sh only
+    where this Python cannot start itself again (an embedded interpreter)."""
+    if sys.executable and os.path.exists(_HELPER):
+        # -I -S: the helper ignores PYTHON* variables and site packages, imports nothing of ours.
+        return [sys.executable, "-I", "-S", _HELPER, str(os.getpid()), command]
+    return ["/bin/sh", "-c", command]
 
 
 async def _end_helper(proc: trio.Process) -> None:

@@ -43,9 +43,15 @@ def num(x: int | float) -> int | float:
 
 
 def normalize(v: Value) -> Value:
-    """Integral floats to ints, deeply: what JSON from an agent or the arguments means."""
+    """Integral floats to ints, deeply: what JSON from an agent or the arguments means.
+    An int beyond 2**53 becomes the double JavaScript reads for it."""
     if isinstance(v, float):
         return num(v)
+    if isinstance(v, int) and not isinstance(v, bool) and abs(v) > MAX_SAFE_INTEGER:
+        try:
+            return float(v)
+        except OverflowError:
+            return math.inf if v > 0 else -math.inf
     if isinstance(v, list):
         return [normalize(x) for x in v]
     if isinstance(v, dict):

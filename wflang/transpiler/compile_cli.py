@@ -16,11 +16,13 @@ import tempfile
 from pathlib import Path
 from typing import TextIO
 
+from wflang import exits
+from wflang.color import paint
 from wflang.dsl.diagnostics import Diagnostic, render
 from wflang.dsl.loader import load
 from wflang.transpiler.emit import CompileError, compile_script
 
-EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_ERRORS, EXIT_USAGE = exits.OK, exits.ERRORS, exits.USAGE
 _FILE_PROBLEMS = ("WF001",)  # the file could not be read: a usage error (not UTF-8 is an error, as in `wf check`)
 
 
@@ -34,7 +36,7 @@ def compile_command(file: str, out: str | None, install: bool, force: bool,
         return EXIT_USAGE
     loaded = load(file)
     for d in loaded.diagnostics:
-        stderr.write(render(d, file, loaded.source) + "\n")
+        stderr.write(paint(render(d, file, loaded.source), stderr) + "\n")
     if loaded.source is None:
         return EXIT_USAGE if any(d.code in _FILE_PROBLEMS for d in loaded.diagnostics) else EXIT_ERRORS
     if not loaded.ok:

@@ -142,6 +142,9 @@ _SCALAR_NAMES = {"str": "STR", "int": "INT", "float": "FLOAT", "bool": "BOOL"}
 _SIMPLE_BINOPS = {"+": "plus", "-": "minus", "*": "times", "/": "divide", "%": "modulo", "|": "merge"}
 _JS_OPTIONS = (("model", "model"), ("effort", "effort"), ("agent_type", "agentType"), ("isolation", "isolation"))
 _CAN_BE_NONE = (ast.Agent, ast.Check, ast.RunWorkflow, ast.Vote, ast.Tournament, ast.Repeat)
+# An item's step ends it on None only when that None is an agent's failure (semantics.md);
+# a vote without quorum, a repeat a `stop when` ended, a child's None are values.
+_ENDS_ITEM = (ast.Agent, ast.Check)
 
 
 # ---------------------------------------------------------------------------- names and scopes
@@ -229,10 +232,11 @@ class _Item:
     def used(self) -> bool:
         return bool(self.not_failed)
 
-    def mark(self) -> str:
+    def mark(self, why: str = "none") -> str:
+        """Mark this item's None as not a failure: a None value, or skipped by `stop when`."""
         if not self.not_failed:
             self.not_failed = self.name_it()
-        return f"{self.not_failed}[{self.index}] = true"
+        return f"{self.not_failed}[{self.index}] = '{why}'"
 
 
 @dataclass(frozen=True)
@@ -1113,9 +1117,10 @@ class _Emitter:
 
     def finish(self, value: str, s: ast.Stmt | None, step: bool, finish: str, ctx: _Ctx) -> list[str]:
         """End a value body. In a fan-out item, a None from the last line is a failure only
-        when that line starts agents."""
+        when that line is an agent (or check) whose agent failed."""
         item = ctx.item
-        if item is None or step or (s is not None and not _may_be_none(s)):
+        agent_step = step and isinstance(s, (ast.Assign, ast.ExprStmt)) and isinstance(s.value, _ENDS_ITEM)
+        if item is None or agent_step or (s is not None and not _may_be_none(s)):
             return [finish.format(value)]
         if value == "null":
             return [item.mark(), finish.format("null")]
@@ -1261,7 +1266,7 @@ class _Emitter:
         scope, inits = self.new_scope(ctx, e.body, {e.var: self.namer.js(e.var)})
         noun = labels.item_noun(e.iter, e.var)
         inner = replace(ctx, scope=scope, indices=ctx.indices + ((noun, f"{idx} + 1"),), top_level=False, answer=None,
-                        item=item, stop=lambda s: [item.mark(), f"{skipped}[{idx}] = true", "return null"])
+                        item=item, stop=lambda s: [item.mark("skipped"), f"{skipped}[{idx}] = true", "return null"])
         items = f"{self.helper('iter')}({self.expr(e.iter, ctx, top=True)})"
         steps = [s for s in body if self.starts_agents(s)]
         concurrency = next((o.value for o in e.options if o.name == "concurrency"), None)
@@ -1286,7 +1291,7 @@ class _Emitter:
         else:
             run = self.pipeline(e, body, first_stop, inits, items, inner)
         if item.used:
-            out.append(f"const {item.not_failed} = []  // items whose None is not a failure")
+            out.append(f"const {item.not_failed} = []  // items whose None is not a failure: 'none' or 'skipped'")
         if first_stop is not None:
             out.append(f"const {skipped} = []  // items a `stop when` skipped")
         out += lines
@@ -1371,12 +1376,12 @@ class _Emitter:
         if isinstance(s, ast.ExprStmt):
             pre = self.predeclare(s, ctx) + self.comment(s, ctx)
             code = self.rhs(s.value, ctx, pre, hint="step", need_value=True)
-            if isinstance(s.value, _CAN_BE_NONE):
-                return pre + [f"if ({code} === null) return null"]
+            if isinstance(s.value, _ENDS_ITEM):
+                return pre + [f"if ({code} === null) return null  // the agent failed: the item ends"]
             return pre + [_strip_parens(code)]
         lines = self.direct(s, ctx)
-        if isinstance(s, ast.Assign) and len(s.targets) == 1 and isinstance(s.value, _CAN_BE_NONE):
-            lines.append(f"if ({ctx.scope.lookup(s.targets[0])} === null) return null")
+        if isinstance(s, ast.Assign) and len(s.targets) == 1 and isinstance(s.value, _ENDS_ITEM):
+            lines.append(f"if ({ctx.scope.lookup(s.targets[0])} === null) return null  // the agent failed")
         return lines
 
     def source_text(self, e: ast.Node, ctx: _Ctx) -> str:
@@ -1567,7 +1572,9 @@ class _Emitter:
             out.append(f"const {checks} = [{last}]  // for `stall`")
         out.append(f"while (!{self.helper('checkPassed')}({last}) && {attempts} < {limit}) {{  // fix max {limit}")
         body = [f"{attempts}++"]
-        inner = replace(ctx, indices=ctx.indices + (("attempt", attempts),), stop=None)
+        # the body reads `last` (the check's answer so far) and `attempt` (1..K)
+        scope = _Scope({"last": last, "attempt": attempts}, ctx.scope)
+        inner = replace(ctx, scope=scope, indices=ctx.indices + (("attempt", attempts),), stop=None)
         body += self.block(e.body, inner)
         body.append(f"{last} = await {run_check}({attempts})")
         if checks is not None:
@@ -1576,6 +1583,8 @@ class _Emitter:
             body.append(f"if ({self.helper('checksStalled')}({checks}, {stall})) break  // stall {stall}")
         out += _indent(body)
         out.append("}")
+        out.append(f"log({js_string(f'fix (line {e.span.line}): ')} + "
+                   f"{self.helper('fixOutcome')}({self.helper('checkPassed')}({last}), {attempts}, {limit}))")
         fields = [f"passed: {self.helper('checkPassed')}({last})", _property("attempts", attempts),
                   _property("last", last)]
         return "{ " + ", ".join(fields) + " }"

@@ -3,6 +3,7 @@
 // answers agent() from a fake-answer file (docs/fake-answers.md).
 //
 //   node host.mjs --script S.js [--fake F.json] [--args A.json] [--out calls.json] [--budget-total N]
+//   node host.mjs --batch JOBS.json [--out reports.json]   (many runs, one report each)
 //
 // The fake-answer logic below is an independent implementation of the one in
 // wflang/runtime/backends/fake.py; the two must agree exactly (tests/transpiler/test_node_host.py
@@ -1035,17 +1036,19 @@ async function drive (state, promise) {
 
 // ------------------------------------------------------------------ command line
 
-const USAGE = 'usage: node host.mjs --script S.js [--fake F.json] [--args A.json] [--out OUT.json] [--budget-total N]'
+const USAGE = 'usage: node host.mjs --script S.js [--fake F.json] [--args A.json] [--out OUT.json] [--budget-total N]' +
+  '\n       node host.mjs --batch JOBS.json [--out OUT.json]'
 
 function parseArgv (argv) {
   const opts = {}
-  const names = { '--script': 'script', '--fake': 'fake', '--args': 'args', '--out': 'out', '--budget-total': 'budgetTotal' }
+  const names = { '--script': 'script', '--fake': 'fake', '--args': 'args', '--out': 'out', '--budget-total': 'budgetTotal',
+    '--batch': 'batch' }
   for (let i = 0; i < argv.length; i++) {
     const name = names[argv[i]]
     if (!name || i + 1 >= argv.length) throw new Error(argv[i] === '--help' ? USAGE : `unknown or incomplete option ${argv[i]}\n${USAGE}`)
     opts[name] = argv[++i]
   }
-  if (!opts.script) throw new Error(`--script is required\n${USAGE}`)
+  if (!opts.script && opts.batch === undefined) throw new Error(`--script is required\n${USAGE}`)
   if (opts.budgetTotal !== undefined) {
     const n = Number(opts.budgetTotal)
     if (!Number.isFinite(n) || n < 0) throw new Error(`--budget-total: expected a number >= 0, got ${opts.budgetTotal}`)
@@ -1083,17 +1086,10 @@ function errorText (e) {
   return String(e)
 }
 
-async function main (argv) {
-  let opts, setup
-  try {
-    opts = parseArgv(argv)
-    setup = readSetup(opts)
-  } catch (e) {
-    process.stderr.write(`host: ${errMessage(e)}\n`)
-    return 2
-  }
+/** Run one script under a fresh state: the report main() prints. */
+export async function runScript (scriptPath, spec, argsJson, budgetTotal = null, { quiet = false } = {}) {
   const state = {
-    fake: setup.spec,
+    fake: spec,
     counters: [],
     calls: [],
     logs: [],
@@ -1101,18 +1097,19 @@ async function main (argv) {
     phase: null,
     started: 0,
     spent: 0,
-    budgetTotal: opts.budgetTotal ?? null,
+    budgetTotal,
     clock: new VirtualClock(),
   }
   const report = { meta: null, result: null, error: null }
+  const say = (text) => { if (!quiet) process.stderr.write(text) }
   try {
-    const top = instantiate(state, opts.script, setup.argsJson)
+    const top = instantiate(state, scriptPath, argsJson)
     report.meta = top.meta
     const outcome = await drive(state, top.run())
     if ('error' in outcome) {
       report.error = errorText(outcome.error)
       const where = outcome.error && typeof outcome.error.stack === 'string' ? outcome.error.stack.split('\n')[1] ?? '' : ''
-      process.stderr.write(`host: the workflow script threw: ${report.error}${where ? '\n' + where : ''}\n`)
+      say(`host: the workflow script threw: ${report.error}${where ? '\n' + where : ''}\n`)
     } else {
       try {
         report.result = outcome.value === undefined ? null : copy(outcome.value)
@@ -1121,10 +1118,10 @@ async function main (argv) {
       }
     }
   } catch (e) {
-    report.error = e instanceof LoadError ? `cannot load ${opts.script}: ${e.message}` : errorText(e)
-    process.stderr.write(`host: ${report.error}\n`)
+    report.error = e instanceof LoadError ? `cannot load ${scriptPath}: ${e.message}` : errorText(e)
+    say(`host: ${report.error}\n`)
   }
-  const output = JSON.stringify({
+  return {
     meta: report.meta,
     result: report.result,
     error: report.error,
@@ -1133,7 +1130,41 @@ async function main (argv) {
     phases: state.phases,
     agents_started: state.started,
     virtual_time: state.clock.now,
-  })
+  }
+}
+
+/** --batch FILE: a JSON array of {script, fake?, args?, budget_total?}; one report each,
+ * in order, as a JSON array (thousands of runs in one process, for the soundness suite). */
+async function runBatch (file) {
+  const jobs = JSON.parse(fs.readFileSync(file, 'utf8'))
+  if (!Array.isArray(jobs)) throw new Error(`--batch ${file}: expected a JSON array of jobs`)
+  const reports = []
+  for (let i = 0; i < jobs.length; i++) {
+    const job = jobs[i]
+    const spec = parseFake(job.fake ?? { rules: [], default: 'schema' }, `${file}[${i}].fake`)
+    const argsJson = job.args === undefined ? undefined : JSON.stringify(job.args)
+    reports.push(await runScript(job.script, spec, argsJson, job.budget_total ?? null, { quiet: true }))
+  }
+  return reports
+}
+
+async function main (argv) {
+  let opts, setup
+  try {
+    opts = parseArgv(argv)
+    if (opts.batch !== undefined) {
+      const output = JSON.stringify(await runBatch(opts.batch))
+      if (opts.out) fs.writeFileSync(opts.out, output + '\n')
+      else process.stdout.write(output + '\n')
+      return 0
+    }
+    setup = readSetup(opts)
+  } catch (e) {
+    process.stderr.write(`host: ${errMessage(e)}\n`)
+    return 2
+  }
+  const report = await runScript(opts.script, setup.spec, setup.argsJson, opts.budgetTotal ?? null)
+  const output = JSON.stringify(report)
   if (opts.out) fs.writeFileSync(opts.out, output + '\n')
   else process.stdout.write(output + '\n')
   return report.error === null ? 0 : 1

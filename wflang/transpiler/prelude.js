@@ -440,12 +440,17 @@ const callAgent = async (prompt, opts, shape = {}) => {
 }
 
 // @helper dropFailed
-// A fan-out's value: the item values in item order, None dropped. Items that failed (a
-// step that starts agents gave None) are counted in one log line; `notFailed` marks the
-// items whose None is not a failure (a `stop when` fired, or the last line's value is None).
+// A fan-out's value: the item values in item order, None dropped. Items that failed (an
+// agent step gave None) and items whose value is None ('none' in `notFailed`: a vote
+// without quorum, a None last line) are counted apart in one log line; items a `stop
+// when` skipped ('skipped') are not counted.
 const dropFailed = (values, where, notFailed = []) => {
   const failed = values.filter((v, i) => v == null && !notFailed[i]).length
-  if (failed > 0) log(`${where}: ${failed} of ${values.length} items failed`)
+  const none = values.filter((v, i) => v == null && notFailed[i] === 'none').length
+  const n = values.length
+  if (failed > 0 && none > 0) log(`${where}: ${failed} of ${n} items failed, ${none} gave none`)
+  else if (failed > 0) log(`${where}: ${failed} of ${n} items failed`)
+  else if (none > 0) log(`${where}: ${none} of ${n} items gave none (not a failure)`)
   return values.filter((v) => v != null)
 }
 
@@ -569,6 +574,15 @@ const playBracket = async (items, judge, where) => {
 // fix: a check passed when its result is not None and its `passed` field is truthy.
 const checkPassed = (r) => r != null && truthy(r.passed ?? null)
 
+// @helper fixOutcome
+// The log line a `fix` ends on: how the check went, after how many attempts.
+const fixOutcome = (passed, attempts, limit) => {
+  const tries = `${attempts} attempt${attempts === 1 ? '' : 's'}`
+  if (passed) return attempts === 0 ? 'the check passed at once' : `the check failed, then passed after ${tries}`
+  if (attempts < limit) return `the check still fails after ${tries} (stalled: the same result again)`
+  return `the check still fails after ${tries}`
+}
+
 // @helper checksStalled
 // fix ... stall S: the last S+1 check results are all equal (the same failure S times over).
 const checksStalled = (checks, s) => checks.length > s &&
@@ -671,7 +685,7 @@ const argsObject = (raw, types, open = false) => {
     return A
   }
   A.given = v
-  for (const name of Object.keys(v)) {
+  for (const name of Object.keys(v).sort(compareText)) { // by code point, as wf run sorts them
     if (!names.includes(name)) {
       A.errors.push(`unknown argument \`${name}\` (this workflow's inputs are: ${names.join(', ') || 'none'})`)
     }

@@ -230,12 +230,17 @@ const callAgent = async (prompt, opts, shape = {}) => {
   const fitted = fitAnswer(answer, schema)
   return fitted === undefined ? null : fitted
 }
-// A fan-out's value: the item values in item order, None dropped. Items that failed (a
-// step that starts agents gave None) are counted in one log line; `notFailed` marks the
-// items whose None is not a failure (a `stop when` fired, or the last line's value is None).
+// A fan-out's value: the item values in item order, None dropped. Items that failed (an
+// agent step gave None) and items whose value is None ('none' in `notFailed`: a vote
+// without quorum, a None last line) are counted apart in one log line; items a `stop
+// when` skipped ('skipped') are not counted.
 const dropFailed = (values, where, notFailed = []) => {
   const failed = values.filter((v, i) => v == null && !notFailed[i]).length
-  if (failed > 0) log(`${where}: ${failed} of ${values.length} items failed`)
+  const none = values.filter((v, i) => v == null && notFailed[i] === 'none').length
+  const n = values.length
+  if (failed > 0 && none > 0) log(`${where}: ${failed} of ${n} items failed, ${none} gave none`)
+  else if (failed > 0) log(`${where}: ${failed} of ${n} items failed`)
+  else if (none > 0) log(`${where}: ${none} of ${n} items gave none (not a failure)`)
   return values.filter((v) => v != null)
 }
 // One log line when a fan-out's `stop when` skipped items: how many of how many.
@@ -366,7 +371,7 @@ const argsObject = (raw, types, open = false) => {
     return A
   }
   A.given = v
-  for (const name of Object.keys(v)) {
+  for (const name of Object.keys(v).sort(compareText)) { // by code point, as wf run sorts them
     if (!names.includes(name)) {
       A.errors.push(`unknown argument \`${name}\` (this workflow's inputs are: ${names.join(', ') || 'none'})`)
     }
@@ -425,11 +430,11 @@ const limitedEach = await runParallel(iter(files).map((f, i3) => () => slots(() 
     { unwrap: 'value', at: 'line 12 in "fanout over files (max 20, line 4) × 1 agent" (line 11)' }))))
 const limited = dropFailed(limitedEach, 'fanout f in files (line 11)')
 // line 14: walked = for f in files:
-const notFailed = []  // items whose None is not a failure
+const notFailed = []  // items whose None is not a failure: 'none' or 'skipped'
 const skipped = []  // items a `stop when` skipped
 const walkedEach = await oneByOne(iter(files), async (f, i4) => {
   if (compare(len(f), 4) > 0) {  // line 15: stop when
-    notFailed[i4] = true
+    notFailed[i4] = 'skipped'
     skipped[i4] = true
     return null
   }
@@ -437,7 +442,7 @@ const walkedEach = await oneByOne(iter(files), async (f, i4) => {
   const first = await callAgent(`Look at ${text(f)}.`,
     { label: `first · file ${i4 + 1}`, phase: 'Scan', disallowedTools: DENIED_TOOLS },
     { at: 'line 16 in "for over files (max 20, line 4) × 2 agents" (line 14)' })
-  if (first === null) return null
+  if (first === null) return null  // the agent failed
   // line 17: agent "Then check {first}." -> bool
   return await callAgent(`Then check ${text(first)}.`,
     { label: `walked · file ${i4 + 1}`, phase: 'Scan', schema: BOOL_VALUE, disallowedTools: DENIED_TOOLS },
@@ -446,12 +451,12 @@ const walkedEach = await oneByOne(iter(files), async (f, i4) => {
 logSkipped('for f in files (line 14)', skipped, walkedEach.length, ' (stop when len(f) > 4)')
 const walked = dropFailed(walkedEach, 'for f in files (line 14)', notFailed)
 // line 18: paced = fanout f in files with concurrency=3:
-const notFailed2 = []  // items whose None is not a failure
+const notFailed2 = []  // items whose None is not a failure: 'none' or 'skipped'
 const skipped2 = []  // items a `stop when` skipped
 const slots2 = limiter(3)  // at most this many items in flight
 const pacedEach = await runParallel(iter(files).map((f, i5) => () => slots2(async () => {
   if (equal(f, 'b.py')) {  // line 19: stop when
-    notFailed2[i5] = true
+    notFailed2[i5] = 'skipped'
     skipped2[i5] = true
     return null
   }
@@ -459,7 +464,7 @@ const pacedEach = await runParallel(iter(files).map((f, i5) => () => slots2(asyn
   const plan = await callAgent(`Plan ${text(f)}.`,
     { label: `plan · file ${i5 + 1}`, phase: 'Scan', disallowedTools: DENIED_TOOLS },
     { at: 'line 20 in "fanout over files (max 20, line 4) × 2 agents" (line 18)' })
-  if (plan === null) return null
+  if (plan === null) return null  // the agent failed
   // line 21: agent "Do {plan}."
   return await callAgent(`Do ${text(plan)}.`,
     { label: `paced · file ${i5 + 1}`, phase: 'Scan', disallowedTools: DENIED_TOOLS },

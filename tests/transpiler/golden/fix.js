@@ -231,6 +231,13 @@ const callAgent = async (prompt, opts, shape = {}) => {
 }
 // fix: a check passed when its result is not None and its `passed` field is truthy.
 const checkPassed = (r) => r != null && truthy(r.passed ?? null)
+// The log line a `fix` ends on: how the check went, after how many attempts.
+const fixOutcome = (passed, attempts, limit) => {
+  const tries = `${attempts} attempt${attempts === 1 ? '' : 's'}`
+  if (passed) return attempts === 0 ? 'the check passed at once' : `the check failed, then passed after ${tries}`
+  if (attempts < limit) return `the check still fails after ${tries} (stalled: the same result again)`
+  return `the check still fails after ${tries}`
+}
 // fix ... stall S: the last S+1 check results are all equal (the same failure S times over).
 const checksStalled = (checks, s) => checks.length > s &&
   checks.slice(-(s + 1)).every((c) => equal(c, checks[checks.length - 1]))
@@ -315,7 +322,7 @@ const argsObject = (raw, types, open = false) => {
     return A
   }
   A.given = v
-  for (const name of Object.keys(v)) {
+  for (const name of Object.keys(v).sort(compareText)) { // by code point, as wf run sorts them
     if (!names.includes(name)) {
       A.errors.push(`unknown argument \`${name}\` (this workflow's inputs are: ${names.join(', ') || 'none'})`)
     }
@@ -349,6 +356,7 @@ while (!checkPassed(last) && attempts < 3) {  // fix max 3
   checks.push(last)
   if (checksStalled(checks, 1)) break  // stall 1
 }
+log('fix (line 9): ' + fixOutcome(checkPassed(last), attempts, 3))
 const first = { passed: checkPassed(last), attempts, last }
 let notes = null
 // line 12: second = fix max 2:
@@ -366,5 +374,6 @@ while (!checkPassed(last2) && attempts2 < 2) {  // fix max 2
   log(`changed: ${text(notes)}`)
   last2 = await runCheck2(attempts2)
 }
+log('fix (line 12): ' + fixOutcome(checkPassed(last2), attempts2, 2))
 const second = { passed: checkPassed(last2), attempts: attempts2, last: last2 }
 return guardDone({ first, second })

@@ -243,12 +243,17 @@ const callAgent = async (prompt, opts, shape = {}) => {
   const fitted = fitAnswer(answer, schema)
   return fitted === undefined ? null : fitted
 }
-// A fan-out's value: the item values in item order, None dropped. Items that failed (a
-// step that starts agents gave None) are counted in one log line; `notFailed` marks the
-// items whose None is not a failure (a `stop when` fired, or the last line's value is None).
+// A fan-out's value: the item values in item order, None dropped. Items that failed (an
+// agent step gave None) and items whose value is None ('none' in `notFailed`: a vote
+// without quorum, a None last line) are counted apart in one log line; items a `stop
+// when` skipped ('skipped') are not counted.
 const dropFailed = (values, where, notFailed = []) => {
   const failed = values.filter((v, i) => v == null && !notFailed[i]).length
-  if (failed > 0) log(`${where}: ${failed} of ${values.length} items failed`)
+  const none = values.filter((v, i) => v == null && notFailed[i] === 'none').length
+  const n = values.length
+  if (failed > 0 && none > 0) log(`${where}: ${failed} of ${n} items failed, ${none} gave none`)
+  else if (failed > 0) log(`${where}: ${failed} of ${n} items failed`)
+  else if (none > 0) log(`${where}: ${none} of ${n} items gave none (not a failure)`)
   return values.filter((v) => v != null)
 }
 // One log line when a fan-out's `stop when` skipped items: how many of how many.
@@ -348,7 +353,7 @@ const argsObject = (raw, types, open = false) => {
     return A
   }
   A.given = v
-  for (const name of Object.keys(v)) {
+  for (const name of Object.keys(v).sort(compareText)) { // by code point, as wf run sorts them
     if (!names.includes(name)) {
       A.errors.push(`unknown argument \`${name}\` (this workflow's inputs are: ${names.join(', ') || 'none'})`)
     }
@@ -390,12 +395,12 @@ boundGuard.limit = ((files.length * 3) + (files.length * 2))
 // ---- phase Work (line 11) ----
 phase('Work')
 // line 12: results = fanout f in files:
-const notFailed = []  // items whose None is not a failure
+const notFailed = []  // items whose None is not a failure: 'none' or 'skipped'
 const skipped = []  // items a `stop when` skipped
 const resultsEach = await runPipeline(iter(files).map((f) => ({ f })),
   async ({ f }, _, i) => {
     if (!equal(budgetRemaining(), null) && (compare(budgetRemaining(), 1000) < 0)) {  // line 13: stop when
-      notFailed[i] = true
+      notFailed[i] = 'skipped'
       skipped[i] = true
       return null
     }
@@ -403,7 +408,7 @@ const resultsEach = await runPipeline(iter(files).map((f) => ({ f })),
     const plan = await callAgent(`Plan changes to ${text(f)} in ${text(depth)} passes.`,
       { label: `plan · file ${i + 1}`, phase: 'Work', schema: PLAN, disallowedTools: DENIED_TOOLS },
       { at: 'line 14 in "fanout over files (max 10, line 4) × 3 agents" (line 12)' })
-    if (plan === null) return null
+    if (plan === null) return null  // the agent failed
     return { f, plan }
   },
   async (prev, _, i) => {
@@ -421,7 +426,7 @@ const resultsEach = await runPipeline(iter(files).map((f) => ({ f })),
     const done = await callAgent(`Apply this plan to ${text(f)}. ${text(extra)}\n${text(plan?.steps ?? null)}`,
       { label: `done · file ${i + 1}`, phase: 'Work', disallowedTools: DENIED_TOOLS },
       { at: 'line 20 in "fanout over files (max 10, line 4) × 3 agents" (line 12)' })
-    if (done === null) return null
+    if (done === null) return null  // the agent failed
     return { f, plan, done }
   },
   async (prev, _, i) => {
@@ -431,20 +436,20 @@ const resultsEach = await runPipeline(iter(files).map((f) => ({ f })),
     const approved = await callAgent(`Review the change to ${text(f)}: ${text(done)}`,
       { label: `approved · file ${i + 1}`, phase: 'Work', schema: BOOL_VALUE, disallowedTools: DENIED_TOOLS },
       { unwrap: 'value', at: 'line 21 in "fanout over files (max 10, line 4) × 3 agents" (line 12)' })
-    if (approved === null) return null
+    if (approved === null) return null  // the agent failed
     return { file: f, steps: len(plan?.steps ?? null), ok: approved }
   })
 logSkipped('fanout f in files (line 12)', skipped, resultsEach.length, ' (stop when budget.remaining != None and budget.remaining < 1000)')
 const results = dropFailed(resultsEach, 'fanout f in files (line 12)', notFailed)
 // line 23: counts = fanout f in files:
-const notFailed2 = []  // items whose None is not a failure
+const notFailed2 = []  // items whose None is not a failure: 'none' or 'skipped'
 const countsEach = await runPipeline(iter(files).map((f) => ({ f })),
   async ({ f }, _2, i2) => {
     // line 24: a = agent "First look at {f}." -> int
     const a = await callAgent(`First look at ${text(f)}.`,
       { label: `a · file ${i2 + 1}`, phase: 'Work', schema: INT_VALUE, disallowedTools: DENIED_TOOLS },
       { unwrap: 'value', at: 'line 24 in "fanout over files (max 10, line 4) × 2 agents" (line 23)' })
-    if (a === null) return null
+    if (a === null) return null  // the agent failed
     return { f, a }
   },
   async (prev2, _2, i2) => {
@@ -454,9 +459,9 @@ const countsEach = await runPipeline(iter(files).map((f) => ({ f })),
     const b = await callAgent(`Second look at ${text(f)}.`,
       { label: `b · file ${i2 + 1}`, phase: 'Work', schema: INT_VALUE, disallowedTools: DENIED_TOOLS },
       { unwrap: 'value', at: 'line 25 in "fanout over files (max 10, line 4) × 2 agents" (line 23)' })
-    if (b === null) return null
+    if (b === null) return null  // the agent failed
     const value = (compare(a, 1) > 0) ? plus(a, b) : null
-    if (value === null) notFailed2[i2] = true  // a None value, not a failure
+    if (value === null) notFailed2[i2] = 'none'  // a None value, not a failure
     return value
   })
 const counts = dropFailed(countsEach, 'fanout f in files (line 23)', notFailed2)

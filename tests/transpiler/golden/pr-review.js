@@ -281,12 +281,17 @@ const callAgent = async (prompt, opts, shape = {}) => {
   const fitted = fitAnswer(answer, schema)
   return fitted === undefined ? null : fitted
 }
-// A fan-out's value: the item values in item order, None dropped. Items that failed (a
-// step that starts agents gave None) are counted in one log line; `notFailed` marks the
-// items whose None is not a failure (a `stop when` fired, or the last line's value is None).
+// A fan-out's value: the item values in item order, None dropped. Items that failed (an
+// agent step gave None) and items whose value is None ('none' in `notFailed`: a vote
+// without quorum, a None last line) are counted apart in one log line; items a `stop
+// when` skipped ('skipped') are not counted.
 const dropFailed = (values, where, notFailed = []) => {
   const failed = values.filter((v, i) => v == null && !notFailed[i]).length
-  if (failed > 0) log(`${where}: ${failed} of ${values.length} items failed`)
+  const none = values.filter((v, i) => v == null && notFailed[i] === 'none').length
+  const n = values.length
+  if (failed > 0 && none > 0) log(`${where}: ${failed} of ${n} items failed, ${none} gave none`)
+  else if (failed > 0) log(`${where}: ${failed} of ${n} items failed`)
+  else if (none > 0) log(`${where}: ${none} of ${n} items gave none (not a failure)`)
   return values.filter((v) => v != null)
 }
 // One reviewed item. A None verdict abstains (never a rejection); accepts(answer, r)
@@ -310,6 +315,13 @@ const reviewOutcome = (tallies, where) => {
 }
 // fix: a check passed when its result is not None and its `passed` field is truthy.
 const checkPassed = (r) => r != null && truthy(r.passed ?? null)
+// The log line a `fix` ends on: how the check went, after how many attempts.
+const fixOutcome = (passed, attempts, limit) => {
+  const tries = `${attempts} attempt${attempts === 1 ? '' : 's'}`
+  if (passed) return attempts === 0 ? 'the check passed at once' : `the check failed, then passed after ${tries}`
+  if (attempts < limit) return `the check still fails after ${tries} (stalled: the same result again)`
+  return `the check still fails after ${tries}`
+}
 // Why v is not a value of the declared input type t, or null when it is (the wording of
 // `wf run`, wflang/dsl/arguments.py). Types are 'str' | 'int' | 'float' | 'bool' or
 // {type: 'int', min, max, implicitMin} | {type: 'union', options} |
@@ -402,7 +414,7 @@ const argsObject = (raw, types, open = false) => {
     return A
   }
   A.given = v
-  for (const name of Object.keys(v)) {
+  for (const name of Object.keys(v).sort(compareText)) { // by code point, as wf run sorts them
     if (!names.includes(name)) {
       A.errors.push(`unknown argument \`${name}\` (this workflow's inputs are: ${names.join(', ') || 'none'})`)
     }
@@ -475,5 +487,6 @@ while (!checkPassed(last) && attempts < 3) {  // fix max 3
     { at: 'line 35 in "fix: 3 attempts × 1 agent + (3+1) checks" (line 34)' })
   last = await runCheck(attempts)
 }
+log('fix (line 34): ' + fixOutcome(checkPassed(last), attempts, 3))
 const outcome = { passed: checkPassed(last), attempts, last }
 return guardDone({ confirmed, tests_pass: outcome?.passed ?? null })

@@ -313,7 +313,7 @@ const argsObject = (raw, types, open = false) => {
     return A
   }
   A.given = v
-  for (const name of Object.keys(v)) {
+  for (const name of Object.keys(v).sort(compareText)) { // by code point, as wf run sorts them
     if (!names.includes(name)) {
       A.errors.push(`unknown argument \`${name}\` (this workflow's inputs are: ${names.join(', ') || 'none'})`)
     }

@@ -213,12 +213,17 @@ const callAgent = async (prompt, opts, shape = {}) => {
   const fitted = fitAnswer(answer, schema)
   return fitted === undefined ? null : fitted
 }
-// A fan-out's value: the item values in item order, None dropped. Items that failed (a
-// step that starts agents gave None) are counted in one log line; `notFailed` marks the
-// items whose None is not a failure (a `stop when` fired, or the last line's value is None).
+// A fan-out's value: the item values in item order, None dropped. Items that failed (an
+// agent step gave None) and items whose value is None ('none' in `notFailed`: a vote
+// without quorum, a None last line) are counted apart in one log line; items a `stop
+// when` skipped ('skipped') are not counted.
 const dropFailed = (values, where, notFailed = []) => {
   const failed = values.filter((v, i) => v == null && !notFailed[i]).length
-  if (failed > 0) log(`${where}: ${failed} of ${values.length} items failed`)
+  const none = values.filter((v, i) => v == null && notFailed[i] === 'none').length
+  const n = values.length
+  if (failed > 0 && none > 0) log(`${where}: ${failed} of ${n} items failed, ${none} gave none`)
+  else if (failed > 0) log(`${where}: ${failed} of ${n} items failed`)
+  else if (none > 0) log(`${where}: ${none} of ${n} items gave none (not a failure)`)
   return values.filter((v) => v != null)
 }
 // Why v is not a value of the declared input type t, or null when it is (the wording of
@@ -313,7 +318,7 @@ const argsObject = (raw, types, open = false) => {
     return A
   }
   A.given = v
-  for (const name of Object.keys(v)) {
+  for (const name of Object.keys(v).sort(compareText)) { // by code point, as wf run sorts them
     if (!names.includes(name)) {
       A.errors.push(`unknown argument \`${name}\` (this workflow's inputs are: ${names.join(', ') || 'none'})`)
     }
@@ -351,9 +356,10 @@ boundGuard.limit = (docs.length + 1)
 // ---- phase Summaries (line 6) ----
 phase('Summaries')
 // line 7: summaries = fanout d in docs:
+const notFailed = []  // items whose None is not a failure: 'none' or 'skipped'
 const summariesEach = await runParallel(iter(docs).map((d, i) => async () => {
   // line 8: run "child/summarize.wf" with {doc: d, words: 30}
-  return await (async () => {  // child/summarize.wf
+  const value = await (async () => {  // child/summarize.wf
     // its arguments, checked as the workflow's own would be
     const A2 = argsObject({ doc: d, words: 30 }, { doc: 'str', words: { type: 'int', min: 0, implicitMin: true, max: 200 } }, true)
     const doc = argument(A2, 'doc')
@@ -368,8 +374,10 @@ const summariesEach = await runParallel(iter(docs).map((d, i) => async () => {
     log(`summarized ${text(doc)}`)
     return s
   })()
+  if (value === null) notFailed[i] = 'none'  // a None value, not a failure
+  return value
 }))
-const summaries = dropFailed(summariesEach, 'fanout d in docs (line 7)')
+const summaries = dropFailed(summariesEach, 'fanout d in docs (line 7)', notFailed)
 // line 9: overall = run "child/summarize.wf" with {doc: join(docs, sep=", ")}
 const overall = await (async () => {  // child/summarize.wf
   // its arguments, checked as the workflow's own would be
