@@ -187,13 +187,13 @@ async def test_hung_server_ends_at_the_stall_limit(
     server: MessagesServer, backend: Any, tmp_path: Path
 ) -> None:
     server.push(*[ms.hang(30.0) for _ in range(20)])
-    b = backend(request_timeout=0.3, stall_timeout=1.0,
+    b = backend(request_timeout=0.3, stall_timeout=2.0,
                 retry=RetryPolicy(max_attempts=20, base_delay=0.01, max_delay=0.02))
     started = time.monotonic()
-    with pytest.raises(AgentFailure, match=r"stall limit of 1s.*timed out after 0.3s"):
+    with pytest.raises(AgentFailure, match=r"stall limit of 2s.*timed out after 0.3s"):
         await b.run_agent(req(), tmp_path)
-    assert time.monotonic() - started < 1.0 + SLACK
-    assert 1 <= len(server.requests) <= 4  # ~3 attempts of 0.3s fit in 1s
+    assert time.monotonic() - started < 2.0 + SLACK
+    assert len(server.requests) <= 7  # at most ceil(2 / 0.3) attempts fit in the stall limit
 
 
 async def test_trickling_server_hits_the_total_request_timeout(
@@ -211,11 +211,11 @@ async def test_huge_retry_after_cannot_outlast_the_stall_limit(
 ) -> None:
     # A generous clamp (1 hour) still cannot hold the agent past its stall limit.
     server.push(ms.rate_limited("3600"), ms.text("never reached"))
-    b = backend(stall_timeout=0.5, retry=RetryPolicy(max_retry_after=3600.0))
+    b = backend(stall_timeout=4.0, retry=RetryPolicy(max_retry_after=3600.0))
     started = time.monotonic()
-    with pytest.raises(AgentFailure, match="stall limit of 0.5s.*HTTP 429"):
+    with pytest.raises(AgentFailure, match="stall limit of 4s.*HTTP 429"):
         await b.run_agent(req(), tmp_path)
-    assert time.monotonic() - started < 0.5 + SLACK
+    assert time.monotonic() - started < 4.0 + SLACK
     assert len(server.requests) == 1
 
 

@@ -95,7 +95,9 @@ def run_command(
         return _run(file, args_file, args_json, fake, resume, concurrency, allow, sample, json_out, out_file,
                     workspace, yes, stdout, stderr, stdin)
     except _Refused as exc:
-        print(f"error: {exc}", file=stderr)
+        from wflang.color import paint
+
+        print(paint(f"error: {exc}", stderr), file=stderr)
         return exc.code
     except KeyboardInterrupt:
         print("cancelled before the run started", file=stderr)
