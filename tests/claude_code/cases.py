@@ -34,6 +34,7 @@ from wflang.runtime.scheduler import Limits, Scheduler
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted(p for p in (ROOT / "examples").iterdir() if p.is_dir() and any(p.glob("*.wf")))
+EXTRA = sorted(p for p in (Path(__file__).resolve().parent / "workflows").iterdir() if p.is_dir())
 MODES = ("path", "inline", "saved", "command")
 ANSWERS = ("own", "schema-shaped", "every-third-fails")
 # Tools that change files or run commands; a read-only workflow's agents get none of them.
@@ -132,32 +133,46 @@ class _CapabilityRecorder(FakeBackend):
         return await super().run_agent(request, workspace)
 
 
+def planned() -> list[tuple[Path, str, str]]:
+    """(example folder, answer set, launch mode) of every example run: the examples
+    rotated over the modes, then the harness's own workflows (tests/claude_code/workflows,
+    permission combinations no example has) with their own answers by `scriptPath`."""
+    runs = [(example, answers, MODES[(i + j) % len(MODES)])
+            for i, example in enumerate(EXAMPLES) for j, answers in enumerate(ANSWERS)]
+    return runs + [(extra, "own", "path") for extra in EXTRA]
+
+
+def case_id(example: Path, answers: str, mode: str) -> str:
+    return f"{example.name}--{answers}--{mode}"
+
+
 def example_cases(work: Path) -> list[Case]:
     cases = []
-    for i, example in enumerate(EXAMPLES):
-        script, check = compiled(example, work)
+    built: dict[Path, tuple[str, dict[str, Any]]] = {}
+    for example, answers, mode in planned():
+        if example not in built:
+            built[example] = compiled(example, work)
+        script, check = built[example]
         args = json.loads((example / "args.json").read_text(encoding="utf-8"))
         name = re.search(r"name: '([^']+)'", script)
         assert name, "the compiled script has no meta.name"
-        for j, answers in enumerate(ANSWERS):
-            mode = MODES[(i + j) % len(MODES)]
-            fake = fake_answers(example, answers)
-            value, calls = python_run(example, args, fake, work / f"py-{example.name}-{answers}")
-            launch: dict[str, Any] = {"path": {"scriptPath": "SCRIPT", "args": args},
-                                      "inline": {"script": "SCRIPT", "args": args},
-                                      "saved": {"name": name.group(1), "args": args},
-                                      "command": {"name": name.group(1), "args": COMMAND_ARGS}}[mode]
-            payload = {"id": f"{example.name}--{answers}--{mode}", "fake": fake, "script": script,
-                       "launch": launch, "timeout": 240}
-            if mode in ("saved", "command"):
-                payload["save_as"] = name.group(1)
-            if mode == "command":  # `/NAME text`: the text is the JSON of the arguments
-                payload["prompt"] = f"/{name.group(1)} {json.dumps(args)}"
-            expected = Expected(bound=check["args"]["bound"]["total"], value=value,
-                                calls=Counter((c["label"], c["prompt"]) for c in calls),
-                                permissions=list(check.get("permissions") or []),
-                                failed=sum(1 for c in calls if c["failed"]), grants=grants_of(calls))
-            cases.append(Case(payload["id"], example.name, mode, answers, payload, expected))
+        fake = fake_answers(example, answers)
+        value, calls = python_run(example, args, fake, work / f"py-{example.name}-{answers}")
+        launch: dict[str, Any] = {"path": {"scriptPath": "SCRIPT", "args": args},
+                                  "inline": {"script": "SCRIPT", "args": args},
+                                  "saved": {"name": name.group(1), "args": args},
+                                  "command": {"name": name.group(1), "args": COMMAND_ARGS}}[mode]
+        payload = {"id": case_id(example, answers, mode), "fake": fake, "script": script,
+                   "launch": launch, "timeout": 240}
+        if mode in ("saved", "command"):
+            payload["save_as"] = name.group(1)
+        if mode == "command":  # `/NAME text`: the text is the JSON of the arguments
+            payload["prompt"] = f"/{name.group(1)} {json.dumps(args)}"
+        expected = Expected(bound=check["args"]["bound"]["total"], value=value,
+                            calls=Counter((c["label"], c["prompt"]) for c in calls),
+                            permissions=list(check.get("permissions") or []),
+                            failed=sum(1 for c in calls if c["failed"]), grants=grants_of(calls))
+        cases.append(Case(payload["id"], example.name, mode, answers, payload, expected))
     return cases
 
 

@@ -27,6 +27,7 @@ A case is a JSON object:
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 import os
@@ -141,7 +142,10 @@ def _task_output(notification: str) -> Any:
 
 def run_case(case: dict[str, Any], binary: Path, out_dir: Path) -> dict[str, Any]:
     started = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix=f"wf-claude-{case['id']}-") as tmp:
+    # A fixed-length folder name: the path is in every agent's system prompt, so runs of the
+    # same script under different case ids send requests of the same size.
+    tag = hashlib.sha256(case["id"].encode()).hexdigest()[:8]
+    with tempfile.TemporaryDirectory(prefix=f"wf-claude-{tag}-") as tmp:
         home, project, scratch = Path(tmp) / "home", Path(tmp) / "project", Path(tmp) / "tmp"
         (home / ".claude").mkdir(parents=True)
         project.mkdir()

@@ -27,8 +27,7 @@ from tests.claude_code.driver import claude_binary, isolated_command, isolation_
 
 PINNED = "2.1.332"
 REQUIRE = os.environ.get("WF_REQUIRE_CLAUDE_CODE") == "1"  # CI can turn every skip into a failure
-EXAMPLE_IDS = [f"{e.name}--{a}--{C.MODES[(i + j) % len(C.MODES)]}"
-               for i, e in enumerate(C.EXAMPLES) for j, a in enumerate(C.ANSWERS)]
+EXAMPLE_IDS = [C.case_id(*run) for run in C.planned()]
 
 
 def _cannot_run() -> str | None:
@@ -169,7 +168,7 @@ REQUIRED = {"read": {"Read"}, "edit": {"Read", "Edit", "Write"}, "shell": {"Read
             "edit,shell": {"Read", "Edit", "Write", "Bash"}, "none": set()}
 
 
-@pytest.mark.parametrize("example", [e.name for e in C.EXAMPLES])
+@pytest.mark.parametrize("example", [e.name for e in C.EXAMPLES + C.EXTRA])
 def test_agents_are_offered_exactly_the_granted_capabilities(runtime: dict[str, Any], example: str) -> None:
     """Each agent is offered the Claude Code tools for what the Python runtime grants the
     same call (the header's permissions, or nothing with tools=none): defect 1 of issue 9."""
@@ -191,8 +190,10 @@ def test_agents_are_offered_exactly_the_granted_capabilities(runtime: dict[str, 
 def test_every_launch_mode_and_answer_set_ran(runtime: dict[str, Any]) -> None:
     ran = [runtime["cases"][i] for i in EXAMPLE_IDS]
     assert {c.mode for c in ran} == set(C.MODES)
+    grants = {g for c in ran for granted in c.expected.grants.values() for g in granted}
+    assert grants == set(FORBIDDEN), grants  # every capability combination was offered somewhere
     assert {(c.mode, c.answers) for c in ran} == {(m, a) for m in C.MODES for a in C.ANSWERS}
-    assert {c.example for c in ran} == {e.name for e in C.EXAMPLES}
+    assert {c.example for c in ran} == {e.name for e in C.EXAMPLES + C.EXTRA}
 
 
 def test_the_comparison_sees_a_changed_prompt(runtime: dict[str, Any]) -> None:

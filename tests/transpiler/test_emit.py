@@ -59,6 +59,7 @@ GOLDEN_ARGS: dict[str, Any] = {
     "run": {"docs": ["d1", "d2"]},
     "arguments": {"targets": [{"path": "a", "weight": 1.5}], "count": 3},
     "pr-review": {"files": ["a.py", "b.py"]},
+    "control": {"files": ["a.py", "b.py", "c.py"]},
 }
 
 
@@ -126,7 +127,7 @@ def test_goldens_cover_every_construct() -> None:
     for word in ("fanout", "for ", "concurrency=", "stop when", "review", "keep if all", "by lens in",
                  "vote", "quorum", "tournament", "repeat max", "fix max", "stall", "until agent",
                  "check ", "run \"", "if ", "else:", "log ", "lambda", " for x in ", "-> list[", "-> bool",
-                 "-> Note?", "agent_type=", "isolation=", "phase=", "label="):
+                 "-> Note?", "agent_type=", "isolation=", "phase=", "label=", "fail "):
         assert word in text, word
 
 

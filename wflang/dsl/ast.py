@@ -381,6 +381,13 @@ class Log(Stmt):
 
 
 @dataclass(eq=False)
+class Fail(Stmt):
+    """`fail MESSAGE`: the run ends here as failed, with the message (text of the value)."""
+
+    message: Expr
+
+
+@dataclass(eq=False)
 class StopWhen(Stmt):
     cond: Expr
 

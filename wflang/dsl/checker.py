@@ -576,7 +576,7 @@ class _Checker:
         if isinstance(s, ast.ExprStmt):
             t, cost = self.rhs(s.value, scope, ctx)
             return cost, t
-        if isinstance(s, ast.Log):
+        if isinstance(s, (ast.Log, ast.Fail)):  # `fail` ends the run: no agent, nothing after it runs
             self.expr(s.message, scope)
             return Cost.none(), NONE
         if isinstance(s, ast.StopWhen):

@@ -429,6 +429,9 @@ def _bad_token(e: UnexpectedToken, text: str, at: Any) -> Diagnostic:
     if prev is not None and prev.type == "NAME" and str(prev.value) in _AGENT_WORDS and tok.type != "LPAR":
         return Diagnostic("WF223", f"`{prev.value}` can only start a statement", _tok_span_at(prev, at),
                           f"assign the result to a name first: `x = {prev.value} ...`, then use `x`")
+    if prev is not None and prev.type == "NAME" and str(prev.value) == "fail" and tok.type in ("STRING", "LONG_STRING"):
+        return Diagnostic("WF223", "`fail` can only start a statement", _tok_span_at(prev, at),
+                          '`fail "message"` ends the run; it has no value to assign or use')
     word = _keyword(tok)
     if word in _TOP_LEVEL_WORDS and col > 1:
         what = "a phase" if word == "phase" else f"`{word}`"
@@ -458,6 +461,8 @@ def _bad_token(e: UnexpectedToken, text: str, at: Any) -> Diagnostic:
             msg = "expected `:` at the end of this line"
             opener = _BLOCK_OPENER.match(text.split("\n")[line - 1]) if line <= text.count("\n") + 1 else None
             hint = "a line that opens a block ends with `:`" if opener else "write `:` here"
+        elif line <= text.count("\n") + 1 and text.split("\n")[line - 1].strip() == "fail":
+            hint = 'give the message the run fails with: `fail "nothing to review"`'
         return Diagnostic("WF106", msg, at(line, col), hint)
     return Diagnostic("WF107", f"unexpected {_unexpected(tok)}", at(line, col, width), hint)
 
@@ -666,6 +671,9 @@ class _Builder:
 
     def log_stmt(self, meta, value):
         return ast.Log(value, span=_span(meta))
+
+    def fail_stmt(self, meta, value):
+        return ast.Fail(value, span=_span(meta))
 
     def return_stmt(self, meta, value):
         return ast.Return(value, span=_span(meta))

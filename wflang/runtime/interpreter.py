@@ -26,7 +26,7 @@ from wflang.runtime import values as V
 from wflang.runtime.backend import AgentRequest
 from wflang.runtime.fit import NOT_FIT, fit
 from wflang.runtime.progress import RunObserver
-from wflang.runtime.scheduler import BoundExceeded, RunError, Scheduler
+from wflang.runtime.scheduler import BoundExceeded, RunError, RunFailed, Scheduler
 from wflang.transpiler.schema import CHECK_SCHEMA, SchemaError, list_max, records_of, result_schema, wrap_key
 
 Value = Any
@@ -269,6 +269,8 @@ class Interpreter:
         if isinstance(s, ast.Log):
             self.log(f, V.text(self.eval(s.message, f)))
             return None, False
+        if isinstance(s, ast.Fail):
+            raise RunFailed(V.text(self.eval(s.message, f)))
         if isinstance(s, ast.StopWhen):
             fired = V.truthy(self.eval(s.cond, f))
             if fired:  # read by the enclosing repeat before any other task runs (no await between)

@@ -46,6 +46,11 @@ class RunError(Exception):
     a child workflow that does not load). The message is for the user, as is."""
 
 
+class RunFailed(RunError):
+    """A `fail MESSAGE` statement ran: the workflow ended its run as failed on purpose.
+    The message is the workflow's own text, as is (the compiled script throws it)."""
+
+
 class RunStopped(RunError):
     """The run reached the agent cap or spent its budget: it ends, as the compiled script
     ends in Claude Code (an ordinary agent failure is None and the run goes on)."""

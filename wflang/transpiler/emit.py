@@ -1050,6 +1050,11 @@ class _Emitter:
             lines.append(f"{track} = null")
         return lines
 
+    def stmt_Fail(self, s: ast.Fail, ctx: _Ctx, track: str | None = None) -> list[str]:
+        # A throw: Claude Code records the run as failed with the message. failRun keeps
+        # the error, so a parallel() or pipeline() that caught it still ends the run.
+        return [f"throw {self.helper('failRun')}(new Error({self.text(s.message, ctx)}))"]
+
     def stmt_Return(self, s: ast.Return, ctx: _Ctx, track: str | None = None) -> list[str]:
         if not ctx.top_level:
             raise CompileError("`return` inside a fan-out, review, vote or tournament body", s)

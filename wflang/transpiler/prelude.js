@@ -313,6 +313,15 @@ const endIfStopped = () => {
   if (runStop.error !== null) throw runStop.error
 }
 
+// @helper failRun
+// `fail MESSAGE`: the error the script throws to end the run as failed. It is kept in
+// runStop (unless the run already stopped), so when a parallel() or pipeline() turns the
+// throw into a null slot, runParallel/runPipeline/oneByOne throw it again.
+const failRun = (error) => {
+  if (runStop.error === null) runStop.error = error
+  return runStop.error
+}
+
 // @helper runParallel
 const runParallel = async (thunks) => {
   const out = await parallel(thunks)
