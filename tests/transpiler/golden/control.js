@@ -375,7 +375,7 @@ const notFailed = []  // items whose None is not a failure: 'none' or 'skipped'
 const notesEach = await runParallel(iter(files).map((f, i) => async () => {
   // line 11: note = agent "Review {f}."
   const note = await callAgent(`Review ${text(f)}.`,
-    { label: `Review:11.${i + 1}`, phase: 'Review', disallowedTools: DENIED_TOOLS },
+    { label: `note · file ${i + 1}`, phase: 'Review', disallowedTools: DENIED_TOOLS },
     { at: 'line 11 in "fanout over files (max 10, line 4) × 1 agent" (line 10)' })
   if (note === null) return null  // the agent failed
   // line 12: if len(files) > 8 and note == "":
