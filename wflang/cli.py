@@ -93,6 +93,9 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--out", "-o", metavar="F", help="write the result (JSON) to this file")
     c.add_argument("--workspace", default=".", metavar="DIR", help="where agents work (default: .)")
     c.add_argument("--yes", action="store_true", help="do not ask before starting")
+    c.add_argument("--batch", action="store_true",
+                   help="send tool-less agents (tools=none) through the Message Batches API: half price, "
+                        "results within 24 h")
     c.add_argument("--request-timeout", type=float, metavar="S",
                    help="seconds one API request may take (default 90)")
     c.add_argument("--stall-timeout", type=float, metavar="S",
@@ -232,6 +235,7 @@ def _dispatch(ns: argparse.Namespace) -> int:
                            resume=ns.resume, concurrency=ns.concurrency, allow=ns.allow, sample=ns.sample,
                            json_out=ns.json, out_file=ns.out, workspace=ns.workspace, yes=ns.yes,
                            request_timeout=ns.request_timeout, stall_timeout=ns.stall_timeout,
+                           batch=True if ns.batch else None,
                            stdout=out, stderr=err)
     if ns.command == "runs":
         from wflang.runtime.run_cli import runs_command

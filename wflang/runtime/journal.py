@@ -110,6 +110,17 @@ CREATE TABLE logs (
 """
 
 
+_BATCHES = """
+CREATE TABLE IF NOT EXISTS batches (
+    run_id    TEXT NOT NULL REFERENCES runs(id),
+    batch_id  TEXT NOT NULL,
+    custom_id TEXT NOT NULL,
+    submitted REAL NOT NULL,
+    PRIMARY KEY (run_id, batch_id, custom_id)
+)"""
+_BATCHES_INDEX = "CREATE INDEX IF NOT EXISTS batches_by_custom_id ON batches(run_id, custom_id)"
+
+
 class JournalError(Exception):
     """A journal problem the user can act on; the message names the file and a fix."""
 
@@ -684,6 +695,39 @@ class Journal:
                 (run_id, seq, time.time(), phase, scrub(message)),
             )
 
+    # ------------------------------------------------------------------ message batches
+
+    def record_batch(self, run_id: str, batch_id: str, custom_ids: list[str]) -> None:
+        """Journal a submitted message batch and the custom_ids in it; committed (fsynced)
+        when this returns, before the run waits on the batch, so a killed run collects it
+        again instead of submitting its requests a second time."""
+        now = time.time()
+        with self._tx(write=True) as conn:
+            conn.executemany(
+                "INSERT OR IGNORE INTO batches (run_id, batch_id, custom_id, submitted) VALUES (?, ?, ?, ?)",
+                [(run_id, batch_id, cid, now) for cid in custom_ids],
+            )
+
+    def batch_of(self, run_id: str, custom_id: str) -> str | None:
+        """The batch this run last submitted `custom_id` in, or None."""
+        with self._tx(write=False) as conn:
+            row = conn.execute(
+                "SELECT batch_id FROM batches WHERE run_id = ? AND custom_id = ?"
+                " ORDER BY submitted DESC, rowid DESC LIMIT 1",
+                (run_id, custom_id),
+            ).fetchone()
+        return None if row is None else row["batch_id"]
+
+    def batches(self, run_id: str) -> list[tuple[str, int]]:
+        """The run's batches in submission order, with their number of requests."""
+        with self._tx(write=False) as conn:
+            rows = conn.execute(
+                "SELECT batch_id, COUNT(*) AS n, MIN(rowid) AS first FROM batches WHERE run_id = ?"
+                " GROUP BY batch_id ORDER BY first",
+                (run_id,),
+            ).fetchall()
+        return [(r["batch_id"], r["n"]) for r in rows]
+
     # ------------------------------------------------------------------ reading
 
     def list_runs(self, limit: int = 20) -> list[RunSummary]:
@@ -769,6 +813,9 @@ def _prepare(conn: sqlite3.Connection, path: Path) -> None:
         columns = {r[1] for r in conn.execute("PRAGMA table_info(runs)").fetchall()}
         if "options_json" not in columns:
             conn.execute("ALTER TABLE runs ADD COLUMN options_json TEXT")
+        # Another compatible addition: the message batches a run submitted (wf run --batch).
+        conn.execute(_BATCHES)
+        conn.execute(_BATCHES_INDEX)
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")

@@ -25,6 +25,10 @@ DEFAULT_ALIAS = "sonnet"
 
 ENV_VAR = "WF_MODELS"
 
+# The Message Batches API bills input and output tokens at half the list price
+# (`wf run --batch`; the cost estimates of `--sample` use it for tool-less agents).
+BATCH_PRICE_FACTOR = 0.5
+
 # A bare lowercase word can only be an alias (real ids carry a dash, dot, colon...), so
 # an unknown one is a typo we report instead of sending it to the API.
 _BARE_WORD = re.compile(r"^[a-z]+$")

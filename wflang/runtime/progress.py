@@ -41,6 +41,10 @@ class RunObserver:
     def agent_queued(self, phase: str | None, label: str) -> None:
         pass
 
+    def batch(self, batch_id: str, status: str, counts: dict[str, int]) -> None:
+        """A message batch was polled (`wf run --batch`): its processing status and request
+        counts (processing, succeeded, errored, canceled, expired)."""
+
     def agent_started(self, phase: str | None, label: str) -> None:
         pass
 
@@ -63,6 +67,13 @@ class _PhaseView:
     ended: float | None = None
 
 
+def _batch_text(status: str, counts: dict[str, int]) -> str:
+    total = sum(counts.values())
+    shown = ", ".join(f"{counts.get(k, 0)} {k}" for k in ("processing", "succeeded", "errored", "expired", "canceled")
+                      if k != "canceled" or counts.get(k))
+    return f"{status.replace('_', ' ')}: {total} submitted, {shown}"
+
+
 def _fmt_elapsed(seconds: float) -> str:
     if seconds < 60:
         return f"{seconds:.1f}s"
@@ -81,6 +92,7 @@ class ProgressView(RunObserver):
         self._phases: dict[str, _PhaseView] = {}
         self._t0 = clock()
         self._live: Live | None = None
+        self._batches: dict[str, tuple[str, dict[str, int]]] = {}
 
     # ------------------------------------------------------------ lifecycle
 
@@ -132,6 +144,12 @@ class ProgressView(RunObserver):
     def note(self, message: str) -> None:
         self._print(Text(message, style="yellow"))
 
+    def batch(self, batch_id: str, status: str, counts: dict[str, int]) -> None:
+        before = self._batches.get(batch_id)
+        self._batches[batch_id] = (status, counts)
+        if not self.live and before != (status, counts):
+            self._print(Text(f"batch {batch_id}: {_batch_text(status, counts)}"))
+
     def agent_queued(self, phase: str | None, label: str) -> None:
         view = self._phase(phase)
         view.queued += 1
@@ -182,7 +200,9 @@ class ProgressView(RunObserver):
                           Text(str(v.failed), style="red" if v.failed else ""),
                           f"{v.usage.output_tokens:,}", _fmt_elapsed(elapsed))
         footer = Text(f"elapsed {_fmt_elapsed(now - self._t0)}", style="dim")
-        return Group(table, footer)
+        batches = [Text(f"batch {bid}: {_batch_text(status, counts)}")
+                   for bid, (status, counts) in self._batches.items()]
+        return Group(table, *batches, footer)
 
     def final_summary(self) -> None:
         """One closing line per phase (line mode prints them as phases end)."""

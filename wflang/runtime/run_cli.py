@@ -15,6 +15,7 @@ permissions); 3 internal error; 130 interrupted (the run can be resumed).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from wflang.dsl import ast
+from wflang.runtime.models import BATCH_PRICE_FACTOR
 
 if TYPE_CHECKING:
     from wflang.dsl.bounds import Bound
@@ -61,6 +63,7 @@ class _Plan:
     agents_bound: int
     granted: frozenset[str]
     full_sizes: dict[str, int]  # before --sample cut the lists (the same without --sample)
+    batchable: int | None = None  # with --batch: the tool-less agents of the bound, sent as batches
 
 
 # ---------------------------------------------------------------- wf run
@@ -82,6 +85,7 @@ def run_command(
     *,
     request_timeout: float | None = None,
     stall_timeout: float | None = None,
+    batch: bool | None = None,
     stdout: TextIO | None = None,
     stderr: TextIO | None = None,
     stdin: TextIO | None = None,
@@ -92,6 +96,7 @@ def run_command(
     try:
         _API_LIMITS.clear()  # this call's limits only (tests run several in one process)
         _API_LIMITS.update(_api_limits(request_timeout, stall_timeout))
+        _BATCH["requested"] = batch
         return _run(file, args_file, args_json, fake, resume, concurrency, allow, sample, json_out, out_file,
                     workspace, yes, stdout, stderr, stdin)
     except _Refused as exc:
@@ -155,14 +160,17 @@ def _run(file: str, args_file: str | None, args_json: str | None, fake: str | No
                 concurrency = kept["concurrency"]
             if fake is None and isinstance(kept.get("fake"), str):
                 fake = _kept_fake(kept["fake"], resume)
+            if _BATCH["requested"] is None and kept.get("batch") is True:
+                _BATCH["requested"] = True  # its batches are collected, not submitted again
             if allow is None and isinstance(kept.get("granted"), list):
                 requested = _parse_allow(",".join(str(g) for g in kept["granted"]))
                 carried = bool(requested)
         plan = _make_plan(program, source, bound, raw, sample)
         if before is not None:
             _check_something_to_resume(before, source, plan.values)
-        backend = _backend(fake)
         err = Console(file=stderr, highlight=False, soft_wrap=True)
+        batch = _batch_mode(err, plan, fake)
+        backend = _backend(fake, batch=True) if batch else _backend(fake)
         interactive = _is_tty(stdin) and _is_tty(stderr)
         plan.granted = _permissions(program, requested, fake, yes, interactive, stdin, err, plan,
                                     file, concurrency, resume, ws, carried=carried)
@@ -173,7 +181,7 @@ def _run(file: str, args_file: str | None, args_json: str | None, fake: str | No
         # Never a secret here: the key stays in the environment.
         options = {"concurrency": concurrency,
                    "fake": None if fake is None else str(Path(fake).resolve()),
-                   "granted": sorted(plan.granted)}
+                   "granted": sorted(plan.granted), "batch": batch}
         if resume is not None:
             assert before is not None
             journal.resume_run(resume, source, workflow=program.header.name, source_path=file,
@@ -194,6 +202,8 @@ def _run(file: str, args_file: str | None, args_json: str | None, fake: str | No
 
 # The API time limits of this `wf run` (seconds), for the backend and the plan; kept out of
 # _run's long signature. Only the anthropic backend uses them.
+# `--batch` as given (None: not given; a resumed run then keeps what it started with).
+_BATCH: dict[str, bool | None] = {"requested": None}
 _API_LIMITS: dict[str, float] = {}
 
 
@@ -335,7 +345,24 @@ def _is_list_input(program: ast.Program, name: str) -> bool:
     return any(d.name == name and isinstance(d.type, ast.ListType) for d in program.inputs)
 
 
-def _backend(fake: str | None) -> Backend:
+def _batch_mode(err: Any, plan: _Plan, fake: str | None) -> bool:
+    """Whether this run sends its tool-less agents as message batches (`--batch`); says why
+    not when it was asked for and cannot."""
+    if not _BATCH["requested"]:
+        return False
+    n = plan.bound.batchable_for(plan.sizes)
+    if fake is not None:
+        err.print("note: --batch with --fake: fake agents answer at once, nothing is sent as a batch")
+        return False
+    if n == 0:
+        err.print("note: --batch: no agent of this workflow is tool-less (`tools=none`), so none can go "
+                  "through the Message Batches API; running live")
+        return False
+    plan.batchable = n
+    return True
+
+
+def _backend(fake: str | None, batch: bool = False) -> Backend:
     if fake is not None:
         from wflang.runtime.backends.fake import FakeBackend, FakeFileError
 
@@ -349,13 +376,17 @@ def _backend(fake: str | None) -> Backend:
         raise _Refused(f"the anthropic backend cannot load ({exc}); install the `anthropic` package "
                        "or run with --fake FILE") from None
     try:
-        backend = AnthropicBackend(**_API_LIMITS)
+        live = AnthropicBackend(**_API_LIMITS)
     except MissingAPIKeyError as exc:
         raise _Refused(str(exc)) from None
     from wflang.runtime.environ_scrub import scrub_initial_environ
 
     scrub_initial_environ()  # the client holds the key: /proc/<our pid>/environ need not
-    return backend
+    if not batch:
+        return live
+    from wflang.runtime.backends.batch import BatchBackend
+
+    return BatchBackend(live)
 
 
 def _is_tty(stream: TextIO) -> bool:
@@ -440,6 +471,10 @@ def _show_plan(err: Any, plan: _Plan, file: str, fake: str | None, concurrency: 
                f"stall limit {api_limits['stall_timeout']:g}s per agent turn)")
     lines.append(f"  backend: {'fake answers from ' + fake if fake is not None else 'anthropic'}{api}"
                  f"; concurrency {_concurrency(program, concurrency)}")
+    if plan.batchable is not None:
+        lines.append(f"  batch: {plan.batchable} of the {plan.agents_bound} agents are tool-less and go through "
+                     "the Message Batches API at half price; a batch answers within 24 hours (most far "
+                     "sooner); the other agents run live")
     for line in lines:
         err.print(Text(line))
 
@@ -521,11 +556,16 @@ def _execute(plan: _Plan, backend: Backend, journal: Any, run_id: str, resuming:
     view = ProgressView(err, live=_is_tty(stdout) and _is_tty(stderr) and not json_out)
     sched = Scheduler(backend, ws, limits, journal=journal, run_id=run_id, resume=resuming,
                       permissions=plan.granted, observer=view)
+    attach = getattr(backend, "attach", None)
+    if attach is not None:  # the batch backend journals its batches and shows them
+        attach(journal, run_id, view)
     err.print(f"run {run_id}" + (" (resumed)" if resuming else ""), highlight=False)
 
     async def main() -> Any:
+        session = getattr(backend, "session", None)
         try:
-            return await run_program(program, plan.values, sched, view)
+            async with session() if session is not None else contextlib.nullcontext():
+                return await run_program(program, plan.values, sched, view)
         finally:
             aclose: Callable[[], Any] | None = getattr(backend, "aclose", None)
             if aclose is not None:
@@ -707,6 +747,7 @@ def sample_estimate(bound: Bound, sample_sizes: dict[str, int], full_sizes: dict
     top = "(top level)"
     b_sample = dict(bound.phases(sample_sizes))
     b_full = dict(bound.phases(full_sizes))
+    batchable_full = bound.batchable_phases(full_sizes)  # tool-less: half price with --batch
     total_sample, total_full = bound.evaluate(sample_sizes), bound.evaluate(full_sizes)
     measured: dict[str, dict[str, float]] = {}
     for a in agents:
@@ -729,6 +770,8 @@ def sample_estimate(bound: Bound, sample_sizes: dict[str, int], full_sizes: dict
         else:
             scale = (total_full / total_sample) if total_sample else 1.0
         expected = m["agents"] * scale if m["agents"] else 0.0
+        share = min(batchable_full.get(phase, 0), worst) / worst if worst else 0.0
+        discount = 1.0 - share * (1.0 - BATCH_PRICE_FACTOR)
         rows.append({
             "phase": phase,
             "measured_agents": int(m["agents"]),
@@ -740,9 +783,12 @@ def sample_estimate(bound: Bound, sample_sizes: dict[str, int], full_sizes: dict
             "worst_output_tokens": worst * per["output"],
             "worst_input_tokens": worst * per["input"],
             "worst_cost": worst * per["cost"],
+            "worst_cost_batched": worst * per["cost"] * discount,
+            "worst_batchable": min(batchable_full.get(phase, 0), worst),
             "expected_agents": expected,
             "expected_output_tokens": expected * per["output"],
             "expected_cost": expected * per["cost"],
+            "expected_cost_batched": expected * per["cost"] * discount,
         })
     return {
         "sample_bound": total_sample,
@@ -750,6 +796,9 @@ def sample_estimate(bound: Bound, sample_sizes: dict[str, int], full_sizes: dict
         "phases": rows,
         "worst_cost": sum(r["worst_cost"] for r in rows),
         "expected_cost": sum(r["expected_cost"] for r in rows),
+        "worst_cost_batched": sum(r["worst_cost_batched"] for r in rows),
+        "expected_cost_batched": sum(r["expected_cost_batched"] for r in rows),
+        "worst_batchable": sum(r["worst_batchable"] for r in rows),
         "worst_output_tokens": sum(r["worst_output_tokens"] for r in rows),
         "expected_output_tokens": sum(r["expected_output_tokens"] for r in rows),
     }
@@ -776,6 +825,10 @@ def _sample_report(err: Any, plan: _Plan, sched: Scheduler, sample: int) -> None
               highlight=False)
     err.print(f"estimated cost (list prices, USD; override with {PRICES_ENV}): worst ${est['worst_cost']:,.2f}, "
               f"expected ${est['expected_cost']:,.2f}", highlight=False)
+    if plan.bound.batchable is not None:
+        err.print(f"with --batch ({est['worst_batchable']} of {est['full_bound']} agents tool-less, at half price): "
+                  f"worst ${est['worst_cost_batched']:,.2f}, expected ${est['expected_cost_batched']:,.2f}",
+                  highlight=False)
 
 
 # ---------------------------------------------------------------- wf runs, wf show
