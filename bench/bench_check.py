@@ -2,6 +2,10 @@
 workflow, and the wall time of `wf check` on the design example, interpreter start
 included. Prints figures and ratios to the goals; no pass/fail (shared, noisy machines).
 
+Then the checker's growth: check time for generated programs of 1k, 5k and 20k lines
+(goal: linear, so the time ratio equals the size ratio), and for a `repeat` of 10, 50
+and 200 rounds that updates list state under `if` branches (goal: 200 rounds < 1 s).
+
     python bench/bench_check.py
 """
 
@@ -24,6 +28,28 @@ from wflang.dsl.parser import parse  # noqa: E402
 
 GOAL_LINES_PER_S = 20_000
 GOAL_CLI_MS = 300
+GOAL_REPEAT_200_S = 1.0
+
+REPEAT = '''workflow rounds:
+    description: "list state through if branches, every round"
+
+input files: list[str] max 10
+budget agents <= 1000
+
+phase "Loop":
+    seen = []
+    extra = take(files, 3)
+    out = repeat max {rounds}:
+        found = fanout x in take(extra, 4):
+            agent "check {{x}}" -> list[str] max 2
+        if len(found) > 2:
+            seen = take(seen + flatten(found), 50)
+        else:
+            extra = take(extra + seen, 40)
+        found
+
+return {{seen: seen}}
+'''
 
 
 def best_of(n: int, fn) -> float:
@@ -33,6 +59,29 @@ def best_of(n: int, fn) -> float:
         fn()
         times.append(time.perf_counter() - t)
     return min(times)
+
+
+def growth() -> None:
+    print("check time by program size (parse excluded; goal: time ratio = size ratio)")
+    base: tuple[int, float] | None = None
+    for n in (1000, 5000, 20000):
+        source = generate(n)
+        lines = source.count("\n")
+        program = parse(source, "big.wf")
+        t = best_of(3, lambda program=program: check_program(program))
+        if base is None:
+            base = (lines, t)
+        print(f"  {lines:>6} lines: check {t:.3f} s   size ×{lines / base[0]:.1f}, time ×{t / base[1]:.1f}")
+    print("repeat with list state under `if` (parse + check)")
+    first: float | None = None
+    for rounds in (10, 50, 200):
+        source = REPEAT.format(rounds=rounds)
+        result = check_program(parse(source, "rounds.wf"))
+        assert result.ok and result.bound is not None, result.diagnostics
+        t = best_of(3, lambda source=source: check_program(parse(source, "rounds.wf")))
+        first = first or t
+        goal = f"   (goal {GOAL_REPEAT_200_S:.0f} s: ratio {t / GOAL_REPEAT_200_S:.2f})" if rounds == 200 else ""
+        print(f"  {rounds:>4} rounds: {t:.3f} s, bound {result.bound.total}   time ×{t / first:.1f}{goal}")
 
 
 def main() -> None:
@@ -81,3 +130,4 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+    growth()

@@ -106,6 +106,58 @@ class _Ctx:
     in_item: bool = False  # inside a fan-out/for body: assignments are local
 
 
+_MISSING = Prim("missing")  # "not bound": a name's old value in a `_Vars` log
+
+
+class _Vars(dict):
+    """A scope's names, with an undo log while a branch or a loop is being checked: an
+    `if` then joins only the names its branches wrote, not every name in scope (which made
+    checking quadratic in the length of a program)."""
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*args)
+        self.log: list[tuple[str, Type]] = []
+        self.depth = 0
+
+    def __setitem__(self, name: str, t: Type) -> None:
+        if self.depth:
+            self.log.append((name, self.get(name, _MISSING)))
+        super().__setitem__(name, t)
+
+    def update(self, *args: object, **kw: Type) -> None:  # type: ignore[override]
+        for name, t in dict(*args, **kw).items():  # type: ignore[call-overload]
+            self[name] = t
+
+    def pop(self, name: str, *default: object) -> object:  # type: ignore[override]
+        if self.depth and name in self:
+            self.log.append((name, self[name]))
+        return super().pop(name, *default)
+
+    def mark(self) -> int:
+        if not self.depth:
+            self.log.clear()
+        self.depth += 1
+        return len(self.log)
+
+    def release(self) -> None:
+        self.depth -= 1
+
+    def touched(self, mark: int) -> dict[str, Type]:
+        """Each name written since `mark`, with its value then (`_MISSING`: unbound)."""
+        out: dict[str, Type] = {}
+        for name, old in self.log[mark:]:
+            out.setdefault(name, old)
+        return out
+
+    def undo(self, mark: int) -> None:
+        while len(self.log) > mark:
+            name, old = self.log.pop()
+            if old is _MISSING:
+                super().pop(name, None)
+            else:
+                super().__setitem__(name, old)
+
+
 FIX_NAMES = ("last", "attempt")  # in scope in a `fix` body
 
 
@@ -114,6 +166,10 @@ class _Scope:
     vars: dict[str, Type] = field(default_factory=dict)
     parent: _Scope | None = None
     consts: set[str] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.vars, _Vars):
+            self.vars = _Vars(self.vars)
 
     def lookup(self, name: str) -> Type | None:
         s: _Scope | None = self
@@ -590,18 +646,7 @@ class _Checker:
             return cost, t
         if isinstance(s, ast.If):
             self.expr(s.cond, scope)
-            before = dict(scope.vars)
-            c1, t1 = self.block(s.then, scope, ctx)
-            after_then = dict(scope.vars)
-            scope.vars.clear()
-            scope.vars.update(before)
-            c2, t2 = self.block(s.orelse, scope, ctx)
-            for name, t in after_then.items():
-                other = scope.vars.get(name)
-                scope.vars[name] = join(t, other) if other is not None else join(t, NONE)
-            for name, t in list(scope.vars.items()):
-                if name not in after_then:
-                    scope.vars[name] = join(t, NONE)
+            c1, t1, c2, t2 = self.branches(s, scope, ctx)
             tokens = None if c1.tokens is None or c2.tokens is None else smax(c1.tokens, c2.tokens)
             desc = c1.desc if c2.agents == ZERO else (c2.desc if c1.agents == ZERO
                                                       else f"max({c1.desc}, {c2.desc})")
@@ -610,6 +655,32 @@ class _Checker:
             self.error("WF218", "a phase cannot be nested", s.title_span, "phases are top-level blocks")
             return Cost.none(), NONE
         return Cost.none(), NONE
+
+    def branches(self, s: ast.If, scope: _Scope, ctx: _Ctx) -> tuple[Cost, Type, Cost, Type]:
+        """Both branches from the same names; after them, each name either branch wrote
+        has the join of its two outcomes (a name bound on one side only may be none)."""
+        names = scope.vars
+        assert isinstance(names, _Vars)
+        mark = names.mark()
+        try:
+            c1, t1 = self.block(s.then, scope, ctx)
+            then_old = names.touched(mark)
+            then_new = {n: names.get(n, _MISSING) for n in then_old}
+            names.undo(mark)
+            c2, t2 = self.block(s.orelse, scope, ctx)
+            else_old = names.touched(mark)
+            else_new = {n: names.get(n, _MISSING) for n in else_old}
+            names.undo(mark)
+        finally:
+            names.release()
+        for n in [*else_old, *(n for n in then_old if n not in else_old)]:
+            a = then_new[n] if n in then_new else else_old[n]
+            b = else_new[n] if n in else_new else then_old[n]
+            if a is not _MISSING:
+                names[n] = join(a, b) if b is not _MISSING else join(a, NONE)
+            elif b is not _MISSING:
+                names[n] = join(b, NONE)
+        return c1, t1, c2, t2
 
     def bind(self, name: str, t: Type, scope: _Scope, span: Span) -> None:
         s: _Scope | None = scope
@@ -902,12 +973,23 @@ class _Checker:
         """K rounds of a body whose assignments carry over. When a round leaves every
         type as it found it, all rounds cost the same: K × A(body). Otherwise the rounds are
         unrolled, each counted only when K reaches it."""
+        names = scope.vars
+        assert isinstance(names, _Vars)
+        mark = names.mark()
+        try:
+            return self._rounds(body, k, scope, ctx, kind, where, mark)
+        finally:
+            names.release()
+
+    def _rounds(self, body: list[ast.Stmt], k: Sym, scope: _Scope, ctx: _Ctx,
+                kind: str, where: Span | None, mark: int) -> tuple[Type, Cost, Cost]:
         env = {i.name: i.max for i in self.inputs}
         k_max = k.eval(env)
-        snapshot = dict(scope.vars)
+        names = scope.vars
+        assert isinstance(names, _Vars)
         cost1, value = self.block(body, scope, ctx)
-        if _same_types(snapshot, scope.vars) or k_max <= 1:
-            self._merge_after_loop(snapshot, scope)
+        if _same_types(names.touched(mark), names) or k_max <= 1:
+            self._merge_after_loop(names.touched(mark), scope)
             if cost1.agents == ONE:
                 return value, Cost(Mul((k, ONE)), None if cost1.tokens is None else mul(k, cost1.tokens),
                                    f"{kind}: {k.show(env)} rounds × 1 agent"), cost1
@@ -926,7 +1008,7 @@ class _Checker:
             gate = Step(k, r) if not isinstance(k, Const) else ONE
             total = total.then(c.times(gate, ""))
             uniform = uniform and c.agents == cost1.agents and c.tokens == cost1.tokens
-        self._merge_after_loop(snapshot, scope)
+        self._merge_after_loop(names.touched(mark), scope)
         if uniform:
             # Lists grew, but every round starts the same agents: the sum of the gated rounds
             # is exactly K × A(body), which reads as the rule.
@@ -935,9 +1017,11 @@ class _Checker:
         return value, Cost(total.agents, total.tokens, f"{kind}: {k.show(env)} rounds, unrolled (sizes grow)"), cost1
 
     def _merge_after_loop(self, before: dict[str, Type], scope: _Scope) -> None:
-        for name, t in list(scope.vars.items()):
-            if name in before:
-                scope.vars[name] = join(before[name], t) if not _same(before[name], t) else t
+        """`before`: the names the loop wrote, with their values before it."""
+        for name, old in before.items():
+            t = scope.vars.get(name, _MISSING)
+            if old is not _MISSING and t is not _MISSING and not _same(old, t):
+                scope.vars[name] = join(old, t)
 
     def run_workflow(self, e: ast.RunWorkflow, scope: _Scope, ctx: _Ctx) -> tuple[Type, Cost]:
         args_t = self.expr(e.args, scope) if e.args is not None else Record(None, {})
@@ -1462,7 +1546,13 @@ def _same(a: Type, b: Type) -> bool:
 
 
 def _same_types(before: dict[str, Type], after: dict[str, Type]) -> bool:
-    return all(k in before and _same(before[k], v) for k, v in after.items())
+    """Did a round leave every name it wrote (`before`: their old values) as it found it?
+    A name the round bound for the first time counts as a change."""
+    for name, old in before.items():
+        t = after.get(name, _MISSING)
+        if t is not _MISSING and (old is _MISSING or not _same(old, t)):
+            return False
+    return True
 
 
 def _is_literal(e: ast.Expr) -> bool:

@@ -404,7 +404,7 @@ const files = argument(A, 'files')
 if (A.errors.length > 0) throw new Error('the arguments do not fit the workflow\'s inputs: ' + A.errors.join('; '))
 
 // ---- the live bound guard: at most this many agents for these arguments ----
-boundGuard.limit = (files.length + files.length + files.length + (files.length * 2) + (files.length * 2))
+boundGuard.limit = ((3 * files.length) + (2 * files.length * 2))
 
 // ---- phase Scan (line 6) ----
 phase('Scan')
