@@ -5,12 +5,17 @@ chunk of programs). Prints how many programs, cases and agents were run, how clo
 run came to its bound, and every disagreement or run over its bound (there must be none);
 exits 1 if there was one.
 
-    python bench/bench_soundness.py [N] [--seed S] [--chunk C]
+    python bench/bench_soundness.py [N] [--seed S] [--chunk C] [--cases K] [--hashes FILE]
+
+`--cases K` runs K of each program's cases, drawn at random (default: all of them, about
+ten); `--hashes FILE` writes a hash of each program's source, so that runs with different
+seeds can be counted together without counting a program twice.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import sys
 import tempfile
 import time
@@ -47,17 +52,23 @@ def main() -> int:
     ap.add_argument("n", type=int, nargs="?", default=10_000)
     ap.add_argument("--seed", type=int, default=8)
     ap.add_argument("--chunk", type=int, default=250)
+    ap.add_argument("--cases", type=int, default=None)
+    ap.add_argument("--hashes", default=None)
     ns = ap.parse_args()
     t0 = time.perf_counter()
     generated = generate(ns.n, ns.seed)
     t1 = time.perf_counter()
     print(f"generated {len(generated)} distinct programs in {t1 - t0:.0f} s", flush=True)
+    if ns.hashes:
+        Path(ns.hashes).write_text("".join(hashlib.sha256(p.source.encode()).hexdigest() + "\n"
+                                           for p in generated), encoding="utf-8")
     tally = Tally()
     with tempfile.TemporaryDirectory() as tmp:
         for start in range(0, len(generated), ns.chunk):
             work = Path(tmp) / f"chunk{start}"
             work.mkdir()
-            check_programs(generated[start:start + ns.chunk], work, ns.seed * 1_000_003 + start, tally, keep=50)
+            check_programs(generated[start:start + ns.chunk], work, ns.seed * 1_000_003 + start, tally, keep=50,
+                           per_program=ns.cases)
             print(f"  {start + len(generated[start:start + ns.chunk])} programs, {tally.runs} cases, "
                   f"{len(tally.failures)} problems ({time.perf_counter() - t1:.0f} s)", flush=True)
     elapsed = time.perf_counter() - t1

@@ -333,8 +333,10 @@ class Tally:
     failures: list[str] = field(default_factory=list)
 
 
-def check_programs(generated: list[Any], work: Path, seed: int, tally: Tally, keep: int = 20) -> None:
-    """Every program × its cases, both targets (node in one batch); results into `tally`."""
+def check_programs(generated: list[Any], work: Path, seed: int, tally: Tally, keep: int = 20,
+                   per_program: int | None = None) -> None:
+    """Every program × its cases (or `per_program` of them, drawn at random), both targets
+    (node in one batch); results into `tally`."""
     pending: list[tuple[str, Case, Outcome, int | None]] = []
     jobs: list[dict[str, Any]] = []
     for k, p in enumerate(generated):
@@ -354,6 +356,8 @@ def check_programs(generated: list[Any], work: Path, seed: int, tally: Tally, ke
         # every argument case with one answer file, every answer file with the worst arguments
         cases = [Case(a, args, rng.choice(fakes)[1]) for a, args in args_cases]
         cases += [Case(f"{args_cases[1][0]} / {f}", args_cases[1][1], fake) for f, fake in fakes]
+        if per_program is not None and len(cases) > per_program:
+            cases = rng.sample(cases, per_program)
         for case in cases:
             py, bound = python_outcome(loaded, case, work)
             pending.append((p.source, case, py, bound))

@@ -313,3 +313,42 @@ def test_wf_run_reports_a_guard_trip_as_a_bug_with_exit_3(tmp_path: Path, monkey
     assert status == 3
     assert "the proven bound would be broken: agent 3" in err and "This is a bug in wflang" in err
     assert "internal error" not in err and "Traceback" not in err
+
+
+CHILD = '''workflow child:
+    description: "one agent per field of its record input"
+
+type Cfg:
+    name: str
+
+input cfg: Cfg
+
+xs = fanout k in keys(cfg):
+    agent "key {k}"
+return {cfg: cfg, n: len(xs)}
+'''
+
+PARENT = '''workflow parent:
+    description: "passes a record with one field more than the child declares"
+
+type Cfg:
+    name: str
+
+phase "P":
+    c = agent "a config" -> Cfg with label="cfg"
+    out = run "child.wf" with {cfg: c | {extra: 1, more: 2}}
+return out
+'''
+
+
+@needs_node
+def test_a_run_child_drops_the_fields_its_records_do_not_declare(tmp_path: Path) -> None:
+    write(tmp_path, "child.wf", CHILD)
+    wf = write(tmp_path, "parent.wf", PARENT)
+    assert load(str(wf)).result.bound.total == 2
+    status, stdout, err = wf_run(wf, {}, {"rules": [{"label": "cfg", "reply": {"name": "n"}}]})
+    assert status == 0, err
+    py = json.loads(stdout)
+    assert py == {"cfg": {"name": "n"}, "n": 1}
+    report = host(wf, {}, {"rules": [{"label": "cfg", "reply": {"name": "n"}}]})
+    assert report["error"] is None and report["result"] == py and report["agents_started"] == 2

@@ -33,6 +33,7 @@ from wflang.dsl import ast
 from wflang.dsl.arguments import sizes, validate_args
 from wflang.dsl.loader import Loaded, load
 from wflang.runtime import values as V
+from wflang.runtime.fit import NOT_FIT, fit
 from wflang.transpiler.compile_cli import compile_command
 from wflang.transpiler.emit import compile_js
 
@@ -127,7 +128,7 @@ def test_goldens_cover_every_construct() -> None:
     for word in ("fanout", "for ", "concurrency=", "stop when", "review", "keep if all", "by lens in",
                  "vote", "quorum", "tournament", "repeat max", "fix max", "stall", "until agent",
                  "check ", "run \"", "if ", "else:", "log ", "lambda", " for x in ", "-> list[", "-> bool",
-                 "-> Note?", "agent_type=", "isolation=", "phase=", "label=", "fail "):
+                 "-> Note?", "agent_type=", "isolation=", "phase=", "label=", "fail ", "else {"):
         assert word in text, word
 
 
@@ -572,7 +573,7 @@ const input = JSON.parse(fs.readFileSync(0, 'utf8'))
 const ctx = vm.createContext({ log: () => {}, budget: { total: null } })
 vm.runInContext(input.prelude + '\n;globalThis.__h = { text, truthy, equal, canonical, compare, len, int, strip,' +
   ' lower, upper, itemAt, sliceOf, plus, minus, times, divide, modulo, flatten, join, sum, any, all, keys,' +
-  ' sort, top, unique, min, max, ranked, rankedTuple, contains, merge, take, chunks, json }', ctx)
+  ' sort, top, unique, min, max, ranked, rankedTuple, contains, merge, take, chunks, json, fitAnswer, range }', ctx)
 const h = ctx.__h
 const key = (path) => (path === null ? null : (v) => v?.[path] ?? null)
 const out = input.cases.map(([fn, args, opt]) => {
@@ -678,7 +679,39 @@ def helper_cases(draw: st.DrawFn) -> list[tuple[str, list[Any], dict[str, Any], 
     d1, d2 = draw(st.dictionaries(_key, values, max_size=3)), draw(st.dictionaries(_key, values, max_size=3))
     add("merge", [d1, d2], V.merge(d1, d2))
     add("keys", [d1], V.b_keys(d1))
+    lo, hi = draw(numbers | st.none()), draw(numbers | st.none())
+    add("range", [lo, hi], V.b_range(lo, hi))
+    for schema in FIT_SCHEMAS:  # an answer fitted to its schema (runtime/fit.py, fitAnswer)
+        for v in (draw(values), draw(almost(schema))):
+            fitted = fit(v, schema)
+            add("fitAnswer", [v, schema], "<undefined>" if fitted is NOT_FIT else fitted)
     return cases
+
+
+_RECORD = {"type": "object", "required": ["a", "b", "c"], "additionalProperties": False, "properties": {
+    "a": {"type": "integer"}, "b": {"anyOf": [{"type": "string", "enum": ["x", "y"]}, {"type": "null"}]},
+    "c": {"type": "array", "maxItems": 2, "items": {"type": "object", "required": ["n"], "properties": {
+        "n": {"type": "number"}}, "additionalProperties": False}}}}
+FIT_SCHEMAS = [_RECORD, {"type": "array", "maxItems": 3, "items": {"type": "boolean"}}, {"type": "string"}]
+
+
+@st.composite
+def almost(draw: st.DrawFn, schema: dict[str, Any]) -> Any:
+    """A value that nearly fits `schema`: extra keys, long lists, wrong leaves now and then."""
+    if draw(st.integers(0, 9)) == 0:
+        return draw(values)
+    if "anyOf" in schema:
+        return draw(almost(draw(st.sampled_from(schema["anyOf"]))))
+    kind = schema.get("type")
+    if kind == "object":
+        out = {k: draw(almost(sub)) for k, sub in schema["properties"].items() if draw(st.integers(0, 9))}
+        out.update(draw(st.dictionaries(_key | st.sampled_from(["__proto__", "constructor"]), values, max_size=3)))
+        return out
+    if kind == "array":
+        return [draw(almost(schema["items"])) for _ in range(draw(st.integers(0, 5)))]
+    return {"integer": draw(st.integers(-5, 5) | st.floats(-3, 3, allow_nan=False)), "number": draw(numbers),
+            "boolean": draw(st.booleans()), "null": None,
+            "string": draw(st.sampled_from(schema.get("enum", ["s", ""])))}[kind]
 
 
 def _same(a: Any, b: Any) -> bool:

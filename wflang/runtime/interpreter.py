@@ -303,7 +303,10 @@ class Interpreter:
 
     async def eval_rhs(self, e: ast.Expr, f: Frame) -> Value:
         if isinstance(e, (ast.Agent, ast.Check)):
-            return await self.agent(e, f)
+            value = await self.agent(e, f)
+            if value is None and isinstance(e, ast.Agent) and e.fallback is not None:
+                return self.eval(e.fallback, f)  # `else E`: evaluated only when the agent failed
+            return value
         if isinstance(e, ast.Fanout):
             return await self.fanout(e, f)
         if isinstance(e, ast.Review):
@@ -480,8 +483,7 @@ class Interpreter:
             value, stopped = await self.exec_stmt(s, g)
             if stopped:
                 return None, False
-            if value is None and isinstance(s, (ast.Assign, ast.ExprStmt)) and \
-                    isinstance(s.value, (ast.Agent, ast.Check)):
+            if value is None and isinstance(s, (ast.Assign, ast.ExprStmt)) and ast.ends_item(s.value):
                 return None, True
         return value, False
 
@@ -718,7 +720,7 @@ class Interpreter:
 
         child = self._child_program(e, f)
         raw = self.eval(e.args, f) if e.args is not None else None
-        values, diags = validate_args(child, raw)
+        values, diags = validate_args(child, raw, child=True)  # the caller built them: extra fields dropped
         if diags:
             raise RunError(f'line {e.span.line}: run "{e.path}": {diags[0].message}')
         info = self._program_info(child, values, is_child=True)
