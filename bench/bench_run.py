@@ -199,7 +199,7 @@ def real_makespan(tmp: Path) -> None:
     rules = [{"label": f"find {n}", "latency": 0.05 + 0.01 * ((i * 37) % 16),
               "reply": [{"file": n, "line": 1, "issue": f"issue in {n}", "severity": "medium"}]}
              for i, n in enumerate(names)]
-    rules += [{"label": f"Verify:*.{k}.*", "latency": 0.05 + 0.01 * ((k * 13) % 16)} for k in range(1, 61)]
+    rules += [{"label": f"confirmed · finding {k} · *", "latency": 0.05 + 0.01 * ((k * 13) % 16)} for k in range(1, 61)]
     rules += [{"prompt": "^Fix these", "latency": 0.2}, {"prompt": "^Run `pytest", "latency": 0.1,
                                                           "reply": {"passed": True, "details": "ok"}}]
     (ws / "fake.json").write_text(json.dumps({"rules": rules, "default": "schema"}))

@@ -101,8 +101,8 @@ def makespan(files: int) -> None:
     # 90 s and the test check 45 s.
     rules: list[dict[str, Any]] = [
         {"label": f"find {n}", "latency": 20 + (i * 37) % 41} for i, n in enumerate(names)]
-    rules += [{"label": f"Verify:*.{k}.*", "latency": 10 + (k * 13) % 21} for k in range(1, 61)]
-    rules += [{"label": "Fix:35.*", "latency": 90}, {"label": "Fix:36.*", "latency": 45}]
+    rules += [{"label": f"confirmed · finding {k} · *", "latency": 10 + (k * 13) % 21} for k in range(1, 61)]
+    rules += [{"label": "outcome · attempt *", "latency": 90}, {"label": "outcome · check *", "latency": 45}]
     backend = FakeBackend({"rules": rules, "default": "schema"})
     sched = Scheduler(backend, ".", Limits(bound=bound.evaluate(sizes(program, values))))
     clock = trio.testing.MockClock(autojump_threshold=0)

@@ -278,7 +278,7 @@ def test_the_compiled_guard_throws_before_an_agent_past_the_bound(tmp_path: Path
     # proven (wrongly) 2: the fan-out's third item is refused inside parallel(), the next
     # top-level agent throws again and ends the run
     assert report["exit"] == 1 and report["agents_started"] == 2
-    assert report["error"].startswith('WflangBoundError: the proven bound would be broken: agent 3 ("Scan:8.')
+    assert report["error"].startswith('WflangBoundError: the proven bound would be broken: agent 3 ("xs · file ')
     assert 'line 8 in "fanout over files (max 10, line 4) × 1 agent" (line 7)' in report["error"]
     assert "past the 2 agents" in report["error"] and "This is a bug in wflang" in report["error"]
     # with the real bound it runs to the end
@@ -302,7 +302,7 @@ def test_the_python_guard_names_agent_construct_and_bound(tmp_path: Path) -> Non
         trio.run(run_program, loaded.program, values, sched)
     message = str(info.value)
     assert sched.started <= 2  # agents asked for together may be cancelled before they start
-    assert message.startswith('the proven bound would be broken: agent 3 ("Scan:8.')
+    assert message.startswith('the proven bound would be broken: agent 3 ("xs · file ')
     assert 'line 8 in "fanout over files (max 10, line 4) × 1 agent" (line 7)) is past the 2 agents' in message
 
 

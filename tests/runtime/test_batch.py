@@ -110,7 +110,7 @@ def test_a_review_of_200_by_3_is_one_batch_of_600_with_the_live_fake_result(env:
         [run] = journal.list_runs()
         detail = journal.get_run(run.id)
         assert journal.batches(run.id) == [(batch.id, 600)]
-    keys = {a.key for a in detail.agents if a.label.startswith("Review:14.")}
+    keys = {a.key for a in detail.agents if a.label.startswith("kept · item ")}
     assert {r["custom_id"] for r in batch.requests} == keys and len(keys) == 600
     # One request is one turn with only the return_result tool: no workspace tool offered.
     first = batch.requests[0]["params"]
@@ -214,9 +214,9 @@ async def test_errored_and_expired_requests_fail_as_live_ones_do(env: Path, serv
     value, sched, backend, seen = await run_in_process(env, items)
     failed = {a.label: a.error for a in sched.agents if a.status == "failed"}
     # item-3's three reviewers fail at once; item-4's after 4 attempts (the live retry policy)
-    assert sorted(failed) == [f"Review:14.{i}.{k}" for i in (3, 4) for k in (1, 2, 3)]
-    assert all("invalid_request_error" in failed[f"Review:14.3.{k}"] for k in (1, 2, 3))
-    assert all("after 4 attempts" in failed[f"Review:14.4.{k}"] for k in (1, 2, 3))
+    assert sorted(failed) == [f"kept · item {i} · reviewer {k}" for i in (3, 4) for k in (1, 2, 3)]
+    assert all("invalid_request_error" in failed[f"kept · item 3 · reviewer {k}"] for k in (1, 2, 3))
+    assert all("after 4 attempts" in failed[f"kept · item 4 · reviewer {k}"] for k in (1, 2, 3))
     # Submissions: the first batch, then the retried ones (item-1, -2, -4), then item-4 twice more.
     assert [len(b.requests) for b in server.submissions] == [24, 9, 3, 3]
     # The live view saw the first batch end with its counts.

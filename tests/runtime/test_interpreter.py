@@ -134,7 +134,7 @@ async def test_fanout_keeps_order_drops_failures_and_logs_them():
         return r
     """, {"files": ["a", "b", "c", "d"]}, Double(by_prompt({"review b": FAIL, "review d": FAIL})))
     line = ran.line("r = fanout")
-    assert ran.value == [f"text for t:{line + 1}.1", f"text for t:{line + 1}.3"]
+    assert ran.value == ["text for r · file 1", "text for r · file 3"]
     assert ran.logs == [f"fanout f in files (line {line}): 2 of 4 items failed"]
 
 
@@ -148,8 +148,7 @@ async def test_fanout_none_ends_the_item_and_later_steps_never_start():
         return r
     """, {"files": ["x", "y", "z"]}, Double(by_prompt({"step1 y": FAIL})))
     prompts = sorted(c.prompt for c in ran.calls)
-    assert [p for p in prompts if p.startswith("step2")] == [
-        f"step2 text for t:{ran.line('a = agent')}.1", f"step2 text for t:{ran.line('a = agent')}.3"]
+    assert [p for p in prompts if p.startswith("step2")] == ["step2 text for a · file 1", "step2 text for a · file 3"]
     assert [v["file"] for v in ran.value] == ["x", "z"]
     assert ran.logs == [f"fanout f in files (line {ran.line('r = fanout')}): 1 of 3 items failed"]
 
@@ -292,29 +291,25 @@ async def test_labels_and_sample_indices_exactly():
             accept when true
         return 0
     """, {"files": ["f1", "f2"]})
-    L = ran.line
     got = {(c.label, c.sample_index) for c in ran.calls}
-    a, r, t = L('agent "a {f}"'), L('agent "r {x}"'), L('agent "{a} vs {b}"')
-    k, fx, ck, n = L('agent "round'), L('agent "fix it"'), L('until check'), L('agent "n {f}"')
-    top = L('agent "top"')
-    expected = {
-        (f"P:{a}.1", 0), (f"P:{a}.2", 0),
-        ("voter #1", 0), ("voter #2", 1), ("voter #3", 2),
-        (f"P:{r}.1.1", 0), (f"P:{r}.1.2", 1), (f"P:{r}.2.1", 0), (f"P:{r}.2.2", 1),
-        (f"P:{t}.1", 0), (f"P:{t}.2", 0),
-        (f"P:{k}.1", 0), (f"P:{k}.2", 1),
-        (f"P:{ck}.0", 0), (f"P:{fx}.1", 1), (f"P:{ck}.1", 1), (f"P:{fx}.2", 2), (f"P:{ck}.2", 2),
-        (f"P:{n}.1.1", 0), (f"P:{n}.1.2", 1), (f"P:{n}.2.1", 0), (f"P:{n}.2.2", 1),
-        (f"t:{top}", 0),
-        ("judge f1 #1", 0), ("judge f1 #2", 1), ("judge f2 #1", 0), ("judge f2 #2", 1),
+    expected = {  # the site, then one part per enclosing construct; no line numbers
+        ("xs · file 1", 0), ("xs · file 2", 0),
+        ("voter · voter 1", 0), ("voter · voter 2", 1), ("voter · voter 3", 2),
+        ("r · file 1 · reviewer 1", 0), ("r · file 1 · reviewer 2", 1),
+        ("r · file 2 · reviewer 1", 0), ("r · file 2 · reviewer 2", 1),
+        ("t · match 1", 0), ("t · match 2", 0),
+        ("k · round 1", 0), ("k · round 2", 1),
+        ("z · check 0", 0), ("z · attempt 1", 1), ("z · check 1", 1), ("z · attempt 2", 2), ("z · check 2", 2),
+        ("w · file 1 · voter 1", 0), ("w · file 1 · voter 2", 1),
+        ("w · file 2 · voter 1", 0), ("w · file 2 · voter 2", 1),
+        ("last", 0),
+        ("judge f1 · reviewer 1", 0), ("judge f1 · reviewer 2", 1),
+        ("judge f2 · reviewer 1", 0), ("judge f2 · reviewer 2", 1),
     }
     assert got == expected
     assert len(ran.calls) == len(expected)
-    assert {c.phase for c in ran.calls if c.label.startswith("P:")} == {"P"}
-    # after phase "P", agents outside any phase are shown in it (the phase cursor);
-    # their labels still name the workflow
-    assert {c.phase for c in ran.calls if not c.label.startswith(("P:", "voter"))} == {"P"}
-    assert {c.phase for c in ran.calls if c.label.startswith("voter")} == {"P"}
+    # after phase "P", agents outside any phase are shown in it (the phase cursor)
+    assert {c.phase for c in ran.calls} == {"P"}
 
 
 async def test_options_defaults_and_phase_override():
@@ -328,10 +323,8 @@ async def test_options_defaults_and_phase_override():
     one, two = sorted(ran.calls, key=lambda c: c.prompt)
     assert (one.model, one.effort, one.phase, one.agent_type, one.max_output_tokens) == \
         ("haiku", "low", "B", "Explore", 500)
-    line = ran.line('agent "one"')
-    assert one.label == f"B:{line}"  # <where> is the agent's phase: its `phase=` when given
-    check_line = ran.line('check "two"')
-    assert two.label == f"A:{check_line}"
+    assert one.label == "x"  # the site: a phase (its `phase=` or its block) is not in the label
+    assert two.label == "y"
     assert (two.model, two.effort, two.phase, two.schema["required"]) == ("sonnet", "high", "A",
                                                                           ["passed", "details"])
 
@@ -392,7 +385,7 @@ VERDICTS = {  # item → the three reviewers' answers (FAIL abstains)
 
 def _review_answer(r: AgentRequest) -> Any:
     item = int(r.prompt.split()[1])
-    k = int(r.label.rsplit(".", 1)[1]) - 1
+    k = int(r.label.rsplit(" ", 1)[1]) - 1  # `... · reviewer k`
     ok = VERDICTS[item][k]
     return FAIL if ok is FAIL else {"ok": ok, "why": f"{item}.{k}"}
 
@@ -446,8 +439,7 @@ async def test_review_default_majority_keep_all_and_lenses():
     })))
     assert ran.value == {"a": [1, 3], "b": [2, 3], "c": [1, 3]}
     lens_calls = sorted((c.label, c.prompt) for c in ran.calls if c.prompt.startswith("lens"))
-    line = ran.line('agent "lens')
-    assert lens_calls[:2] == [(f"t:{line}.1.1", "lens speed on 1"), (f"t:{line}.1.2", "lens safety on 1")]
+    assert lens_calls[:2] == [("c · x 1 · lens 1", "lens speed on 1"), ("c · x 1 · lens 2", "lens safety on 1")]
 
 
 # ---------------------------------------------------------------- vote
@@ -524,7 +516,7 @@ async def test_tournament_bracket_byes_and_match_numbers():
     line = ran.line("agent")
     assert ran.value == 5
     assert sorted((c.label, c.prompt) for c in ran.calls) == [
-        (f"t:{line}.1", "1 vs 2"), (f"t:{line}.2", "3 vs 4"), (f"t:{line}.3", "2 vs 4"), (f"t:{line}.4", "4 vs 5")]
+        ("w · match 1", "1 vs 2"), ("w · match 2", "3 vs 4"), ("w · match 3", "2 vs 4"), ("w · match 4", "4 vs 5")]
     failed = await run(src, {"xs": [1, 2, 3, 4, 5]}, Double(_judge(fail="4 vs 5")))
     assert failed.value == 4  # a failed judge advances a
     assert failed.logs == [f"tournament (line {line - 1}): 1 of 4 judges failed (their first contestant advanced)"]
@@ -656,8 +648,7 @@ async def test_no_return_is_none_and_phases_share_the_scope():
             y = agent "two: {x}"
     """)
     assert ran.value is None
-    line = ran.line('agent "one"')
-    assert [c.prompt for c in ran.calls] == ["one", f"two: text for A:{line}"]
+    assert [c.prompt for c in ran.calls] == ["one", "two: text for x"]
 
 
 async def test_expressions_in_a_workflow():
@@ -716,7 +707,7 @@ async def test_run_inlines_the_child_in_the_callers_phase(tmp_path: Path):
     out = await run_program(program, values, sched)
     assert out.value == 2
     assert sorted((c.label, c.phase, c.prompt) for c in double.calls) == [
-        ("P:7.1", "P", "child t 0"), ("P:7.2", "P", "child t 1")]
+        ("child · xs · i 1", "P", "child t 0"), ("child · xs · i 2", "P", "child t 1")]
 
 
 async def test_run_parses_the_child_itself_when_not_attached(tmp_path: Path):
@@ -727,8 +718,8 @@ async def test_run_parses_the_child_itself_when_not_attached(tmp_path: Path):
     double = Double()
     out = await run_program(program, {}, Scheduler(double, "."))
     assert out.value == "HI"
-    # Outside any phase, <where> is the name of the workflow the agent is written in.
-    assert [(c.label, c.phase) for c in double.calls] == [("child:4", None)]
+    # A child's agents are labelled with the name of the workflow they are written in.
+    assert [(c.label, c.phase) for c in double.calls] == [("child · x", None)]
     bad = parse(HEADER + 'x = run "child.wf" with {t: 1}\n', str(tmp_path / "p2.wf"))
     with pytest.raises(RunError, match="unknown argument `t`"):
         await run_program(bad, {}, Scheduler(Double(), "."))

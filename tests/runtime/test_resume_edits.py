@@ -75,7 +75,7 @@ def test_edit_one_reviewer_prompt_then_resume_runs_only_the_reviewers(tmp_path: 
     assert all("Try very hard" in a.prompt for a in after)
     served = len(first) - len(reviewers)
     assert f"resume: {served} agents served from the journal, {len(reviewers)} ran fresh" in err
-    assert re.search(r"the first to run fresh: Verify:\d+\.1\.1 \(its prompt changed\)", err)
+    assert re.search(r"the first to run fresh: confirmed · finding 1 · reviewer 1 \(its prompt changed\)", err)
     assert "note: the workflow changed since run" in err
     assert "concurrency 3" in err and "fake answers from" in err
 

@@ -42,7 +42,7 @@ def _show(tmp_path: Path, run_id: str, full: bool = False) -> str:
 
 def test_show_lists_every_agent_with_its_prompt_and_answer(tmp_path: Path) -> None:
     text = _show(tmp_path, _run(tmp_path))
-    assert "agents: Work" in text and "Work:4" in text
+    assert "agents: Work" in text and "\n  a  done" in text and "outcome · check 0  check failed" in text
     assert "prompt:   Summarise this long document, which goes on and on: word0 word1" in text
     assert "word59" not in text  # only the beginning without --full
     assert "answer:   A short summary." in text

@@ -123,7 +123,7 @@ async def test_asking_for_more_agents_than_the_bound_stops_the_run():
     assert len(double.calls) == 2
     # The message names the agent, its line and construct, the bound, and that it is a bug.
     message = str(info.value)
-    assert 'agent 3 ("t:' in message and "line 5" in message and "past the 2 agents" in message
+    assert 'agent 3 ("' in message and "line 5" in message and "past the 2 agents" in message
     assert "This is a bug in wflang" in message and "internal error" not in message
 
 
@@ -400,7 +400,7 @@ async def test_progress_line_mode_reports_phases_logs_and_failures():
         await run_program(program, {"xs": [1, 2, 3]}, sched, view)
     lines = buf.getvalue().splitlines()
     assert lines[0] == "phase Scan"
-    assert "failed Scan:6.2: Scan:6.2 failed" in lines
+    assert "failed r · x 2: r · x 2 failed" in lines
     assert "log [Scan] fanout x in xs (line 5): 1 of 3 items failed" in lines
     assert any(line.startswith("phase Scan: 2 done, 1 failed, 20 output tokens") for line in lines)
     assert lines[-1] == "log scanned 2"

@@ -97,7 +97,7 @@ def test_resume_over_a_tampered_row_fails_instead_of_a_wrong_result(tmp_path: Pa
         run_id = j.list_runs()[0].id
     # Reopen the run as if it had been killed, and damage a finished agent's row.
     _tamper(tmp_path, "UPDATE runs SET status = 'failed'")
-    _tamper(tmp_path, "UPDATE agents SET result_json = '{\"score\": \"2\"}' WHERE label LIKE 'A:%'")
+    _tamper(tmp_path, "UPDATE agents SET result_json = '{\"score\": \"2\"}' WHERE label = 'a'")
     code, out, err = _cli(tmp_path, resume=run_id)
     assert code != 0 and out == ""
     assert "not what that agent returns" in err and "Traceback" not in err

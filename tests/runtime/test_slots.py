@@ -20,8 +20,7 @@ r = fanout x in xs:
     agent "second {x} after {a}"
 return r
 """
-FIRST_LINE = FANOUT.splitlines().index('    a = agent "first {x}"') + 1
-FIRST = f"t:{FIRST_LINE}."  # the first step's labels
+FIRST = "a · x "  # the first step's labels: `a · x 1`, `a · x 2`, ...
 
 
 async def _start_times(width: int) -> dict[str, float]:
@@ -40,7 +39,7 @@ async def test_a_fanout_starts_its_items_in_item_order_on_every_run(autojump_clo
     runs = [await _start_times(4) for _ in range(8)]
     first = runs[0]
     assert sorted(label for label, t in first.items() if t == 0) == [FIRST + "1", FIRST + "2", FIRST + "3", FIRST + "4"]
-    firsts = sorted((t, int(label.split(".")[1])) for label, t in first.items() if label.startswith(FIRST))
+    firsts = sorted((t, int(label.rsplit(" ", 1)[1])) for label, t in first.items() if label.startswith(FIRST))
     assert [i for _, i in firsts] == list(range(1, 41))  # first steps start in item order
     assert all(r == first for r in runs)  # the same start times, so the same makespan
 

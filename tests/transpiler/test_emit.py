@@ -328,12 +328,12 @@ return {kept: kept, dropped: dropped}
     ok = {"refuted": False, "why": "fine"}
     bad = {"refuted": True, "why": "wrong"}
     fake = {"rules": [
-        {"label": "Check:8.1.1", "fail": "down"}, {"label": "Check:8.1.*", "reply": ok},  # a: 2 accept, 1 abstains
-        {"label": "Check:8.2.1", "reply": ok}, {"label": "Check:8.2.*", "fail": "down"},  # b: 1 accept, 2 abstain
-        {"label": "Check:8.3.1", "reply": ok}, {"label": "Check:8.3.*", "reply": bad},  # c: 1 accept, 2 reject
+        {"label": "kept · x 1 · reviewer 1", "fail": "down"}, {"label": "kept · x 1 · *", "reply": ok},  # a: 2 accept, 1 abstains
+        {"label": "kept · x 2 · reviewer 1", "reply": ok}, {"label": "kept · x 2 · *", "fail": "down"},  # b: 1 accept, 2 abstain
+        {"label": "kept · x 3 · reviewer 1", "reply": ok}, {"label": "kept · x 3 · *", "reply": bad},  # c: 1 accept, 2 reject
     ]}
     report = run_host(tmp_path, js, fake)
-    assert labels(report) == [f"Check:8.{i}.{k}" for i in (1, 2, 3) for k in (1, 2, 3)]
+    assert labels(report) == [f"kept · x {i} · reviewer {k}" for i in (1, 2, 3) for k in (1, 2, 3)]
     assert report["result"]["kept"] == ["a"]
     assert report["result"]["dropped"] == [
         {"item": "b", "status": "undecided", "accepts": 1, "rejects": 0, "abstained": 2, "verdicts": [ok, None, None]},
@@ -353,13 +353,15 @@ b = vote 3 quorum 2:
 return {a: a, b: b}
 """)
     fake = {"rules": [
-        {"label": "voter #1", "reply": "x"}, {"label": "voter #2", "reply": "y"},
-        {"label": "voter #3", "reply": "y"}, {"label": "voter #4", "reply": "x"},
-        {"label": "v:6.1", "reply": "p"}, {"label": "v:6.2", "reply": "q"}, {"label": "v:6.3", "fail": "down"},
+        {"label": "voter · voter 1", "reply": "x"}, {"label": "voter · voter 2", "reply": "y"},
+        {"label": "voter · voter 3", "reply": "y"}, {"label": "voter · voter 4", "reply": "x"},
+        {"label": "b · voter 1", "reply": "p"}, {"label": "b · voter 2", "reply": "q"},
+        {"label": "b · voter 3", "fail": "down"},
     ]}
     report = run_host(tmp_path, js, fake)
     assert report["result"] == {"a": "x", "b": None}  # a tie goes to the group voter 1 started
-    assert labels(report) == ["v:6.1", "v:6.2", "v:6.3", "voter #1", "voter #2", "voter #3", "voter #4"]
+    assert labels(report) == ["b · voter 1", "b · voter 2", "b · voter 3", "voter · voter 1", "voter · voter 2",
+                              "voter · voter 3", "voter · voter 4"]
     assert report["logs"] == ["vote (line 5): 1 of 3 voters failed", "vote (line 5): no answer reached the quorum of 2"]
 
 
@@ -376,8 +378,8 @@ return w
 """)
     # round 1: (p1,p2) m1 b wins, (p3,p4) m2 judge fails -> p3, p5 bye; round 2: (p2,p3) m3 b wins; final (p3,p5) m4 a
     fake = {"rules": [
-        {"label": "t:6.1", "reply": {"second": True}}, {"label": "t:6.2", "fail": "down"},
-        {"label": "t:6.3", "reply": {"second": True}}, {"label": "t:6.4", "reply": {"second": False}},
+        {"label": "w · match 1", "reply": {"second": True}}, {"label": "w · match 2", "fail": "down"},
+        {"label": "w · match 3", "reply": {"second": True}}, {"label": "w · match 4", "reply": {"second": False}},
     ]}
     report = run_host(tmp_path, js, fake)
     assert [c["prompt"] for c in report["calls"]] == ["p1 or p2?", "p3 or p4?", "p2 or p3?", "p3 or p5?"]
@@ -395,9 +397,11 @@ phase "Fix":
     until check "test it"
 return out
 """)
-    report = run_host(tmp_path, js, {"rules": [{"label": "Fix:6.*", "reply": {"passed": False, "details": "1 failing"}}]})
+    report = run_host(tmp_path, js, {"rules": [{"label": "out · check *",
+                                                "reply": {"passed": False, "details": "1 failing"}}]})
     # checks 0, 1, 2 are equal: stall 2 stops after attempt 2
-    assert [c["label"] for c in report["calls"]] == ["Fix:6.0", "Fix:5.1", "Fix:6.1", "Fix:5.2", "Fix:6.2"]
+    assert [c["label"] for c in report["calls"]] == ["out · check 0", "out · attempt 1", "out · check 1",
+                                                     "out · attempt 2", "out · check 2"]
     assert report["result"] == {"passed": False, "attempts": 2, "last": {"passed": False, "details": "1 failing"}}
 
 
@@ -422,7 +426,7 @@ return out
     assert report["result"] == [{"x": "ok", "b": "B"}, {"x": "ok2", "b": "B"}]
     assert report["logs"] == ['fanout x in xs (line 5): 1 of 4 items skipped (stop when x == "skip")',
                               "fanout x in xs (line 5): 1 of 4 items failed"]  # a skipped item is no failure
-    assert labels(report) == ["Go:7.1", "Go:7.2", "Go:7.4", "Go:8.1", "Go:8.4"]
+    assert labels(report) == ["a · x 1", "a · x 2", "a · x 4", "b · x 1", "b · x 4"]
 
 
 @needs_node

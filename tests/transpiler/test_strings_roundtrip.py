@@ -162,7 +162,7 @@ return [C, {wf_literal(s[6])}, given, a]
     assert [p["title"] for p in out["meta"]["phases"]] == [s[2]]
     assert out["calls"] == [
         {"prompt": s[4] + "|" + s[3] + "|" + s[4], "label": s[5], "phase": s[2]},
-        {"prompt": s[6], "label": f"{s[2]}:11", "phase": s[2]},
+        {"prompt": s[6], "label": "b", "phase": s[2]},
     ]
     assert out["result"] == [s[3], s[6], s[7], "ok"]
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import trio
 
-from wflang.dsl import ast
+from wflang.dsl import ast, labels
 from wflang.dsl.guard import agent_sites, guard_message
 from wflang.runtime import values as V
 from wflang.runtime.backend import AgentRequest
@@ -70,8 +70,9 @@ class Frame:
     scope: Scope
     prog: ProgramInfo
     phase: str | None  # the enclosing phase block's title (in a `run` child: the caller's)
-    indices: tuple[int, ...] = ()  # loop indices, 1-based, outermost first
-    copy: int | None = None  # k of the innermost vote voter / review reviewer (label ` #k`)
+    indices: tuple[int, ...] = ()  # loop indices, 1-based, outermost first (the start order)
+    parts: tuple[str, ...] = ()  # the same as label loop parts: `file 3`, `reviewer 2` (dsl/labels.py)
+    copy: str | None = None  # the innermost vote voter / review reviewer, `voter 2` (explicit labels)
     sample: int = 0  # the journal's sample index
 
 
@@ -349,12 +350,10 @@ class Interpreter:
         phase = V.text(opts["phase"]) if opts.get("phase") is not None else f.phase
         shown_phase = phase if phase is not None else self.phase_cursor
         if opts.get("label") is not None:
-            label = V.text(opts["label"]) + (f" #{f.copy}" if f.copy is not None else "")
-        else:
-            # <where>:<line>.<indices>: where is the agent's phase, else the name of the
-            # workflow the agent is written in.
-            where = phase if phase is not None else f.prog.program.header.name
-            label = f"{where}:{e.span.line}" + "".join(f".{i}" for i in f.indices)
+            label = V.text(opts["label"]) + (f"{labels.SEP}{f.copy}" if f.copy is not None else "")
+        else:  # the site and the loop parts, as the JS emitter writes them
+            prefix = f.prog.program.header.name + labels.SEP if f.prog.is_child else ""
+            label = labels.SEP.join([prefix + labels.site_name(f.prog.program, e), *f.parts])
         schema = self._schema(e, f.prog)
         mot = opts.get("max_output_tokens")
         toolless = "tools" in opts and opts["tools"] is None
@@ -427,6 +426,7 @@ class Interpreter:
 
     async def fanout(self, e: ast.Fanout, f: Frame) -> list[Value]:
         items = self._items(e.iter, f, "fanout" if not e.sequential else "for")
+        noun = labels.item_noun(e.iter, e.var)
         n = len(items)
         width: int | None = None
         for o in e.options:
@@ -439,7 +439,8 @@ class Interpreter:
         failed = [False] * n
 
         async def item(i: int) -> None:
-            g = replace(f, scope=Scope({e.var: items[i]}, f.scope), indices=f.indices + (i + 1,))
+            g = replace(f, scope=Scope({e.var: items[i]}, f.scope), indices=f.indices + (i + 1,),
+                        parts=f.parts + (f"{noun} {i + 1}",))
             if stop is not None and V.truthy(self.eval(stop.cond, g)):
                 skipped[i] = True
                 return
@@ -506,6 +507,7 @@ class Interpreter:
 
     async def review(self, e: ast.Review, f: Frame, with_dropped: bool) -> tuple[list[Value], list[Value]]:
         items = self._items(e.iter, f, "review")
+        noun, copy_noun = labels.item_noun(e.iter, e.var), labels.review_copy_noun(e)
         lenses: list[Value] | None = None
         if e.lenses is not None:
             lenses = self._items(e.lenses, f, "review ... by v in")
@@ -527,7 +529,9 @@ class Interpreter:
             binds = {e.var: items[i]}
             if lenses is not None:
                 binds[e.lens_var or "_"] = lenses[k]
-            g = replace(f, scope=Scope(binds, f.scope), indices=f.indices + (i + 1, k + 1), copy=k + 1, sample=k)
+            copy = f"{copy_noun} {k + 1}"
+            g = replace(f, scope=Scope(binds, f.scope), indices=f.indices + (i + 1, k + 1),
+                        parts=f.parts + (f"{noun} {i + 1}", copy), copy=copy, sample=k)
             answers[i][k], _ = await self.exec_block(e.body, g)
             scopes[i][k] = g.scope
 
@@ -574,7 +578,8 @@ class Interpreter:
         answers: list[Value] = [None] * n
 
         async def voter(k: int) -> None:
-            g = replace(f, scope=Scope({}, f.scope), indices=f.indices + (k + 1,), copy=k + 1, sample=k)
+            g = replace(f, scope=Scope({}, f.scope), indices=f.indices + (k + 1,), parts=f.parts + (f"voter {k + 1}",),
+                        copy=f"voter {k + 1}", sample=k)
             answers[k], _ = await self.exec_block(e.body, g)
 
         async with _nursery() as nursery:
@@ -611,7 +616,8 @@ class Interpreter:
 
         async def match(winners: list[Value], m: int, a: Value, b: Value, number: int) -> None:
             nonlocal failed
-            g = replace(f, scope=Scope({e.a: a, e.b: b}, f.scope), indices=f.indices + (number,))
+            g = replace(f, scope=Scope({e.a: a, e.b: b}, f.scope), indices=f.indices + (number,),
+                        parts=f.parts + (f"match {number}",))
             answer, _ = await self.exec_block(e.body, g)
             if answer is None:
                 failed += 1
@@ -643,7 +649,8 @@ class Interpreter:
         for r in range(1, k + 1):
             if e.var is not None:
                 f.scope.vars[e.var] = r
-            value, stopped = await self.exec_block(e.body, replace(f, indices=f.indices + (r,), sample=r - 1))
+            value, stopped = await self.exec_block(e.body, replace(f, indices=f.indices + (r,),
+                                                                   parts=f.parts + (f"round {r}",), sample=r - 1))
             if stopped:
                 cond = source_text(f.prog.program, self._fired.cond.span) if self._fired is not None else "?"
                 self.log(f, f"repeat (line {e.span.line}): stopped in round {r} of {k} (stop when {cond})")
@@ -653,12 +660,13 @@ class Interpreter:
     async def fix(self, e: ast.Fix, f: Frame) -> Value:
         k = _count(self.eval(e.max, f), "fix max", e.span.line)
         stall = _count(self.eval(e.stall, f), "stall", e.span.line) if e.stall is not None else None
-        last = await self.eval_rhs(e.check, replace(f, indices=f.indices + (0,), sample=0))
+        last = await self.eval_rhs(e.check, replace(f, indices=f.indices + (0,), parts=f.parts + ("check 0",),
+                                                    sample=0))
         history = [last]
         attempts = 0
         while not _passed(last) and attempts < k:
             attempts += 1
-            g = replace(f, indices=f.indices + (attempts,), sample=attempts)
+            g = replace(f, indices=f.indices + (attempts,), parts=f.parts + (f"attempt {attempts}",), sample=attempts)
             # `last` (the check's answer so far) and `attempt` are the body's to read; its
             # assignments still land in the enclosing scope (the checker forbids these two)
             saved = {n: f.scope.vars[n] for n in FIX_NAMES if n in f.scope.vars}
@@ -669,7 +677,7 @@ class Interpreter:
                 for n in FIX_NAMES:
                     f.scope.vars.pop(n, None)
                 f.scope.vars.update(saved)
-            last = await self.eval_rhs(e.check, g)
+            last = await self.eval_rhs(e.check, replace(g, parts=f.parts + (f"check {attempts}",)))
             history.append(last)
             if stall is not None and len(history) >= stall + 1 and \
                     all(V.equal(h, last) for h in history[-(stall + 1):]):

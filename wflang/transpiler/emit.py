@@ -27,7 +27,7 @@ from dataclasses import dataclass, field, replace
 from importlib import resources
 from typing import Any
 
-from wflang.dsl import ast
+from wflang.dsl import ast, labels
 from wflang.dsl.arguments import ARGS_PROBLEM, INT_INPUT_MIN
 from wflang.dsl.diagnostics import Diagnostic
 from wflang.dsl.guard import agent_sites
@@ -244,8 +244,8 @@ class _Ctx:
     scope: _Scope
     program: ast.Program
     phase: str | None  # the enclosing phase block's title (a `run` child: the caller's)
-    indices: tuple[str | int, ...] = ()  # label indices, outermost first (ints or JS code)
-    copy: str | None = None  # JS code of the innermost vote/review copy number (1-based)
+    indices: tuple[tuple[str, str | int], ...] = ()  # label loop parts (noun, int or JS code), outermost first
+    copy: tuple[str, str] | None = None  # the innermost vote/review copy: (noun, JS code of its number)
     answer: tuple[str, frozenset[str] | None] | None = None  # (JS name, fields) in accept/pick
     in_child: bool = False
     top_level: bool = True  # a `return` here returns the workflow's (or child's) result
@@ -1150,7 +1150,8 @@ class _Emitter:
 
     rhs_Check = rhs_Agent
 
-    def agent_call(self, e: ast.Agent | ast.Check, ctx: _Ctx, indices: tuple[str | int, ...] | None = None) -> str:
+    def agent_call(self, e: ast.Agent | ast.Check, ctx: _Ctx,
+                   indices: tuple[tuple[str, str | int], ...] | None = None) -> str:
         program = ctx.program
         options: dict[str, ast.Expr] = {o.name: o.value for o in program.defaults}
         options.update({o.name: o.value for o in e.options})
@@ -1217,25 +1218,20 @@ class _Emitter:
         return self.expr(e, ctx, top=True)
 
     def label(self, e: ast.Agent | ast.Check, options: dict[str, ast.Expr], ctx: _Ctx,
-              indices: tuple[str | int, ...] | None) -> str:
-        """Labels as docs/semantics.md defines them: an explicit label (plus ` #k` for the
-        k-th vote/review copy), else `<where>:<line>` and the loop indices, 1-based."""
+              indices: tuple[tuple[str, str | int], ...] | None) -> str:
+        """Labels as docs/semantics.md defines them (wflang/dsl/labels.py): an explicit
+        label (plus ` · reviewer k` for the k-th review/vote copy), else the agent's site
+        and its loop parts, `confirmed · finding 3 · reviewer 2`; no line numbers."""
         parts: list[tuple[str, str]] = []
         if "label" in options:
             parts += self.text_parts(options["label"], ctx)
             if ctx.copy is not None:
-                parts += [("text", " #"), ("code", ctx.copy)]
+                parts += [("text", f"{labels.SEP}{ctx.copy[0]} "), ("code", ctx.copy[1])]
             return js_template(parts)
-        # <where>: the agent's phase (its `phase=` option first), else the name of the
-        # workflow the agent is written in
-        phase = options.get("phase")
-        if phase is not None:
-            parts += self.text_parts(phase, ctx)
-        else:
-            parts.append(("text", ctx.phase if ctx.phase is not None else ctx.program.header.name))
-        parts.append(("text", f":{e.span.line}"))
-        for idx in ctx.indices if indices is None else indices:
-            parts.append(("text", "."))
+        prefix = ctx.program.header.name + labels.SEP if ctx.in_child else ""
+        parts.append(("text", prefix + labels.site_name(ctx.program, e)))
+        for noun, idx in ctx.indices if indices is None else indices:
+            parts.append(("text", f"{labels.SEP}{noun} "))
             parts.append(("text", str(idx)) if isinstance(idx, int) else ("code", idx))
         return js_template(parts)
 
@@ -1276,7 +1272,8 @@ class _Emitter:
         item = _Item(idx, lambda: self.namer.fresh("notFailed"))
         skipped = self.namer.fresh("skipped") if first_stop is not None else ""
         scope, inits = self.new_scope(ctx, e.body, {e.var: self.namer.js(e.var)})
-        inner = replace(ctx, scope=scope, indices=ctx.indices + (f"{idx} + 1",), top_level=False, answer=None,
+        noun = labels.item_noun(e.iter, e.var)
+        inner = replace(ctx, scope=scope, indices=ctx.indices + ((noun, f"{idx} + 1"),), top_level=False, answer=None,
                         item=item, stop=lambda s: [item.mark("skipped"), f"{skipped}[{idx}] = true", "return null"])
         items = f"{self.helper('iter')}({self.expr(e.iter, ctx, top=True)})"
         steps = [s for s in body if self.starts_agents(s)]
@@ -1425,7 +1422,9 @@ class _Emitter:
             out.append(f"const {lenses} = {self.helper('iter')}({self.expr(e.lenses, ctx, top=True)})")
             params[e.lens_var] = self.namer.js(e.lens_var)
         scope, inits = self.new_scope(ctx, e.body, params)
-        inner = replace(ctx, scope=scope, indices=ctx.indices + (f"{i} + 1", f"{r} + 1"), copy=f"{r} + 1",
+        noun, copy_noun = labels.item_noun(e.iter, e.var), labels.review_copy_noun(e)
+        inner = replace(ctx, scope=scope, indices=ctx.indices + ((noun, f"{i} + 1"), (copy_noun, f"{r} + 1")),
+                        copy=(copy_noun, f"{r} + 1"),
                         top_level=False, answer=None, item=None, stop=None)
         x = self.namer.js(e.var)
         answer = self.namer.js("answer")
@@ -1499,7 +1498,8 @@ class _Emitter:
         where = f"vote (line {e.span.line})"
         voter = self.namer.fresh("voter")
         scope, inits = self.new_scope(ctx, e.body, {})
-        inner = replace(ctx, scope=scope, indices=ctx.indices + (f"{voter} + 1",), copy=f"{voter} + 1",
+        inner = replace(ctx, scope=scope, indices=ctx.indices + (("voter", f"{voter} + 1"),),
+                        copy=("voter", f"{voter} + 1"),
                         top_level=False, answer=None, item=None, stop=None)
         fn = self.copy_thunk(e.body, inits, inner)
         votes = self.namer.fresh(hint + "Votes")
@@ -1516,7 +1516,7 @@ class _Emitter:
         match = self.namer.fresh("match")
         a, b = self.namer.js(e.a), self.namer.js(e.b)
         scope, inits = self.new_scope(ctx, e.body, {e.a: a, e.b: b})
-        inner = replace(ctx, scope=scope, indices=ctx.indices + (match,), top_level=False, answer=None,
+        inner = replace(ctx, scope=scope, indices=ctx.indices + (("match", match),), top_level=False, answer=None,
                         item=None, stop=None)
         answer = self.namer.fresh("answer") if "answer" in _assigned(e.body) else self.namer.js("answer")
         body = inits + self.value_body(e.body, inner, finish=f"const {answer} = {{}}")
@@ -1549,7 +1549,7 @@ class _Emitter:
             return [f"log({said})"] + ([f"{value} = null"] if value else []) + ["break"]
 
         scope = _Scope({e.var: counter}, ctx.scope) if e.var else ctx.scope
-        inner = replace(ctx, scope=scope, indices=ctx.indices + (counter,), stop=stop)
+        inner = replace(ctx, scope=scope, indices=ctx.indices + (("round", counter),), stop=stop)
         out.append(f"for (let {counter} = 1; {counter} <= {limit}; {counter}++) {{  // repeat max {limit}")
         body: list[str] = []
         for k, s in enumerate(e.body):
@@ -1568,7 +1568,7 @@ class _Emitter:
         attempts = self.namer.fresh("attempts")
         run_check = self.namer.fresh("runCheck")
         attempt = self.namer.fresh("attempt")
-        check_ctx = replace(ctx, indices=ctx.indices + (attempt,))
+        check_ctx = replace(ctx, indices=ctx.indices + (("check", attempt),))
         if not isinstance(e.check, (ast.Check, ast.Agent)):
             raise CompileError("`until` takes a check or an agent", e.check)
         limit = self.size_code(e.max, ctx)
@@ -1583,7 +1583,7 @@ class _Emitter:
         body = [f"{attempts}++"]
         # the body reads `last` (the check's answer so far) and `attempt` (1..K)
         scope = _Scope({"last": last, "attempt": attempts}, ctx.scope)
-        inner = replace(ctx, scope=scope, indices=ctx.indices + (attempts,), stop=None)
+        inner = replace(ctx, scope=scope, indices=ctx.indices + (("attempt", attempts),), stop=None)
         body += self.block(e.body, inner)
         body.append(f"{last} = await {run_check}({attempts})")
         if checks is not None:

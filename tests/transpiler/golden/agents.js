@@ -373,14 +373,14 @@ boundGuard.limit = 7
 
 // line 14: summary = agent "Summarize what we know about {topic}."
 const summary = await callAgent(`Summarize what we know about ${text(topic)}.`,
-  { label: 'agents-basic:14', model: 'sonnet', effort: 'low', disallowedTools: DENIED_TOOLS },
+  { label: 'summary', model: 'sonnet', effort: 'low', disallowedTools: DENIED_TOOLS },
   { at: 'line 14 in "1 agent" (line 14)' })
 
 // ---- phase Ask (line 16) ----
 phase('Ask')
 // line 17: note = agent "Write one note on {topic}." -> Note with model="opus", agent_type="Explore"
 const note = await callAgent(`Write one note on ${text(topic)}.`,
-  { label: 'Ask:17', phase: 'Ask', schema: NOTE, model: 'opus', effort: 'low', agentType: 'Explore', disallowedTools: DENIED_TOOLS },
+  { label: 'note', phase: 'Ask', schema: NOTE, model: 'opus', effort: 'low', agentType: 'Explore', disallowedTools: DENIED_TOOLS },
   { at: 'line 17 in "1 agent" (line 17)' })
 // line 18: ideas = agent "List ideas about {topic}." -> list[str] max 4 with label="ideas for {topic}"
 const ideas = await callAgent(`List ideas about ${text(topic)}.`,
@@ -388,18 +388,18 @@ const ideas = await callAgent(`List ideas about ${text(topic)}.`,
   { unwrap: 'items', max: 4, at: 'line 18 in "1 agent" (line 18)' })
 // line 19: ok = agent "Is {note.title} any good?" -> bool
 const ok = await callAgent(`Is ${text(note?.title ?? null)} any good?`,
-  { label: 'Ask:19', phase: 'Ask', schema: BOOL_VALUE, model: 'sonnet', effort: 'low', disallowedTools: DENIED_TOOLS },
+  { label: 'ok', phase: 'Ask', schema: BOOL_VALUE, model: 'sonnet', effort: 'low', disallowedTools: DENIED_TOOLS },
   { unwrap: 'value', at: 'line 19 in "1 agent" (line 19)' })
 // line 20: level = agent "Rate it." -> "low" | "high" with effort="high", phase="Rating"
 const level = await callAgent('Rate it.',
-  { label: 'Rating:20', phase: 'Rating', schema: CHOICE_VALUE, model: 'sonnet', effort: 'high', disallowedTools: DENIED_TOOLS },
+  { label: 'level', phase: 'Rating', schema: CHOICE_VALUE, model: 'sonnet', effort: 'high', disallowedTools: DENIED_TOOLS },
   { unwrap: 'value', at: 'line 20 in "1 agent" (line 20)' })
 // line 21: maybe = agent "Find a second note, if there is one." -> Note? with isolation="worktree"
 const maybe = await callAgent('Find a second note, if there is one.',
-  { label: 'Ask:21', phase: 'Ask', schema: NOTE_OR_NONE, model: 'sonnet', effort: 'low', isolation: 'worktree', disallowedTools: DENIED_TOOLS },
+  { label: 'maybe', phase: 'Ask', schema: NOTE_OR_NONE, model: 'sonnet', effort: 'low', isolation: 'worktree', disallowedTools: DENIED_TOOLS },
   { unwrap: 'value', at: 'line 21 in "1 agent" (line 21)' })
 // line 22: verdict = check "Run the linter on notes/."
 const verdict = await callAgent('Run the linter on notes/.',
-  { label: 'Ask:22', phase: 'Ask', schema: CHECK, model: 'sonnet', effort: 'low', disallowedTools: DENIED_TOOLS },
+  { label: 'verdict', phase: 'Ask', schema: CHECK, model: 'sonnet', effort: 'low', disallowedTools: DENIED_TOOLS },
   { at: 'line 22 in "1 check" (line 22)' })
 return guardDone({ summary, note, ideas, ok, level, maybe, passed: verdict?.passed ?? null })

@@ -362,6 +362,6 @@ const STR_LIST_COUNT = {
 phase('Go')
 // line 17: out = agent "Handle {len(targets)} targets in {mode} mode ({count}, {strict}, {label}, {picks})." -…
 const out = await callAgent(`Handle ${text(len(targets))} targets in ${text(mode)} mode (${text(count)}, ${text(strict)}, ${text(label)}, ${text(picks)}).`,
-  { label: 'Go:17', phase: 'Go', schema: STR_LIST_COUNT, disallowedTools: DENIED_TOOLS },
+  { label: 'out', phase: 'Go', schema: STR_LIST_COUNT, disallowedTools: DENIED_TOOLS },
   { unwrap: 'items', max: count, at: 'line 17 in "1 agent" (line 17)' })
 return guardDone(out)

@@ -390,7 +390,7 @@ const notFailed = []  // items whose None is not a failure: 'none' or 'skipped'
 const notesEach = await runParallel(iter(files).map((f, i) => async () => {
   // line 15: note = agent "Review {f}." else "no review of {f}"
   const note = await orElse(callAgent(`Review ${text(f)}.`,
-    { label: `Review:15.${i + 1}`, phase: 'Review', disallowedTools: DENIED_TOOLS },
+    { label: `note · file ${i + 1}`, phase: 'Review', disallowedTools: DENIED_TOOLS },
     { at: 'line 15 in "fanout over files (max 10, line 8) × 1 agent" (line 14)' }), () => (`no review of ${text(f)}`))
   // line 16: if len(files) > 8 and note == "":
   if ((compare(len(files), 8) > 0) && equal(note, '')) {
@@ -405,7 +405,7 @@ const notFailed2 = []  // items whose None is not a failure: 'none' or 'skipped'
 const verdictsEach = await runParallel(iter(notes).map((n, i2) => async () => {
   // line 20: agent "Is this note right? {n}" -> Verdict else {real: false, why: "the check failed"}
   const value = await orElse(callAgent(`Is this note right? ${text(n)}`,
-    { label: `Review:20.${i2 + 1}`, phase: 'Review', schema: VERDICT, disallowedTools: DENIED_TOOLS },
+    { label: `verdicts · note ${i2 + 1}`, phase: 'Review', schema: VERDICT, disallowedTools: DENIED_TOOLS },
     { at: 'line 20 in "fanout over notes ≤ 10 (fanout, line 14) × 1 agent" (line 19)' }), () => ({ real: false, why: 'the check failed' }))
   if (value === null) notFailed2[i2] = 'none'  // a None value, not a failure
   return value

@@ -476,7 +476,7 @@ boundGuard.limit = 1
 phase('Compute')
 // line 15: items = agent "List items." -> list[Item] max 6
 const items = await callAgent('List items.',
-  { label: 'Compute:15', phase: 'Compute', schema: ITEM_LIST_6, disallowedTools: DENIED_TOOLS },
+  { label: 'items', phase: 'Compute', schema: ITEM_LIST_6, disallowedTools: DENIED_TOOLS },
   { unwrap: 'items', max: 6, at: 'line 15 in "1 agent" (line 15)' })
 const ordered = sort(items, (v) => v?.rank ?? null, ranked(['low', 'mid', 'top']))
 const reversed = sort(ITEMS, (i) => i?.n ?? null, compare, true)

@@ -420,7 +420,7 @@ const summaries = dropFailed(summariesEach, 'fanout f in files (line 7)')
 const sizesEach = await oneByOne(iter(files), async (f, i2) => {
   // line 10: agent "Count the lines of {f}." -> int
   return await callAgent(`Count the lines of ${text(f)}.`,
-    { label: `Scan:10.${i2 + 1}`, phase: 'Scan', schema: INT_VALUE, disallowedTools: DENIED_TOOLS },
+    { label: `sizes · file ${i2 + 1}`, phase: 'Scan', schema: INT_VALUE, disallowedTools: DENIED_TOOLS },
     { unwrap: 'value', at: 'line 10 in "for over files (max 20, line 4) × 1 agent" (line 9)' })
 })
 const sizes = dropFailed(sizesEach, 'for f in files (line 9)')
@@ -428,7 +428,7 @@ const sizes = dropFailed(sizesEach, 'for f in files (line 9)')
 const slots = limiter(2)  // at most this many items in flight
 const limitedEach = await runParallel(iter(files).map((f, i3) => () => slots(() =>
   callAgent(`Check ${text(f)} for secrets.`,
-    { label: `Scan:12.${i3 + 1}`, phase: 'Scan', schema: BOOL_VALUE, disallowedTools: DENIED_TOOLS },
+    { label: `limited · file ${i3 + 1}`, phase: 'Scan', schema: BOOL_VALUE, disallowedTools: DENIED_TOOLS },
     { unwrap: 'value', at: 'line 12 in "fanout over files (max 20, line 4) × 1 agent" (line 11)' }))))
 const limited = dropFailed(limitedEach, 'fanout f in files (line 11)')
 // line 14: walked = for f in files:
@@ -442,12 +442,12 @@ const walkedEach = await oneByOne(iter(files), async (f, i4) => {
   }
   // line 16: first = agent "Look at {f}."
   const first = await callAgent(`Look at ${text(f)}.`,
-    { label: `Scan:16.${i4 + 1}`, phase: 'Scan', disallowedTools: DENIED_TOOLS },
+    { label: `first · file ${i4 + 1}`, phase: 'Scan', disallowedTools: DENIED_TOOLS },
     { at: 'line 16 in "for over files (max 20, line 4) × 2 agents" (line 14)' })
   if (first === null) return null  // the agent failed
   // line 17: agent "Then check {first}." -> bool
   return await callAgent(`Then check ${text(first)}.`,
-    { label: `Scan:17.${i4 + 1}`, phase: 'Scan', schema: BOOL_VALUE, disallowedTools: DENIED_TOOLS },
+    { label: `walked · file ${i4 + 1}`, phase: 'Scan', schema: BOOL_VALUE, disallowedTools: DENIED_TOOLS },
     { unwrap: 'value', at: 'line 17 in "for over files (max 20, line 4) × 2 agents" (line 14)' })
 })
 logSkipped('for f in files (line 14)', skipped, walkedEach.length, ' (stop when len(f) > 4)')
@@ -464,12 +464,12 @@ const pacedEach = await runParallel(iter(files).map((f, i5) => () => slots2(asyn
   }
   // line 20: plan = agent "Plan {f}."
   const plan = await callAgent(`Plan ${text(f)}.`,
-    { label: `Scan:20.${i5 + 1}`, phase: 'Scan', disallowedTools: DENIED_TOOLS },
+    { label: `plan · file ${i5 + 1}`, phase: 'Scan', disallowedTools: DENIED_TOOLS },
     { at: 'line 20 in "fanout over files (max 20, line 4) × 2 agents" (line 18)' })
   if (plan === null) return null  // the agent failed
   // line 21: agent "Do {plan}."
   return await callAgent(`Do ${text(plan)}.`,
-    { label: `Scan:21.${i5 + 1}`, phase: 'Scan', disallowedTools: DENIED_TOOLS },
+    { label: `paced · file ${i5 + 1}`, phase: 'Scan', disallowedTools: DENIED_TOOLS },
     { at: 'line 21 in "fanout over files (max 20, line 4) × 2 agents" (line 18)' })
 })))
 logSkipped('fanout f in files (line 18)', skipped2, pacedEach.length, ' (stop when f == "b.py")')

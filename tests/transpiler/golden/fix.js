@@ -343,7 +343,7 @@ boundGuard.limit = 12
 phase('Fix')
 // line 9: first = fix max 3 stall 1:
 const runCheck = (attempt) => callAgent('Run the tests.',
-  { label: `Fix:11.${attempt}`, phase: 'Fix', schema: CHECK, disallowedTools: DENIED_TOOLS },
+  { label: `first · check ${attempt}`, phase: 'Fix', schema: CHECK, disallowedTools: DENIED_TOOLS },
   { at: 'line 11 in "fix: 3 attempts × 1 agent + (3+1) checks" (line 9)' })
 let last = await runCheck(0)
 let attempts = 0
@@ -352,7 +352,7 @@ while (!checkPassed(last) && attempts < 3) {  // fix max 3
   attempts++
   // line 10: agent "Fix the failing tests."
   await callAgent('Fix the failing tests.',
-    { label: `Fix:10.${attempts}`, phase: 'Fix', disallowedTools: DENIED_TOOLS },
+    { label: `first · attempt ${attempts}`, phase: 'Fix', disallowedTools: DENIED_TOOLS },
     { at: 'line 10 in "fix: 3 attempts × 1 agent + (3+1) checks" (line 9)' })
   last = await runCheck(attempts)
   checks.push(last)
@@ -363,7 +363,7 @@ const first = { passed: checkPassed(last), attempts, last }
 let notes = null
 // line 12: second = fix max 2:
 const runCheck2 = (attempt2) => callAgent('Run mypy and list failures.',
-  { label: `Fix:15.${attempt2}`, phase: 'Fix', schema: STATUS, disallowedTools: DENIED_TOOLS },
+  { label: `second · check ${attempt2}`, phase: 'Fix', schema: STATUS, disallowedTools: DENIED_TOOLS },
   { at: 'line 15 in "fix: 2 attempts × 1 agent + (2+1) checks" (line 12)' })
 let last2 = await runCheck2(0)
 let attempts2 = 0
@@ -371,7 +371,7 @@ while (!checkPassed(last2) && attempts2 < 2) {  // fix max 2
   attempts2++
   // line 13: notes = agent "Fix the type errors, report what you changed."
   notes = await callAgent('Fix the type errors, report what you changed.',
-    { label: `Fix:13.${attempts2}`, phase: 'Fix', disallowedTools: DENIED_TOOLS },
+    { label: `notes · attempt ${attempts2}`, phase: 'Fix', disallowedTools: DENIED_TOOLS },
     { at: 'line 13 in "fix: 2 attempts × 1 agent + (2+1) checks" (line 12)' })
   log(`changed: ${text(notes)}`)
   last2 = await runCheck2(attempts2)

@@ -408,7 +408,7 @@ const resultsEach = await runPipeline(iter(files).map((f) => ({ f })),
     }
     // line 14: plan = agent "Plan changes to {f} in {depth} passes." -> Plan
     const plan = await callAgent(`Plan changes to ${text(f)} in ${text(depth)} passes.`,
-      { label: `Work:14.${i + 1}`, phase: 'Work', schema: PLAN, disallowedTools: DENIED_TOOLS },
+      { label: `plan · file ${i + 1}`, phase: 'Work', schema: PLAN, disallowedTools: DENIED_TOOLS },
       { at: 'line 14 in "fanout over files (max 10, line 4) × 3 agents" (line 12)' })
     if (plan === null) return null  // the agent failed
     return { f, plan }
@@ -426,7 +426,7 @@ const resultsEach = await runPipeline(iter(files).map((f) => ({ f })),
     }
     // line 20: done = agent "Apply this plan to {f}. {extra}\n{plan.steps}"
     const done = await callAgent(`Apply this plan to ${text(f)}. ${text(extra)}\n${text(plan?.steps ?? null)}`,
-      { label: `Work:20.${i + 1}`, phase: 'Work', disallowedTools: DENIED_TOOLS },
+      { label: `done · file ${i + 1}`, phase: 'Work', disallowedTools: DENIED_TOOLS },
       { at: 'line 20 in "fanout over files (max 10, line 4) × 3 agents" (line 12)' })
     if (done === null) return null  // the agent failed
     return { f, plan, done }
@@ -436,7 +436,7 @@ const resultsEach = await runPipeline(iter(files).map((f) => ({ f })),
     let { f, plan, done } = prev
     // line 21: approved = agent "Review the change to {f}: {done}" -> bool
     const approved = await callAgent(`Review the change to ${text(f)}: ${text(done)}`,
-      { label: `Work:21.${i + 1}`, phase: 'Work', schema: BOOL_VALUE, disallowedTools: DENIED_TOOLS },
+      { label: `approved · file ${i + 1}`, phase: 'Work', schema: BOOL_VALUE, disallowedTools: DENIED_TOOLS },
       { unwrap: 'value', at: 'line 21 in "fanout over files (max 10, line 4) × 3 agents" (line 12)' })
     if (approved === null) return null  // the agent failed
     return { file: f, steps: len(plan?.steps ?? null), ok: approved }
@@ -449,7 +449,7 @@ const countsEach = await runPipeline(iter(files).map((f) => ({ f })),
   async ({ f }, _2, i2) => {
     // line 24: a = agent "First look at {f}." -> int
     const a = await callAgent(`First look at ${text(f)}.`,
-      { label: `Work:24.${i2 + 1}`, phase: 'Work', schema: INT_VALUE, disallowedTools: DENIED_TOOLS },
+      { label: `a · file ${i2 + 1}`, phase: 'Work', schema: INT_VALUE, disallowedTools: DENIED_TOOLS },
       { unwrap: 'value', at: 'line 24 in "fanout over files (max 10, line 4) × 2 agents" (line 23)' })
     if (a === null) return null  // the agent failed
     return { f, a }
@@ -459,7 +459,7 @@ const countsEach = await runPipeline(iter(files).map((f) => ({ f })),
     let { f, a } = prev2
     // line 25: b = agent "Second look at {f}." -> int
     const b = await callAgent(`Second look at ${text(f)}.`,
-      { label: `Work:25.${i2 + 1}`, phase: 'Work', schema: INT_VALUE, disallowedTools: DENIED_TOOLS },
+      { label: `b · file ${i2 + 1}`, phase: 'Work', schema: INT_VALUE, disallowedTools: DENIED_TOOLS },
       { unwrap: 'value', at: 'line 25 in "fanout over files (max 10, line 4) × 2 agents" (line 23)' })
     if (b === null) return null  // the agent failed
     const value = (compare(a, 1) > 0) ? plus(a, b) : null

@@ -468,7 +468,7 @@ phase('Verify')
 const confirmedTallies = await runParallel(iter(findings).map((x, i2) => () =>
   parallel(range(3).map((r) => () =>
     callAgent(`Try hard to refute this finding; set refuted=true if unsure.\n${text(x)}`,
-      { label: `Verify:30.${i2 + 1}.${r + 1}`, phase: 'Verify', schema: VERDICT, model: 'sonnet' },
+      { label: `confirmed · finding ${i2 + 1} · reviewer ${r + 1}`, phase: 'Verify', schema: VERDICT, model: 'sonnet' },
       { at: 'line 30 in "review: findings ≤ 60 (top, line 26) × 3 reviewers" (line 29)' })))
     .then((verdicts) => tally(x, verdicts, 2, (answer) => !truthy(answer?.refuted ?? null)))))
 const confirmed = reviewOutcome(confirmedTallies, 'review (line 29)').kept
@@ -477,7 +477,7 @@ const confirmed = reviewOutcome(confirmedTallies, 'review (line 29)').kept
 phase('Fix')
 // line 34: outcome = fix max 3:
 const runCheck = (attempt) => callAgent('Run `pytest -q` and report whether every test passed.',
-  { label: `Fix:36.${attempt}`, phase: 'Fix', schema: CHECK, model: 'sonnet' },
+  { label: `outcome · check ${attempt}`, phase: 'Fix', schema: CHECK, model: 'sonnet' },
   { at: 'line 36 in "fix: 3 attempts × 1 agent + (3+1) checks" (line 34)' })
 let last = await runCheck(0)
 let attempts = 0
@@ -485,7 +485,7 @@ while (!checkPassed(last) && attempts < 3) {  // fix max 3
   attempts++
   // line 35: agent "Fix these problems without changing behaviour:\n{confirmed}"
   await callAgent(`Fix these problems without changing behaviour:\n${text(confirmed)}`,
-    { label: `Fix:35.${attempts}`, phase: 'Fix', model: 'sonnet' },
+    { label: `outcome · attempt ${attempts}`, phase: 'Fix', model: 'sonnet' },
     { at: 'line 35 in "fix: 3 attempts × 1 agent + (3+1) checks" (line 34)' })
   last = await runCheck(attempts)
 }

@@ -359,7 +359,7 @@ let lastValue = null  // the last round's last value; None when a `stop when` en
 for (let r = 1; r <= rounds; r++) {  // repeat max rounds
   // line 9: new = agent "Find cases not in {found} (round {r})." -> list[str] max 3
   new_ = await callAgent(`Find cases not in ${text(found)} (round ${text(r)}).`,
-    { label: `Rounds:9.${r}`, phase: 'Rounds', schema: STR_LIST_3, disallowedTools: DENIED_TOOLS },
+    { label: `new · round ${r}`, phase: 'Rounds', schema: STR_LIST_3, disallowedTools: DENIED_TOOLS },
     { unwrap: 'items', max: 3, at: 'line 9 in "repeat: 6 rounds × 1 agent (unrolled: sizes grow, agents do not)" (line 8)' })
   if (equal(len(new_), 0)) {  // line 10: stop when
     log(`repeat (line 8): stopped in round ${r} of ${text(rounds)} (stop when len(new) == 0)`)

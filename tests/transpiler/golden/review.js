@@ -388,7 +388,7 @@ phase('Judge')
 const keptTallies = await runParallel(iter(claims).map((c, i) => () =>
   parallel(range(3).map((r) => () =>
     callAgent(`Refute this claim if you can: ${text(c)}`,
-      { label: `Judge:14.${i + 1}.${r + 1}`, phase: 'Judge', schema: VERDICT, disallowedTools: DENIED_TOOLS },
+      { label: `kept · claim ${i + 1} · reviewer ${r + 1}`, phase: 'Judge', schema: VERDICT, disallowedTools: DENIED_TOOLS },
       { at: 'line 14 in "review: claims (max 8, line 4) × 3 reviewers" (line 13)' })))
     .then((verdicts) => tally(c, verdicts, 2, (answer) => !truthy(answer?.refuted ?? null)))))
 const keptReview = reviewOutcome(keptTallies, 'review (line 13)')
@@ -399,7 +399,7 @@ const strictLenses = iter(LENSES)
 const strictTallies = await runParallel(iter(kept).map((c, i2) => () =>
   parallel(strictLenses.map((lens, r2) => () =>
     callAgent(`Check ${text(c)} for ${text(lens)} problems.`,
-      { label: `check ${text(lens)} #${r2 + 1}`, phase: 'Judge', schema: VERDICT, disallowedTools: DENIED_TOOLS },
+      { label: `check ${text(lens)} · lens ${r2 + 1}`, phase: 'Judge', schema: VERDICT, disallowedTools: DENIED_TOOLS },
       { at: 'line 17 in "review: kept ≤ 8 (review, line 13) × 2 reviewers (LENSES)" (line 16)' })))
     .then((verdicts2) => tally(c, verdicts2, 'all', (answer) => !truthy(answer?.refuted ?? null) && (compare(len(answer?.why ?? null), 0) > 0)))))
 const strict = reviewOutcome(strictTallies, 'review (line 16)').kept
@@ -408,11 +408,11 @@ const localTallies = await runParallel(iter(claims).map((c, i3) => () =>
   parallel(range(2).map((r3) => async () => {
     // line 20: first = agent "Think about {c}."
     const first = await callAgent(`Think about ${text(c)}.`,
-      { label: `Judge:20.${i3 + 1}.${r3 + 1}`, phase: 'Judge', disallowedTools: DENIED_TOOLS },
+      { label: `first · claim ${i3 + 1} · reviewer ${r3 + 1}`, phase: 'Judge', disallowedTools: DENIED_TOOLS },
       { at: 'line 20 in "review: claims (max 8, line 4) × 2 reviewers × 2 agents" (line 19)' })
     // line 21: agent "Given {first}, is {c} true?" -> bool
     const answer = await callAgent(`Given ${text(first)}, is ${text(c)} true?`,
-      { label: `Judge:21.${i3 + 1}.${r3 + 1}`, phase: 'Judge', schema: BOOL_VALUE, disallowedTools: DENIED_TOOLS },
+      { label: `local · claim ${i3 + 1} · reviewer ${r3 + 1}`, phase: 'Judge', schema: BOOL_VALUE, disallowedTools: DENIED_TOOLS },
       { unwrap: 'value', at: 'line 21 in "review: claims (max 8, line 4) × 2 reviewers × 2 agents" (line 19)' })
     return answer === null ? null : { answer, accepted: truthy(answer) && (compare(len(first), 3) > 0) }
   }))

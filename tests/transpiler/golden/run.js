@@ -371,7 +371,7 @@ const summariesEach = await runParallel(iter(docs).map((d, i) => async () => {
     // ---- phase Inner (line 11): its agents run in the caller's phase ----
     // line 12: s = agent "Summarize {doc} in {words} words." -> Summary
     const s = await callAgent(`Summarize ${text(doc)} in ${text(words)} words.`,
-      { label: `Summaries:12.${i + 1}`, phase: 'Summaries', schema: SUMMARY, disallowedTools: DENIED_TOOLS },
+      { label: `summarize · s · doc ${i + 1}`, phase: 'Summaries', schema: SUMMARY, disallowedTools: DENIED_TOOLS },
       { at: 'line 12 of child/summarize.wf in "fanout over docs (max 4, line 4) × 1 agent" (line 7)' })
     log(`summarized ${text(doc)}`)
     return s
@@ -391,7 +391,7 @@ const overall = await (async () => {  // child/summarize.wf
   // ---- phase Inner (line 11): its agents run in the caller's phase ----
   // line 12: s = agent "Summarize {doc} in {words} words." -> Summary
   const s = await callAgent(`Summarize ${text(doc)} in ${text(words)} words.`,
-    { label: 'Summaries:12', phase: 'Summaries', schema: SUMMARY, disallowedTools: DENIED_TOOLS },
+    { label: 'summarize · s', phase: 'Summaries', schema: SUMMARY, disallowedTools: DENIED_TOOLS },
     { at: 'line 12 of child/summarize.wf in "run "child/summarize.wf" (1)" (line 9)' })
   log(`summarized ${text(doc)}`)
   return s

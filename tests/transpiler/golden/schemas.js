@@ -346,7 +346,7 @@ boundGuard.limit = 1
 phase('Find')
 // line 11: bugs = agent "list the bugs you find" -> list[Bug] max 5
 const bugs = await callAgent('list the bugs you find',
-  { label: 'Find:11', phase: 'Find', schema: BUG_LIST_5, disallowedTools: DENIED_TOOLS },
+  { label: 'bugs', phase: 'Find', schema: BUG_LIST_5, disallowedTools: DENIED_TOOLS },
   { unwrap: 'items', max: 5, at: 'line 11 in "1 agent" (line 11)' })
 const open = iter(bugs).filter((b) => equal(b?.fixed_in ?? null, null)).map((b) => b?.title ?? null)
 return guardDone({ open, fields: keys(itemAt(bugs, 0)) })

@@ -370,7 +370,7 @@ phase('Bracket')
 const winner = await playBracket(iter(plans), async (a, b, match) => {
   // line 12: agent "Which plan is better?\nA: {a}\nB: {b}" -> Pick
   const answer = await callAgent(`Which plan is better?\nA: ${text(a)}\nB: ${text(b)}`,
-    { label: `Bracket:12.${match}`, phase: 'Bracket', schema: PICK, disallowedTools: DENIED_TOOLS },
+    { label: `winner · match ${match}`, phase: 'Bracket', schema: PICK, disallowedTools: DENIED_TOOLS },
     { at: 'line 12 in "tournament: plans (max 7, line 4) − 1 matches × 1 agent" (line 11)' })
   return answer === null ? null : !truthy(answer?.second_better ?? null)  // true: a advances
 }, 'tournament (line 11)')

@@ -375,18 +375,18 @@ phase('Vote')
 // line 7: choice = vote 5 quorum 3:
 const choiceVotes = await runParallel(range(5).map((voter) => () =>
   callAgent(`Answer yes or no: ${text(question)}`,
-    { label: `Vote:8.${voter + 1}`, phase: 'Vote', schema: CHOICE_VALUE, disallowedTools: DENIED_TOOLS },
+    { label: `choice · voter ${voter + 1}`, phase: 'Vote', schema: CHOICE_VALUE, disallowedTools: DENIED_TOOLS },
     { unwrap: 'value', at: 'line 8 in "vote: 5 voters × 1 agent" (line 7)' })))
 const choice = voteWinner(choiceVotes, 3, 'vote (line 7)')
 // line 9: best = vote 3:
 const bestVotes = await runParallel(range(3).map((voter2) => async () => {
   // line 10: draft = agent "Draft an answer to {question}."
   const draft = await callAgent(`Draft an answer to ${text(question)}.`,
-    { label: `Vote:10.${voter2 + 1}`, phase: 'Vote', disallowedTools: DENIED_TOOLS },
+    { label: `draft · voter ${voter2 + 1}`, phase: 'Vote', disallowedTools: DENIED_TOOLS },
     { at: 'line 10 in "vote: 3 voters × 2 agents" (line 9)' })
   // line 11: agent "Shorten to one word: {draft}"
   return await callAgent(`Shorten to one word: ${text(draft)}`,
-    { label: `Vote:11.${voter2 + 1}`, phase: 'Vote', disallowedTools: DENIED_TOOLS },
+    { label: `best · voter ${voter2 + 1}`, phase: 'Vote', disallowedTools: DENIED_TOOLS },
     { at: 'line 11 in "vote: 3 voters × 2 agents" (line 9)' })
 }))
 const best = voteWinner(bestVotes, 1, 'vote (line 9)')
