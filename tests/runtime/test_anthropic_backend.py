@@ -278,15 +278,16 @@ async def test_structured_output_invalid_then_repaired(
 async def test_structured_output_never_valid(
     server: MessagesServer, make_backend: Any, workspace: Path
 ) -> None:
-    server.push(*[ms.tool_use((RETURN_TOOL, {"verdict": "maybe", "extra": i})) for i in range(6)])
+    server.push(*[ms.tool_use((RETURN_TOOL, {"verdict": "maybe", "extra": i})) for i in range(5)])
     failure = await expect_failure(make_backend(), req(schema=VERDICT), workspace)
-    assert len(server.requests) == 6  # the first answer and 5 repairs
+    # 5 invalid answers in all (the first and 4 repairs), as Claude Code 2.1.332 allows
+    assert len(server.requests) == 5
     message = str(failure)
-    assert "after 5 repair attempts" in message
+    assert "after 4 repair attempts" in message
     assert "'maybe' is not one of" in message
     assert "Additional properties are not allowed ('extra' was unexpected)" in message
     assert isinstance(failure, AnthropicAgentFailure)
-    assert failure.usage.input_tokens == 60  # spent tokens are still accounted
+    assert failure.usage.input_tokens == 50  # spent tokens are still accounted
 
 
 async def test_ending_without_return_result_is_repaired(

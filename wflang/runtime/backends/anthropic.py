@@ -272,7 +272,7 @@ class AnthropicBackend:
         stall_timeout: float = DEFAULT_STALL_TIMEOUT,
         retry: RetryPolicy | None = None,
         max_turns: int = 50,
-        max_repairs: int = 5,
+        max_repairs: int = 4,  # 5 invalid answers in all fail the agent, as Claude Code's retry cap (5)
         default_max_tokens: int = DEFAULT_MAX_TOKENS,
         tool_limits: ToolLimits | None = None,
         prompt_caching: bool = True,
