@@ -196,3 +196,75 @@ def test_wf_run_reports_the_message_and_exits_1(tmp_path: Path) -> None:
     assert "failed: nothing to review (got 0 files)" in done.stderr
     record = json.loads(done.stdout)
     assert record["status"] == "failed" and record["error"] == "nothing to review (got 0 files)"
+
+
+# ---------------------------------------------------------------- agent ... else FALLBACK
+
+FALLBACK = """
+    type Finding:
+        file: str
+        severity: "low" | "high"
+    input files: list[str] max 5
+    found = fanout f in files:
+        agent "Review {f}" -> Finding else {file: f, severity: "low"}
+    summaries = fanout f in files:
+        s = agent "Summarise {f}" else "no summary of {f}"
+        n = agent "Count {f}" -> int
+        "{s}: {n}"
+    return {found: found, summaries: summaries}
+"""
+SOME_FAIL = {"rules": [{"prompt": "^Review b", "fail": "boom"}, {"prompt": "^Summarise a", "fail": "x"},
+                       {"prompt": "^Count c", "fail": "x"},
+                       {"prompt": "^Review", "reply": {"file": "f", "severity": "high"}},
+                       {"prompt": "^Summarise", "reply": "short"}, {"prompt": "^Count", "reply": 7}],
+             "default": "fail"}
+
+
+@needs_node
+def test_a_fallback_keeps_the_failed_agents_slot_in_both_targets(tmp_path: Path) -> None:
+    args = {"files": ["a", "b", "c"]}
+    py = run_py(tmp_path, FALLBACK, SOME_FAIL, args)
+    js = run_js(tmp_path, py["loaded"], SOME_FAIL, args)
+    assert py["error"] is None and js["error"] is None
+    assert py["value"] == js["value"] == {
+        "found": [{"file": "f", "severity": "high"}, {"file": "b", "severity": "low"},
+                  {"file": "f", "severity": "high"}],
+        # a: the summary failed, its fallback stands; c: the count (no fallback) failed
+        "summaries": ["no summary of a: 7", "short: 7"]}
+    # the fallback is not a failure: only the count that had none is counted
+    assert py["logs"] == js["logs"] == ["fanout f in files (line 10): 1 of 3 items failed"]
+    assert py["prompts"] == js["prompts"]
+    assert len(py["prompts"]) == 9  # the agents the fallbacks stood in for did start
+
+
+def test_a_fallback_changes_no_bound() -> None:
+    assert bound_of(FALLBACK) == 15
+
+
+@needs_node
+def test_a_none_fallback_is_a_value_not_a_failure(tmp_path: Path) -> None:
+    body = """
+        input files: list[str] max 5
+        xs = fanout f in files:
+            agent "Summarise {f}" else none
+        return xs
+    """
+    args = {"files": ["a", "b"]}
+    py = run_py(tmp_path, body, SOME_FAIL, args)
+    js = run_js(tmp_path, py["loaded"], SOME_FAIL, args)
+    assert py["value"] == js["value"] == ["short"]
+    assert py["logs"] == js["logs"] == ["fanout f in files (line 5): 1 of 2 items gave none (not a failure)"]
+
+
+def test_a_list_fallback_widens_the_size_the_checker_proves() -> None:
+    body = """
+        input files: list[str] max 5
+        input others: list[str] max 30
+        picked = agent "Pick some of {files}" -> list[str] max 3 else others
+        checked = fanout p in picked:
+            agent "Check {p}"
+        return checked
+    """
+    result = check_program(parse(HEADER + textwrap.dedent(body), "t.wf"))
+    assert not [d for d in result.diagnostics if d.severity == "error"]
+    assert result.bound.evaluate({"files": 5, "others": 30}) == 31  # 1 + 30, not 1 + 3

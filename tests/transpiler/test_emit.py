@@ -127,7 +127,7 @@ def test_goldens_cover_every_construct() -> None:
     for word in ("fanout", "for ", "concurrency=", "stop when", "review", "keep if all", "by lens in",
                  "vote", "quorum", "tournament", "repeat max", "fix max", "stall", "until agent",
                  "check ", "run \"", "if ", "else:", "log ", "lambda", " for x in ", "-> list[", "-> bool",
-                 "-> Note?", "agent_type=", "isolation=", "phase=", "label=", "fail "):
+                 "-> Note?", "agent_type=", "isolation=", "phase=", "label=", "fail ", "else {"):
         assert word in text, word
 
 

@@ -249,11 +249,12 @@ class Option(Node):
 
 @dataclass(eq=False)
 class Agent(Expr):
-    """`agent PROMPT [-> T] [with k=v, ...]`: one subagent."""
+    """`agent PROMPT [-> T] [with k=v, ...] [else FALLBACK]`: one subagent."""
 
     prompt: Expr
     result: TypeExpr | None  # None: the final text (str)
     options: list[Option]
+    fallback: Expr | None = None  # `else E`: the value when the agent fails (not a failure then)
 
 
 @dataclass(eq=False)
@@ -425,8 +426,14 @@ class InputDecl(Node):
 
 @dataclass(eq=False)
 class FieldDecl(Node):
+    """`name: T`, or `name?: T` (`omittable`: the model may leave it out; it reads as
+    `none`, so the parser wraps `type` in OptionalType). `doc` is the description string
+    written after the type, carried into the JSON Schema."""
+
     name: str
     type: TypeExpr
+    omittable: bool = False
+    doc: str | None = None
 
 
 @dataclass(eq=False)
@@ -466,6 +473,12 @@ class Program(Node):
 
 AGENT_OPTIONS = ("model", "effort", "label", "phase", "agent_type", "isolation", "max_output_tokens", "tools")
 EFFORTS = ("low", "medium", "high", "xhigh", "max")
+
+
+def ends_item(e: Expr) -> bool:
+    """Whether a None from this fan-out step is an agent's failure that ends the item: an
+    `agent` or `check` step, unless the agent has a fallback (`else E`), whose value is kept."""
+    return isinstance(e, Check) or (isinstance(e, Agent) and e.fallback is None)
 
 
 def toolless(options: list[Option], defaults: list[Option]) -> bool:

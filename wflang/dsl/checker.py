@@ -749,7 +749,41 @@ class _Checker:
             t = self.type_of(e.result, "an agent's result")
             if isinstance(e.result, ast.ListType) and e.result.max is not None:
                 t = ListT(t.item, t.max, f"agent result max, line {e.result.span.line}")  # type: ignore[attr-defined]
+        if e.fallback is not None:
+            t = self.fallback(e.fallback, t, scope)
         return t, Cost(self.one(e), tokens, "1 agent")
+
+    def fallback(self, fallback: ast.Expr, t: Type, scope: _Scope) -> Type:
+        """`agent ... else E`: E must fit the agent's type (or be `none`); the value is
+        either, so a list fallback may widen the size (the join keeps the larger max)."""
+        try:
+            ft = self.expr(fallback, scope)
+        except _Stop:
+            return t
+        if ft != NONE and not self.fits(fallback, ft, t, scope):
+            self.error("WF213", f"the fallback is {ft.describe()}, not {t.describe()} like the agent's answer",
+                       fallback.span, "give a value of the agent's result type (`-> T`, or str without one), "
+                                      "or `none`")
+            return t
+        # either value: the join keeps a list's larger max (a plain string in a union: the union)
+        return t if isinstance(fallback, ast.StrLit) and fallback.is_plain else join(t, ft)
+
+    def fits(self, e: ast.Expr, et: Type, t: Type, scope: _Scope) -> bool:
+        """May the value of `e` (of type `et`) stand where `t` is declared? Literals are
+        read as written: a plain string fits a union that lists it, a record literal a
+        record with exactly its fields, item by item."""
+        target = strip_opt(t)
+        if isinstance(e, ast.NoneLit):
+            return isinstance(t, Opt)
+        if isinstance(e, ast.StrLit) and e.is_plain and isinstance(target, Union):
+            return e.text in target.options
+        if isinstance(e, ast.DictLit) and isinstance(target, Record):
+            given = dict(e.entries)
+            return set(given) == set(target.fields) and all(
+                self.fits(v, self.expr(v, scope), target.fields[k], scope) for k, v in given.items())
+        if isinstance(e, ast.ListLit) and isinstance(target, ListT):
+            return all(self.fits(x, self.expr(x, scope), target.item, scope) for x in e.items)
+        return assignable(et, t)
 
     def one(self, e: ast.Agent | ast.Check) -> Sym:
         """What one agent counts: 1, or in the batchable pass 1 only when it is tool-less."""

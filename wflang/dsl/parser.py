@@ -433,6 +433,10 @@ def _bad_token(e: UnexpectedToken, text: str, at: Any) -> Diagnostic:
         return Diagnostic("WF114", f"`{word}` is a keyword and cannot be a variable name", _tok_span_at(prev, at),
                           f"rename it, e.g. `{word}_result`")
     if prev is not None and prev.type == "NAME" and str(prev.value) in _AGENT_WORDS and tok.type != "LPAR":
+        if re.search(rf"\belse\s+{prev.value}\b", text.split("\n")[(prev.line or 1) - 1]):
+            return Diagnostic("WF223", f"`{prev.value}` cannot start in an agent's fallback", _tok_span_at(prev, at),
+                              "`else E` is the value when the agent fails, computed without agents; "
+                              "to try again, use `fix` or a second step that checks for `none`")
         return Diagnostic("WF223", f"`{prev.value}` can only start a statement", _tok_span_at(prev, at),
                           f"assign the result to a name first: `x = {prev.value} ...`, then use `x`")
     if prev is not None and prev.type == "NAME" and str(prev.value) == "fail" and tok.type in ("STRING", "LONG_STRING"):
@@ -636,8 +640,25 @@ class _Builder:
     def type_decl(self, meta, name, *fields):
         return ast.TypeDecl(str(name), list(fields), span=_span(meta))
 
-    def field_decl(self, meta, name, typ):
-        return ast.FieldDecl(str(name), typ, span=_span(meta))
+    def field_decl(self, meta, name, omit, typ, doc):
+        # `name?: T` may be left out and then reads as `none`: its type is `T?`
+        if omit is not None and not isinstance(typ, ast.OptionalType):
+            typ = ast.OptionalType(typ, span=typ.span)
+        text = None
+        if doc is not None:
+            problem = Diagnostic("WF108", "a field description cannot interpolate", _tok_span(doc),
+                                 "the description is fixed text the model reads; {{ and }} give braces")
+            try:
+                parts = self._string_parts(doc)
+            except WfError as exc:
+                raise WfError([problem]) from exc
+            if not all(isinstance(p, str) for p in parts):
+                raise WfError([problem])
+            text = "".join(parts)
+        return ast.FieldDecl(str(name), typ, omittable=omit is not None, doc=text, span=_span(meta))
+
+    def omit_mark(self, meta):
+        return True
 
     def defaults_decl(self, meta, *options):
         return ("defaults", list(options))
@@ -737,8 +758,11 @@ class _Builder:
         return ("else", self._plain_body(body, "else"))
 
     # ---- agents
-    def agent_expr(self, meta, prompt, result, options):
-        return ast.Agent(prompt, result, options or [], span=_span(meta))
+    def agent_expr(self, meta, prompt, result, options, fallback):
+        return ast.Agent(prompt, result, options or [], fallback, span=_span(meta))
+
+    def agent_else(self, meta, value):
+        return value
 
     def result_type(self, meta, typ):
         return typ

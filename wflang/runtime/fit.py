@@ -3,7 +3,9 @@
 A backend may hand over an answer that its schema does not quite admit (a model that
 ignores `additionalProperties`, a host that does not check `maxItems`). The bound counts
 only what the types declare, so both targets fit every answer the same way: undeclared
-properties are dropped and records rebuilt in declared order, lists are cut to their
+properties are dropped and records rebuilt in declared order (an omittable field left
+out is filled with None, so it reads as `none` and `keys()` stays the declared fields),
+lists are cut to their
 `maxItems`, and anything else that does not match (a wrong type, a missing field, a null
 where none is allowed, a string outside its enum) makes the whole answer a failure.
 The JS helper `fitAnswer` in wflang/transpiler/prelude.js is the same function.
@@ -38,6 +40,7 @@ def fit(v: Any, schema: Mapping[str, Any]) -> Any:
             if name not in v:
                 if name in required:
                     return NOT_FIT
+                out_obj[name] = None  # an omittable field left out reads as none
                 continue
             item = fit(v[name], sub)
             if item is NOT_FIT:

@@ -302,7 +302,10 @@ class Interpreter:
 
     async def eval_rhs(self, e: ast.Expr, f: Frame) -> Value:
         if isinstance(e, (ast.Agent, ast.Check)):
-            return await self.agent(e, f)
+            value = await self.agent(e, f)
+            if value is None and isinstance(e, ast.Agent) and e.fallback is not None:
+                return self.eval(e.fallback, f)  # `else E`: evaluated only when the agent failed
+            return value
         if isinstance(e, ast.Fanout):
             return await self.fanout(e, f)
         if isinstance(e, ast.Review):
@@ -479,8 +482,7 @@ class Interpreter:
             value, stopped = await self.exec_stmt(s, g)
             if stopped:
                 return None, False
-            if value is None and isinstance(s, (ast.Assign, ast.ExprStmt)) and \
-                    isinstance(s.value, (ast.Agent, ast.Check)):
+            if value is None and isinstance(s, (ast.Assign, ast.ExprStmt)) and ast.ends_item(s.value):
                 return None, True
         return value, False
 

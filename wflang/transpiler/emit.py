@@ -142,9 +142,9 @@ _SCALAR_NAMES = {"str": "STR", "int": "INT", "float": "FLOAT", "bool": "BOOL"}
 _SIMPLE_BINOPS = {"+": "plus", "-": "minus", "*": "times", "/": "divide", "%": "modulo", "|": "merge"}
 _JS_OPTIONS = (("model", "model"), ("effort", "effort"), ("agent_type", "agentType"), ("isolation", "isolation"))
 _CAN_BE_NONE = (ast.Agent, ast.Check, ast.RunWorkflow, ast.Vote, ast.Tournament, ast.Repeat)
-# An item's step ends it on None only when that None is an agent's failure (semantics.md);
-# a vote without quorum, a repeat a `stop when` ended, a child's None are values.
-_ENDS_ITEM = (ast.Agent, ast.Check)
+# An item's step ends it on None only when that None is an agent's failure (semantics.md,
+# ast.ends_item); a vote without quorum, a repeat a `stop when` ended, a child's None, an
+# agent with a fallback (`else E`) are values.
 
 
 # ---------------------------------------------------------------------------- names and scopes
@@ -1124,7 +1124,7 @@ class _Emitter:
         """End a value body. In a fan-out item, a None from the last line is a failure only
         when that line is an agent (or check) whose agent failed."""
         item = ctx.item
-        agent_step = step and isinstance(s, (ast.Assign, ast.ExprStmt)) and isinstance(s.value, _ENDS_ITEM)
+        agent_step = step and isinstance(s, (ast.Assign, ast.ExprStmt)) and ast.ends_item(s.value)
         if item is None or agent_step or (s is not None and not _may_be_none(s)):
             return [finish.format(value)]
         if value == "null":
@@ -1185,6 +1185,9 @@ class _Emitter:
         call = f"{self.helper('callAgent')}({', '.join(args)})"
         if len(call) > 110:
             call = f"{self.helper('callAgent')}({args[0]},\n  " + ",\n  ".join(args[1:]) + ")"
+        if isinstance(e, ast.Agent) and e.fallback is not None:
+            # `else E`: E is evaluated only when the agent failed (null), in the agent's scope
+            call = f"{self.helper('orElse')}({call}, () => ({_strip_parens(self.expr(e.fallback, ctx, top=True))}))"
         return call
 
     def denied_const(self, grants: frozenset[str], toolless: bool = False) -> str | None:
@@ -1313,7 +1316,8 @@ class _Emitter:
 
     @staticmethod
     def is_single_agent(body: list[ast.Stmt]) -> bool:
-        return len(body) == 1 and isinstance(body[0], ast.ExprStmt) and isinstance(body[0].value, (ast.Agent, ast.Check))
+        # (an agent with a fallback is not: its None is a value, which the item must mark)
+        return len(body) == 1 and isinstance(body[0], ast.ExprStmt) and ast.ends_item(body[0].value)
 
     def agent_thunk(self, s: ast.Stmt, ctx: _Ctx) -> str:
         """`() => callAgent(...)`: the thunk of a body that is one agent (see is_single_agent)."""
@@ -1384,11 +1388,11 @@ class _Emitter:
         if isinstance(s, ast.ExprStmt):
             pre = self.predeclare(s, ctx) + self.comment(s, ctx)
             code = self.rhs(s.value, ctx, pre, hint="step", need_value=True)
-            if isinstance(s.value, _ENDS_ITEM):
+            if ast.ends_item(s.value):
                 return pre + [f"if ({code} === null) return null  // the agent failed: the item ends"]
             return pre + [_strip_parens(code)]
         lines = self.direct(s, ctx)
-        if isinstance(s, ast.Assign) and len(s.targets) == 1 and isinstance(s.value, _ENDS_ITEM):
+        if isinstance(s, ast.Assign) and len(s.targets) == 1 and ast.ends_item(s.value):
             lines.append(f"if ({ctx.scope.lookup(s.targets[0])} === null) return null  // the agent failed")
         return lines
 

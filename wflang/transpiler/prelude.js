@@ -361,7 +361,8 @@ const guardDone = (value) => {
 
 // @helper fitAnswer
 // An answer fitted to its JSON Schema, as wflang/runtime/fit.py does: undeclared
-// properties dropped (records rebuilt in declared order), lists cut to maxItems; anything
+// properties dropped (records rebuilt in declared order, an omittable field left out
+// filled with null), lists cut to maxItems; anything
 // else that does not match makes the answer unfit (undefined), a failed agent.
 const fitAnswer = (v, s) => {
   if (Array.isArray(s.anyOf)) {
@@ -378,6 +379,7 @@ const fitAnswer = (v, s) => {
       for (const [name, sub] of Object.entries(s.properties ?? {})) {
         if (!Object.hasOwn(v, name)) {
           if ((s.required ?? []).includes(name)) return undefined
+          out.push([name, null]) // an omittable field left out reads as none
           continue
         }
         const item = fitAnswer(v[name], sub)
@@ -446,6 +448,13 @@ const callAgent = async (prompt, opts, shape = {}) => {
   }
   const fitted = fitAnswer(answer, schema)
   return fitted === undefined ? null : fitted
+}
+
+// @helper orElse
+// `agent ... else E`: the agent's answer, or E (a thunk, run only then) when it failed.
+const orElse = async (answer, fallback) => {
+  const value = await answer
+  return value === null ? fallback() : value
 }
 
 // @helper dropFailed

@@ -4,7 +4,9 @@ The agent's structured output goes through a tool whose input must be an object,
 result type that is not a record is wrapped: a list as `{"items": [...]}`, anything else
 as `{"value": ...}`. `wrap_key` tells the back ends which key to unwrap. Every object is
 closed (`additionalProperties: false`): a record answer has exactly its declared fields,
-so `keys()` of it is what the checker counted.
+so `keys()` of it is what the checker counted. An omittable field (`name?: T`) is in
+`properties` but not in `required` (Claude Code wants `required` within `properties`);
+answer fitting fills it with null when it is left out.
 """
 
 from __future__ import annotations
@@ -50,11 +52,22 @@ def type_schema(t: ast.TypeExpr, records: dict[str, ast.TypeDecl],
             raise SchemaError(f"unknown type `{t.name}`")
         return {
             "type": "object",
-            "required": [f.name for f in decl.fields],
-            "properties": {f.name: type_schema(f.type, records, sizes) for f in decl.fields},
+            "required": [f.name for f in decl.fields if not f.omittable],
+            "properties": {f.name: field_schema(f, records, sizes) for f in decl.fields},
             "additionalProperties": False,
         }
     raise SchemaError(f"no schema for {type(t).__name__}")
+
+
+def field_schema(f: ast.FieldDecl, records: dict[str, ast.TypeDecl],
+                 sizes: dict[str, int] | None = None) -> dict[str, Any]:
+    """A field's schema, with its description (the text the model reads). An omittable
+    field (`name?: T`) is left out of `required` by the caller; its type is `T?`, so the
+    model may also send null, and both read as `none`."""
+    out = type_schema(f.type, records, sizes)
+    if f.doc is not None:
+        out = {**out, "description": f.doc}
+    return out
 
 
 def list_max(t: ast.ListType, sizes: dict[str, int] | None = None) -> int | None:

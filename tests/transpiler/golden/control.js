@@ -1,13 +1,21 @@
 export const meta = {
   name: 'control',
-  description: 'Ending the run on purpose with fail',
+  description: 'Ending the run on purpose with fail, and agents with a fallback',
   whenToUse: 'args: {files: list of up to 10 strings}, or the files value itself',
   phases: [
-    { title: 'Review', detail: 'at most 10 agents' },
+    { title: 'Review', detail: 'at most 20 agents' },
   ],
 }
 // Compiled by wflang from control.wf. Do not edit: edit the .wf and compile again.
-// Worst case: 10 agents (Review 10); in the inputs' sizes: files.
+// Worst case: 20 agents (Review 20); in the inputs' sizes: files + files.
+
+// ---- schemas of the agents' results (JSON Schema, object roots) ----
+const VERDICT = {
+  type: 'object',
+  required: ['real', 'why'],
+  properties: { real: { type: 'boolean' }, why: { type: 'string' } },
+  additionalProperties: false,
+}
 
 // ---- permissions: the tools the agents may not use (Claude Code tool names) ----
 const DENIED_TOOLS = ['Bash', 'Edit', 'NotebookEdit', 'Write']  // without edit or shell
@@ -139,7 +147,8 @@ const guardDone = (value) => {
   return value
 }
 // An answer fitted to its JSON Schema, as wflang/runtime/fit.py does: undeclared
-// properties dropped (records rebuilt in declared order), lists cut to maxItems; anything
+// properties dropped (records rebuilt in declared order, an omittable field left out
+// filled with null), lists cut to maxItems; anything
 // else that does not match makes the answer unfit (undefined), a failed agent.
 const fitAnswer = (v, s) => {
   if (Array.isArray(s.anyOf)) {
@@ -156,6 +165,7 @@ const fitAnswer = (v, s) => {
       for (const [name, sub] of Object.entries(s.properties ?? {})) {
         if (!Object.hasOwn(v, name)) {
           if ((s.required ?? []).includes(name)) return undefined
+          out.push([name, null]) // an omittable field left out reads as none
           continue
         }
         const item = fitAnswer(v[name], sub)
@@ -222,6 +232,11 @@ const callAgent = async (prompt, opts, shape = {}) => {
   }
   const fitted = fitAnswer(answer, schema)
   return fitted === undefined ? null : fitted
+}
+// `agent ... else E`: the agent's answer, or E (a thunk, run only then) when it failed.
+const orElse = async (answer, fallback) => {
+  const value = await answer
+  return value === null ? fallback() : value
 }
 // A fan-out's value: the item values in item order, None dropped. Items that failed (an
 // agent step gave None) and items whose value is None ('none' in `notFailed`: a vote
@@ -361,33 +376,43 @@ const files = argument(A, 'files')
 if (A.errors.length > 0) throw new Error('the arguments do not fit the workflow\'s inputs: ' + A.errors.join('; '))
 
 // ---- the live bound guard: at most this many agents for these arguments ----
-boundGuard.limit = files.length
+boundGuard.limit = (2 * files.length)
 
-// line 6: if len(files) == 0:
+// line 10: if len(files) == 0:
 if (equal(len(files), 0)) {
   throw failRun(new Error('nothing to review'))
 }
 
-// ---- phase Review (line 9) ----
+// ---- phase Review (line 13) ----
 phase('Review')
-// line 10: notes = fanout f in files:
+// line 14: notes = fanout f in files:
 const notFailed = []  // items whose None is not a failure: 'none' or 'skipped'
 const notesEach = await runParallel(iter(files).map((f, i) => async () => {
-  // line 11: note = agent "Review {f}."
-  const note = await callAgent(`Review ${text(f)}.`,
-    { label: `Review:11.${i + 1}`, phase: 'Review', disallowedTools: DENIED_TOOLS },
-    { at: 'line 11 in "fanout over files (max 10, line 4) × 1 agent" (line 10)' })
-  if (note === null) return null  // the agent failed
-  // line 12: if len(files) > 8 and note == "":
+  // line 15: note = agent "Review {f}." else "no review of {f}"
+  const note = await orElse(callAgent(`Review ${text(f)}.`,
+    { label: `Review:15.${i + 1}`, phase: 'Review', disallowedTools: DENIED_TOOLS },
+    { at: 'line 15 in "fanout over files (max 10, line 8) × 1 agent" (line 14)' }), () => (`no review of ${text(f)}`))
+  // line 16: if len(files) > 8 and note == "":
   if ((compare(len(files), 8) > 0) && equal(note, '')) {
     throw failRun(new Error(`an empty review of ${text(f)} in a large change`))
   }
   if (note === null) notFailed[i] = 'none'  // a None value, not a failure
   return note
 }))
-const notes = dropFailed(notesEach, 'fanout f in files (line 10)', notFailed)
-// line 15: if len(notes) > 10:
+const notes = dropFailed(notesEach, 'fanout f in files (line 14)', notFailed)
+// line 19: verdicts = fanout n in notes:
+const notFailed2 = []  // items whose None is not a failure: 'none' or 'skipped'
+const verdictsEach = await runParallel(iter(notes).map((n, i2) => async () => {
+  // line 20: agent "Is this note right? {n}" -> Verdict else {real: false, why: "the check failed"}
+  const value = await orElse(callAgent(`Is this note right? ${text(n)}`,
+    { label: `Review:20.${i2 + 1}`, phase: 'Review', schema: VERDICT, disallowedTools: DENIED_TOOLS },
+    { at: 'line 20 in "fanout over notes ≤ 10 (fanout, line 14) × 1 agent" (line 19)' }), () => ({ real: false, why: 'the check failed' }))
+  if (value === null) notFailed2[i2] = 'none'  // a None value, not a failure
+  return value
+}))
+const verdicts = dropFailed(verdictsEach, 'fanout n in notes (line 19)', notFailed2)
+// line 21: if len(notes) > 10:
 if (compare(len(notes), 10) > 0) {
   throw failRun(new Error(`more notes (${text(len(notes))}) than files`))
 }
-return guardDone(notes)
+return guardDone({ notes, verdicts })

@@ -129,7 +129,8 @@ const guardDone = (value) => {
   return value
 }
 // An answer fitted to its JSON Schema, as wflang/runtime/fit.py does: undeclared
-// properties dropped (records rebuilt in declared order), lists cut to maxItems; anything
+// properties dropped (records rebuilt in declared order, an omittable field left out
+// filled with null), lists cut to maxItems; anything
 // else that does not match makes the answer unfit (undefined), a failed agent.
 const fitAnswer = (v, s) => {
   if (Array.isArray(s.anyOf)) {
@@ -146,6 +147,7 @@ const fitAnswer = (v, s) => {
       for (const [name, sub] of Object.entries(s.properties ?? {})) {
         if (!Object.hasOwn(v, name)) {
           if ((s.required ?? []).includes(name)) return undefined
+          out.push([name, null]) // an omittable field left out reads as none
           continue
         }
         const item = fitAnswer(v[name], sub)
