@@ -196,3 +196,31 @@ def test_random_arguments(raw: Any) -> None:
         for d in diags:
             assert d.code.startswith("WF4")
         human(loaded, "args.json", None, diags)
+
+
+# ---------------------------------------------------------------- depth
+
+_OPEN_CLOSE = [("(", ")"), ("[", "]"), ("str(", ")"), ("{a: ", "}"), ("not ", ""), ("- ", ""), ("1 + ", ""),
+               ("len([", "])"), ('"{', '}"')]
+
+
+@st.composite
+def deep_program(draw: Any) -> str:
+    """Nesting of random brackets, calls, operators and blocks, from shallow to far past
+    the limit: every one is checked or refused with WF117, never a RecursionError."""
+    layers = draw(st.lists(st.sampled_from(_OPEN_CLOSE), min_size=1, max_size=40))
+    times = draw(st.integers(1, 12))
+    expr = "1"
+    for _ in range(times):
+        for o, c in layers:
+            expr = o + expr + c
+    ifs = draw(st.integers(0, 70))
+    body = "".join("    " * i + "if true:\n" for i in range(ifs)) + "    " * ifs + f"x = {expr}\n"
+    return 'workflow w:\n    description: "d"\n\n' + body
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(deep_program())
+def test_deep_nesting_never_recurses_without_end(text: str) -> None:
+    loaded = check_text(text)
+    assert all(d.code != "WF117" or "levels deep" in d.message for d in loaded.diagnostics)

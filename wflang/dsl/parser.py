@@ -7,6 +7,7 @@ cached on disk by lark (`cache=True`), so `wf check` starts fast.
 from __future__ import annotations
 
 import re
+import sys
 import threading
 from collections.abc import Iterator
 from importlib import resources
@@ -149,14 +150,14 @@ def parse(source: str, file: str = "<input>") -> ast.Program:
         return _Builder(file, source).build(tree)
 
 
-def parse_expression(source: str, line: int = 1, col: int = 1) -> ast.Expr:
+def parse_expression(source: str, line: int = 1, col: int = 1, depth: int = 0) -> ast.Expr:
     """Parse one expression (an interpolation), with spans shifted to (line, col)."""
     simple = _SIMPLE_INTERPOLATION.match(source)
     if simple:
         # `{name}` and `{name.field}` are most interpolations: build them without a parse.
-        return _simple_interpolation(source, simple, line, col)
+        return _simple_interpolation(source, simple, line, col, depth)
     tree = _run(source, "expr", line, col)
-    expr = _Builder("", source).build(tree)
+    expr = _Builder("", source, depth).build(tree)
     _shift(expr, line, col)
     return expr
 
@@ -166,14 +167,19 @@ _KEYWORDS = {"true", "false", "none", "True", "False", "None", "not", "and", "or
              "lambda", "for"}
 
 
-def _simple_interpolation(source: str, m: re.Match[str], line: int, col: int) -> ast.Expr:
+def _simple_interpolation(source: str, m: re.Match[str], line: int, col: int, depth: int) -> ast.Expr:
     names = m.group(1).split(".")
     if names[0] in _KEYWORDS:
         tree = _run(source, "expr", line, col)
-        expr = _Builder("", source).build(tree)
+        expr = _Builder("", source, depth).build(tree)
         _shift(expr, line, col)
         return expr
     start = col + m.start(1)
+    if depth + len(names) > MAX_DEPTH:
+        raise WfError([Diagnostic(
+            "WF117", f"this interpolation nests more than {MAX_DEPTH} levels deep",
+            Span(line, start, line, start + len(m.group(1))),
+            f"the limit is {MAX_DEPTH} levels (each `.field` counts one): name a part first")])
     expr: ast.Expr = ast.Name(names[0], span=Span(line, start, line, start + len(names[0])))
     end = start + len(names[0])
     for n in names[1:]:
@@ -513,7 +519,27 @@ def _shift(node: Any, line: int, col: int) -> None:
 
 
 def _int(tok: Token) -> int:
-    return int(str(tok).replace("_", ""))
+    digits = str(tok).replace("_", "").lstrip("0") or "0"
+    # Numbers are doubles in both targets; past 1.8e308 a literal is infinity in JS (and
+    # past 4,300 digits Python will not even read it): refuse it where it is written.
+    if len(digits) > 309 or int(digits) > _FLOAT_MAX:
+        raise WfError([Diagnostic("WF213", "this number is too large to represent", _tok_span(tok),
+                                  "numbers are 64-bit floats in both targets: stay under 1.7e308")])
+    return int(digits)
+
+
+_FLOAT_MAX = int(sys.float_info.max)
+# How deeply a program may nest: blocks, brackets, calls, operators (each operator of a
+# chain and each `elif` is one level). Every stage walks the tree recursively, a few
+# Python frames per level; this keeps all of them far from Python's recursion limit.
+MAX_DEPTH = 100
+
+
+def _too_deep(meta: Any, what: str) -> WfError:
+    return WfError([Diagnostic(
+        "WF117", f"{what} nests more than {MAX_DEPTH} levels deep", _span(meta),
+        f"the limit is {MAX_DEPTH} levels (each block, bracket, call, operator and `elif` counts "
+        "one): give an inner part a name first (`part = ...`) and use the name")])
 
 
 class _Builder:
@@ -521,14 +547,23 @@ class _Builder:
     position (`meta`) and its built children. A plain recursive walk: lark's generic
     Transformer costs about twice as much per node."""
 
-    def __init__(self, file: str, source: str) -> None:
+    def __init__(self, file: str, source: str, depth: int = 0) -> None:
         self.file = file
         self.source = source
+        self.depth = depth  # the nesting of the node being built (interpolations add to it)
 
-    def build(self, tree: Any) -> Any:
+    def build(self, tree: Any, depth: int | None = None) -> Any:
+        if depth is None:
+            depth = self.depth
+        if depth > MAX_DEPTH:
+            raise _too_deep(tree.meta, "this")
         if tree.data == "binary_op":
-            return self._chain(tree)
-        children = [self.build(c) if isinstance(c, Tree) else c for c in tree.children]
+            return self._chain(tree, depth)
+        step = 1
+        if tree.data == "if_stmt":  # each `elif` becomes an `if` inside the `else` before it
+            step += sum(1 for c in tree.children if type(c) is Tree and c.data == "elif_clause")
+        children = [self.build(c, depth + step) if isinstance(c, Tree) else c for c in tree.children]
+        self.depth = depth
         return getattr(self, tree.data)(tree.meta, *children)
 
     # ---- program
@@ -840,7 +875,7 @@ class _Builder:
             return a
         return ast.UnaryOp("-", a, span=_span(meta))
 
-    def _chain(self, tree: Tree) -> ast.Expr:
+    def _chain(self, tree: Tree, depth: int) -> ast.Expr:
         """`a op b op c ...`, parsed flat and left to right, grouped here by precedence."""
         operands: list[Any] = []
         ops: list[str] = []
@@ -853,7 +888,11 @@ class _Builder:
         operands.append(t)
         operands.reverse()
         ops.reverse()
-        built = [self.build(o) if type(o) is Tree else o for o in operands]
+        # The chain becomes a tree as deep as it has operators (`a + b + c` is `(a + b) + c`).
+        inner = depth + len(ops)
+        if inner > MAX_DEPTH:
+            raise _too_deep(tree.meta, f"this expression of {len(ops)} operators")
+        built = [self.build(o, inner) if type(o) is Tree else o for o in operands]
         return _Precedence(built, ops).parse()
     def field(self, meta, obj, name):
         return ast.Field(obj, str(name), span=_span(meta))
@@ -944,8 +983,8 @@ class _Builder:
     # ---- helpers
     def _string_parts(self, tok: Token) -> list:
         return split_string(str(tok), _tok_span(tok),
-                            lambda it: parse_expression(it.source, it.line, it.col) if isinstance(it, Interpolation)
-                            else it)
+                            lambda it: parse_expression(it.source, it.line, it.col, self.depth + 1)
+                            if isinstance(it, Interpolation) else it)
 
     def _plain(self, tok: Token, what: str) -> str:
         parts = self._string_parts(tok)
