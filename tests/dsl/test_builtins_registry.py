@@ -3,14 +3,9 @@ there: the checker's names, the runtime's Python meaning, the emitter's JS helpe
 
 from __future__ import annotations
 
-import ast as pyast
-from pathlib import Path
-
 from wflang.dsl import builtins
 from wflang.dsl.checker import BUILTINS
 from wflang.transpiler.emit import HELPER_NAMES, _Emitter
-
-DSL = Path(__file__).resolve().parents[2] / "wflang" / "dsl"
 
 
 def test_every_builtin_is_complete() -> None:
@@ -29,13 +24,3 @@ def test_emitter_methods_are_for_declared_builtins_only() -> None:
     extra = {m[len("call_"):] for m in dir(_Emitter) if m.startswith("call_")} - set(builtins.REGISTRY)
     assert extra == set()
 
-
-def test_the_language_imports_neither_back_end() -> None:
-    offenders = []
-    for path in sorted(DSL.rglob("*.py")):
-        for node in pyast.walk(pyast.parse(path.read_text(encoding="utf-8"))):
-            names = [a.name for a in node.names] if isinstance(node, pyast.Import) else \
-                [node.module or ""] if isinstance(node, pyast.ImportFrom) else []
-            offenders += [f"{path.name}: {n}" for n in names
-                          if n.startswith(("wflang.runtime", "wflang.transpiler"))]
-    assert offenders == []

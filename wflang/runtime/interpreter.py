@@ -23,11 +23,11 @@ import trio
 from wflang.dsl import ast, builtins, labels
 from wflang.dsl import values as V
 from wflang.dsl.guard import agent_sites, guard_message
+from wflang.dsl.schema import CHECK_SCHEMA, SchemaError, list_max, records_of, result_schema, wrap_key
 from wflang.runtime.backend import AgentRequest
 from wflang.runtime.fit import NOT_FIT, fit
 from wflang.runtime.progress import RunObserver
 from wflang.runtime.scheduler import BoundExceeded, RunError, RunFailed, Scheduler
-from wflang.transpiler.schema import CHECK_SCHEMA, SchemaError, list_max, records_of, result_schema, wrap_key
 
 Value = Any
 

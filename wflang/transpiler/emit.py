@@ -28,10 +28,10 @@ from importlib import resources
 from typing import Any
 
 from wflang.dsl import ast, builtins, labels
+from wflang.dsl import schema as schemas
 from wflang.dsl.arguments import ARGS_PROBLEM, INT_INPUT_MIN
 from wflang.dsl.diagnostics import Diagnostic
 from wflang.dsl.guard import agent_sites
-from wflang.transpiler import schema as schemas
 from wflang.transpiler.guard import bound_js
 from wflang.transpiler.js_strings import (
     JS_RESERVED,
