@@ -20,7 +20,7 @@ from lark.indenter import Indenter
 from wflang.dsl import ast
 from wflang.dsl.diagnostics import Diagnostic, WfError
 from wflang.dsl.gcpause import paused
-from wflang.dsl.span import Span
+from wflang.dsl.span import Span, source_lines
 from wflang.dsl.strings import Interpolation, split_string
 
 _CONTINUATION = re.compile(r"(->|with\b)")
@@ -200,7 +200,7 @@ def _run(text: str, start: str, line: int = 1, col: int = 1) -> Any:
 
 def _check_layout(source: str) -> None:
     """Tabs in indentation are refused up front: their width is a matter of taste."""
-    for n, text in enumerate(source.splitlines(), 1):
+    for n, text in enumerate(source_lines(source), 1):
         lead = text[: len(text) - len(text.lstrip(" \t"))]
         if "\t" in lead and text.strip() and not text.lstrip().startswith("#"):
             col = lead.index("\t") + 1
