@@ -58,6 +58,7 @@ from wflang.dsl.types import (
 )
 
 BUILTINS = builtins.NAMES
+RESERVED = builtins.RESERVED  # builtin names no input or variable may take
 PERMISSIONS = ("edit", "shell")
 _NAME_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 _UNROLL_LIMIT = 200
@@ -498,7 +499,7 @@ class _Checker:
                 self.error("WF205", f"input `{d.name}` is declared twice", self.word_span(d.span, d.name, 6),
                            f"keep one (the first is on line {first.span.line})")
                 continue
-            if d.name in BUILTINS:
+            if d.name in RESERVED:
                 self.error("WF205", f"`{d.name}` is a builtin; an input cannot take its name",
                            self.word_span(d.span, d.name, 6), "rename the input")
             t = self.input_type(d)
@@ -795,7 +796,7 @@ class _Checker:
                            if first else "assign to a new name")
                 return
             s = s.parent
-        if name in BUILTINS or name in ("budget", "answer"):
+        if name in RESERVED or name in ("budget", "answer"):
             self.error("WF219", f"`{name}` is a builtin name", self.word_span(span, name), "pick another name")
             return
         if self.in_fix and name in FIX_NAMES:
@@ -1318,7 +1319,7 @@ class _Checker:
             self.error("WF225", "`budget` alone is not a value", e.span,
                        "read budget.remaining or budget.total")
             raise _Stop
-        if e.id in BUILTINS:
+        if e.id in RESERVED:
             self.error("WF201", f"`{e.id}` is a builtin function", e.span, f"call it: {e.id}(...)")
             raise _Stop
         guess = did_you_mean(e.id, scope.names())
@@ -1433,6 +1434,10 @@ class _Checker:
 
     def source(self, node: ast.Node) -> str:
         return _src(self.p, node)
+
+    def constant(self, name: str) -> ast.Expr | None:
+        c = next((c for c in self.p.consts if c.targets == [name]), None)
+        return c.value if c is not None else None
 
     def lower_bound(self, e: ast.Expr, scope: _Scope) -> int | None:
         """A number that the int value of `e` is known never to go below (and never None),

@@ -835,13 +835,12 @@ class Interpreter:
         if b.keyed and e.key_orders is not None:
             kwargs["orders"] = e.key_orders
         try:
-            value = b.py(*args, **kwargs)
+            value, total = b.run(args, kwargs)
         except TypeError as exc:
             raise V.ValueError_(f"{e.func}(): {exc}") from None
-        if b.logs_cut and args and isinstance(value, list) and self._frame is not None:
-            total = len(V.iterate(args[0]))
-            if len(value) < total:  # a cut: one log line, as the JS helper cutLog writes it
-                self.log(self._frame, f"{e.func} (line {e.span.line}): kept {len(value)} of {total} items")
+        if total is not None and isinstance(value, list) and len(value) < total and self._frame is not None:
+            # a cut: one log line, as the JS helper cutLog writes it
+            self.log(self._frame, f"{e.func} (line {e.span.line}): kept {len(value)} of {total} items")
         return value
 
 

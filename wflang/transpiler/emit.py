@@ -30,6 +30,8 @@ from typing import Any
 from wflang.dsl import ast, builtins, labels
 from wflang.dsl import schema as schemas
 from wflang.dsl.arguments import ARGS_PROBLEM, INT_INPUT_MIN
+from wflang.dsl.builtins.regex_dialect import translate
+from wflang.dsl.builtins.strings import pattern_literal
 from wflang.dsl.diagnostics import Diagnostic
 from wflang.dsl.guard import agent_sites
 from wflang.transpiler.guard import bound_js
@@ -1779,9 +1781,22 @@ class _Emitter:
         method = getattr(self, f"call_{e.func}", None)
         if method is not None:  # a builtin whose helper takes more than its arguments
             return method(e, args, kwargs, ctx)
-        # The helper takes the arguments, then the keywords in their declared order.
-        args += [self.expr(kwargs[k], ctx, top=True) for k in b.keywords if k in kwargs]
+        if b.pattern_at is not None:  # a checked pattern of the dialect: a JS regex literal
+            pattern = pattern_literal(e.args[b.pattern_at], lambda name: _constant(ctx.program, name))
+            if pattern is None:
+                raise CompileError(f"{e.func}: the pattern is not a literal", e)
+            args[b.pattern_at] = "/" + translate(pattern).js + "/" + ("gu" if b.global_flag else "u")
+        if b.logs_cut:  # (label, keywords in declared order, arguments): see builtins/base.py
+            keywords = [self.expr(kwargs[k], ctx, top=True) if k in kwargs else "null" for k in b.keywords]
+            args = [js_string(f"{e.func} (line {e.span.line})"), *keywords, *args]
+        else:  # the arguments, then the keywords in their declared order
+            args += [self.expr(kwargs[k], ctx, top=True) for k in b.keywords if k in kwargs]
         return f"{self.helper(b.js)}({', '.join(args)})"
+
+    def call_json(self, e: ast.Call, args: list[str], kwargs: dict[str, ast.Expr], ctx: _Ctx) -> str:
+        if "indent" not in kwargs:
+            return f"{self.helper('json')}({args[0]})"
+        return f"{self.helper('jsonIndent')}({args[0]}, {self.expr(kwargs['indent'], ctx, top=True)})"
 
     def key_args(self, e: ast.Call, kwargs: dict[str, ast.Expr], ctx: _Ctx, by_pos: int) -> tuple[str, str]:
         """(key function or 'null', comparator or 'compare') of a sort/top/min/max call."""
@@ -1821,10 +1836,6 @@ class _Emitter:
         key, cmp = self.key_args(e, kwargs, ctx, 2)
         return self.trimmed("top", [js_string(f"top (line {e.span.line})"), args[0], args[1], key,
                                     self.helper(cmp) if cmp == "compare" else cmp], ["null", "compare"])
-
-    def call_take(self, e: ast.Call, args: list[str], kwargs: dict[str, ast.Expr], ctx: _Ctx) -> str:
-        """take(xs, n), with where it stands for the log line of a cut."""
-        return f"{self.helper('take')}({js_string(f'take (line {e.span.line})')}, {', '.join(args)})"
 
     def call_unique(self, e: ast.Call, args: list[str], kwargs: dict[str, ast.Expr], ctx: _Ctx) -> str:
         key, _ = self.key_args(e, kwargs, ctx, 1)
@@ -1883,6 +1894,11 @@ def _literal(e: ast.Expr) -> Any:
         entries = {k: _literal(v) for k, v in e.entries}
         return _NOT_LITERAL if any(x is _NOT_LITERAL for x in entries.values()) else entries
     return _NOT_LITERAL
+
+
+def _constant(program: ast.Program, name: str) -> ast.Expr | None:
+    c = next((c for c in program.consts if c.targets == [name]), None)
+    return c.value if c is not None else None
 
 
 def _property(key: str, code: str) -> str:

@@ -92,6 +92,10 @@ class _Cut(Builtin):
             return ListT(ANY, n, "")
         return ListT(lt.item, smin(lt.max, n), f"{self.name}, line {e.span.line}")
 
+    def run(self, args: list[Value], kwargs: dict[str, Value]) -> tuple[Value, int | None]:
+        value = type(self).py(*args, **kwargs)
+        return value, len(items(args[0])) if args else None
+
 
 @builtin
 class Take(_Cut):
