@@ -364,6 +364,11 @@ def _bad_character(e: UnexpectedCharacters, text: str, at: Any) -> Diagnostic:
                           f"close it with {ch} on the same line, or use \"\"\"...\"\"\" for text over several lines")
     if ch in ")]}":
         return Diagnostic("WF112", f"`{ch}` closes nothing", span, "remove it, or open the bracket it closes")
+    if not ch.isprintable() or ch.isspace():  # a control or odd space: name it, it is invisible
+        shown = f"U+{ord(ch):04X}" if ch else "end of file"
+        hint = ("lines end with \\n (or \\r\\n); remove it" if ch == "\r"
+                else "remove it; it is invisible in most editors")
+        return Diagnostic("WF101", f"unexpected character {shown}", span, hint)
     return Diagnostic("WF101", f"unexpected character `{ch}`", span,
                       "remove it; strings go between quotes, comments start with `#`")
 

@@ -23,11 +23,7 @@ class Span:
 NOWHERE = Span(0, 0, 0, 0)
 
 
-def source_lines(source: str) -> list[str]:
-    """The lines of a source as the lexer counts them: only `\\n` ends a line (a `\\r\\n`
-    loses its `\\r`). str.splitlines would also split at `\\r`, `\\x0c`, `\\u2028` and
-    others, and put a caret on the wrong line."""
-    lines = source.split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
-    return [line[:-1] if line.endswith("\r") else line for line in lines]
+def source_lines(text: str) -> list[str]:
+    """The lines of a source as the grammar counts them: only `\\n` (or `\\r\\n`) ends a line,
+    so a lone `\\r` or form feed never shifts a diagnostic's line number."""
+    return [line.removesuffix("\r") for line in text.split("\n")]
