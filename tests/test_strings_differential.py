@@ -31,8 +31,9 @@ const fs = require('fs'), vm = require('vm')
 const input = JSON.parse(fs.readFileSync(0, 'utf8'))
 const logs = []
 const ctx = vm.createContext({ log: (m) => logs.push(m), budget: { total: null } })
-vm.runInContext(input.prelude + '\n;globalThis.__h = { split, lines, replace, find, containsText, startsWith,' +
-  ' endsWith, slug, round, fixed, reMatches, reReplace, findall, jsonIndent }', ctx)
+vm.runInContext(input.prelude + '\n;globalThis.__h = { split: splitText, lines: linesOf, replace: replaceText, find: findText,' +
+  ' containsText, startsWith, endsWith, slug: slugOf, round: roundTo, fixed: fixedText, reMatches, reReplace,' +
+  ' findall: reFindall, jsonIndent }', ctx)
 const h = ctx.__h
 const out = input.cases.map(([fn, args]) => {
   logs.length = 0

@@ -225,20 +225,20 @@ const chunks = (xs, n) => {
 // @helper keys
 const keys = (r) => (r !== null && typeof r === 'object' && !Array.isArray(r) ? Object.keys(r) : [])
 
-// @helper split
+// @helper splitText
 // split(s, sep, max=N): the pieces between separators; without a separator (or with
 // None) the words between runs of ' \t\n\r\f\v'; an empty separator gives the code points;
 // cut at N with a log line.
-const split = (where, n, s, sep = null) => {
+const splitText = (where, n, s, sep = null) => {
   if (typeof s !== 'string') return []
   const pieces = sep == null ? s.split(/[ \t\n\r\f\v]+/).filter((w) => w !== '')
     : text(sep) === '' ? Array.from(s) : s.split(text(sep))
   return cutLog(where, pieces.length, pieces.slice(0, Math.max(0, n ?? 0)))
 }
 
-// @helper lines
+// @helper linesOf
 // lines(s, max=N): split at \n, a \r before it dropped, no last empty line; cut at N.
-const lines = (where, n, s) => {
+const linesOf = (where, n, s) => {
   if (typeof s !== 'string' || s === '') return []
   const pieces = s.split('\n')
   if (pieces[pieces.length - 1] === '') pieces.pop()
@@ -246,14 +246,14 @@ const lines = (where, n, s) => {
   return cutLog(where, out.length, out.slice(0, Math.max(0, n ?? 0)))
 }
 
-// @helper replace
+// @helper replaceText
 // Every occurrence, left to right, not overlapping, as plain text; an empty old: unchanged.
-const replace = (s, old, neu) => (typeof s !== 'string' ? null
+const replaceText = (s, old, neu) => (typeof s !== 'string' ? null
   : text(old) === '' ? s : s.split(text(old)).join(text(neu)))
 
-// @helper find
+// @helper findText
 // The code-point index of the first occurrence of sub, -1 when there is none.
-const find = (s, sub) => {
+const findText = (s, sub) => {
   if (typeof s !== 'string') return -1
   const i = s.indexOf(text(sub))
   return i < 0 ? -1 : Array.from(s.slice(0, i)).length
@@ -268,26 +268,26 @@ const startsWith = (s, prefix) => typeof s === 'string' && s.startsWith(text(pre
 // @helper endsWith
 const endsWith = (s, suffix) => typeof s === 'string' && s.endsWith(text(suffix))
 
-// @helper slug
+// @helper slugOf
 // ASCII letters lowered, ASCII letters and digits kept, each run of anything else one '-',
 // none at either end.
-const slug = (s) => (typeof s !== 'string' ? null
+const slugOf = (s) => (typeof s !== 'string' ? null
   : s.replace(/[A-Z]/g, (c) => c.toLowerCase()).replace(/[^a-z0-9]+/gu, '-').replace(/^-+|-+$/g, ''))
 
-// @helper round
+// @helper roundTo
 // The nearest number with d decimals (0..20), ties away from zero, from x's exact value
 // (toFixed); from 1e21 on, x itself; not a number: None.
 const roundDigits = (d) => Math.min(20, Math.max(0, Math.trunc(d ?? 0)))
-const round = (x, d = 0) => {
+const roundTo = (x, d = 0) => {
   if (typeof x !== 'number' || !Number.isFinite(x)) return null
   if (Math.abs(x) >= 1e21) return x
   const r = Number(x.toFixed(roundDigits(d)))
   return r === 0 ? 0 : r
 }
 
-// @helper fixed
+// @helper fixedText
 // x as text with exactly d decimals, rounded as round() does.
-const fixed = (x, d = 0) => (typeof x !== 'number' || !Number.isFinite(x) ? null
+const fixedText = (x, d = 0) => (typeof x !== 'number' || !Number.isFinite(x) ? null
   : (x === 0 ? 0 : x).toFixed(roundDigits(d)))
 
 // @helper reMatches
@@ -298,9 +298,9 @@ const reMatches = (s, re) => typeof s === 'string' && re.test(s)
 // Every match replaced by neu, as plain text (a function: no `$1` references).
 const reReplace = (s, re, neu) => (typeof s !== 'string' ? null : s.replace(re, () => text(neu)))
 
-// @helper findall
+// @helper reFindall
 // The text of every match (re has the g flag), cut at N with a log line.
-const findall = (where, n, s, re) => {
+const reFindall = (where, n, s, re) => {
   if (typeof s !== 'string') return []
   const pieces = Array.from(s.matchAll(re), (m) => m[0])
   return cutLog(where, pieces.length, pieces.slice(0, Math.max(0, n ?? 0)))

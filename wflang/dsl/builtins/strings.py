@@ -77,7 +77,7 @@ class Split(_ListOfText):
     name = "split"
     arity = (1, 2)
     usage = 'split(s, ",", max=50)'
-    js = "split"
+    js = "splitText"
 
     def check(self, c: Checking, e: ast.Call, args: list[Type], scope: Any) -> Type:
         for i in range(len(args)):
@@ -101,7 +101,7 @@ class Split(_ListOfText):
 class Lines(_ListOfText):
     name = "lines"
     usage = "lines(s, max=100)"
-    js = "lines"
+    js = "linesOf"
 
     def check(self, c: Checking, e: ast.Call, args: list[Type], scope: Any) -> Type:
         need_str(c, e, 0, args, self.usage)
@@ -123,7 +123,7 @@ class Replace(Builtin):
     name = "replace"
     arity = (3, 3)
     usage = 'replace(s, "old", "new")'
-    js = "replace"
+    js = "replaceText"
 
     def check(self, c: Checking, e: ast.Call, args: list[Type], scope: Any) -> Type:
         for i in range(3):
@@ -153,7 +153,7 @@ class _Search(Builtin):
 class Find(_Search):
     name = "find"
     usage = 'find(s, "text")'
-    js = "find"
+    js = "findText"
 
     def check(self, c: Checking, e: ast.Call, args: list[Type], scope: Any) -> Type:
         super().check(c, e, args, scope)
@@ -206,7 +206,7 @@ _ASCII_LOWER = {c: c + 32 for c in range(65, 91)}
 class Slug(Builtin):
     name = "slug"
     usage = "slug(s)"
-    js = "slug"
+    js = "slugOf"
 
     def check(self, c: Checking, e: ast.Call, args: list[Type], scope: Any) -> Type:
         need_str(c, e, 0, args, self.usage)
@@ -252,7 +252,7 @@ class _Rounding(Builtin):
 class Round(_Rounding):
     name = "round"
     usage = "round(x, 2)"
-    js = "round"
+    js = "roundTo"
 
     def check(self, c: Checking, e: ast.Call, args: list[Type], scope: Any) -> Type:
         self.check_args(c, e, args)
@@ -276,7 +276,7 @@ class Round(_Rounding):
 class Fixed(_Rounding):
     name = "fixed"
     usage = "fixed(x, 2)"
-    js = "fixed"
+    js = "fixedText"
 
     def check(self, c: Checking, e: ast.Call, args: list[Type], scope: Any) -> Type:
         self.check_args(c, e, args)
@@ -379,7 +379,7 @@ class Findall(_Regex, _ListOfText):
     name = "findall"
     arity = (2, 2)
     usage = 'findall(s, "[0-9]+", max=20)'
-    js = "findall"
+    js = "reFindall"
     global_flag = True
 
     def check(self, c: Checking, e: ast.Call, args: list[Type], scope: Any) -> Type:
