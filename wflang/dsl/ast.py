@@ -419,9 +419,22 @@ class Header(Node):
 
 @dataclass(eq=False)
 class InputDecl(Node):
+    """`input NAME: T [raw] [= DEFAULT]`; `raw`: the input that receives the text of a
+    `/NAME some text` launch (a string argument), docs/semantics.md "Arguments"."""
+
     name: str
     type: TypeExpr
     default: Expr | None
+    raw: bool = False
+
+
+@dataclass(eq=False)
+class Require(Node):
+    """`require COND, MESSAGE`: an argument check; when COND does not hold for the given
+    arguments the run fails with MESSAGE before any agent starts."""
+
+    cond: Expr
+    message: Expr
 
 
 @dataclass(eq=False)
@@ -459,6 +472,9 @@ class Program(Node):
     budget: list[BudgetLimit]
     consts: list[Assign]  # top-level `NAME = pure expression` before any statement
     body: list[Stmt]  # phases and top-level statements, in order; `return` is last
+    # `require` argument checks, in source order: run after the arguments and constants,
+    # before the first statement (docs/semantics.md "Arguments")
+    requires: list[Require] = field(default_factory=list)
 
     def phases(self) -> list[Phase]:
         return [s for s in self.body if isinstance(s, Phase)]

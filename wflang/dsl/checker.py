@@ -281,6 +281,7 @@ class _Checker:
             scope.consts.add(c.targets[0])
             if isinstance(c.value, ast.IntLit) and c.value.value >= 0:
                 self.const_ints[c.targets[0]] = (c.value.value, c.value.span)
+        self.check_requires(scope)
         self.phase_titles = [s.title for s in self.p.body if isinstance(s, ast.Phase)]
         seen_titles: dict[str, ast.Phase] = {}
         for i, stmt in enumerate(self.p.body):
@@ -445,9 +446,33 @@ class _Checker:
                 self.error("WF205", f"`{d.name}` is a builtin; an input cannot take its name",
                            self.word_span(d.span, d.name, 6), "rename the input")
             t = self.input_type(d)
+            if d.raw:
+                self.check_raw_input(d)
             if d.default is not None:
                 self.check_default(d, t)
             scope.vars[d.name] = t
+
+    def check_raw_input(self, d: ast.InputDecl) -> None:
+        """`input NAME: str raw`: the one input a string argument (`/NAME some text`) fills."""
+        first = next(x for x in self.p.inputs if x.raw)
+        if first is not d:
+            self.error("WF228", f"`{d.name}` and `{first.name}` are both `raw`", self.word_span(d.span, "raw"),
+                       f"one input receives the text of `/{self.p.header.name} some text`; keep `raw` on one "
+                       f"(the first is on line {first.span.line})")
+        inner = d.type.inner if isinstance(d.type, ast.OptionalType) else d.type
+        if not (isinstance(inner, ast.NamedType) and inner.name == "str"):
+            self.error("WF228", f"a `raw` input receives text, so it must be a `str`, not `{_src(self.p, d.type)}`",
+                       d.type.span, f"declare `input {d.name}: str raw`, and read numbers from other inputs")
+
+    def check_requires(self, scope: _Scope) -> None:
+        """`require COND, MESSAGE`: pure expressions over the inputs and constants (an agent
+        cannot stand in an expression); they start no agent and leave the bound as it is."""
+        for r in self.p.requires:
+            for e in (r.cond, r.message):
+                try:
+                    self.expr(e, scope)
+                except _Stop:
+                    pass
 
     def check_default(self, d: ast.InputDecl, t: Type) -> None:
         """A default must be a literal that fits the input as an argument would (`--args`)."""

@@ -570,9 +570,17 @@ class _Builder:
     def start(self, meta, *items):
         header = items[0]
         inputs, types, defaults, budget, consts, body = [], [], [], [], [], []
+        requires: list[ast.Require] = []
         for it in items[1:]:
             if isinstance(it, ast.InputDecl):
                 inputs.append(it)
+            elif isinstance(it, ast.Require):
+                if body:  # it runs before every statement: written after one, it would mislead
+                    raise WfError([Diagnostic(
+                        "WF229", "`require` must come before the workflow's first statement", it.span,
+                        "move it up, beside the inputs: requirements are checked with the arguments, "
+                        "before anything runs")])
+                requires.append(it)
             elif isinstance(it, ast.TypeDecl):
                 types.append(it)
             elif isinstance(it, tuple) and it[0] == "defaults":
@@ -586,7 +594,7 @@ class _Builder:
                 body.append(it)
         body = self._plain_body(body, "workflow")
         return ast.Program(self.file, self.source, header, inputs, types, defaults, budget, consts, body,
-                           span=_span(meta))
+                           requires, span=_span(meta))
 
     def workflow_header(self, meta, name, *entries):
         h = ast.Header(name[0], span=name[1])
@@ -634,8 +642,14 @@ class _Builder:
         return [str(n) for n in names]
 
     # ---- declarations
-    def input_decl(self, meta, name, typ, default):
-        return ast.InputDecl(str(name), typ, default, span=_span(meta))
+    def input_decl(self, meta, name, typ, raw, default):
+        return ast.InputDecl(str(name), typ, default, raw=raw is not None, span=_span(meta))
+
+    def raw_mark(self, meta):
+        return True
+
+    def require_decl(self, meta, cond, message):
+        return ast.Require(cond, message, span=_span(meta))
 
     def type_decl(self, meta, name, *fields):
         return ast.TypeDecl(str(name), list(fields), span=_span(meta))

@@ -212,9 +212,14 @@ class Interpreter:
 
     async def run(self, args: dict[str, Value]) -> RunOutcome:
         """Run the workflow on validated arguments (defaults applied)."""
+        from wflang.dsl.arguments import ARGS_PROBLEM
+
         info = self._program_info(self.program, args, is_child=False)
         frame = Frame(Scope(), info, None)
-        value = await self._run_program(info, frame, args)
+        try:
+            value = await self._run_program(info, frame, args)
+        except ArgumentsRefused as refused:  # as the compiled script throws it
+            raise ArgumentsRefused(ARGS_PROBLEM + str(refused)) from None
         return RunOutcome(value, self.logs)
 
     def _program_info(self, program: ast.Program, args: dict[str, Value], is_child: bool) -> ProgramInfo:
@@ -229,12 +234,21 @@ class Interpreter:
             scope.vars[c.targets[0]] = self.eval(c.value, frame)
         for o in info.program.defaults:
             info.defaults[o.name] = self.eval(o.value, frame)
+        unmet = self.unmet(info.program, frame)
+        if unmet:  # `wf run` refused these before the run; a `run` child's are checked here
+            raise ArgumentsRefused("; ".join(message for _, message in unmet))
         try:
             for stmt in info.program.body:
                 await self.exec_stmt(stmt, frame)
         except _Return as r:
             return r.value
         return None
+
+    def unmet(self, program: ast.Program, frame: Frame) -> list[tuple[ast.Require, str]]:
+        """The `require` lines whose condition does not hold (its truth, as `if` reads
+        it), each with its message, in source order."""
+        return [(r, V.text(self.eval(r.message, frame))) for r in program.requires
+                if not V.truthy(self.eval(r.cond, frame))]
 
     # ------------------------------------------------------------ statements
 
@@ -724,7 +738,10 @@ class Interpreter:
         if diags:
             raise RunError(f'line {e.span.line}: run "{e.path}": {diags[0].message}')
         info = self._program_info(child, values, is_child=True)
-        return await self._run_program(info, replace(f, scope=Scope(), prog=info), values)
+        try:
+            return await self._run_program(info, replace(f, scope=Scope(), prog=info), values)
+        except ArgumentsRefused as refused:  # the child's own `require` lines, as its bad arguments
+            raise RunError(f'line {e.span.line}: run "{e.path}": {refused}') from None
 
     # ------------------------------------------------------------ pure expressions
 
@@ -848,6 +865,11 @@ class Interpreter:
 def _opt_text(opts: dict[str, Value], name: str) -> str | None:
     v = opts.get(name)
     return None if v is None else V.text(v)
+
+
+class ArgumentsRefused(RunError):
+    """A `require` line of the workflow does not hold for its arguments: the message(s),
+    joined by "; ". Raised before any agent starts."""
 
 
 async def run_program(program: ast.Program, args: dict[str, Value], scheduler: Scheduler,

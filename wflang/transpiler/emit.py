@@ -484,6 +484,7 @@ class _Emitter:
         early, late = self.split_consts(self.program)
         early_lines = self.top_statements(early, ctx, consts_only=True)
         late_lines = self.top_statements(late, ctx, consts_only=True)
+        requires = self.requirements(self.program, ctx)
         main = self.top_statements(self.program.body, ctx)
         if not (self.program.body and isinstance(self.program.body[-1], ast.Return)):
             main += ["", "return " + (f"{self.helper('guardDone')}(null)" if self.guarded() else "null")]
@@ -498,6 +499,7 @@ class _Emitter:
             guard,
             self.schema_section(self.program, dynamic=True),
             late_lines,
+            requires,
             main,
         ]
         out: list[str] = []
@@ -822,6 +824,10 @@ class _Emitter:
         a = self.namer.fresh("A")
         types = {i.name: self.type_descriptor(i.type, program, input_=True) for i in program.inputs}
         opened = ", true" if open_records else ""
+        raw_in = next((i for i in program.inputs if i.raw), None)
+        if raw_in is not None or len(program.inputs) > 1:  # who takes a string: `/NAME some text`
+            opened = (f", {'true' if open_records else 'false'}, "
+                      f"{js_string(raw_in.name) if raw_in is not None else 'null'}, {js_string(program.header.name)}")
         lines = [
             "// ---- arguments: checked as `wf run` checks them, before any agent starts ----"
             if not ctx.in_child else "// its arguments, checked as the workflow's own would be",
@@ -839,6 +845,22 @@ class _Emitter:
         failed = (f"throw new Error({js_string(ARGS_PROBLEM)} + {a}.errors.join('; '))" if on_error is None
                   else on_error(a))
         lines.append(f"if ({a}.errors.length > 0) {failed}")
+        return lines
+
+    def requirements(self, program: ast.Program, ctx: _Ctx,
+                     on_error: Callable[[str], str] | None = None) -> list[str]:
+        """`require COND, MESSAGE` lines, after the arguments and constants: the messages of
+        those that do not hold fail the run, as bad arguments do (wflang/runtime/requirements.py)."""
+        if not program.requires:
+            return []
+        unmet = self.namer.fresh("unmet")
+        lines = ["// ---- requirements: checked with the arguments, before any agent starts ----",
+                 f"const {unmet} = []"]
+        for r in program.requires:
+            lines.append(f"if (!{_atomic_cond(self.cond(r.cond, ctx))}) {unmet}.push({self.text(r.message, ctx)})")
+        failed = (f"throw new Error({js_string(ARGS_PROBLEM)} + {unmet}.join('; '))" if on_error is None
+                  else on_error(unmet))
+        lines.append(f"if ({unmet}.length > 0) {failed}")
         return lines
 
     @staticmethod
@@ -1251,7 +1273,9 @@ class _Emitter:
         try:
             lines = self.arguments(child, inner, raw=raw, open_records=True,
                                    on_error=lambda a: f"throw new Error({prefix} + {a}.errors.join('; '))")
-            body = self.top_statements(child.consts, inner) + self.top_statements(child.body, inner)
+            body = (self.top_statements(child.consts, inner)
+                    + self.requirements(child, inner, on_error=lambda u: f"throw new Error({prefix} + {u}.join('; '))")
+                    + self.top_statements(child.body, inner))
         except CompileError as err:
             err.program = err.program or child
             raise
