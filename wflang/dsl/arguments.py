@@ -15,9 +15,9 @@ import re
 from typing import Any
 
 from wflang.dsl import ast
+from wflang.dsl import values as V
 from wflang.dsl.diagnostics import Diagnostic, did_you_mean
-from wflang.runtime import values as V
-from wflang.runtime.values import js_number, num
+from wflang.dsl.values import js_number, num
 
 # The lower bound of an `int` input that declares no `min` (docs/language.md §3): ints
 # size loops, so a negative one must be asked for.

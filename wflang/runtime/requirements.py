@@ -11,12 +11,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from wflang.dsl import ast
+from wflang.dsl import values as V
 from wflang.dsl.diagnostics import Diagnostic
-from wflang.runtime import values as V
+from wflang.dsl.values import Value
 from wflang.runtime.backend import AgentRequest, AgentResult
 from wflang.runtime.interpreter import Frame, Interpreter, Scope
 from wflang.runtime.scheduler import RunError, Scheduler
-from wflang.runtime.values import Value
 
 
 def unmet(program: ast.Program, values: dict[str, Value]) -> list[tuple[ast.Require, str]]:
