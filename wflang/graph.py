@@ -98,7 +98,7 @@ class _CountingChecker(_Checker):
 
     def rhs(self, e: ast.Expr, scope: Any, ctx: Any) -> Any:
         t, cost = super().rhs(e, scope, ctx)
-        if isinstance(e, CONSTRUCTS):
+        if isinstance(e, CONSTRUCTS) and not self.trial:  # a silent trial pass counts nothing
             extra = (self.fix_checks[e],) if e in self.fix_checks else ()
             self.costs.setdefault(e, []).append((cost.agents, self._snapshot() + extra))
         return t, cost
@@ -138,7 +138,7 @@ class _CountingChecker(_Checker):
 
     def block(self, stmts: list[ast.Stmt], *args: Any, **kwargs: Any) -> Any:
         ref = self.round_bodies.get(id(stmts))
-        if ref is not None:  # one more walk of a loop body: the next round
+        if ref is not None and not self.trial:  # one more walk of a loop body: the next round
             ref.rounds.runs += 1
             ref.r = ref.rounds.runs
         return super().block(stmts, *args, **kwargs)
@@ -324,7 +324,10 @@ class _Flow:
     def body(self, e: ast.Expr, env: dict[str, _Sources], phase: str | None, node_id: str) -> None:
         me = frozenset({node_id})
         if isinstance(e, ast.Fanout):
-            self.block(e.body, {**env, e.var: me}, phase, node_id)
+            inner = {**env, e.var: me}
+            if e.index_var:
+                inner[e.index_var] = me
+            self.block(e.body, inner, phase, node_id)
         elif isinstance(e, ast.Review):
             inner = {**env, e.var: me}
             if e.lens_var:
@@ -393,6 +396,8 @@ def reads(e: ast.Node | None, bound: frozenset[str] = frozenset()) -> set[str]:
             if isinstance(c, ast.CompFor):
                 out |= reads(c.iter, frozenset(inner))
                 inner.add(c.var)
+                if c.index_var:
+                    inner.add(c.index_var)
             else:
                 out |= reads(c.cond, frozenset(inner))
         return out | reads(e.elt, frozenset(inner))
@@ -484,6 +489,8 @@ def title(p: ast.Program, e: ast.Expr) -> str:
         result = _text(p, e.result, 30) if e.result is not None else "text"
         return f"agent {shown} → {result}"
     if isinstance(e, ast.Fanout):
+        if e.index_var:
+            return f"{kind_of(e)} {e.index_var}, {e.var} in enumerate({_text(p, e.iter)})"
         return f"{kind_of(e)} {e.var} in {_text(p, e.iter)}"
     if isinstance(e, ast.Review):
         by = f"{e.lens_var} in {_text(p, e.lenses)}" if e.lenses is not None else _text(p, e.count)

@@ -223,6 +223,21 @@ def _has_phase(s: ast.If) -> bool:
     return False
 
 
+def _loop_targets(stmts: list[ast.Stmt]) -> list[str]:
+    """The names a loop body assigns in its own scope (not in fan-out items, which are local)."""
+    out: list[str] = []
+    for s in stmts:
+        if isinstance(s, ast.Assign):
+            out += s.targets
+            if isinstance(s.value, (ast.Repeat, ast.Fix)):
+                out += _loop_targets(s.value.body)
+        elif isinstance(s, ast.ExprStmt) and isinstance(s.value, (ast.Repeat, ast.Fix)):
+            out += _loop_targets(s.value.body)
+        elif isinstance(s, ast.If):
+            out += _loop_targets(s.then) + _loop_targets(s.orelse)
+    return out
+
+
 def _per_phase(terms: list[Term]) -> dict[str | None, Sym]:
     """The worst case of a run of terms in each phase (None: outside any phase)."""
     out: dict[str | None, Sym] = {}
@@ -274,6 +289,7 @@ class _Checker:
         self.phase_titles: list[str] = []
         self.in_fix = 0  # depth of `fix` bodies being checked: `last` and `attempt` are theirs
         self.returns: list[Type] = []  # the type of every `return`, for the workflow's result type
+        self.trial = 0  # inside a silent trial pass over a loop body (seed_none_names): record nothing
         self.seen_titles: dict[str, ast.Phase] = {}
 
     # ------------------------------------------------------------ diagnostics
@@ -480,6 +496,9 @@ class _Checker:
                     hint = f"add a maximum to the input: `input {d.name}: int max N` (line {d.span.line})"
         self.error("WF303", f"{what} must be known before the run", e.span, hint)
         return ZERO
+
+    def static_size(self, e: ast.Expr, what: str) -> Sym | None:
+        return self.size_of(e, what) if self._static_size(e) else None
 
     def _static_size(self, e: ast.Expr) -> bool:
         """Is `e` a size `size_of` accepts: a literal, an int input with a max, + and × of those?"""
@@ -947,6 +966,8 @@ class _Checker:
         t = strip_opt(self.expr(e, scope))
         if isinstance(t, ListT):
             return t
+        if self.trial and t == NONE:
+            return ListT(ANY, ZERO, "none")  # iterating None yields nothing
         if t == ERROR:
             raise _Stop  # already reported where it was defined
         if is_any(t):
@@ -988,7 +1009,10 @@ class _Checker:
                 self.error("WF214", f"unknown fan-out option `{o.name}`", o.span, "a fan-out takes `concurrency=N`")
             elif not (isinstance(o.value, ast.IntLit) and 1 <= o.value.value <= 16):
                 self.error("WF214", "concurrency takes a number from 1 to 16", o.value.span, "write concurrency=4")
-        inner = self.item_scope(scope, {e.var: lt.item}, e.span)
+        binds: dict[str, Type] = {e.var: lt.item}
+        if e.index_var is not None:  # `fanout i, x in enumerate(C)`: i counts from 0
+            binds[e.index_var] = INT
+        inner = self.item_scope(scope, binds, e.span)
         body_cost, body_t = self.block(e.body, inner, _Ctx(ctx.phase, "fanout", True))
         desc = f"{kind} over {self.describe_iter(e.iter, lt)} × {_per(body_cost)}"
         value = ListT(_non_none(body_t), lt.max, f"{kind}, line {e.span.line}")
@@ -1124,6 +1148,7 @@ class _Checker:
         k_max = k.eval(env)
         names = scope.vars
         assert isinstance(names, _Vars)
+        self.seed_none_names(body, scope, ctx)
         cost1, value = self.block(body, scope, ctx)
         if _same_types(names.touched(mark), names) or k_max <= 1:
             self._merge_after_loop(names.touched(mark), scope)
@@ -1152,6 +1177,38 @@ class _Checker:
             return value, cost1.times(k, f"{kind}: {k.show(env)} rounds × {_per(cost1)} "
                                          "(unrolled: sizes grow, agents do not)"), cost1
         return value, Cost(total.agents, total.tokens, f"{kind}: {k.show(env)} rounds, unrolled (sizes grow)"), cost1
+
+    def seed_none_names(self, body: list[ast.Stmt], scope: _Scope, ctx: _Ctx) -> None:
+        """The join rule for a name first set to `none` and assigned in a loop body: from
+        round 1 on, its type is `T?` (T: what the body assigns), not `none`, so code written
+        for a later round (`acc + got` behind `if acc == none`) checks. Found by a silent
+        trial pass over the body, whose effects are undone."""
+        targets = [n for n in dict.fromkeys(_loop_targets(body)) if scope.lookup(n) == NONE]
+        if not targets:
+            return
+        names = scope.vars
+        assert isinstance(names, _Vars)
+        n_diags, n_returns = len(self.diags), len(self.returns)
+        mark = names.mark()
+        self.trial += 1
+        found: dict[str, Type | None] = {}
+        try:
+            try:
+                self.block(body, scope, ctx)
+            except _Stop:
+                pass
+            found = {n: scope.lookup(n) for n in targets}
+        finally:
+            names.undo(mark)
+            names.release()
+            for n in targets:  # a name of an enclosing scope is not in this scope's undo log
+                scope.assign(n, NONE)
+            del self.diags[n_diags:]
+            del self.returns[n_returns:]
+            self.trial -= 1
+        for n, t in found.items():
+            if t is not None and t != NONE and not is_any(t):
+                scope.assign(n, join(NONE, t))
 
     def _merge_after_loop(self, before: dict[str, Type], scope: _Scope) -> None:
         """`before`: the names the loop wrote, with their values before it."""
@@ -1368,6 +1425,8 @@ class _Checker:
     def binop(self, e: ast.BinOp, scope: _Scope) -> Type:
         a = strip_opt(self.expr(e.left, scope))
         b = strip_opt(self.expr(e.right, scope))
+        if self.trial and NONE in (a, b):
+            return NONE  # a name still `none` in the trial pass: its value then (an operand None gives None)
         if e.op == "|":
             if is_any(a) or is_any(b):
                 return ANY
@@ -1402,6 +1461,9 @@ class _Checker:
                 why = lt.why
                 self.no_size_shadow(c.var, e.span)
                 inner.vars[c.var] = lt.item
+                if c.index_var is not None:
+                    self.no_size_shadow(c.index_var, e.span)
+                    inner.vars[c.index_var] = INT
             else:
                 self.expr(c.cond, inner)
         return ListT(self.expr(e.elt, inner), size, f"comprehension, line {e.span.line}" if why else why)
