@@ -16,6 +16,7 @@ from wflang.dsl.arguments import INT_INPUT_MIN, literal_value, type_problem
 from wflang.dsl.bounds import AGENT_CAP, ITEM_CAP, Bound, InputSize, Term
 from wflang.dsl.diagnostics import Diagnostic, did_you_mean
 from wflang.dsl.gcpause import paused
+from wflang.dsl.observe import NULL_OBSERVER, CheckObserver
 from wflang.dsl.sizes import (
     ONE,
     ZERO,
@@ -251,9 +252,10 @@ class _Stop(Exception):
     """An error after which the rest of the statement makes no sense to check."""
 
 
-def check_program(program: ast.Program) -> CheckResult:
+def check_program(program: ast.Program, observer: CheckObserver | None = None) -> CheckResult:
+    """Check a program; `observer` (wflang/dsl/observe.py) watches the walk."""
     with paused():
-        result = _Checker(program).run()
+        result = _Checker(program, observer=observer).run()
         if result.ok and result.bound is not None and has_toolless(program):
             # The batchable bound is the same proof counting only tool-less agents: a
             # second pass where every other agent costs 0 (errors were reported by the first).
@@ -274,8 +276,10 @@ def has_toolless(program: ast.Program) -> bool:
 
 
 class _Checker:
-    def __init__(self, program: ast.Program, batchable_only: bool = False) -> None:
+    def __init__(self, program: ast.Program, batchable_only: bool = False,
+                 observer: CheckObserver | None = None) -> None:
         self.p = program
+        self.observer = observer or NULL_OBSERVER
         self.batchable_only = batchable_only  # count only tool-less agents (the batchable bound)
         self.diags: list[Diagnostic] = []
         self.records: dict[str, Record] = {}
@@ -840,7 +844,28 @@ class _Checker:
 
     # ------------------------------------------------------------ agent-starting right-hand sides
 
+    @property
+    def watch(self) -> CheckObserver:
+        """The observer, silenced during a trial pass."""
+        return NULL_OBSERVER if self.trial else self.observer
+
     def rhs(self, e: ast.Expr, scope: _Scope, ctx: _Ctx) -> tuple[Type, Cost]:
+        t, cost = self._rhs(e, scope, ctx)
+        if isinstance(e, (ast.Agent, ast.Check, ast.Fanout, ast.Review, ast.Vote, ast.Tournament, ast.Repeat,
+                          ast.Fix, ast.RunWorkflow)):
+            self.watch.construct(e, cost.agents)
+        return t, cost
+
+    def watched(self, times: Sym, stmts: list[ast.Stmt], scope: _Scope, ctx: _Ctx) -> tuple[Cost, Type]:
+        """A body that runs `times` times per run of the code around it."""
+        watch = self.watch
+        watch.repeated(times)
+        try:
+            return self.block(stmts, scope, ctx)
+        finally:
+            watch.done()
+
+    def _rhs(self, e: ast.Expr, scope: _Scope, ctx: _Ctx) -> tuple[Type, Cost]:
         if isinstance(e, ast.Agent):
             return self.agent(e, scope, ctx)
         if isinstance(e, ast.Check):
@@ -1013,7 +1038,7 @@ class _Checker:
         if e.index_var is not None:  # `fanout i, x in enumerate(C)`: i counts from 0
             binds[e.index_var] = INT
         inner = self.item_scope(scope, binds, e.span)
-        body_cost, body_t = self.block(e.body, inner, _Ctx(ctx.phase, "fanout", True))
+        body_cost, body_t = self.watched(lt.max, e.body, inner, _Ctx(ctx.phase, "fanout", True))
         desc = f"{kind} over {self.describe_iter(e.iter, lt)} × {_per(body_cost)}"
         value = ListT(_non_none(body_t), lt.max, f"{kind}, line {e.span.line}")
         return value, body_cost.times(lt.max, desc)
@@ -1040,7 +1065,7 @@ class _Checker:
                 self.error("WF306", f"keep if {k.n} can never hold with {n.n} reviewers", e.keep.span,
                            f"keep if at most {n.n}, or `keep if all`")
         inner = self.item_scope(scope, binds, e.span)
-        body_cost, answer = self.block(e.body, inner, _Ctx(ctx.phase, None, True))
+        body_cost, answer = self.watched(mul(lt.max, n), e.body, inner, _Ctx(ctx.phase, None, True))
         self.judge_cond(e.accept, answer, inner)
         desc = f"review: {self.describe_iter(e.iter, lt)} × {who}"
         if body_cost.agents != ONE:
@@ -1062,7 +1087,7 @@ class _Checker:
             if isinstance(q, Const) and isinstance(n, Const) and q.n > n.n:
                 self.error("WF306", f"a quorum of {q.n} can never be reached by {n.n} voters", e.quorum.span,
                            f"use quorum {n.n} or less")
-        body_cost, answer = self.block(e.body, self.item_scope(scope, {}), _Ctx(ctx.phase, None, True))
+        body_cost, answer = self.watched(n, e.body, self.item_scope(scope, {}), _Ctx(ctx.phase, None, True))
         env = {i.name: i.max for i in self.inputs}
         return _opt(answer), body_cost.times(n, f"vote: {n.show(env)} voters × {_per(body_cost)}")
 
@@ -1070,7 +1095,7 @@ class _Checker:
         lt = self.iter_list(e.iter, scope, "tournament")
         self.check_items(lt.max, e.iter.span, f"`tournament` over {_src(self.p, e.iter)}")
         inner = self.item_scope(scope, {e.a: lt.item, e.b: lt.item}, e.span)
-        body_cost, answer = self.block(e.body, inner, _Ctx(ctx.phase, None, True))
+        body_cost, answer = self.watched(monus(lt.max, 1), e.body, inner, _Ctx(ctx.phase, None, True))
         self.judge_cond(e.cond, answer, inner)
         desc = f"tournament: {self.describe_iter(e.iter, lt)} − 1 matches × {_per(body_cost)}"
         return _opt(lt.item), body_cost.times(monus(lt.max, 1), desc)
@@ -1097,7 +1122,12 @@ class _Checker:
             if isinstance(s, Const) and s.n < 1:
                 self.error("WF306", "stall takes 1 or more", e.stall.span, "write stall 1 or more")
         body_ctx = _Ctx(ctx.phase, None, ctx.in_item)
-        check_t, check_cost = self.rhs(e.check, scope, body_ctx)
+        watch = self.watch
+        watch.repeated(add(k, ONE))  # the check runs before the first attempt and after each
+        try:
+            check_t, check_cost = self.rhs(e.check, scope, body_ctx)
+        finally:
+            watch.done()
         if not isinstance(e.check, (ast.Check, ast.Agent)):
             self.error("WF221", "`until` takes a `check` (or an agent returning a record with `passed`)",
                        e.check.span, 'write until check "..."')
@@ -1137,10 +1167,13 @@ class _Checker:
         names = scope.vars
         assert isinstance(names, _Vars)
         mark = names.mark()
+        watch = self.watch
+        watch.rounds(k)
         try:
             return self._rounds(body, k, scope, ctx, kind, where, mark)
         finally:
             names.release()
+            watch.done()
 
     def _rounds(self, body: list[ast.Stmt], k: Sym, scope: _Scope, ctx: _Ctx,
                 kind: str, where: Span | None, mark: int) -> tuple[Type, Cost, Cost]:
@@ -1149,6 +1182,7 @@ class _Checker:
         names = scope.vars
         assert isinstance(names, _Vars)
         self.seed_none_names(body, scope, ctx)
+        self.watch.round(1)
         cost1, value = self.block(body, scope, ctx)
         if _same_types(names.touched(mark), names) or k_max <= 1:
             self._merge_after_loop(names.touched(mark), scope)
@@ -1165,6 +1199,7 @@ class _Checker:
         uniform = True
         for r in range(2, k_max + 1):
             n_diags = len(self.diags)
+            self.watch.round(r)
             c, value = self.block(body, scope, ctx)
             del self.diags[n_diags:]  # the same mistakes again: reported once, in round 1
             gate = Step(k, r) if not isinstance(k, Const) else ONE
