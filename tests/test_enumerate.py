@@ -48,7 +48,7 @@ def test_the_index_is_an_int_and_changes_no_bound() -> None:
 
 @pytest.mark.parametrize("name,source,code", [
     ("the index as a size", "input xs: list[str] max 3\nr = fanout i, x in enumerate(xs):\n"
-                            "    take(xs, i)\nreturn r\n", None),
+                            "    range(i)\nreturn r\n", None),
     ("the same name twice", "input xs: list[str] max 3\nr = [x for x, x in enumerate(xs)]\n", "WF118"),
     ("the index shadows an int input", "input n: int max 3\ninput xs: list[str] max 3\n"
                                        "r = [x for n, x in enumerate(xs)]\n", "WF205"),
