@@ -19,6 +19,8 @@ import sys
 import types
 from typing import Any
 
+from wflang.dsl.gcpause import paused
+
 _FORMAT = 1  # bump when what we generate changes
 _MODULE = "wflang.dsl._lalr_standalone"
 
@@ -42,7 +44,9 @@ def load_standalone(grammar: str) -> Any:
         return None
     try:
         with open(path, "rb") as f:
-            fmt, cached_grammar, code, data, memo = marshal.load(f)
+            blob = f.read()  # one read: marshal.load(f) reads a file in many small pieces
+        with paused():  # hundreds of thousands of objects, no cycles
+            fmt, cached_grammar, code, data, memo = marshal.loads(blob)
     except Exception:  # missing, unreadable, from another marshal version: rebuild
         return None
     if fmt != _FORMAT or cached_grammar != grammar or not isinstance(code, types.CodeType):
@@ -51,7 +55,8 @@ def load_standalone(grammar: str) -> Any:
     module.__file__ = path
     sys.modules[_MODULE] = module  # dataclasses look classes' modules up
     try:
-        exec(code, module.__dict__)
+        with paused():
+            exec(code, module.__dict__)
         lark_cls = module.Lark
     except Exception:
         sys.modules.pop(_MODULE, None)

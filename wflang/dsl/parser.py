@@ -82,7 +82,8 @@ def _get_parser() -> tuple[Any, _WfIndenter]:
         _indenter = _WfIndenter()
         plugins = {"ContextualLexer": lazy_contextual_lexer(_lark)}
         if _lark.standalone:
-            _parser = _lark.Lark_StandAlone(postlex=_indenter, propagate_positions=True, _plugins=plugins)
+            with paused():  # deserializing the tables: many objects, no cycles
+                _parser = _lark.Lark_StandAlone(postlex=_indenter, propagate_positions=True, _plugins=plugins)
         else:
             _parser = Lark(_GRAMMAR, postlex=_indenter, cache=True, _plugins=plugins, **lalr.OPTIONS)
             lalr.build_standalone(_parser, _GRAMMAR)  # for the next process
