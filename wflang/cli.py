@@ -186,7 +186,9 @@ def read_json_file(path: str) -> tuple[object, str | None]:
     except UnicodeDecodeError:
         return None, f"{path} is not UTF-8 text"
     try:
-        return json.loads(text), None
+        from wflang.dsl import jsonread
+
+        return jsonread.loads(text), None
     except json.JSONDecodeError as e:
         return None, f"{path}:{e.lineno}:{e.colno}: not valid JSON: {e.msg}"
 

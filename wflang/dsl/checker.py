@@ -99,6 +99,13 @@ class Cost:
         """Every path, whether it returns or goes on."""
         return self.agents if self.exit is None else smax(self.agents, self.exit)
 
+    @staticmethod
+    def sum(costs: list[Cost]) -> Cost:
+        """`costs[0].then(costs[1]).then(...)`, with one `add` over all the terms."""
+        agents = [c.agents for c in costs if c.agents != ZERO]
+        tokens = None if any(c.tokens is None for c in costs) else add(*(c.tokens for c in costs))
+        return Cost(add(*agents) if agents else ZERO, tokens, "")
+
     def times(self, n: Sym, desc: str) -> Cost:
         tokens = None if self.tokens is None else mul(n, self.tokens)
         return Cost(mul(n, self.agents), tokens, desc)
@@ -1227,7 +1234,9 @@ class _Checker:
                        f"lower its max to {_UNROLL_LIMIT} or less, or keep list sizes fixed across rounds "
                        "(e.g. take(xs, N))")
             return value, cost1.times(k, kind), cost1
-        total = cost1.times(Step(k, 1) if not isinstance(k, Const) else ONE, "")
+        # The rounds' costs are summed once at the end: adding each round to the running
+        # sum re-read the whole sum every round (quadratic in the rounds).
+        gated = [cost1.times(Step(k, 1) if not isinstance(k, Const) else ONE, "")]
         uniform = True
         for r in range(2, k_max + 1):
             n_diags = len(self.diags)
@@ -1235,8 +1244,9 @@ class _Checker:
             c, value = self.block(body, scope, ctx)
             del self.diags[n_diags:]  # the same mistakes again: reported once, in round 1
             gate = Step(k, r) if not isinstance(k, Const) else ONE
-            total = total.then(c.times(gate, ""))
+            gated.append(c.times(gate, ""))
             uniform = uniform and c.agents == cost1.agents and c.tokens == cost1.tokens
+        total = Cost.sum(gated)
         self._merge_after_loop(names.touched(mark), scope)
         if uniform:
             # Lists grew, but every round starts the same agents: the sum of the gated rounds

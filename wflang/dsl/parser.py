@@ -1,7 +1,8 @@
 """`.wf` text → `ast.Program`, or diagnostics.
 
-lark's LALR parser with a contextual lexer and an indenter, built once per process and
-cached on disk by lark (`cache=True`), so `wf check` starts fast.
+lark's LALR parser with a contextual lexer and an indenter, built once per process from
+a stand-alone module cached per user (`lalr.py`), or by lark itself (`cache=True`) the
+first time, so `wf check` starts fast.
 """
 
 from __future__ import annotations
@@ -13,15 +14,18 @@ from collections.abc import Iterator
 from importlib import resources
 from typing import Any
 
-from lark import Lark, Token, Tree
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
-from lark.indenter import Indenter
-
-from wflang.dsl import ast
+from wflang.dsl import ast, lalr
 from wflang.dsl.diagnostics import Diagnostic, WfError
 from wflang.dsl.gcpause import paused
+from wflang.dsl.lexer import lazy_contextual_lexer
 from wflang.dsl.span import Span, source_lines
 from wflang.dsl.strings import Interpolation, split_string
+
+_GRAMMAR = resources.files("wflang.dsl").joinpath("grammar.lark").read_text(encoding="utf-8")
+_lark = lalr.api(_GRAMMAR)
+Lark, Token, Tree, Indenter = _lark.Lark, _lark.Token, _lark.Tree, _lark.Indenter
+UnexpectedInput, UnexpectedCharacters = _lark.UnexpectedInput, _lark.UnexpectedCharacters
+UnexpectedEOF, UnexpectedToken = _lark.UnexpectedEOF, _lark.UnexpectedToken
 
 _CONTINUATION = re.compile(r"(->|with\b)")
 
@@ -68,18 +72,21 @@ class _WfIndenter(Indenter):
 
 
 _lock = threading.Lock()
-_parser: Lark | None = None
+_parser: Any = None
 _indenter: _WfIndenter | None = None
 
 
-def _get_parser() -> tuple[Lark, _WfIndenter]:
+def _get_parser() -> tuple[Any, _WfIndenter]:
     global _parser, _indenter
     if _parser is None:
-        grammar = resources.files("wflang.dsl").joinpath("grammar.lark").read_text(encoding="utf-8")
         _indenter = _WfIndenter()
-        _parser = Lark(grammar, parser="lalr", lexer="contextual", postlex=_indenter,
-                       start=["start", "expr"], propagate_positions=True, maybe_placeholders=True,
-                       cache=True)
+        plugins = {"ContextualLexer": lazy_contextual_lexer(_lark)}
+        if _lark.standalone:
+            with paused():  # deserializing the tables: many objects, no cycles
+                _parser = _lark.Lark_StandAlone(postlex=_indenter, propagate_positions=True, _plugins=plugins)
+        else:
+            _parser = Lark(_GRAMMAR, postlex=_indenter, cache=True, _plugins=plugins, **lalr.OPTIONS)
+            lalr.build_standalone(_parser, _GRAMMAR)  # for the next process
         _speed_up_positions(_parser)
     assert _indenter is not None
     return _parser, _indenter
@@ -132,9 +139,8 @@ def _position(children: Any) -> tuple[int, int, int, int] | None:
 _LAYOUT = frozenset({"_NL", "_INDENT", "_DEDENT"})
 
 
-def _speed_up_positions(parser: Lark) -> None:
-    from lark.parse_tree_builder import PropagatePositions
-
+def _speed_up_positions(parser: Any) -> None:
+    PropagatePositions = _lark.PropagatePositions
     callbacks = parser.parser.parser.parser.callbacks
     for rule, cb in callbacks.items():
         if isinstance(cb, PropagatePositions):

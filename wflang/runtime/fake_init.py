@@ -49,7 +49,9 @@ def fake_init_command(file: str, args_file: str | None, args_json: str | None, o
             return exits.USAGE
     elif args_json is not None:
         try:
-            raw = json.loads(args_json)
+            from wflang.dsl import jsonread
+
+            raw = jsonread.loads(args_json)
         except json.JSONDecodeError as exc:
             print(f"error: --args-json: not valid JSON (column {exc.colno}): {exc.msg}", file=stderr)
             return exits.USAGE

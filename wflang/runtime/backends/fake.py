@@ -912,7 +912,9 @@ def _reject_constant(name: str) -> Any:
 
 def load_fake_text(text: str, source: str) -> FakeSpec:
     try:
-        data = json.loads(text, parse_constant=_reject_constant)
+        from wflang.dsl import jsonread  # 100,000 nested lists: a located JSON error, not a crash
+
+        data = jsonread.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
         raise FakeFileError(
             f"fake file {source}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
