@@ -130,10 +130,10 @@ class SlowFsync(Journal):
 
     transactions = 0
 
-    def record_agents(self, run_id: str, rows: list[Any]) -> None:
+    def record_agents(self, run_id: str, rows: list[Any], logs: list[Any] | None = None) -> None:
         time.sleep(0.004)
         type(self).transactions += 1
-        super().record_agents(run_id, rows)
+        super().record_agents(run_id, rows, logs)
 
 
 def group_commit(tmp: Path) -> None:

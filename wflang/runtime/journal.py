@@ -658,10 +658,14 @@ class Journal:
         self.record_agents(run_id, [agent_row(run_id, key, request, status, result, error, usage, started,
                                               finished)])
 
-    def record_agents(self, run_id: str, rows: list[AgentRow]) -> None:
-        """Journal finished agent calls in one transaction: one fsync for all of them,
-        committed when this returns. Safe to call from a worker thread."""
+    def record_agents(self, run_id: str, rows: list[AgentRow],
+                      logs: list[tuple[float, str | None, str]] | None = None) -> None:
+        """Journal finished agent calls, and log lines `(time, phase, message)`, in one
+        transaction: one fsync for all of them, committed when this returns. Safe to call
+        from a worker thread."""
         if not rows:
+            if logs:
+                self.add_logs(run_id, logs)
             return
         tokens = tuple(sum(r.tokens[i] for r in rows) for i in range(4))
         with self._tx(write=True) as conn:
@@ -680,20 +684,28 @@ class Journal:
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [r.params for r in rows],
             )
+            if logs:
+                self._insert_logs(conn, run_id, logs)
 
     # ------------------------------------------------------------------ logs
 
     def add_log(self, run_id: str, phase: str | None, message: str) -> None:
+        self.add_logs(run_id, [(time.time(), phase, message)])
+
+    def add_logs(self, run_id: str, logs: list[tuple[float, str | None, str]]) -> None:
+        """Log lines `(time, phase, message)`, in order, in one transaction."""
         with self._tx(write=True) as conn:
             if conn.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone() is None:
                 raise JournalError(f"no run {run_id} in {self.path}")
-            seq = conn.execute(
-                "SELECT COALESCE(MAX(seq), 0) + 1 FROM logs WHERE run_id = ?", (run_id,)
-            ).fetchone()[0]
-            conn.execute(
-                "INSERT INTO logs (run_id, seq, time, phase, message) VALUES (?, ?, ?, ?, ?)",
-                (run_id, seq, time.time(), phase, scrub(message)),
-            )
+            self._insert_logs(conn, run_id, logs)
+
+    @staticmethod
+    def _insert_logs(conn: sqlite3.Connection, run_id: str, logs: list[tuple[float, str | None, str]]) -> None:
+        seq = conn.execute("SELECT COALESCE(MAX(seq), 0) FROM logs WHERE run_id = ?", (run_id,)).fetchone()[0]
+        conn.executemany(
+            "INSERT INTO logs (run_id, seq, time, phase, message) VALUES (?, ?, ?, ?, ?)",
+            [(run_id, seq + i, t, phase, scrub(message)) for i, (t, phase, message) in enumerate(logs, 1)],
+        )
 
     # ------------------------------------------------------------------ message batches
 

@@ -166,10 +166,14 @@ class Scheduler:
             raise RunError(f"{what} has {n} items; one fan-out takes at most {self.limits.item_cap}")
 
     def log(self, phase: str | None, message: str) -> None:
-        if self.journal is not None:
-            assert self.run_id is not None
-            self.journal.add_log(self.run_id, phase, message)
+        if self._commits is not None:
+            self._commits.log(phase, message)  # written with the next group of agents
         self.observer.log(phase, message)
+
+    def flush_journal(self) -> None:
+        """Write what the journal still holds back (log lines); call after the run."""
+        if self._commits is not None:
+            self._commits.flush()
 
     def _note_once(self, key: str, message: str) -> None:
         if key not in self._noted:
