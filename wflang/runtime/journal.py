@@ -305,7 +305,7 @@ def agent_row(
         raise ValueError("a done agent needs its result")
     spent = usage if usage is not None else (result.usage if result is not None else Usage())
     result_json = _dump(result.value, f"the result of agent {request.label!r}") if status == "done" else None
-    schema_json = None if request.schema is None else _dump(request.schema, "the agent schema")
+    schema_json = None if request.schema is None else _schema_json(request.schema)
     tokens = (spent.input_tokens, spent.output_tokens, spent.cache_read_tokens, spent.cache_write_tokens)
     params = (
         run_id,
@@ -364,6 +364,25 @@ def _dump(value: Any, what: str) -> str:
         return json.dumps(scrub_value(value), ensure_ascii=False, allow_nan=False)
     except (TypeError, ValueError) as exc:
         raise JournalError(f"cannot journal {what}: it is not plain JSON ({exc})") from None
+
+
+_schema_cache: dict[int, tuple[Any, str]] = {}
+_schema_lock = threading.Lock()
+
+
+def _schema_json(schema: Any) -> str:
+    """`_dump` of an agent's schema, once per schema object: every agent of a site shares
+    its schema (keyed by identity; the entry keeps the object alive, so no id is reused)."""
+    with _schema_lock:
+        hit = _schema_cache.get(id(schema))
+    if hit is not None and hit[0] is schema:
+        return hit[1]
+    text = _dump(schema, "the agent schema")
+    with _schema_lock:
+        if len(_schema_cache) >= 256:
+            _schema_cache.clear()
+        _schema_cache[id(schema)] = (schema, text)
+    return text
 
 
 def _load(text: str | None) -> Any:
