@@ -80,5 +80,10 @@ class AgentFailure(Exception):
     so it must never contain an API key."""
 
 
+class AuthenticationFailure(AgentFailure):
+    """The API refused the credentials (HTTP 401 or 403): every later agent would fail the
+    same way, so the scheduler ends the run at the first one instead of retrying on."""
+
+
 class Backend(Protocol):
     async def run_agent(self, request: AgentRequest, workspace: Path) -> AgentResult: ...

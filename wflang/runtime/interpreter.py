@@ -28,6 +28,7 @@ from wflang.runtime.backend import AgentRequest
 from wflang.runtime.fit import NOT_FIT, fit
 from wflang.runtime.progress import RunObserver
 from wflang.runtime.scheduler import BoundExceeded, RunError, RunFailed, Scheduler
+from wflang.runtime.slots import OrderedSlots
 
 Value = Any
 
@@ -467,14 +468,19 @@ class Interpreter:
             for i in range(n):
                 await item(i)
         else:
-            limiter = trio.CapacityLimiter(width) if width else None
+            # Ordered, as the run's own slots: the items asking in the same moment get
+            # theirs in item order, so the start order does not vary between runs.
+            limiter = OrderedSlots(width) if width else None
 
             async def limited(i: int) -> None:
                 if limiter is None:
                     await item(i)
                     return
-                async with limiter:  # `stop when` is evaluated when the item gets its slot
+                await limiter.acquire(f.indices + (i + 1,))
+                try:  # `stop when` is evaluated when the item gets its slot
                     await item(i)
+                finally:
+                    limiter.release()
 
             async with _nursery() as nursery:
                 for i in range(n):

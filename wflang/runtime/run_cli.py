@@ -588,6 +588,8 @@ def _execute(plan: _Plan, backend: Backend, journal: Any, run_id: str, resuming:
             return trio.run(main)
         except BaseExceptionGroup as group:
             raise collapse(group) from None
+        finally:
+            sched.flush_journal()  # the log lines not yet written with a group of agents
 
     try:
         with view:

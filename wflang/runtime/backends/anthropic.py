@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import jsonschema
 import trio
 
-from wflang.runtime.backend import AgentFailure, AgentRequest, AgentResult, Usage
+from wflang.runtime.backend import AgentFailure, AgentRequest, AgentResult, AuthenticationFailure, Usage
 from wflang.runtime.models import ModelConfigError, resolve_model
 from wflang.runtime.redact import register_secret
 from wflang.runtime.tools import EDIT, SHELL, Toolbox, ToolLimits
@@ -58,6 +58,10 @@ class AnthropicAgentFailure(AgentFailure):
     def __init__(self, message: str, usage: Usage | None = None) -> None:
         super().__init__(message)
         self.usage = usage or Usage()
+
+
+class AnthropicAuthFailure(AnthropicAgentFailure, AuthenticationFailure):
+    """HTTP 401/403: the key is wrong, revoked or lacks access; never retried."""
 
 
 @dataclass(frozen=True)
@@ -359,6 +363,10 @@ class AnthropicBackend:
                 return await self._attempt(params)
             except anthropic.APIStatusError as exc:
                 last = self._describe_status(exc)
+                if exc.status_code in (401, 403):
+                    raise AnthropicAuthFailure(self._redact(
+                        f"the Messages API refused the key in {API_KEY_ENV}: {last}. Hint: export a valid "
+                        f"key in {API_KEY_ENV} (with access to the model), then resume the run")) from None
                 if not _retryable_status(exc.status_code):
                     raise self._fail(last) from None
                 wait = server_delay(exc.response.headers, self._retry.max_retry_after)

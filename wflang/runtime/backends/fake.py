@@ -113,9 +113,17 @@ def fails_by_hash(label: str, prompt: str, n: int) -> bool:
     return fnv1a32(label + "\n" + prompt) % n == 0
 
 
+@functools.lru_cache(maxsize=4096)
+def _normalized(text: str) -> str:
+    # Cached: every call tries every rule's label pattern against the same label.
+    return _normalize(text)
+
+
 def glob_match(pattern: str, text: str) -> bool:
     """Whole-string glob over code points: `*` any run, `?` one code point, all else literal."""
-    p, t = list(_normalize(pattern)), list(_normalize(text))
+    p, t = _normalized(pattern), _normalized(text)
+    if "*" not in p and "?" not in p:
+        return p == t
     i = j = 0
     star, mark = -1, 0
     while j < len(t):
@@ -945,6 +953,10 @@ class FakeBackend:
             spec = parse_fake(dict(spec) if isinstance(spec, Mapping) else spec, source)
         self.spec = spec
         self.source = source
+        if spec.validate and (spec.default == "reply" or any(r.has_reply or r.replies for r in spec.rules)):
+            # Replies are validated: load the validator now, not inside the first agent
+            # (importing jsonschema would stall the event loop ~0.1 s mid-run).
+            _subset_validator()
         self._lock = threading.RLock()
         self._reply_counts = [0] * len(self.spec.rules)
         # Every call in start order, in the node host's record shape (for differential tests).
