@@ -27,8 +27,8 @@ from typing import Any
 import trio
 
 from wflang.dsl.shared_head import split
+from wflang.dsl.values import escape_lone_surrogates, json_number, json_string
 from wflang.runtime.backend import AgentFailure, AgentRequest, AgentResult, Usage
-from wflang.runtime.values import escape_lone_surrogates, json_number, json_string
 
 __all__ = [
     "FakeAnswer",
