@@ -160,6 +160,10 @@ def check_command(files: list[str], args_file: str | None, as_json: bool,
         if args_file is not None and loaded.ok:
             values, arg_diags = validate_args(loaded.program, raw_args)
             if not arg_diags:
+                from wflang.runtime import requirements
+
+                arg_diags = requirements.diagnostics(loaded.program, values)
+            if not arg_diags:
                 sizes = arg_sizes(loaded.program, values)
         if not loaded.ok or arg_diags:
             status = EXIT_ERRORS

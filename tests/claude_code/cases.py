@@ -31,7 +31,22 @@ from wflang.runtime.scheduler import Limits, Scheduler
 from wflang.transpiler.emit import compile_script
 
 ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = sorted(p for p in (ROOT / "examples").iterdir() if p.is_dir() and any(p.glob("*.wf")))
+# Examples ported from public Claude Code workflow scripts (issue 10), each run once, with its
+# own answers, in one launch mode (a port whose args.json is a string runs as `/NAME text`, the
+# text itself), so each adds one claude process to the suite rather than three.
+PORTS: dict[str, str] = {
+    "range-review": "command",
+    "grounded-research": "command",
+    "support-triage": "saved",
+    "security-audit": "path",
+    "dimension-review": "inline",
+    "proven-bug-hunt": "saved",
+    "research-to-pr": "path",
+    "category-audit": "inline",
+}
+EXAMPLES = sorted(p for p in (ROOT / "examples").iterdir()
+                  if p.is_dir() and any(p.glob("*.wf")) and p.name not in PORTS)
+PORT_EXAMPLES = sorted(ROOT / "examples" / name for name in PORTS)
 EXTRA = sorted(p for p in (Path(__file__).resolve().parent / "workflows").iterdir() if p.is_dir())
 MODES = ("path", "inline", "saved", "command")
 ANSWERS = ("own", "schema-shaped", "every-third-fails")
@@ -148,11 +163,13 @@ def longest_first(cases: list[Case]) -> list[Case]:
 
 def planned() -> list[tuple[Path, str, str]]:
     """(example folder, answer set, launch mode) of every example run: the examples
-    rotated over the modes, then the harness's own workflows (tests/claude_code/workflows,
-    permission combinations no example has) with their own answers by `scriptPath`."""
+    rotated over the modes, the ports once each in their mode (PORTS), then the harness's own
+    workflows (tests/claude_code/workflows, permission combinations no example has) with their
+    own answers by `scriptPath`."""
     runs = [(example, answers, MODES[(i + j) % len(MODES)])
             for i, example in enumerate(EXAMPLES) for j, answers in enumerate(ANSWERS)]
-    return runs + [(extra, "own", "path") for extra in EXTRA]
+    ports = [(port, "own", PORTS[port.name]) for port in PORT_EXAMPLES]
+    return runs + ports + [(extra, "own", "path") for extra in EXTRA]
 
 
 def case_id(example: Path, answers: str, mode: str) -> str:
@@ -179,8 +196,8 @@ def example_cases(work: Path) -> list[Case]:
                    "launch": launch, "timeout": 240}
         if mode in ("saved", "command"):
             payload["save_as"] = name.group(1)
-        if mode == "command":  # `/NAME text`: the text is the JSON of the arguments
-            payload["prompt"] = f"/{name.group(1)} {json.dumps(args)}"
+        if mode == "command":  # `/NAME text`: the text is the JSON of the arguments, or a string's text
+            payload["prompt"] = f"/{name.group(1)} {args if isinstance(args, str) else json.dumps(args)}"
         expected = Expected(bound=check["args"]["bound"]["total"], value=value,
                             calls=Counter((c["label"], c["prompt"]) for c in calls),
                             permissions=list(check.get("permissions") or []),

@@ -168,7 +168,7 @@ REQUIRED = {"read": {"Read"}, "edit": {"Read", "Edit", "Write"}, "shell": {"Read
             "edit,shell": {"Read", "Edit", "Write", "Bash"}, "none": set()}
 
 
-@pytest.mark.parametrize("example", [e.name for e in C.EXAMPLES + C.EXTRA])
+@pytest.mark.parametrize("example", [e.name for e in C.EXAMPLES + C.PORT_EXAMPLES + C.EXTRA])
 def test_agents_are_offered_exactly_the_granted_capabilities(runtime: dict[str, Any], example: str) -> None:
     """Each agent is offered the Claude Code tools for what the Python runtime grants the
     same call (the header's permissions, or nothing with tools=none): defect 1 of issue 9."""
@@ -193,7 +193,7 @@ def test_every_launch_mode_and_answer_set_ran(runtime: dict[str, Any]) -> None:
     grants = {g for c in ran for granted in c.expected.grants.values() for g in granted}
     assert grants == set(FORBIDDEN), grants  # every capability combination was offered somewhere
     assert {(c.mode, c.answers) for c in ran} == {(m, a) for m in C.MODES for a in C.ANSWERS}
-    assert {c.example for c in ran} == {e.name for e in C.EXAMPLES + C.EXTRA}
+    assert {c.example for c in ran} == {e.name for e in C.EXAMPLES + C.PORT_EXAMPLES + C.EXTRA}
 
 
 def test_the_comparison_sees_a_changed_prompt(runtime: dict[str, Any]) -> None:

@@ -214,9 +214,14 @@ class Interpreter:
 
     async def run(self, args: dict[str, Value]) -> RunOutcome:
         """Run the workflow on validated arguments (defaults applied)."""
+        from wflang.dsl.arguments import ARGS_PROBLEM
+
         info = self._program_info(self.program, args, is_child=False)
         frame = Frame(Scope(), info, None)
-        value = await self._run_program(info, frame, args)
+        try:
+            value = await self._run_program(info, frame, args)
+        except ArgumentsRefused as refused:  # as the compiled script throws it
+            raise ArgumentsRefused(ARGS_PROBLEM + str(refused)) from None
         return RunOutcome(value, self.logs)
 
     def _program_info(self, program: ast.Program, args: dict[str, Value], is_child: bool) -> ProgramInfo:
@@ -231,12 +236,21 @@ class Interpreter:
             scope.vars[c.targets[0]] = self.eval(c.value, frame)
         for o in info.program.defaults:
             info.defaults[o.name] = self.eval(o.value, frame)
+        unmet = self.unmet(info.program, frame)
+        if unmet:  # `wf run` refused these before the run; a `run` child's are checked here
+            raise ArgumentsRefused("; ".join(message for _, message in unmet))
         try:
             for stmt in info.program.body:
                 await self.exec_stmt(stmt, frame)
         except _Return as r:
             return r.value
         return None
+
+    def unmet(self, program: ast.Program, frame: Frame) -> list[tuple[ast.Require, str]]:
+        """The `require` lines whose condition does not hold (its truth, as `if` reads
+        it), each with its message, in source order."""
+        return [(r, V.text(self.eval(r.message, frame))) for r in program.requires
+                if not V.truthy(self.eval(r.cond, frame))]
 
     # ------------------------------------------------------------ statements
 
@@ -444,7 +458,10 @@ class Interpreter:
         failed = [False] * n
 
         async def item(i: int) -> None:
-            g = replace(f, scope=Scope({e.var: items[i]}, f.scope), indices=f.indices + (i + 1,),
+            binds: dict[str, Value] = {e.var: items[i]}
+            if e.index_var is not None:
+                binds[e.index_var] = i  # from 0, as Python's enumerate
+            g = replace(f, scope=Scope(binds, f.scope), indices=f.indices + (i + 1,),
                         parts=f.parts + (f"{noun} {i + 1}",))
             if stop is not None and V.truthy(self.eval(stop.cond, g)):
                 skipped[i] = True
@@ -468,7 +485,9 @@ class Interpreter:
                 for i in range(n):
                     nursery.start_soon(limited, i)
         word = "for" if e.sequential else "fanout"
-        where = f"{word} {e.var} in {source_text(f.prog.program, e.iter.span)} (line {e.span.line})"
+        src = source_text(f.prog.program, e.iter.span)
+        loop = f"{e.index_var}, {e.var} in enumerate({src})" if e.index_var else f"{e.var} in {src}"
+        where = f"{word} {loop} (line {e.span.line})"
         if stop is not None and any(skipped):
             self.log(f, f"{where}: {sum(skipped)} of {n} items skipped "
                         f"(stop when {source_text(f.prog.program, stop.cond.span)})")
@@ -729,7 +748,10 @@ class Interpreter:
         if diags:
             raise RunError(f'line {e.span.line}: run "{e.path}": {diags[0].message}')
         info = self._program_info(child, values, is_child=True)
-        return await self._run_program(info, replace(f, scope=Scope(), prog=info), values)
+        try:
+            return await self._run_program(info, replace(f, scope=Scope(), prog=info), values)
+        except ArgumentsRefused as refused:  # the child's own `require` lines, as its bad arguments
+            raise RunError(f'line {e.span.line}: run "{e.path}": {refused}') from None
 
     # ------------------------------------------------------------ pure expressions
 
@@ -806,8 +828,10 @@ class Interpreter:
                 return
             c = e.clauses[i]
             if isinstance(c, ast.CompFor):
-                for x in V.iterate(self._ev(c.iter, inner)):
+                for k, x in enumerate(V.iterate(self._ev(c.iter, inner))):
                     inner.vars[c.var] = x
+                    if c.index_var is not None:
+                        inner.vars[c.index_var] = k
                     walk(i + 1)
             elif V.truthy(self._ev(c.cond, inner)):
                 walk(i + 1)
@@ -853,6 +877,11 @@ class Interpreter:
 def _opt_text(opts: dict[str, Value], name: str) -> str | None:
     v = opts.get(name)
     return None if v is None else V.text(v)
+
+
+class ArgumentsRefused(RunError):
+    """A `require` line of the workflow does not hold for its arguments: the message(s),
+    joined by "; ". Raised before any agent starts."""
 
 
 async def run_program(program: ast.Program, args: dict[str, Value], scheduler: Scheduler,

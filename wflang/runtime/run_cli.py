@@ -308,6 +308,10 @@ def _make_plan(program: ast.Program, source: str, bound: Bound, raw: Any, sample
     from wflang.runtime.scheduler import AGENT_CAP
 
     values, diags = validate_args(program, raw)
+    if not diags:
+        from wflang.runtime import requirements
+
+        diags = requirements.diagnostics(program, values)
     if diags:
         lines = [f"argument error: {d.message}" + (f" ({d.hint})" if d.hint else "") for d in diags]
         raise _Refused(ARGS_PROBLEM.rstrip() + "\n  " + "\n  ".join(lines), EXIT_ERRORS)

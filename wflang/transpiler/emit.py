@@ -349,6 +349,8 @@ def _all_wf_names(program: ast.Program) -> set[str]:
                 names.update(n.targets)
             elif isinstance(n, ast.Fanout):
                 names.add(n.var)
+                if n.index_var:
+                    names.add(n.index_var)
             elif isinstance(n, ast.Review):
                 names.add(n.var)
                 if n.lens_var:
@@ -361,6 +363,8 @@ def _all_wf_names(program: ast.Program) -> set[str]:
                 names.update(n.params)
             elif isinstance(n, ast.CompFor):
                 names.add(n.var)
+                if n.index_var:
+                    names.add(n.index_var)
             elif isinstance(n, ast.RunWorkflow) and n.program is not None:
                 programs.append(n.program)
     return names
@@ -485,6 +489,7 @@ class _Emitter:
         early, late = self.split_consts(self.program)
         early_lines = self.top_statements(early, ctx, consts_only=True)
         late_lines = self.top_statements(late, ctx, consts_only=True)
+        requires = self.requirements(self.program, ctx)
         main = self.top_statements(self.program.body, ctx)
         if not (self.program.body and isinstance(self.program.body[-1], ast.Return)):
             main += ["", "return " + (f"{self.helper('guardDone')}(null)" if self.guarded() else "null")]
@@ -499,6 +504,7 @@ class _Emitter:
             guard,
             self.schema_section(self.program, dynamic=True),
             late_lines,
+            requires,
             main,
         ]
         out: list[str] = []
@@ -823,6 +829,10 @@ class _Emitter:
         a = self.namer.fresh("A")
         types = {i.name: self.type_descriptor(i.type, program, input_=True) for i in program.inputs}
         opened = ", true" if open_records else ""
+        raw_in = next((i for i in program.inputs if i.raw), None)
+        if raw_in is not None or len(program.inputs) > 1:  # who takes a string: `/NAME some text`
+            opened = (f", {'true' if open_records else 'false'}, "
+                      f"{js_string(raw_in.name) if raw_in is not None else 'null'}, {js_string(program.header.name)}")
         lines = [
             "// ---- arguments: checked as `wf run` checks them, before any agent starts ----"
             if not ctx.in_child else "// its arguments, checked as the workflow's own would be",
@@ -840,6 +850,22 @@ class _Emitter:
         failed = (f"throw new Error({js_string(ARGS_PROBLEM)} + {a}.errors.join('; '))" if on_error is None
                   else on_error(a))
         lines.append(f"if ({a}.errors.length > 0) {failed}")
+        return lines
+
+    def requirements(self, program: ast.Program, ctx: _Ctx,
+                     on_error: Callable[[str], str] | None = None) -> list[str]:
+        """`require COND, MESSAGE` lines, after the arguments and constants: the messages of
+        those that do not hold fail the run, as bad arguments do (wflang/runtime/requirements.py)."""
+        if not program.requires:
+            return []
+        unmet = self.namer.fresh("unmet")
+        lines = ["// ---- requirements: checked with the arguments, before any agent starts ----",
+                 f"const {unmet} = []"]
+        for r in program.requires:
+            lines.append(f"if (!{_atomic_cond(self.cond(r.cond, ctx))}) {unmet}.push({self.text(r.message, ctx)})")
+        failed = (f"throw new Error({js_string(ARGS_PROBLEM)} + {unmet}.join('; '))" if on_error is None
+                  else on_error(unmet))
+        lines.append(f"if ({unmet}.length > 0) {failed}")
         return lines
 
     @staticmethod
@@ -1263,7 +1289,9 @@ class _Emitter:
         try:
             lines = self.arguments(child, inner, raw=raw, open_records=True,
                                    on_error=lambda a: f"throw new Error({prefix} + {a}.errors.join('; '))")
-            body = self.top_statements(child.consts, inner) + self.top_statements(child.body, inner)
+            body = (self.top_statements(child.consts, inner)
+                    + self.requirements(child, inner, on_error=lambda u: f"throw new Error({prefix} + {u}.join('; '))")
+                    + self.top_statements(child.body, inner))
         except CompileError as err:
             err.program = err.program or child
             raise
@@ -1278,13 +1306,18 @@ class _Emitter:
     def rhs_Fanout(self, e: ast.Fanout, ctx: _Ctx, out: list[str], *, hint: str = "items",
                    need_value: bool = True) -> str:
         kind = "for" if e.sequential else "fanout"
-        where = f"{kind} {e.var} in {self.source_of(e.iter, ctx)} (line {e.span.line})"
+        src = self.source_of(e.iter, ctx)
+        loop = f"{e.index_var}, {e.var} in enumerate({src})" if e.index_var else f"{e.var} in {src}"
+        where = f"{kind} {loop} (line {e.span.line})"
         body = list(e.body)
         first_stop = body.pop(0) if body and isinstance(body[0], ast.StopWhen) else None
         idx = self.namer.fresh("i")
         item = _Item(idx, lambda: self.namer.fresh("notFailed"))
         skipped = self.namer.fresh("skipped") if first_stop is not None else ""
-        scope, inits = self.new_scope(ctx, e.body, {e.var: self.namer.js(e.var)})
+        params = {e.var: self.namer.js(e.var)}
+        if e.index_var is not None:  # `fanout i, x in enumerate(C)`: the item function's own index
+            params[e.index_var] = idx
+        scope, inits = self.new_scope(ctx, e.body, params)
         noun = labels.item_noun(e.iter, e.var)
         inner = replace(ctx, scope=scope, indices=ctx.indices + ((noun, f"{idx} + 1"),), top_level=False, answer=None,
                         item=item, stop=lambda s: [item.mark("skipped"), f"{skipped}[{idx}] = true", "return null"])
@@ -1760,6 +1793,10 @@ class _Emitter:
             var = self.namer.js(head.var)
             child = _Scope({head.var: var}, scope)
             it = f"{self.helper('iter')}({self.expr(head.iter, inner, top=True)})"
+            if head.index_var is not None:  # the index of the item in the list, before any `if`
+                index = self.namer.js(head.index_var)
+                child = _Scope({head.var: var, head.index_var: index}, scope)
+                return f"{it}.flatMap(({var}, {index}) => {build(rest, child)})"
             if not rest:
                 return f"{it}.map(({var}) => {_arrow_body(self.expr(e.elt, replace(ctx, scope=child), top=True))})"
             if all(isinstance(c, ast.CompIf) for c in rest):
