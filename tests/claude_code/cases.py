@@ -13,10 +13,7 @@ answer set.
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +28,7 @@ from wflang.runtime.backend import AgentRequest, AgentResult
 from wflang.runtime.backends.fake import FakeBackend
 from wflang.runtime.interpreter import run_program
 from wflang.runtime.scheduler import Limits, Scheduler
+from wflang.transpiler.emit import compile_script
 
 ROOT = Path(__file__).resolve().parents[2]
 # Examples ported from public Claude Code workflow scripts (issue 10), each run once, with its
@@ -56,12 +54,6 @@ ANSWERS = ("own", "schema-shaped", "every-third-fails")
 WRITE_TOOLS = frozenset({"Bash", "Edit", "Write", "NotebookEdit"})
 
 
-def wf(*argv: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "wflang", *argv], capture_output=True, text=True, timeout=120,
-                          cwd=cwd or ROOT, env=env)
-
-
 @dataclass
 class Expected:
     bound: int
@@ -71,6 +63,8 @@ class Expected:
     failed: int = 0  # calls the fake answers fail
     # (label, prompt) -> the capabilities the Python runtime granted that call (`capabilities`)
     grants: dict[tuple[str, str], set[str]] = field(default_factory=dict)
+    # (label, prompt) -> the shared heads the Python runtime marked for that call (None: none)
+    heads: dict[tuple[str, str], set[str | None]] = field(default_factory=dict)
 
 
 @dataclass
@@ -85,14 +79,19 @@ class Case:
 
 
 def compiled(example: Path, out_dir: Path) -> tuple[str, dict[str, Any]]:
-    """(the compiled script, `wf check --json` for the example's arguments)."""
+    """(the compiled script, the bound for the example's arguments and the declared
+    permissions), computed in this process as `wf compile` and `wf check --args` compute
+    them (a subprocess per example cost the suite a minute under load;
+    tests/test_cli.py covers the commands themselves)."""
     source = next(example.glob("*.wf"))
-    out = out_dir / f"{example.name}.js"
-    proc = wf("compile", str(source), "-o", str(out))
-    assert proc.returncode == 0, proc.stderr
-    check = wf("check", str(source), "--args", str(example / "args.json"), "--json")
-    assert check.returncode == 0, check.stdout + check.stderr
-    return out.read_text(encoding="utf-8"), json.loads(check.stdout)
+    loaded = load(str(source))
+    assert loaded.ok and loaded.result is not None, [d.message for d in loaded.diagnostics]
+    script, _ = compile_script(loaded.program, bound=loaded.result.bound, source_name=source.name)
+    (out_dir / f"{example.name}.js").write_text(script, encoding="utf-8")
+    values, problems = validate_args(loaded.program, json.loads((example / "args.json").read_text(encoding="utf-8")))
+    assert not problems, [d.message for d in problems]
+    bound = loaded.result.bound.evaluate(sizes(loaded.program, values))
+    return script, {"args": {"bound": {"total": bound}}, "permissions": list(loaded.program.header.permissions)}
 
 
 def fake_answers(example: Path, answers: str) -> dict[str, Any]:
@@ -121,6 +120,13 @@ def python_run(example: Path, args: Any, fake: dict[str, Any], work: Path) -> tu
     return outcome.value, backend.calls
 
 
+def heads_of(calls: list[dict[str, Any]]) -> dict[tuple[str, str], set[str | None]]:
+    out: dict[tuple[str, str], set[str | None]] = {}
+    for call in calls:
+        out.setdefault((call["label"], call["prompt"]), set()).add(call["shared_head"])
+    return out
+
+
 def grants_of(calls: list[dict[str, Any]]) -> dict[tuple[str, str], set[str]]:
     out: dict[tuple[str, str], set[str]] = {}
     for call in calls:
@@ -146,6 +152,13 @@ class _CapabilityRecorder(FakeBackend):
     async def run_agent(self, request: AgentRequest, workspace: Path) -> AgentResult:
         self.requests.append(request)  # no await before the backend records the call: same order
         return await super().run_agent(request, workspace)
+
+
+def longest_first(cases: list[Case]) -> list[Case]:
+    """The cases in the order the driver should start them: the ones with the most agents
+    first (a claude process costs about 45 ms of CPU per agent on top of its start-up), so
+    that the longest run does not start last and set the suite's wall time alone."""
+    return sorted(cases, key=lambda c: -sum(c.expected.calls.values()) if c.expected else 0)
 
 
 def planned() -> list[tuple[Path, str, str]]:
@@ -188,7 +201,8 @@ def example_cases(work: Path) -> list[Case]:
         expected = Expected(bound=check["args"]["bound"]["total"], value=value,
                             calls=Counter((c["label"], c["prompt"]) for c in calls),
                             permissions=list(check.get("permissions") or []),
-                            failed=sum(1 for c in calls if c["failed"]), grants=grants_of(calls))
+                            failed=sum(1 for c in calls if c["failed"]), grants=grants_of(calls),
+                            heads=heads_of(calls))
         cases.append(Case(payload["id"], example.name, mode, answers, payload, expected))
     return cases
 
@@ -221,6 +235,19 @@ def control_cases(work: Path) -> list[Case]:
             four = {"items": ["a", "b", "c", "d"]}
             payload["overrides"] = {"repeats": [four], "corrects": [four, {"items": ["a", "b"]}]}
         cases.append(Case(payload["id"], "control", "path", name, payload))
+    # The shared-head workflow without its sharedHeadLength: what its cache reads are compared with.
+    extra = next(e for e in EXTRA if e.name == "shared-head")
+    script, check = compiled(extra, work)
+    stripped = re.sub(r",\s*sharedHeadLength:\s*\d+", "", script)
+    assert stripped != script, "the shared-head workflow compiles to no sharedHeadLength"
+    args = json.loads((extra / "args.json").read_text(encoding="utf-8"))
+    fake = fake_answers(extra, "own")
+    value, calls = python_run(extra, args, fake, work / "py-stripped")
+    payload = {"id": "control--shared-head-stripped", "fake": fake, "script": stripped,
+               "launch": {"scriptPath": "SCRIPT", "args": args}, "timeout": 120}
+    cases.append(Case(payload["id"], "shared-head", "path", "stripped", payload,
+                      Expected(check["args"]["bound"]["total"], value,
+                               Counter((c["label"], c["prompt"]) for c in calls), [])))
     # The comparison itself must see a difference: one prompt of the example changed.
     example = ROOT / "examples" / "majority-vote"
     script, check = compiled(example, work)

@@ -41,6 +41,10 @@ class AgentRequest:
     # Where the agent stands in the program (the loop indices, outermost first): agents
     # asked for in the same moment start in this order. Not part of the content key.
     order: tuple[int, ...] = ()
+    # The static text the prompt starts with, when agents of a fan-out share it
+    # (wflang/dsl/shared_head.py): a backend may send it as its own prompt-cache block.
+    # The prompt is the same either way; not part of the content key.
+    shared_head: str | None = None
 
 
 @dataclass

@@ -24,6 +24,7 @@ from wflang.dsl import ast, builtins, labels
 from wflang.dsl import values as V
 from wflang.dsl.guard import agent_sites, guard_message
 from wflang.dsl.schema import CHECK_SCHEMA, SchemaError, list_max, records_of, result_schema, wrap_key
+from wflang.dsl.shared_head import shared_heads
 from wflang.runtime.backend import AgentRequest
 from wflang.runtime.fit import NOT_FIT, fit
 from wflang.runtime.progress import RunObserver
@@ -64,6 +65,7 @@ class ProgramInfo:
     defaults: dict[str, Value] = field(default_factory=dict)
     is_child: bool = False
     schemas: dict[int, dict[str, Any] | None] = field(default_factory=dict)
+    heads: dict[int, str] | None = None  # id(agent node) -> shared head, on first use
 
 
 @dataclass(frozen=True)
@@ -372,6 +374,8 @@ class Interpreter:
         schema = self._schema(e, f.prog)
         mot = opts.get("max_output_tokens")
         toolless = "tools" in opts and opts["tools"] is None
+        if f.prog.heads is None:
+            f.prog.heads = shared_heads(f.prog.program)
         request = AgentRequest(
             prompt=prompt,
             schema=schema,
@@ -387,6 +391,7 @@ class Interpreter:
             permissions=frozenset() if toolless else self._permissions(f.prog),
             toolless=toolless,
             order=f.indices,
+            shared_head=f.prog.heads.get(id(e)),
         )
         try:
             result = await self.sched.run_agent(request)

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field, replace
 from importlib import resources
 from typing import Any
 
-from wflang.dsl import ast, builtins, labels
+from wflang.dsl import ast, builtins, labels, shared_head
 from wflang.dsl import schema as schemas
 from wflang.dsl.arguments import ARGS_PROBLEM, INT_INPUT_MIN
 from wflang.dsl.builtins.regex_dialect import translate
@@ -478,6 +478,7 @@ class _Emitter:
         self._agentful: dict[int, bool] = {}  # nodes live as long as the emitter: ids are stable
         self.sites = agent_sites(program, bound if hasattr(bound, "terms") else None)
         self.denied: dict[tuple[str, ...], str] = {}  # a disallowedTools list -> its const
+        self._heads: dict[int, dict[int, str]] = {}  # program id -> shared heads (dsl/shared_head.py)
         self.warnings: list[CompileWarning] = []
         self._sized: set[str] = set()  # schema consts whose size was checked
 
@@ -1208,6 +1209,9 @@ class _Emitter:
         denied = self.denied_const(ctx.grants, toolless=isinstance(options.get("tools"), ast.NoneLit))
         if denied is not None:
             opts.append(f"disallowedTools: {denied}")
+        head = self.shared_head(e, program)
+        if head is not None:  # the static head a fan-out's agents share, as its own cached block
+            opts.append(f"sharedHeadLength: {shared_head.utf16_length(head)}")
         args = [self.text(e.prompt, ctx), "{ " + ", ".join(opts) + " }"]
         if shape:
             args.append("{ " + ", ".join(shape) + " }")
@@ -1218,6 +1222,11 @@ class _Emitter:
             # `else E`: E is evaluated only when the agent failed (null), in the agent's scope
             call = f"{self.helper('orElse')}({call}, () => ({_strip_parens(self.expr(e.fallback, ctx, top=True))}))"
         return call
+
+    def shared_head(self, e: ast.Agent | ast.Check, program: ast.Program) -> str | None:
+        if id(program) not in self._heads:
+            self._heads[id(program)] = shared_head.shared_heads(program)
+        return self._heads[id(program)].get(id(e))
 
     def denied_const(self, grants: frozenset[str], toolless: bool = False) -> str | None:
         """The const listing the tools agents with these capabilities may not use, or None

@@ -26,6 +26,7 @@ from typing import Any
 
 import trio
 
+from wflang.dsl.shared_head import split
 from wflang.dsl.values import escape_lone_surrogates, json_number, json_string
 from wflang.runtime.backend import AgentFailure, AgentRequest, AgentResult, Usage
 
@@ -1043,6 +1044,8 @@ class FakeBackend:
             "phase": request.phase, "isolation": request.isolation,
             # the capabilities the agent holds (the node host reads them off disallowedTools)
             "grants": sorted(p for p in request.permissions if p in ("edit", "shell")),
+            # the text sent as the prompt's own cached block (dsl/shared_head.py), or None
+            "shared_head": (split(request.prompt, request.shared_head) or (None,))[0],
             "result": None, "failed": False, "error": None, "usage": None,
         }
         with self._lock:
