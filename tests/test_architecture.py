@@ -40,3 +40,7 @@ def test_transpiler_does_not_import_the_runtime() -> None:
 def test_schema_mapping_belongs_to_the_language() -> None:
     assert (PACKAGE / "dsl" / "schema.py").is_file()
     assert not (PACKAGE / "transpiler" / "schema.py").exists()
+
+
+def test_the_language_imports_neither_back_end() -> None:
+    assert _offenders("dsl", ("wflang.runtime", "wflang.transpiler")) == []

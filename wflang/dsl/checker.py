@@ -12,7 +12,7 @@ import math
 import re
 from dataclasses import dataclass, field
 
-from wflang.dsl import ast
+from wflang.dsl import ast, builtins
 from wflang.dsl.arguments import INT_INPUT_MIN, literal_value, type_problem
 from wflang.dsl.bounds import AGENT_CAP, ITEM_CAP, Bound, InputSize, Term
 from wflang.dsl.diagnostics import Diagnostic, did_you_mean
@@ -28,7 +28,6 @@ from wflang.dsl.sizes import (
     Sym,
     Var,
     add,
-    ceil_div,
     monus,
     mul,
     smax,
@@ -61,8 +60,7 @@ from wflang.dsl.types import (
     widen,
 )
 
-BUILTINS = ("len", "flatten", "take", "top", "sort", "unique", "join", "lower", "upper", "strip",
-            "min", "max", "sum", "any", "all", "json", "str", "int", "range", "chunks", "keys")
+BUILTINS = builtins.NAMES
 PERMISSIONS = ("edit", "shell")
 _NAME_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 _UNROLL_LIMIT = 200
@@ -1252,7 +1250,7 @@ class _Checker:
             t = self.expr(e.operand, scope)
             if e.op == "-" and not is_numeric(t):
                 self.error("WF213", f"cannot negate {t.describe()}", e.span, "`-` takes a number")
-            return BOOL if e.op == "not" else _widen(t)
+            return BOOL if e.op == "not" else widen(t)  # `-` leaves a declared range
         if isinstance(e, ast.CondExpr):
             self.expr(e.cond, scope)
             return join(self.expr(e.then, scope), self.expr(e.orelse, scope))
@@ -1385,111 +1383,30 @@ class _Checker:
     # ------------------------------------------------------------ builtins
 
     def call(self, e: ast.Call, scope: _Scope) -> Type:
-        if e.func not in BUILTINS:
+        b = builtins.get(e.func)
+        if b is None:
             guess = did_you_mean(e.func, list(BUILTINS))
             self.error("WF226", f"unknown function `{e.func}`", self.word_span(e.span, e.func),
                        f"did you mean `{guess}`?" if guess else "builtins: " + ", ".join(BUILTINS))
             raise _Stop
         args = [self.expr(a, scope) for a in e.args]
-        kw = {k.name: k for k in e.kwargs}
-        allowed = {"top": {"by"}, "sort": {"by", "reverse"}, "unique": {"by"}, "min": {"by"},
-                   "max": {"by"}, "join": {"sep"}}.get(e.func, set())
+        allowed = set(b.keywords)
         for k in e.kwargs:
             if k.name not in allowed:
                 self.error("WF227", f"`{e.func}` takes no argument `{k.name}`", k.span,
                            f"it takes: {', '.join(sorted(allowed))}" if allowed else f"`{e.func}` takes no keywords")
             elif k.name != "by":
                 self.expr(k.value, scope)
-        arity = {"len": (1, 1), "flatten": (1, 1), "take": (2, 2), "top": (2, 2), "sort": (1, 1),
-                 "unique": (1, 1), "join": (1, 2), "lower": (1, 1), "upper": (1, 1), "strip": (1, 1),
-                 "min": (1, 99), "max": (1, 99), "sum": (1, 1), "any": (1, 1), "all": (1, 1),
-                 "json": (1, 1), "str": (1, 1), "int": (1, 1), "range": (1, 2), "chunks": (2, 2),
-                 "keys": (1, 1)}[e.func]
+        arity = b.arity
         if not arity[0] <= len(args) <= arity[1]:
             n = f"{arity[0]}" if arity[0] == arity[1] else f"{arity[0]} to {arity[1]}"
             self.error("WF227", f"`{e.func}` takes {n} argument{'s' if arity[1] > 1 else ''}, not {len(args)}",
-                       e.span, _USAGE[e.func])
+                       e.span, b.usage)
             raise _Stop
-        f = e.func
-        if f in ("lower", "upper", "strip", "json", "str"):
-            return STR
-        if f == "join":
-            self.need_list(e, 0, args)
-            return STR
-        if f in ("len", "int"):
-            return INT
-        if f in ("any", "all"):
-            self.need_list(e, 0, args)
-            return BOOL
-        if f == "sum":
-            lt = self.need_list(e, 0, args)
-            return _widen(lt.item) if lt is not None and is_numeric(lt.item) and not is_any(lt.item) else FLOAT
-        if f == "range":
-            if len(e.args) == 1:
-                n = self.size_of(e.args[0], "range", scope)
-            else:
-                n = self.size_of(e.args[1], "range", scope)
-                lo = self.lower_bound(e.args[0], scope)
-                if lo is None:
-                    self.error("WF309", "the start of range(a, b) must have a lower bound known before the run",
-                               e.args[0].span,
-                               "range(a, b) has b − a items, so a must not be able to go below a known "
-                               f"number: write range(max({_src(self.p, e.args[0])}, 0), ...), or start "
-                               "from a number, len(...) or an int input")
-                elif lo < 0:
-                    n = add(n, Const(-lo))  # b − a ≤ b + |lo|
-                elif lo > 0:
-                    n = monus(n, lo)  # b − a ≤ max(b − lo, 0): exact for a literal start
-            return ListT(INT, n, f"range, line {e.span.line}")
-        if f == "keys":
-            rec = strip_opt(args[0])
-            if isinstance(rec, Record):
-                return ListT(STR, Const(len(rec.fields)), f"keys, line {e.span.line}")
-            self.error("WF305", "keys() needs a record whose fields are known", e.args[0].span,
-                       "give the value a record type")
-            return ListT(STR, ZERO, "")
-        lt = self.need_list(e, 0, args) if f not in ("min", "max") or len(args) == 1 else None
-        if f == "flatten":
-            if lt is None:
-                return ListT(ANY, ZERO, "")
-            inner = strip_opt(lt.item)
-            if isinstance(inner, ListT):
-                return ListT(inner.item, mul(lt.max, inner.max), f"flatten, line {e.span.line}")
-            if is_any(inner):
-                self.error("WF305", "flatten: the size of the inner lists is not known", e.args[0].span,
-                           "flatten a list of lists with declared maxima (e.g. fan-out results of "
-                           "`-> list[T] max N`)")
-            return ListT(inner, lt.max, lt.why)
-        if f in ("take", "top"):
-            n = self.size_of(e.args[1], f, scope)
-            self.key_orders(e, lt, kw.get("by"), scope)
-            if lt is None:
-                return ListT(ANY, n, "")
-            return ListT(lt.item, smin(lt.max, n), f"{f}, line {e.span.line}")
-        if f == "chunks":
-            if not (isinstance(e.args[1], ast.IntLit) and e.args[1].value >= 1):
-                self.error("WF303", "chunks(xs, n) needs n as a number, 1 or more", e.args[1].span,
-                           "write chunks(xs, 10)")
-                return ListT(ANY, ZERO, "")
-            n = e.args[1].value
-            if lt is None:
-                return ListT(ANY, ZERO, "")
-            return ListT(ListT(lt.item, smin(lt.max, Const(n)), f"chunks, line {e.span.line}"),
-                         ceil_div(lt.max, n), f"chunks, line {e.span.line}")
-        if f in ("sort", "unique"):
-            self.key_orders(e, lt, kw.get("by"), scope)
-            return lt if lt is not None else ListT(ANY, ZERO, "")
-        if f in ("min", "max"):
-            if len(args) == 1:
-                self.key_orders(e, lt, kw.get("by"), scope)
-                return _opt(lt.item) if lt is not None else ANY
-            item = args[0]
-            for a in args[1:]:
-                item = join(item, a)
-            fake = ListT(item, Const(len(args)), "")
-            self.key_orders(e, fake, kw.get("by"), scope)
-            return item
-        return ANY
+        return b.check(self, e, args, scope)
+
+    def source(self, node: ast.Node) -> str:
+        return _src(self.p, node)
 
     def lower_bound(self, e: ast.Expr, scope: _Scope) -> int | None:
         """A number that the int value of `e` is known never to go below (and never None),
@@ -1512,16 +1429,8 @@ class _Checker:
                 return a + b
             return a * b if a >= 0 and b >= 0 else None
         if isinstance(e, ast.Call) and not e.kwargs:
-            if e.func == "len" and len(e.args) == 1:
-                return 0
-            if e.func in ("min", "max") and len(e.args) >= 2:
-                if not all(_is_int(self.expr(a, scope)) for a in e.args):
-                    return None
-                known = [self.lower_bound(a, scope) for a in e.args]
-                if e.func == "min":
-                    return None if any(k is None for k in known) else min(known)  # type: ignore[type-var]
-                found = [k for k in known if k is not None]
-                return max(found) if found else None
+            b = builtins.get(e.func)
+            return b.lower(self, e, scope) if b is not None else None
         return None
 
     def need_list(self, e: ast.Call, i: int, args: list[Type]) -> ListT | None:
@@ -1534,7 +1443,9 @@ class _Checker:
             self.error("WF305", f"{e.func}: the size of this list is not known", e.args[i].span,
                        "use a list whose maximum is declared or derived")
             return None
-        self.error("WF213", f"`{e.func}` takes a list, not {t.describe()}", e.args[i].span, _USAGE[e.func])
+        b = builtins.get(e.func)
+        self.error("WF213", f"`{e.func}` takes a list, not {t.describe()}", e.args[i].span,
+                   b.usage if b is not None else None)
         return None
 
     def key_orders(self, e: ast.Call, lt: ListT | None, by: ast.Keyword | None, scope: _Scope) -> None:
@@ -1588,14 +1499,6 @@ class _Checker:
         return t
 
 
-_USAGE = {
-    "len": "len(xs)", "flatten": "flatten(xss)", "take": "take(xs, n)", "top": "top(xs, n, by=.field)",
-    "sort": "sort(xs, by=.field, reverse=false)", "unique": "unique(xs, by=.field)",
-    "join": 'join(xs, ", ")', "lower": "lower(s)", "upper": "upper(s)", "strip": "strip(s)",
-    "min": "min(xs, by=.field) or min(a, b)", "max": "max(xs, by=.field) or max(a, b)", "sum": "sum(xs)",
-    "any": "any(xs)", "all": "all(xs)", "json": "json(v)", "str": "str(v)", "int": "int(v)",
-    "range": "range(n) or range(a, b)", "chunks": "chunks(xs, n)", "keys": "keys(record)",
-}
 
 
 def _field_name_span(e: ast.Field) -> Span:
@@ -1628,16 +1531,6 @@ def _per(c: Cost) -> str:
         plain = all(re.fullmatch(r"\d+ (agents?|checks?)|no agents", p) for p in c.desc.split(" + "))
         return f"{c.agents.n} agents" if plain else f"({c.desc})"
     return f"({c.desc})"
-
-
-def _is_int(t: Type) -> bool:
-    """An int, or an optional int (None ranks below every number in max(...))."""
-    return widen(strip_opt(t)) == INT
-
-
-def _widen(t: Type) -> Type:
-    """`t` (or `t?`) without its declared range: a sum or a negation can leave it."""
-    return Opt(widen(t.inner)) if isinstance(t, Opt) else widen(t)
 
 
 def _num_src(x: float) -> str:

@@ -44,7 +44,9 @@ def _num(x: float) -> str:
 
 
 def widen(t: Type) -> Type:
-    """`t` without a declared range: what arithmetic on it gives."""
+    """`t` (or `t?`) without a declared range: what arithmetic on it gives."""
+    if isinstance(t, Opt):
+        return Opt(widen(t.inner))
     return Prim(t.name) if isinstance(t, Ranged) else t
 
 
