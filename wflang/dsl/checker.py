@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from wflang.dsl import ast, builtins
 from wflang.dsl.arguments import INT_INPUT_MIN, literal_value, type_problem
@@ -68,9 +68,16 @@ _UNROLL_LIMIT = 200
 
 @dataclass
 class Cost:
+    """`agents`: the worst case of the paths that go on after this code. A `return` in an
+    `if` leaves the workflow early: `exit` is the worst case of the paths that return
+    inside it (counted from its start, None when none can), and `ends` says that every
+    path returns, so nothing after it runs."""
+
     agents: Sym
     tokens: Sym | None
     desc: str
+    exit: Sym | None = None
+    ends: bool = False
 
     @staticmethod
     def none() -> Cost:
@@ -78,11 +85,20 @@ class Cost:
 
     def then(self, other: Cost) -> Cost:
         tokens = None if self.tokens is None or other.tokens is None else add(self.tokens, other.tokens)
+        # A path returns inside `self`, or goes through `self` and returns inside `other`.
+        exits = [x for x in (self.exit, None if other.exit is None else add(self.agents, other.exit)) if x is not None]
+        exit_ = smax(*exits) if exits else None
+        ends = self.ends or other.ends
         if self.agents == ZERO:
-            return Cost(other.agents, tokens, other.desc)
+            return Cost(other.agents, tokens, other.desc, exit_, ends)
         if other.agents == ZERO:
-            return Cost(self.agents, tokens, self.desc)
-        return Cost(add(self.agents, other.agents), tokens, f"{self.desc} + {other.desc}")
+            return Cost(self.agents, tokens, self.desc, exit_, ends)
+        return Cost(add(self.agents, other.agents), tokens, f"{self.desc} + {other.desc}", exit_, ends)
+
+    @property
+    def worst(self) -> Sym:
+        """Every path, whether it returns or goes on."""
+        return self.agents if self.exit is None else smax(self.agents, self.exit)
 
     def times(self, n: Sym, desc: str) -> Cost:
         tokens = None if self.tokens is None else mul(n, self.tokens)
@@ -94,6 +110,7 @@ class CheckResult:
     program: ast.Program
     diagnostics: list[Diagnostic]
     bound: Bound | None
+    result: Type = NONE  # the workflow's result: the join of every `return` (and none if it can end without)
 
     @property
     def ok(self) -> bool:
@@ -105,6 +122,8 @@ class _Ctx:
     phase: str | None
     loop: str | None = None  # "fanout" (stop when allowed first) | "repeat"
     in_item: bool = False  # inside a fan-out/for body: assignments are local
+    outer: bool = False  # the workflow's own level: the top, a phase, an `if` there (no loop, no construct)
+    in_if: bool = False  # inside an `if` (at the outer level: `return` there is an early exit)
 
 
 _MISSING = Prim("missing")  # "not bound": a name's old value in a `_Vars` log
@@ -198,6 +217,24 @@ class _Scope:
         self.vars[name] = t
 
 
+def _has_phase(s: ast.If) -> bool:
+    """Whether a phase block stands in this `if` (in a branch, or an `if` in a branch)."""
+    for b in (s.then, s.orelse):
+        for x in b:
+            if isinstance(x, ast.Phase) or (isinstance(x, ast.If) and _has_phase(x)):
+                return True
+    return False
+
+
+def _per_phase(terms: list[Term]) -> dict[str | None, Sym]:
+    """The worst case of a run of terms in each phase (None: outside any phase)."""
+    out: dict[str | None, Sym] = {}
+    for t in terms:
+        for k, v in (t.per_phase or {t.phase: t.worst}).items():
+            out[k] = add(out[k], v) if k in out else v
+    return out
+
+
 class _Stop(Exception):
     """An error after which the rest of the statement makes no sense to check."""
 
@@ -239,6 +276,8 @@ class _Checker:
         self.defaults: dict[str, ast.Expr] = {o.name: o.value for o in program.defaults}
         self.phase_titles: list[str] = []
         self.in_fix = 0  # depth of `fix` bodies being checked: `last` and `attempt` are theirs
+        self.returns: list[Type] = []  # the type of every `return`, for the workflow's result type
+        self.seen_titles: dict[str, ast.Phase] = {}
 
     # ------------------------------------------------------------ diagnostics
 
@@ -282,27 +321,47 @@ class _Checker:
             scope.consts.add(c.targets[0])
             if isinstance(c.value, ast.IntLit) and c.value.value >= 0:
                 self.const_ints[c.targets[0]] = (c.value.value, c.value.span)
-        self.phase_titles = [s.title for s in self.p.body if isinstance(s, ast.Phase)]
-        seen_titles: dict[str, ast.Phase] = {}
+        self.phase_titles = [ph.title for ph in self.p.phases()]
+        ended: ast.Stmt | None = None  # a statement after which nothing runs
         for i, stmt in enumerate(self.p.body):
+            if ended is not None and not isinstance(ended, ast.Return):
+                self.unreachable(stmt, ended)
+                ended = None
             if isinstance(stmt, ast.Phase):
-                if stmt.title in seen_titles:
-                    self.error("WF206", f'phase "{stmt.title}" appears twice', stmt.title_span,
-                               f"phase titles are the progress groups of the compiled workflow; rename one "
-                               f"(the first is on line {seen_titles[stmt.title].span.line})")
-                seen_titles[stmt.title] = stmt
-                self.block(stmt.body, scope, _Ctx(stmt.title), top=True)
-            elif isinstance(stmt, ast.Return):
-                if i != len(self.p.body) - 1:
-                    self.error("WF207", "`return` must be the last statement of the workflow", stmt.span,
-                               "move it to the end; nothing after it would run")
-                self.stmt(stmt, scope, _Ctx(None), top=True)
+                cost = self.phase_block(stmt, scope)
             else:
-                self.stmt(stmt, scope, _Ctx(None), top=True)
+                if isinstance(stmt, ast.Return) and i != len(self.p.body) - 1:
+                    self.error("WF207", "`return` must be the last statement of the workflow", stmt.span,
+                               "move it to the end, or put it in an `if` to leave early; nothing after it "
+                               "would run")
+                cost, _ = self.stmt(stmt, scope, _Ctx(None, outer=True), top=True)
+            if cost.ends and ended is None:
+                ended = stmt
         bound = Bound(self.terms, self.inputs, agent_budget, token_budget, self.phase_titles)
         if not any(d.severity == "error" for d in self.diags):
             self.check_caps(bound)
-        return CheckResult(self.p, self.diags, bound)
+        result = NONE if not self.returns else self.returns[0]
+        for t in self.returns[1:]:
+            result = join(result, t)
+        falls_off = ended is None and not (self.p.body and isinstance(self.p.body[-1], ast.Return))
+        if self.returns and falls_off:
+            result = join(result, NONE)  # a path that ends without `return` gives none
+        return CheckResult(self.p, self.diags, bound, result)
+
+    def phase_block(self, s: ast.Phase, scope: _Scope) -> Cost:
+        """A phase block at the top level or in a top-level `if`: each statement is a term."""
+        if s.title in self.seen_titles:
+            self.error("WF206", f'phase "{s.title}" appears twice', s.title_span,
+                       f"phase titles are the progress groups of the compiled workflow; rename one "
+                       f"(the first is on line {self.seen_titles[s.title].span.line})")
+        self.seen_titles[s.title] = s
+        cost, _ = self.block(s.body, scope, _Ctx(s.title, outer=True), top=True)
+        return cost
+
+    def unreachable(self, s: ast.Stmt, ended: ast.Stmt) -> None:
+        self.error("WF207", "this statement never runs: every path before it returns", s.span,
+                   f"the `if` on line {ended.span.line} returns in every branch; remove what follows, "
+                   "or let a branch go on")
 
     def header(self) -> None:
         h = self.p.header
@@ -664,6 +723,8 @@ class _Checker:
         cost = Cost.none()
         value: Type = NONE
         for i, s in enumerate(stmts):
+            if cost.ends and i and not isinstance(stmts[i - 1], ast.Return):
+                self.unreachable(s, stmts[i - 1])
             if isinstance(s, ast.StopWhen):
                 if ctx.loop is None or (ctx.loop == "fanout" and i != 0):
                     where = ("move it to the first line of the body: it decides whether an item starts at all"
@@ -676,6 +737,8 @@ class _Checker:
 
     def stmt(self, s: ast.Stmt, scope: _Scope, ctx: _Ctx, top: bool = False) -> tuple[Cost, Type]:
         try:
+            if top and isinstance(s, ast.If) and ctx.phase is None and _has_phase(s):
+                return self.phased_if(s, scope, ctx), NONE
             cost, value = self._stmt(s, scope, ctx)
         except _Stop:
             if isinstance(s, ast.Assign):
@@ -684,9 +747,40 @@ class _Checker:
                     if scope.lookup(n) is None:
                         scope.vars[n] = ERROR
             return Cost.none(), ANY
-        if top and cost.agents != ZERO:
-            self.terms.append(Term(ctx.phase, s.span.line, cost.desc, cost.agents, cost.tokens))
+        if top and not isinstance(s, ast.Phase) and (cost.agents != ZERO or (cost.exit is not None and cost.exit != ZERO)):
+            self.terms.append(Term(ctx.phase, s.span.line, cost.desc, cost.agents, cost.tokens, cost.exit))
         return cost, value
+
+    def phased_if(self, s: ast.If, scope: _Scope, ctx: _Ctx) -> Cost:
+        """A top-level `if` with phase blocks in it: one term for the total (the larger
+        branch), and per phase the worst case where that phase can run."""
+        self.expr(s.cond, scope)
+        saved = self.terms
+        self.terms = []
+        try:
+            c1, _, c2, _ = self.branches(s, scope, replace(ctx, in_if=True), top=True)
+            then_terms, else_terms = self._branch_terms
+        finally:
+            self.terms = saved
+        cost = self.if_cost(s, c1, c2)
+        per = {k: smax(v, _per_phase(else_terms).get(k, ZERO)) for k, v in _per_phase(then_terms).items()}
+        for k, v in _per_phase(else_terms).items():
+            per.setdefault(k, v)
+        if cost.worst != ZERO or per:
+            self.terms.append(Term(None, s.span.line, cost.desc, cost.agents, cost.tokens, cost.exit,
+                                   per, then_terms + else_terms))
+        return cost
+
+    def if_cost(self, s: ast.If, c1: Cost, c2: Cost) -> Cost:
+        """`if`: the larger branch of those that go on; a branch that returns on every path
+        counts only in `exit`."""
+        going = [c for c in (c1, c2) if not c.ends]
+        agents = smax(*(c.agents for c in going)) if going else ZERO
+        tokens = None if c1.tokens is None or c2.tokens is None else smax(c1.tokens, c2.tokens)
+        exits = [c.exit for c in (c1, c2) if c.exit is not None]
+        desc = c1.desc if c2.worst == ZERO else (c2.desc if c1.worst == ZERO else f"max({c1.desc}, {c2.desc})")
+        return Cost(agents, tokens, f"if (line {s.span.line}): {desc}", smax(*exits) if exits else None,
+                    not going)
 
     def _stmt(self, s: ast.Stmt, scope: _Scope, ctx: _Ctx) -> tuple[Cost, Type]:
         if isinstance(s, ast.Assign):
@@ -713,35 +807,46 @@ class _Checker:
             self.expr(s.cond, scope)
             return Cost.none(), NONE
         if isinstance(s, ast.Return):
-            if ctx.phase is not None or ctx.loop is not None or ctx.in_item:
+            if not ctx.outer or (ctx.phase is not None and not ctx.in_if):
                 self.error("WF207", "`return` belongs at the top level of the workflow", s.span,
-                           "a block's value is its last line; `return` ends the whole workflow")
+                           "a block's value is its last line; `return` ends the whole workflow (it may "
+                           "also stand in an `if` at the top level or in a phase, to leave early)")
             t, cost = self.rhs(s.value, scope, ctx)
+            self.returns.append(t)
+            if ctx.in_if:  # an early exit: the paths through here leave the workflow
+                return Cost(ZERO, cost.tokens, cost.desc, cost.agents, True), t
             return cost, t
         if isinstance(s, ast.If):
             self.expr(s.cond, scope)
-            c1, t1, c2, t2 = self.branches(s, scope, ctx)
-            tokens = None if c1.tokens is None or c2.tokens is None else smax(c1.tokens, c2.tokens)
-            desc = c1.desc if c2.agents == ZERO else (c2.desc if c1.agents == ZERO
-                                                      else f"max({c1.desc}, {c2.desc})")
-            return Cost(smax(c1.agents, c2.agents), tokens, f"if (line {s.span.line}): {desc}"), join(t1, t2)
+            c1, t1, c2, t2 = self.branches(s, scope, replace(ctx, in_if=True) if ctx.outer else ctx)
+            return self.if_cost(s, c1, c2), join(t1, t2)
         if isinstance(s, ast.Phase):
-            self.error("WF218", "a phase cannot be nested", s.title_span, "phases are top-level blocks")
+            if ctx.outer and ctx.phase is None:  # in a top-level `if`: entered when its branch runs
+                return self.phase_block(s, scope), NONE
+            where = (f'another phase ("{ctx.phase}")' if ctx.outer else "a loop or a construct's body")
+            self.error("WF218", f"a phase cannot be inside {where}", s.title_span,
+                       "phases are top-level blocks; one may also stand in an `if` at the top level")
             return Cost.none(), NONE
         return Cost.none(), NONE
 
-    def branches(self, s: ast.If, scope: _Scope, ctx: _Ctx) -> tuple[Cost, Type, Cost, Type]:
+    def branches(self, s: ast.If, scope: _Scope, ctx: _Ctx, top: bool = False) -> tuple[Cost, Type, Cost, Type]:
         """Both branches from the same names; after them, each name either branch wrote
-        has the join of its two outcomes (a name bound on one side only may be none)."""
+        has the join of its two outcomes (a name bound on one side only may be none).
+        With `top` (an `if` holding phases), each branch's statements are terms, kept in
+        `_branch_terms`."""
         names = scope.vars
         assert isinstance(names, _Vars)
         mark = names.mark()
         try:
-            c1, t1 = self.block(s.then, scope, ctx)
+            c1, t1 = self.block(s.then, scope, ctx, top=top)
+            then_terms: list[Term] = []
+            if top:
+                then_terms, self.terms = self.terms, []
             then_old = names.touched(mark)
             then_new = {n: names.get(n, _MISSING) for n in then_old}
             names.undo(mark)
-            c2, t2 = self.block(s.orelse, scope, ctx)
+            c2, t2 = self.block(s.orelse, scope, ctx, top=top)
+            self._branch_terms = (then_terms, self.terms) if top else ([], [])
             else_old = names.touched(mark)
             else_new = {n: names.get(n, _MISSING) for n in else_old}
             names.undo(mark)

@@ -1252,7 +1252,10 @@ class _Emitter:
         # a child's agents hold what both it and its caller declare
         inner = replace(ctx, scope=scope, program=child, in_child=True, top_level=True, answer=None,
                         grants=ctx.grants & frozenset(child.header.permissions))
-        raw = self.expr(e.args, ctx, top=True) if e.args is not None else "undefined"
+        # The arguments are computed outside the child's function and passed in: inside it,
+        # the child's inputs (`const x`) would shadow a caller's name of the same spelling.
+        given = self.expr(e.args, ctx, top=True) if e.args is not None else "undefined"
+        raw = self.namer.fresh("childArgs")
         prefix = js_string(f"run {json.dumps(e.path)}: ")
         try:
             lines = self.arguments(child, inner, raw=raw, open_records=True,
@@ -1264,7 +1267,8 @@ class _Emitter:
         if not (child.body and isinstance(child.body[-1], ast.Return)):
             body.append("return null")
         lines += self.schema_section(child, dynamic=True) + body  # after the body registered them
-        return f"await (async () => {{  // {_comment_text(e.path)}\n" + "\n".join(_indent(lines)) + "\n})()"
+        return (f"await (async ({raw}) => {{  // {_comment_text(e.path)}\n" + "\n".join(_indent(lines))
+                + f"\n}})({_strip_parens(given)})")
 
     # ---- fanout and for
 
