@@ -208,13 +208,15 @@ class _Scope:
         return out
 
     def assign(self, name: str, t: Type) -> None:
-        s: _Scope | None = self
-        while s is not None:
-            if name in s.vars:
-                s.vars[name] = t
-                return
-            s = s.parent
+        # As in both runtimes, a write lands in the innermost scope: in an item's body
+        # (fanout, for, review, vote, tournament) it makes an item-local name and the outer
+        # one keeps its value, so its type and size must stay as they were.
         self.vars[name] = t
+
+    def outer(self, name: str) -> Type | object:
+        """The type a name has in the enclosing scopes (`_MISSING`: unbound there)."""
+        found = self.parent.lookup(name) if self.parent is not None else None
+        return _MISSING if found is None else found
 
 
 def _has_phase(s: ast.If) -> bool:
@@ -853,8 +855,12 @@ class _Checker:
         finally:
             names.release()
         for n in [*else_old, *(n for n in then_old if n not in else_old)]:
+            # A name new to this scope on one side may still stand outside it (an item-local
+            # write shadows it): the other side then sees the outer one.
             a = then_new[n] if n in then_new else else_old[n]
             b = else_new[n] if n in else_new else then_old[n]
+            a = scope.outer(n) if a is _MISSING else a
+            b = scope.outer(n) if b is _MISSING else b
             if a is not _MISSING:
                 names[n] = join(a, b) if b is not _MISSING else join(a, NONE)
             elif b is not _MISSING:
