@@ -196,10 +196,10 @@ def sizes(program: ast.Program, values: dict[str, Any]) -> dict[str, int]:
     return out
 
 
-def int_range(t: ast.NamedType, default_min: int | None) -> tuple[int | None, int | None]:
-    """The declared [min, max] of an int type; `default_min` when it declares no min."""
-    lo = t.min.value if isinstance(t.min, ast.IntLit) else default_min
-    hi = t.max.value if isinstance(t.max, ast.IntLit) else None
+def int_range(t: ast.NamedType, default_min: int | None) -> tuple[float | None, float | None]:
+    """The declared [min, max] of an int or float type; `default_min` when it declares no min."""
+    lo = t.min.value if isinstance(t.min, (ast.IntLit, ast.FloatLit)) else default_min
+    hi = t.max.value if isinstance(t.max, (ast.IntLit, ast.FloatLit)) else None
     return lo, hi
 
 
@@ -223,6 +223,8 @@ def type_problem(v: Any, t: ast.TypeExpr, records: dict[str, ast.TypeDecl], path
             return f"{path}: expected a list, got {_kind(v)}"
         if isinstance(t.max, ast.IntLit) and len(v) > t.max.value:
             return f"{path}: {len(v)} items, the workflow declares max {t.max.value}"
+        if isinstance(t.min, ast.IntLit) and len(v) < t.min.value:
+            return f"{path}: {len(v)} items, the workflow declares min {t.min.value}"
         for i, item in enumerate(v):
             p = type_problem(item, t.item, records, f"{path}[{i}]", closed=closed)
             if p is not None:
@@ -230,7 +232,14 @@ def type_problem(v: Any, t: ast.TypeExpr, records: dict[str, ast.TypeDecl], path
         return None
     if isinstance(t, ast.NamedType):
         if t.name == "str":
-            return None if isinstance(v, str) else f"{path}: expected a string, got {_kind(v)}"
+            if not isinstance(v, str):
+                return f"{path}: expected a string, got {_kind(v)}"
+            # code points, as the JS helper counts them ([...v].length)
+            if isinstance(t.max, ast.IntLit) and len(v) > t.max.value:
+                return f"{path}: {len(v)} characters, the workflow declares max {t.max.value}"
+            if isinstance(t.min, ast.IntLit) and len(v) < t.min.value:
+                return f"{path}: {len(v)} characters, the workflow declares min {t.min.value}"
+            return None
         if t.name == "bool":
             return None if isinstance(v, bool) else f"{path}: expected true or false, got {_kind(v)}"
         if t.name in ("int", "float"):
@@ -238,15 +247,15 @@ def type_problem(v: Any, t: ast.TypeExpr, records: dict[str, ast.TypeDecl], path
                 return f"{path}: expected a number, got {_kind(v)}"
             if t.name == "int" and not (isinstance(v, int) or float(v).is_integer()):
                 return f"{path}: expected a whole number, got {js_number(v)}"
-            if t.name == "int":
-                lo, hi = int_range(t, default_min)
+            if t.name == "int" or t.min is not None or t.max is not None:
+                lo, hi = int_range(t, default_min if t.name == "int" else None)
                 if hi is not None and v > hi:
-                    return f"{path}: {js_number(v)} is more than the declared max {hi}"
+                    return f"{path}: {js_number(v)} is more than the declared max {js_number(hi)}"
                 if lo is not None and v < lo:
                     if t.min is None:
                         return (f"{path}: {js_number(v)} is less than {lo}, the least an int input "
                                 "allows unless it declares `min`")
-                    return f"{path}: {js_number(v)} is less than the declared min {lo}"
+                    return f"{path}: {js_number(v)} is less than the declared min {js_number(lo)}"
             return None
         decl = records.get(t.name)
         if decl is None:
@@ -323,12 +332,14 @@ def _type_src(t: ast.TypeExpr, default_min: int | None = None) -> str:
         return " | ".join(f'"{o}"' for o in t.options)
     if isinstance(t, ast.ListType):
         m = f" max {t.max.value}" if isinstance(t.max, ast.IntLit) else ""
+        if isinstance(t.min, ast.IntLit):
+            m = f" min {t.min.value}" + m
         return f"list[{_type_src(t.item)}]{m}"
     if isinstance(t, ast.NamedType):
-        m = f" max {t.max.value}" if isinstance(t.max, ast.IntLit) else ""
-        if t.name == "int":
-            lo = t.min.value if isinstance(t.min, ast.IntLit) else default_min
-            if lo is not None:
-                m = f" min {lo}" + m
+        m = f" max {js_number(t.max.value)}" if isinstance(t.max, (ast.IntLit, ast.FloatLit)) else ""
+        lo = t.min.value if isinstance(t.min, (ast.IntLit, ast.FloatLit)) else (
+            default_min if t.name == "int" else None)
+        if lo is not None:
+            m = f" min {js_number(lo)}" + m
         return t.name + m
     return "?"

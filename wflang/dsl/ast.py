@@ -35,9 +35,9 @@ class TypeExpr(Node):
 
 @dataclass(eq=False)
 class NamedType(TypeExpr):
-    """`str`, `int`, `float`, `bool`, or a record declared with `type`. `min`/`max` are
-    only meaningful on `int` (`input rounds: int min 1 max 10`); an int input without
-    `min` has the lower bound 0 (docs/language.md)."""
+    """`str`, `int`, `float`, `bool`, or a record declared with `type`. `min`/`max` bound
+    an `int` or a `float` (`input rounds: int min 1 max 10`; an int input without `min`
+    has the lower bound 0, docs/language.md) and a `str`'s length in code points."""
 
     name: str
     max: Expr | None = None
@@ -48,6 +48,7 @@ class NamedType(TypeExpr):
 class ListType(TypeExpr):
     item: TypeExpr
     max: Expr | None  # an IntLit or a Name of an int input with a declared max
+    min: Expr | None = None  # `list[T] min 1`: an IntLit, JSON Schema minItems
 
 
 @dataclass(eq=False)
@@ -455,6 +456,7 @@ class FieldDecl(Node):
 class TypeDecl(Node):
     name: str
     fields: list[FieldDecl]
+    doc: str | None = None  # the string line under `type T:`, the schema's description
 
 
 @dataclass(eq=False)

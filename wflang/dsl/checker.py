@@ -8,6 +8,7 @@ compiles and, if it does, its proven worst case.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field, replace
 
@@ -46,6 +47,7 @@ from wflang.dsl.types import (
     ListT,
     Opt,
     Prim,
+    Ranged,
     Record,
     Type,
     Union,
@@ -56,6 +58,7 @@ from wflang.dsl.types import (
     join,
     join_items,
     strip_opt,
+    widen,
 )
 
 BUILTINS = builtins.NAMES
@@ -461,19 +464,17 @@ class _Checker:
                                f"every list declares its size: write `{_src(self.p, t)} max N`")
                 return ListT(item, Const(0), "no max")
             size = self.size_of(t.max, "list max")
+            self.list_min(t)
             return ListT(item, size, f"max, line {t.span.line}")
         if isinstance(t, ast.NamedType):
-            if t.max is not None and t.name != "int":
-                self.error("WF212", f"`max` applies to lists and ints, not `{t.name}`", t.max.span,
-                           "remove it")
-            if t.min is not None and t.name != "int":
-                self.error("WF212", f"`min` applies to ints, not `{t.name}`", t.min.span, "remove it")
-            if isinstance(t.min, ast.IntLit) and isinstance(t.max, ast.IntLit) and t.min.value > t.max.value:
-                self.error("WF308", f"`min {t.min.value}` is above `max {t.max.value}`: no value fits", t.min.span,
-                           "swap them, or lower the min")
             prim = {"str": STR, "int": INT, "float": FLOAT, "bool": BOOL}.get(t.name)
             if prim is not None:
-                return prim
+                return self.scalar_type(t, prim)
+            for clause in (t.min, t.max):
+                if clause is not None:
+                    word = "min" if clause is t.min else "max"
+                    self.error("WF212", f"`{word}` applies to ints, floats, strings and lists, not `{t.name}`",
+                               clause.span, "remove it")
             rec = self.records.get(t.name)
             if rec is None:
                 guess = did_you_mean(t.name, [*self.records, "str", "int", "float", "bool"])
@@ -483,8 +484,68 @@ class _Checker:
             return rec
         return ANY
 
-    def size_of(self, e: ast.Expr, what: str) -> Sym:
-        """A size: an int literal, an int input with a max, or + and × of those."""
+    def scalar_type(self, t: ast.NamedType, prim: Prim) -> Type:
+        """`int`/`float` with `min`/`max` (a value range), `str` with them (a length in code
+        points), `bool` without. Only int and float keep the range in their type: a field
+        `n: int min 0 max 5` can size a `take` or a `range` (both targets refuse an answer
+        outside it)."""
+        if t.name == "bool":
+            for clause in (t.min, t.max):
+                if clause is not None:
+                    word = "min" if clause is t.min else "max"
+                    self.error("WF212", f"`{word}` applies to ints, floats, strings and lists, not `bool`",
+                               clause.span, "remove it")
+            return prim
+        bounds: list[float | None] = []
+        for clause in (t.min, t.max):
+            if clause is None:
+                bounds.append(None)
+            elif isinstance(clause, ast.Name) and t.name == "int" and clause is t.max:
+                bounds.append(None)  # `int max rounds`: an input's size, not a literal bound
+            elif isinstance(clause, ast.FloatLit) and t.name != "float":
+                word, whole = ("min", math.ceil(clause.value)) if clause is t.min else ("max", math.floor(clause.value))
+                self.error("WF212", f"a bound of `{t.name}` is a whole number", clause.span,
+                           f"write `{word} {whole}`" if t.name == "int" else
+                           f"a length counts characters: write `{word} {whole}`")
+                bounds.append(None)
+            elif isinstance(clause, (ast.IntLit, ast.FloatLit)):
+                if t.name == "str" and clause.value < 0:
+                    self.error("WF302", "a string's length cannot be negative", clause.span, "use 0 or more")
+                    bounds.append(None)
+                else:
+                    bounds.append(clause.value)
+            else:
+                self.error("WF303", f"the bounds of `{t.name}` must be numbers", clause.span, "write `max 10`")
+                bounds.append(None)
+        lo, hi = bounds
+        if lo is not None and hi is not None and lo > hi:
+            what = "length" if t.name == "str" else "value"
+            self.error("WF308", f"`min {_num_src(lo)}` is above `max {_num_src(hi)}`: no {what} fits",
+                       t.min.span if t.min is not None else t.span, "swap them, or lower the min")
+        if t.name == "str" or (lo is None and hi is None):
+            return prim
+        return Ranged(t.name, lo, hi)
+
+    def list_min(self, t: ast.ListType) -> None:
+        """`list[T] min N max M`: the fewest items an answer may have (JSON Schema minItems)."""
+        if t.min is None:
+            return
+        if not isinstance(t.min, ast.IntLit) or t.min.value < 0:
+            self.error("WF303", "a list's min is a number, 0 or more", t.min.span, "write `min 1`")
+            return
+        if isinstance(t.max, ast.IntLit) and t.min.value > t.max.value:
+            self.error("WF308", f"`min {t.min.value}` is above `max {t.max.value}`: no list fits", t.min.span,
+                       "swap them, or lower the min")
+
+    def size_of(self, e: ast.Expr, what: str, scope: _Scope | None = None) -> Sym:
+        """A size: an int literal, an int input with a max, or + and × of those. With
+        `scope` (a count read during the run: take, top, range), also any int whose type
+        declares its range, `min 0` or more (a field `n: int min 0 max 5`): at most its max.
+        Those builtins read a `none` count as 0, so an optional one is fine too."""
+        if scope is not None and not self._static_size(e):
+            bounded = self.declared_size(e, what, scope)
+            if bounded is not None:
+                return bounded
         if isinstance(e, ast.IntLit):
             if e.value < 0:
                 self.error("WF302", f"{what} cannot be negative", e.span, "use 0 or more")
@@ -505,6 +566,8 @@ class _Checker:
             a, b = self.size_of(e.left, what), self.size_of(e.right, what)
             return add(a, b) if e.op == "+" else mul(a, b)
         hint = "write a number, or an int input declared with `max N`"
+        if scope is not None:
+            hint += ", or an int whose type declares its range (a field `n: int min 0 max N`)"
         if isinstance(e, ast.Name):
             for d in self.p.inputs:
                 if d.name == e.id and isinstance(d.type, ast.NamedType) and d.type.name == "int":
@@ -514,6 +577,19 @@ class _Checker:
 
     def static_size(self, e: ast.Expr, what: str) -> Sym | None:
         return self.size_of(e, what) if self._static_size(e) else None
+
+    def declared_size(self, e: ast.Expr, what: str, scope: _Scope) -> Sym | None:
+        try:
+            t = strip_opt(self.expr(e, scope))
+        except _Stop:
+            return ZERO
+        if not (isinstance(t, Ranged) and t.name == "int" and t.hi is not None):
+            return None
+        if t.lo is None or t.lo < 0:
+            self.error("WF308", f"{what}: `{_src(self.p, e)}` can be negative (it is {t.describe()}); "
+                       "a size is 0 or more", e.span, "declare `min 0` or more where its type is declared")
+            return ZERO
+        return Const(int(t.hi), Knob(f"{what}: {_src(self.p, e)} is {t.describe()}", e.span))
 
     def _static_size(self, e: ast.Expr) -> bool:
         """Is `e` a size `size_of` accepts: a literal, an int input with a max, + and × of those?"""
@@ -969,6 +1045,9 @@ class _Checker:
                 self.fits(v, self.expr(v, scope), target.fields[k], scope) for k, v in given.items())
         if isinstance(e, ast.ListLit) and isinstance(target, ListT):
             return all(self.fits(x, self.expr(x, scope), target.item, scope) for x in e.items)
+        if isinstance(target, Ranged) and isinstance(e, (ast.IntLit, ast.FloatLit)):
+            return assignable(et, t) and (target.lo is None or e.value >= target.lo) and (
+                target.hi is None or e.value <= target.hi)
         return assignable(et, t)
 
     def one(self, e: ast.Agent | ast.Check) -> Sym:
@@ -1410,7 +1489,7 @@ class _Checker:
             t = self.expr(e.operand, scope)
             if e.op == "-" and not is_numeric(t):
                 self.error("WF213", f"cannot negate {t.describe()}", e.span, "`-` takes a number")
-            return BOOL if e.op == "not" else t
+            return BOOL if e.op == "not" else widen(t)  # `-` leaves a declared range
         if isinstance(e, ast.CondExpr):
             self.expr(e.cond, scope)
             return join(self.expr(e.then, scope), self.expr(e.orelse, scope))
@@ -1500,8 +1579,8 @@ class _Checker:
         raise _Stop
 
     def binop(self, e: ast.BinOp, scope: _Scope) -> Type:
-        a = strip_opt(self.expr(e.left, scope))
-        b = strip_opt(self.expr(e.right, scope))
+        a = widen(strip_opt(self.expr(e.left, scope)))
+        b = widen(strip_opt(self.expr(e.right, scope)))
         if self.trial and NONE in (a, b):
             return NONE  # a name still `none` in the trial pass: its value then (an operand None gives None)
         if e.op == "|":
@@ -1700,6 +1779,10 @@ def _per(c: Cost) -> str:
         plain = all(re.fullmatch(r"\d+ (agents?|checks?)|no agents", p) for p in c.desc.split(" + "))
         return f"{c.agents.n} agents" if plain else f"({c.desc})"
     return f"({c.desc})"
+
+
+def _num_src(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else str(x)
 
 
 def _opt(t: Type) -> Type:

@@ -568,6 +568,13 @@ def _int(tok: Token) -> int:
 
 
 _FLOAT_MAX = int(sys.float_info.max)
+
+
+def _bound_lit(tok: Token, sign: int, span: Span) -> ast.Expr:
+    """The number of a `min`/`max` clause (an int, or a float for `float min 0.5`)."""
+    if tok.type == "FLOAT":
+        return ast.FloatLit(sign * float(str(tok).replace("_", "")), span=span)
+    return ast.IntLit(sign * _int(tok), span=span)
 # How deeply a program may nest: blocks, brackets, calls, operators (each operator of a
 # chain and each `elif` is one level). Every stage walks the tree recursively, a few
 # Python frames per level; this keeps all of them far from Python's recursion limit.
@@ -690,25 +697,30 @@ class _Builder:
     def require_decl(self, meta, cond, message):
         return ast.Require(cond, message, span=_span(meta))
 
-    def type_decl(self, meta, name, *fields):
-        return ast.TypeDecl(str(name), list(fields), span=_span(meta))
+    def type_decl(self, meta, name, doc, *fields):
+        return ast.TypeDecl(str(name), list(fields), span=_span(meta), doc=doc)
+
+    def type_doc(self, meta, tok):
+        # `type T:` then a string line: the type's description, carried into its schema
+        return self._fixed_text(tok, "a type description cannot interpolate")
 
     def field_decl(self, meta, name, omit, typ, doc):
         # `name?: T` may be left out and then reads as `none`: its type is `T?`
         if omit is not None and not isinstance(typ, ast.OptionalType):
             typ = ast.OptionalType(typ, span=typ.span)
-        text = None
-        if doc is not None:
-            problem = Diagnostic("WF108", "a field description cannot interpolate", _tok_span(doc),
-                                 "the description is fixed text the model reads; {{ and }} give braces")
-            try:
-                parts = self._string_parts(doc)
-            except WfError as exc:
-                raise WfError([problem]) from exc
-            if not all(isinstance(p, str) for p in parts):
-                raise WfError([problem])
-            text = "".join(parts)
+        text = None if doc is None else self._fixed_text(doc, "a field description cannot interpolate")
         return ast.FieldDecl(str(name), typ, omittable=omit is not None, doc=text, span=_span(meta))
+
+    def _fixed_text(self, tok, message: str) -> str:
+        problem = Diagnostic("WF108", message, _tok_span(tok),
+                             "the description is fixed text the model reads; {{ and }} give braces")
+        try:
+            parts = self._string_parts(tok)
+        except WfError as exc:
+            raise WfError([problem]) from exc
+        if not all(isinstance(p, str) for p in parts):
+            raise WfError([problem])
+        return "".join(parts)
 
     def omit_mark(self, meta):
         return True
@@ -736,11 +748,11 @@ class _Builder:
     def named_type(self, meta, name, min_, max_):
         return ast.NamedType(str(name), max_, min_, span=_span(meta))
 
-    def list_type(self, meta, name, item, max_):
+    def list_type(self, meta, name, item, min_, max_):
         if str(name) != "list":
             raise WfError([Diagnostic("WF202", f"`{name}[...]` is not a type", _tok_span(name),
                                       "the only type with a parameter is list[T] max N")])
-        return ast.ListType(item, max_, span=_span(meta))
+        return ast.ListType(item, max_, span=_span(meta), min=min_)
 
     def union_type(self, meta, *options):
         texts = []
@@ -755,15 +767,18 @@ class _Builder:
         return ast.OptionalType(inner, span=_span(meta))
 
     def min_clause(self, meta, tok):
-        return ast.IntLit(_int(tok), span=_span(meta))
+        return _bound_lit(tok, 1, _span(meta))
 
     def neg_min_clause(self, meta, tok):
-        return ast.IntLit(-_int(tok), span=_span(meta))
+        return _bound_lit(tok, -1, _span(meta))
 
     def max_clause(self, meta, tok):
-        if tok.type == "INT":
-            return ast.IntLit(_int(tok), span=_tok_span(tok))
+        if tok.type in ("INT", "FLOAT"):
+            return _bound_lit(tok, 1, _tok_span(tok))
         return ast.Name(str(tok), span=_tok_span(tok))
+
+    def neg_max_clause(self, meta, tok):
+        return _bound_lit(tok, -1, _span(meta))
 
     # ---- statements
     def block(self, meta, *stmts):

@@ -7,7 +7,9 @@ properties are dropped and records rebuilt in declared order (an omittable field
 out is filled with None, so it reads as `none` and `keys()` stays the declared fields),
 lists are cut to their
 `maxItems`, and anything else that does not match (a wrong type, a missing field, a null
-where none is allowed, a string outside its enum) makes the whole answer a failure.
+where none is allowed, a string outside its enum, a number outside its declared
+`minimum`/`maximum`, a string outside its length limits, a list shorter than its
+`minItems`) makes the whole answer a failure.
 The JS helper `fitAnswer` in wflang/transpiler/prelude.js is the same function.
 """
 
@@ -52,6 +54,8 @@ def fit(v: Any, schema: Mapping[str, Any]) -> Any:
             return NOT_FIT
         most = schema.get("maxItems")
         items = v[: max(0, most)] if isinstance(most, int) else v
+        if len(items) < schema.get("minItems", 0):
+            return NOT_FIT
         sub = schema.get("items")
         if sub is None:
             return list(items)
@@ -66,16 +70,25 @@ def fit(v: Any, schema: Mapping[str, Any]) -> Any:
         if not isinstance(v, str):
             return NOT_FIT
         options = schema.get("enum")
-        return v if options is None or v in options else NOT_FIT
+        if options is not None and v not in options:
+            return NOT_FIT
+        # code points, as JSON Schema counts (and the JS helper, with [...v].length)
+        if len(v) < schema.get("minLength", 0) or len(v) > schema.get("maxLength", math.inf):
+            return NOT_FIT
+        return v
     if kind == "integer":
-        return v if _is_number(v) and float(v).is_integer() else NOT_FIT
+        return v if _is_number(v) and float(v).is_integer() and _in_range(v, schema) else NOT_FIT
     if kind == "number":
-        return v if _is_number(v) else NOT_FIT
+        return v if _is_number(v) and _in_range(v, schema) else NOT_FIT
     if kind == "boolean":
         return v if isinstance(v, bool) else NOT_FIT
     if kind == "null":
         return None if v is None else NOT_FIT
     return v  # a schema without a type (none of wflang's): anything
+
+
+def _in_range(v: float, schema: Mapping[str, Any]) -> bool:
+    return schema.get("minimum", -math.inf) <= v <= schema.get("maximum", math.inf)
 
 
 def _is_number(v: Any) -> bool:

@@ -902,9 +902,15 @@ class _Emitter:
                 out["max"] = t.max.value
             elif isinstance(t.max, ast.Name):
                 out["max"] = t.max.id
+            if isinstance(t.min, ast.IntLit):
+                out["min"] = t.min.value
             return out
         if isinstance(t, ast.NamedType):
-            if t.name in ("str", "float", "bool"):
+            if t.name in ("str", "float"):  # a length (str) or a value range (float)
+                limits = {k: c.value for k, c in (("min", t.min), ("max", t.max))
+                          if isinstance(c, (ast.IntLit, ast.FloatLit))}
+                return {"type": t.name, **limits} if limits else t.name
+            if t.name == "bool":
                 return t.name
             if t.name == "int":
                 bounds: dict[str, Any] = {"type": "int"}

@@ -147,8 +147,10 @@ const guardDone = (value) => {
 }
 // An answer fitted to its JSON Schema, as wflang/runtime/fit.py does: undeclared
 // properties dropped (records rebuilt in declared order, an omittable field left out
-// filled with null), lists cut to maxItems; anything
-// else that does not match makes the answer unfit (undefined), a failed agent.
+// filled with null), lists cut to maxItems; anything else that does not match (a number
+// outside minimum/maximum, a string outside minLength/maxLength, fewer than minItems
+// included) makes the answer unfit (undefined), a failed agent.
+const inRange = (v, s) => v >= (s.minimum ?? -Infinity) && v <= (s.maximum ?? Infinity)
 const fitAnswer = (v, s) => {
   if (Array.isArray(s.anyOf)) {
     for (const alt of s.anyOf) {
@@ -176,6 +178,7 @@ const fitAnswer = (v, s) => {
     case 'array': {
       if (!Array.isArray(v)) return undefined
       const items = Number.isInteger(s.maxItems) ? v.slice(0, Math.max(0, s.maxItems)) : v
+      if (items.length < (s.minItems ?? 0)) return undefined
       if (s.items === undefined) return items.slice()
       const out = []
       for (const x of items) {
@@ -185,12 +188,15 @@ const fitAnswer = (v, s) => {
       }
       return out
     }
-    case 'string':
-      return typeof v === 'string' && (s.enum === undefined || s.enum.includes(v)) ? v : undefined
+    case 'string': {
+      if (typeof v !== 'string' || (s.enum !== undefined && !s.enum.includes(v))) return undefined
+      const length = [...v].length // code points, as JSON Schema and Python count
+      return length >= (s.minLength ?? 0) && length <= (s.maxLength ?? Infinity) ? v : undefined
+    }
     case 'integer':
-      return Number.isInteger(v) ? v : undefined
+      return Number.isInteger(v) && inRange(v, s) ? v : undefined
     case 'number':
-      return typeof v === 'number' && Number.isFinite(v) ? v : undefined
+      return typeof v === 'number' && Number.isFinite(v) && inRange(v, s) ? v : undefined
     case 'boolean':
       return typeof v === 'boolean' ? v : undefined
     case 'null':
@@ -283,8 +289,8 @@ const limiter = (n) => {
 }
 // Why v is not a value of the declared input type t, or null when it is (the wording of
 // `wf run`, wflang/dsl/arguments.py). Types are 'str' | 'int' | 'float' | 'bool' or
-// {type: 'int', min, max, implicitMin} | {type: 'union', options} |
-// {type: 'record', name, fields} | {type: 'list', item, max} | {type: 'optional', inner};
+// {type: 'int' | 'float', min, max, implicitMin} | {type: 'str', min, max} (a length) | {type: 'union', options} |
+// {type: 'record', name, fields} | {type: 'list', item, max, min} | {type: 'optional', inner};
 // a list max that is a string names an int input (its value is in `sizes`). Records are
 // closed: an undeclared field is a problem unless `open` (a `run` child's arguments).
 const kindOf = (v) => (v === null ? 'null' : typeof v === 'boolean' ? 'a boolean' : typeof v === 'number' ? 'a number'
@@ -303,18 +309,25 @@ const typeProblem = (v, t, where, sizes, open = false) => {
     if (!Array.isArray(v)) return `${where}: expected a list, got ${kindOf(v)}`
     const most = typeof t.max === 'string' ? sizes[t.max] : t.max
     if (most != null && v.length > most) return `${where}: ${v.length} items, the workflow declares max ${most}`
+    if (t.min != null && v.length < t.min) return `${where}: ${v.length} items, the workflow declares min ${t.min}`
     for (let i = 0; i < v.length; i++) {
       const problem = typeProblem(v[i], t.item, `${where}[${i}]`, sizes, open)
       if (problem !== null) return problem
     }
     return null
   }
-  if (kind === 'str') return typeof v === 'string' ? null : `${where}: expected a string, got ${kindOf(v)}`
+  if (kind === 'str') {
+    if (typeof v !== 'string') return `${where}: expected a string, got ${kindOf(v)}`
+    const length = [...v].length // code points, as wf run counts them
+    if (t.max != null && length > t.max) return `${where}: ${length} characters, the workflow declares max ${t.max}`
+    if (t.min != null && length < t.min) return `${where}: ${length} characters, the workflow declares min ${t.min}`
+    return null
+  }
   if (kind === 'bool') return typeof v === 'boolean' ? null : `${where}: expected true or false, got ${kindOf(v)}`
   if (kind === 'int' || kind === 'float') {
     if (typeof v !== 'number') return `${where}: expected a number, got ${kindOf(v)}`
     if (kind === 'int' && !Number.isInteger(v)) return `${where}: expected a whole number, got ${v}`
-    if (kind === 'int' && typeof t === 'object') {
+    if (typeof t === 'object') { // an int's or a float's declared range
       if (t.max != null && v > t.max) return `${where}: ${v} is more than the declared max ${t.max}`
       if (t.min != null && v < t.min) {
         return t.implicitMin ? `${where}: ${v} is less than ${t.min}, the least an int input allows unless it declares \`min\``

@@ -35,7 +35,9 @@ class Checking(Protocol):
 
     def expr(self, e: ast.Expr, scope: Any) -> Type: ...
 
-    def size_of(self, e: ast.Expr, what: str) -> Sym: ...
+    # `scope`: a count read during the run (take, top, range), which an int whose type
+    # declares its range may give (a field `n: int min 0 max 5`)
+    def size_of(self, e: ast.Expr, what: str, scope: Any = None) -> Sym: ...
 
     def static_size(self, e: ast.Expr, what: str) -> Sym | None:
         """`size_of(e)` when `e` is a size known before the run, else None (no diagnostic)."""

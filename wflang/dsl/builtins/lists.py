@@ -23,13 +23,14 @@ from wflang.dsl.types import (
     is_numeric,
     join,
     strip_opt,
+    widen,
 )
 from wflang.dsl.values import KeyFn, Orders, Value, ValueError_, canonical, is_number, num, truthy
 
 
 def _is_int(t: Type) -> bool:
     """An int, or an optional int (None ranks below every number in max(...))."""
-    return strip_opt(t) == INT
+    return widen(strip_opt(t)) == INT
 
 
 @builtin
@@ -90,6 +91,8 @@ class _Cut(Builtin):
         # A count known before the run bounds the result; any other count (computed, an
         # agent's answer) still cuts, never lengthens: at most the list's own max.
         n = c.static_size(e.args[1], self.name)
+        if n is None:  # a count whose type declares its range (`n: int min 0 max 5`)
+            n = c.declared_size(e.args[1], self.name, scope)
         c.key_orders(e, lt, self.keyword(e, "by"), scope)
         if lt is None:
             return ListT(ANY, n if n is not None else ZERO, "")
@@ -233,7 +236,8 @@ class Sum(Builtin):
 
     def check(self, c: Checking, e: ast.Call, args: list[Type], scope: Any) -> Type:
         lt = c.need_list(e, 0, args)
-        return lt.item if lt is not None and is_numeric(lt.item) and not is_any(lt.item) else FLOAT
+        # a sum leaves the items' declared range
+        return widen(lt.item) if lt is not None and is_numeric(lt.item) and not is_any(lt.item) else FLOAT
 
     @staticmethod
     def py(xs: Value) -> Value:
@@ -279,9 +283,9 @@ class Range(Builtin):
 
     def check(self, c: Checking, e: ast.Call, args: list[Type], scope: Any) -> Type:
         if len(e.args) == 1:
-            n = c.size_of(e.args[0], "range")
+            n = c.size_of(e.args[0], "range", scope)
         else:
-            n = c.size_of(e.args[1], "range")
+            n = c.size_of(e.args[1], "range", scope)
             lo = c.lower_bound(e.args[0], scope)
             if lo is None:
                 c.error("WF309", "the start of range(a, b) must have a lower bound known before the run",
