@@ -18,7 +18,9 @@ from wflang.dsl import lalr, parser
 from wflang.dsl.lexer import _first_chars, _sre_parse, lazy_contextual_lexer
 
 ROOT = Path(__file__).resolve().parents[2]
-SOURCES = sorted(p for p in ROOT.rglob("*.wf") if "node_modules" not in p.parts)
+# Only committed-looking sources: not a run's journal folder (`.wf/`), nor node_modules.
+SOURCES = sorted(p for p in ROOT.rglob("*.wf")
+                 if p.is_file() and not {"node_modules", ".wf", ".venv"} & set(p.relative_to(ROOT).parts))
 
 
 def _stock() -> Any:
