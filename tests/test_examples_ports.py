@@ -113,3 +113,20 @@ def test_grounded_research_answers_a_quick_question_with_two_agents(tmp_path: Pa
     result, labels = run_both("grounded-research", rules, tmp_path)
     assert result["kind"] == "QUICK_ANSWER" and result["answer"].startswith("Tokio")
     assert labels == ["quick-answer", "triage"]
+
+
+def test_security_audit_keeps_a_finding_whose_verifier_failed_as_unverified(tmp_path: Path) -> None:
+    failing = {"label": "verify:*", "prompt": "raw SQL string", "fail": "simulated outage"}
+    result, labels = run_both("security-audit", [failing, *own_rules("security-audit")], tmp_path)
+    # the fallback `{is_real: false, confidence: "low", ...}` drops the SQL injection from the
+    # report, as the original's `verification?.is_real || false` does, and the run goes on
+    summary = result["summary"]
+    assert summary["total_files_scanned"] == 5 and summary["total_findings"] == 6
+    assert summary["verified_findings"] == 3 and summary["by_severity"]["critical"] == 0
+    assert len(labels) == 1 + 6 + 6
+
+
+def test_security_audit_counts_the_non_blank_lines_of_the_discovery_answer(tmp_path: Path) -> None:
+    listing = {"label": "find-changed-files", "reply": "apps/a.ts\n\n  \napps/b.ts\r\npackages/c.ts\n"}
+    result, _ = run_both("security-audit", [listing, *own_rules("security-audit")], tmp_path)
+    assert result["summary"]["total_files_scanned"] == 3
