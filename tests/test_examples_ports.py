@@ -130,3 +130,11 @@ def test_security_audit_counts_the_non_blank_lines_of_the_discovery_answer(tmp_p
     listing = {"label": "find-changed-files", "reply": "apps/a.ts\n\n  \napps/b.ts\r\npackages/c.ts\n"}
     result, _ = run_both("security-audit", [listing, *own_rules("security-audit")], tmp_path)
     assert result["summary"]["total_files_scanned"] == 3
+
+
+def test_dimension_review_drops_a_finding_whose_verifier_failed(tmp_path: Path) -> None:
+    failing = {"label": "verify:security:*", "fail": "simulated outage"}
+    result, labels = run_both("dimension-review", [failing, *own_rules("dimension-review")], tmp_path)
+    # `else none` keeps the item with no verdict; the filter of confirmed findings drops it
+    assert result["confirmed_count"] == 2 and "security" not in [f["dimension"] for f in result["findings"]]
+    assert any(label.startswith("verify:security:") for label in labels)  # it ran, and failed
