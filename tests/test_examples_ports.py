@@ -138,3 +138,11 @@ def test_dimension_review_drops_a_finding_whose_verifier_failed(tmp_path: Path) 
     # `else none` keeps the item with no verdict; the filter of confirmed findings drops it
     assert result["confirmed_count"] == 2 and "security" not in [f["dimension"] for f in result["findings"]]
     assert any(label.startswith("verify:security:") for label in labels)  # it ran, and failed
+
+
+def test_support_triage_runs_an_empty_inbox_when_the_inbox_agent_fails(tmp_path: Path) -> None:
+    failing = {"label": "inbox", "fail": "simulated outage"}
+    result, labels = run_both("support-triage", [failing, *own_rules("support-triage")], tmp_path)
+    # `else {ids: []}`: no ticket flows, and the graph check still runs
+    assert result["tickets"] == 0 and result["written"] == 0
+    assert labels == ["inbox", "verify"]
