@@ -146,3 +146,15 @@ def test_support_triage_runs_an_empty_inbox_when_the_inbox_agent_fails(tmp_path:
     # `else {ids: []}`: no ticket flows, and the graph check still runs
     assert result["tickets"] == 0 and result["written"] == 0
     assert labels == ["inbox", "verify"]
+
+
+def test_category_audit_disposes_of_fixes_before_issues_in_one_fan_out(tmp_path: Path) -> None:
+    rules = own_rules("category-audit")
+    synth = next(r for r in rules if r.get("label") == "synthesize")
+    rows = synth["reply"]["rows"]
+    # the issue row first: the dispositions still list the fixes first, as parallel([...fixRows, ...issueRows])
+    reordered = {**synth, "reply": {**synth["reply"], "rows": [rows[2], rows[3], rows[0], rows[1]]}}
+    result, labels = run_both("category-audit", [reordered, *rules], tmp_path)
+    assert [(d["id"], d["kind"]) for d in result["dispositions"]] == [
+        ("EH-V1.46.1-1", "fix"), ("DOC-V1.46.1-1", "fix"), ("PF-V1.46.1-1", "issue")]
+    assert "issue-draft:PF-V1.46.1-1" in labels and not any(label.endswith("PF-V1.46.1-2") for label in labels)
