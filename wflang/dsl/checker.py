@@ -44,6 +44,7 @@ from wflang.dsl.types import (
     STR,
     KeyFn,
     ListT,
+    MapT,
     Opt,
     Prim,
     Record,
@@ -59,7 +60,8 @@ from wflang.dsl.types import (
 )
 
 BUILTINS = ("len", "flatten", "take", "top", "sort", "unique", "join", "lower", "upper", "strip",
-            "min", "max", "sum", "any", "all", "json", "str", "int", "range", "chunks", "keys")
+            "min", "max", "sum", "any", "all", "json", "str", "int", "range", "chunks", "keys",
+            "values", "entries")
 PERMISSIONS = ("edit", "shell")
 _NAME_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 _UNROLL_LIMIT = 200
@@ -324,7 +326,7 @@ class _Checker:
 
     def declare_types(self) -> None:
         for d in self.p.types:
-            if d.name in self.records or d.name in ("str", "int", "float", "bool", "list"):
+            if d.name in self.records or d.name in ("str", "int", "float", "bool", "list", "map"):
                 self.error("WF205", f"type `{d.name}` is already defined", d.span, "pick another name")
                 continue
             self.records[d.name] = Record(d.name, {})
@@ -374,6 +376,8 @@ class _Checker:
                 return ListT(item, Const(0), "no max")
             size = self.size_of(t.max, "list max")
             return ListT(item, size, f"max, line {t.span.line}")
+        if isinstance(t, ast.MapType):
+            return self.map_type(t, where, need_max)
         if isinstance(t, ast.NamedType):
             if t.max is not None and t.name != "int":
                 self.error("WF212", f"`max` applies to lists and ints, not `{t.name}`", t.max.span,
@@ -394,6 +398,20 @@ class _Checker:
                 return ANY
             return rec
         return ANY
+
+    def map_type(self, t: ast.MapType, where: str, need_max: bool = True) -> MapT:
+        """`map[str, T] max N`: the keys are strings; like a list, a map declares its size
+        (the maximum number of keys), so its keys, values and entries are bounded lists."""
+        if not (isinstance(t.key, ast.NamedType) and t.key.name == "str" and t.key.max is None):
+            self.error("WF212", f"a map's keys are strings, not `{_src(self.p, t.key)}`", t.key.span,
+                       "write map[str, T] max N; to key by a number, use str(n) as the key")
+        value = self.type_of(t.value, where, need_max)
+        if t.max is None:
+            if need_max:
+                self.error("WF301", f"{where} is a map without a maximum", t.span,
+                           f"every map declares how many keys it may hold: write `{_src(self.p, t)} max N`")
+            return MapT(value, Const(0), "no max")
+        return MapT(value, self.size_of(t.max, "map max"), f"max, line {t.span.line}")
 
     def size_of(self, e: ast.Expr, what: str) -> Sym:
         """A size: an int literal, an int input with a max, or + and × of those."""
@@ -511,7 +529,29 @@ class _Checker:
             var = Var(d.name, Knob(f"input {d.name} max {t.max.value}", t.max.span))
             self.inputs.append(InputSize(d.name, t.max.value, "list", d.span.line))
             return ListT(item, var, f"input, line {d.span.line}")
+        if isinstance(t, ast.MapType):
+            return self.map_input(d, t)
         return self.type_of(t, f"input `{d.name}`")
+
+    def map_input(self, d: ast.InputDecl, t: ast.MapType) -> MapT:
+        """A map input, sized like a list input: its declared max (a number) bounds its
+        keys, and the bound reads the argument's actual number of keys."""
+        if t.max is None:
+            self.map_type(t, f"input `{d.name}`", need_max=False)
+            self.error("WF301", f"map input `{d.name}` has no maximum", t.span,
+                       f"add one: `input {d.name}: {_src(self.p, t)} max N`; loops over its keys are "
+                       "bounded by it")
+            return MapT(ANY, Const(0), "no max")
+        if not isinstance(t.max, ast.IntLit):
+            self.error("WF303", "an input's max must be a number", t.max.span, "write `max 20`")
+            return MapT(ANY, Const(0), "no max")
+        value = self.map_type(t, f"input `{d.name}`").value
+        if t.max.value > ITEM_CAP:
+            self.error("WF304", f"input `{d.name}` allows {t.max.value} keys; a fan-out takes at most "
+                       f"{ITEM_CAP}", t.max.span, f"lower it to {ITEM_CAP} or less, or split the input")
+        var = Var(d.name, Knob(f"input {d.name} max {t.max.value}", t.max.span))
+        self.inputs.append(InputSize(d.name, t.max.value, "map", d.span.line))
+        return MapT(value, var, f"input, line {d.span.line}")
 
     def check_defaults(self) -> None:
         for o in self.p.defaults:
@@ -846,6 +886,11 @@ class _Checker:
             return t
         if t == ERROR:
             raise _Stop  # already reported where it was defined
+        if isinstance(t, MapT):
+            src = _src(self.p, e)
+            self.error("WF220", f"{what} needs a list, not a map", e.span,
+                       f"iterate its keys, values or entries: keys({src}), values({src}), entries({src})")
+            raise _Stop
         if is_any(t):
             self.error("WF305", f"{what}: the size of this list is not known", e.span,
                        "iterate a list input declared with `max N`, an agent result `-> list[T] max N`, "
@@ -1079,7 +1124,7 @@ class _Checker:
         given = {k for k, _ in e.args.entries} if isinstance(e.args, ast.DictLit) else set(fields)
         for inp in result.bound.inputs:
             t = fields.get(inp.name)
-            if inp.kind == "list" and isinstance(t, ListT):
+            if inp.kind in ("list", "map") and isinstance(t, (ListT, MapT)):
                 subst[inp.name] = t.max
             elif inp.kind == "int" and isinstance(e.args, ast.DictLit):
                 val = dict(e.args.entries).get(inp.name)
@@ -1138,6 +1183,11 @@ class _Checker:
                     self.error("WF213", f"a list index must be a number, not {it.describe()}", e.index.span,
                                "use xs[0], xs[-1]")
                 return _opt(t.item)
+            if isinstance(t, MapT):
+                if not is_stringy(it):
+                    self.error("WF213", f"a map's key is a string, not {it.describe()}", e.index.span,
+                               'write m["key"] or m[str(n)]')
+                return _opt(t.value)  # a missing key reads as none
             if isinstance(t, Record):
                 return ANY
             if is_stringy(t):
@@ -1252,6 +1302,10 @@ class _Checker:
                        f"did you mean `.{guess}`?" if guess else
                        "fields: " + ", ".join(t.fields) if t.fields else "this record has no fields")
             raise _Stop
+        if isinstance(t, MapT):
+            self.error("WF225", f"`.{e.name}` on a map, whose keys are known only when it runs", e.span,
+                       f'read a key with m["{e.name}"] (none when it is missing)')
+            raise _Stop
         if isinstance(t, ListT):
             self.error("WF225", f"`.{e.name}` on a list", e.span,
                        f"take each item's field with a comprehension: [x.{e.name} for x in ...]")
@@ -1270,6 +1324,10 @@ class _Checker:
                 return ANY
             if isinstance(a, Record) and isinstance(b, Record):
                 return Record(None, {**a.fields, **b.fields})
+            if isinstance(a, MapT) or isinstance(b, MapT):
+                self.error("WF213", "`|` merges records, not maps", e.span,
+                           "read both maps' entries instead: entries(a) + entries(b)")
+                return ANY
             self.error("WF213", f"`|` merges records, not {a.describe()} and {b.describe()}", e.span,
                        "write {...} | {...}")
             return ANY
@@ -1325,7 +1383,7 @@ class _Checker:
                  "unique": (1, 1), "join": (1, 2), "lower": (1, 1), "upper": (1, 1), "strip": (1, 1),
                  "min": (1, 99), "max": (1, 99), "sum": (1, 1), "any": (1, 1), "all": (1, 1),
                  "json": (1, 1), "str": (1, 1), "int": (1, 1), "range": (1, 2), "chunks": (2, 2),
-                 "keys": (1, 1)}[e.func]
+                 "keys": (1, 1), "values": (1, 1), "entries": (1, 1)}[e.func]
         if not arity[0] <= len(args) <= arity[1]:
             n = f"{arity[0]}" if arity[0] == arity[1] else f"{arity[0]} to {arity[1]}"
             self.error("WF227", f"`{e.func}` takes {n} argument{'s' if arity[1] > 1 else ''}, not {len(args)}",
@@ -1362,6 +1420,16 @@ class _Checker:
                 elif lo > 0:
                     n = monus(n, lo)  # b − a ≤ max(b − lo, 0): exact for a literal start
             return ListT(INT, n, f"range, line {e.span.line}")
+        if f in ("keys", "values", "entries") and isinstance(strip_opt(args[0]), MapT):
+            return self.map_view(e, strip_opt(args[0]))  # type: ignore[arg-type]
+        if f in ("values", "entries"):
+            t = strip_opt(args[0])
+            if t != ERROR:
+                self.error("WF305" if is_any(t) else "WF213",
+                           f"{f}() needs a map, not {'a value of unknown type' if is_any(t) else t.describe()}",
+                           e.args[0].span, "give it a map[str, T] (an input, an agent's answer)"
+                           + ("; for a record's field names use keys(r)" if isinstance(t, Record) else ""))
+            return ListT(ANY, ZERO, "")
         if f == "keys":
             rec = strip_opt(args[0])
             if isinstance(rec, Record):
@@ -1411,6 +1479,16 @@ class _Checker:
             self.key_orders(e, fake, kw.get("by"), scope)
             return item
         return ANY
+
+    def map_view(self, e: ast.Call, m: MapT) -> ListT:
+        """keys(m), values(m), entries(m): one item per key, in key order; as many as the
+        map's max."""
+        why = f"{e.func}, line {e.span.line}"
+        if e.func == "keys":
+            return ListT(STR, m.max, why)
+        if e.func == "values":
+            return ListT(m.value, m.max, why)
+        return ListT(Record(None, {"key": STR, "value": m.value}), m.max, why)
 
     def lower_bound(self, e: ast.Expr, scope: _Scope) -> int | None:
         """A number that the int value of `e` is known never to go below (and never None),
@@ -1515,7 +1593,8 @@ _USAGE = {
     "join": 'join(xs, ", ")', "lower": "lower(s)", "upper": "upper(s)", "strip": "strip(s)",
     "min": "min(xs, by=.field) or min(a, b)", "max": "max(xs, by=.field) or max(a, b)", "sum": "sum(xs)",
     "any": "any(xs)", "all": "all(xs)", "json": "json(v)", "str": "str(v)", "int": "int(v)",
-    "range": "range(n) or range(a, b)", "chunks": "chunks(xs, n)", "keys": "keys(record)",
+    "range": "range(n) or range(a, b)", "chunks": "chunks(xs, n)", "keys": "keys(record) or keys(map)",
+    "values": "values(map)", "entries": "entries(map)",
 }
 
 
@@ -1576,6 +1655,8 @@ def _comparable(a: Type, b: Type) -> bool:
 def _same(a: Type, b: Type) -> bool:
     if isinstance(a, ListT) and isinstance(b, ListT):
         return a.max == b.max and _same(a.item, b.item)
+    if isinstance(a, MapT) and isinstance(b, MapT):
+        return a.max == b.max and _same(a.value, b.value)
     if isinstance(a, Record) and isinstance(b, Record):
         return a.fields.keys() == b.fields.keys() and all(_same(a.fields[k], b.fields[k]) for k in a.fields)
     return a == b

@@ -6,7 +6,8 @@ only what the types declare, so both targets fit every answer the same way: unde
 properties are dropped and records rebuilt in declared order (an omittable field left
 out is filled with None, so it reads as `none` and `keys()` stays the declared fields),
 lists are cut to their
-`maxItems`, and anything else that does not match (a wrong type, a missing field, a null
+`maxItems` (maps, objects with a schema as `additionalProperties`, to their
+`maxProperties`, keys in code point order), and anything else that does not match (a wrong type, a missing field, a null
 where none is allowed, a string outside its enum) makes the whole answer a failure.
 The JS helper `fitAnswer` in wflang/transpiler/prelude.js is the same function.
 """
@@ -33,6 +34,9 @@ def fit(v: Any, schema: Mapping[str, Any]) -> Any:
     if kind == "object":
         if not isinstance(v, dict):
             return NOT_FIT
+        values = schema.get("additionalProperties")
+        if isinstance(values, Mapping):
+            return _fit_map(v, values, schema.get("maxProperties"))
         props: Mapping[str, Any] = schema.get("properties", {})
         required = set(schema.get("required", ()))
         out_obj: dict[str, Any] = {}
@@ -76,6 +80,21 @@ def fit(v: Any, schema: Mapping[str, Any]) -> Any:
     if kind == "null":
         return None if v is None else NOT_FIT
     return v  # a schema without a type (none of wflang's): anything
+
+
+def _fit_map(v: dict[str, Any], values: Mapping[str, Any], most: Any) -> Any:
+    """A map answer: its keys in code point order (how maps iterate in both targets),
+    the first `maxProperties` of them kept, every value fitted."""
+    names = sorted(v)
+    if isinstance(most, int):
+        names = names[: max(0, most)]
+    out: dict[str, Any] = {}
+    for name in names:
+        item = fit(v[name], values)
+        if item is NOT_FIT:
+            return NOT_FIT
+        out[name] = item
+    return out
 
 
 def _is_number(v: Any) -> bool:

@@ -581,6 +581,16 @@ def b_keys(r: Value) -> list[str]:
     return list(r) if isinstance(r, dict) else []
 
 
+def b_values(m: Value) -> list[Value]:
+    """A map's values, in key order (maps are built with their keys sorted by code point)."""
+    return list(m.values()) if isinstance(m, dict) else []
+
+
+def b_entries(m: Value) -> list[dict[str, Value]]:
+    """A map's entries as `{key, value}` records, in key order."""
+    return [{"key": k, "value": v} for k, v in m.items()] if isinstance(m, dict) else []
+
+
 # Builtins whose `by=` key may carry `key_orders`.
 KEYED = frozenset({"top", "sort", "min", "max"})
 
@@ -606,4 +616,6 @@ BUILTINS: dict[str, Callable[..., Value]] = {
     "range": b_range,
     "chunks": b_chunks,
     "keys": b_keys,
+    "values": b_values,
+    "entries": b_entries,
 }

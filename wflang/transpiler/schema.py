@@ -4,7 +4,8 @@ The agent's structured output goes through a tool whose input must be an object,
 result type that is not a record is wrapped: a list as `{"items": [...]}`, anything else
 as `{"value": ...}`. `wrap_key` tells the back ends which key to unwrap. Every object is
 closed (`additionalProperties: false`): a record answer has exactly its declared fields,
-so `keys()` of it is what the checker counted. An omittable field (`name?: T`) is in
+so `keys()` of it is what the checker counted. A map (`map[str, T] max N`) is the one
+open object: `additionalProperties` is T's schema, with `maxProperties: N`. An omittable field (`name?: T`) is in
 `properties` but not in `required` (Claude Code wants `required` within `properties`);
 answer fitting fills it with null when it is left out.
 """
@@ -44,6 +45,13 @@ def type_schema(t: ast.TypeExpr, records: dict[str, ast.TypeDecl],
         if n is not None:
             out["maxItems"] = n
         return out
+    if isinstance(t, ast.MapType):
+        # run-time keys: an object whose every property is a T, at most max of them
+        out = {"type": "object", "additionalProperties": type_schema(t.value, records, sizes)}
+        n = list_max(t, sizes)
+        if n is not None:
+            out["maxProperties"] = n
+        return out
     if isinstance(t, ast.NamedType):
         if t.name in _SCALARS:
             return {"type": _SCALARS[t.name]}
@@ -70,7 +78,7 @@ def field_schema(f: ast.FieldDecl, records: dict[str, ast.TypeDecl],
     return out
 
 
-def list_max(t: ast.ListType, sizes: dict[str, int] | None = None) -> int | None:
+def list_max(t: ast.ListType | ast.MapType, sizes: dict[str, int] | None = None) -> int | None:
     if isinstance(t.max, ast.IntLit):
         return t.max.value
     if isinstance(t.max, ast.Name) and sizes and t.max.id in sizes:
