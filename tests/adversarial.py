@@ -32,9 +32,9 @@ from typing import Any
 import trio
 
 from wflang.dsl import ast
+from wflang.dsl import values as V
 from wflang.dsl.arguments import ARGS_PROBLEM, sizes, validate_args
 from wflang.dsl.loader import Loaded, load
-from wflang.runtime import values as V
 from wflang.runtime.backends.fake import FakeBackend
 from wflang.runtime.interpreter import run_program
 from wflang.runtime.scheduler import BoundExceeded, Limits, RunError, Scheduler

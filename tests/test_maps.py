@@ -15,10 +15,10 @@ from wflang.dsl import ast
 from wflang.dsl.arguments import validate_args
 from wflang.dsl.checker import check_program
 from wflang.dsl.parser import parse
+from wflang.dsl.schema import records_of, result_schema
 from wflang.dsl.types import INT, ListT, MapT, Opt, Record
 from wflang.runtime.fit import NOT_FIT, fit
 from wflang.transpiler.emit import compile_js
-from wflang.transpiler.schema import records_of, result_schema
 
 SOURCE = '''workflow tag-counts:
     description: "maps in, maps out, in key order"
@@ -191,3 +191,72 @@ def test_a_map_argument_over_its_max_fails_the_compiled_script_as_wf_run_does(tm
         assert report["error"] == f"Error: the arguments do not fit the workflow's inputs: {message}"
         _, problems = validate_args(program, args)
         assert [p.message for p in problems] == [message]
+
+
+BUILT = '''workflow grouped:
+    description: "maps built with group_by, count_by and to_map"
+
+type Finding:
+    file: str
+    line: int
+    severity: "low" | "high"
+
+input files: list[str] max 6
+
+phase "Find":
+    found = fanout f in files:
+        agent "Find bugs in {f}" -> list[Finding] max 3
+    every = flatten(found)
+    per_file = group_by(every, by=.file)
+    per_severity = count_by(every, by=.severity)
+    by_line = to_map([{key: str(x.line), value: x.file} for x in every])
+    fixes = fanout f in keys(per_file):
+        agent "Fix the {len(per_file[f])} bugs in {f}: {per_file[f]}"
+return {
+    files: keys(per_file),
+    sizes: [len(g) for g in values(per_file)],
+    severity: per_severity,
+    lines: entries(by_line),
+    fixes: fixes,
+    text: "{per_severity} {by_line}",
+}
+'''
+
+
+def test_group_by_has_at_most_one_key_per_item_and_each_group_at_most_every_item() -> None:
+    program, result = load(BUILT)
+    assert result.bound is not None
+    # 6 finders, then one fixer per key of per_file: at most 6 × 3 = 18 keys
+    assert result.bound.total == 6 + 18
+    assert result.bound.evaluate({"files": 2}) == 2 + 6
+
+
+def test_group_by_count_by_and_to_map_mean_the_same_in_both_targets(tmp_path: Path) -> None:
+    wf = tmp_path / "grouped.wf"
+    wf.write_text(BUILT, encoding="utf-8")
+    found = {"items": [{"file": "b.py", "line": 10, "severity": "high"},
+                       {"file": "10.py", "line": 9, "severity": "low"},
+                       {"file": "b.py", "line": 2, "severity": "low"}]}
+    fake = {"rules": [{"label": "found*", "reply": found}], "default": "schema"}
+    both = run_both(wf, {"files": ["x", "y"]}, fake, tmp_path)
+    assert_same(both)
+    value = both["py_value"]
+    assert value["files"] == ["10.py", "b.py"]  # code point order
+    assert value["sizes"] == [2, 4]  # each item of both files' answers, grouped
+    assert value["severity"] == {"high": 2, "low": 4}
+    assert value["lines"] == [{"key": "10", "value": "b.py"}, {"key": "2", "value": "b.py"},
+                              {"key": "9", "value": "10.py"}]
+    assert value["text"].startswith('{\n  "high": 2,\n  "low": 4\n} {\n  "10": "b.py",\n  "2": "b.py",')
+    for i, fake in enumerate((SCHEMA_ANSWERS, {**SCHEMA_ANSWERS, "fail_one_in": 3})):
+        work = tmp_path / str(i)
+        work.mkdir()
+        both = run_both(wf, {"files": ["a", "b", "c"]}, fake, work)
+        assert_same(both)
+        assert len(both["py_calls"]) <= both["bound"]
+
+
+def test_builders_refuse_keys_that_are_not_strings() -> None:
+    src = BUILT.replace("by=.severity", "by=.line")
+    result = check_program(parse(src, "g.wf"))
+    assert [d.code for d in result.diagnostics] == ["WF213"]
+    assert "by=lambda x: str(x.line)" in (result.diagnostics[0].hint or "")

@@ -271,14 +271,30 @@ class _Flow:
             self.block(s.orelse, else_env, phase, parent)
             for name in set(then_env) | set(else_env):
                 env[name] = then_env.get(name, frozenset()) | else_env.get(name, frozenset())
+        elif isinstance(s, ast.Phase):  # a phase in a top-level `if`
+            self.block(s.body, env, s.title, parent)
         elif isinstance(s, ast.Return):
-            self.g.nodes.append(Node("ret", "return", "return", s.span.line, phase=phase))
+            # the first `return` is `ret`; early ones (in an `if`) are `ret2`, `ret3`, ...
+            n = sum(1 for x in self.g.nodes if x.kind == "return")
+            ret = "ret" if n == 0 else f"ret{n + 1}"
+            self.g.nodes.append(Node(ret, "return", "return", s.span.line, phase=phase, parent=parent))
             if isinstance(s.value, CONSTRUCTS):
-                self.edge(self.construct(s.value, env, phase, parent), "ret", "")
+                self.edge(self.construct(s.value, env, phase, parent), ret, "")
                 return
             for name in sorted(reads(s.value)):
                 for src in sorted(env.get(name, frozenset())):
-                    self.edge(src, "ret", name)
+                    self.edge(src, ret, name)
+        elif isinstance(s, ast.Fail):
+            # where the run can end as failed: a node, fed by what its message reads
+            node_id = f"fail{sum(1 for x in self.g.nodes if x.kind == 'fail') + 1}"
+            self.g.nodes.append(Node(node_id, "fail", f"fail {_text(self.p, s.message, 30)}", s.span.line,
+                                     phase=phase, parent=parent))
+            self.parents[node_id] = parent
+            if parent is not None:
+                self.edge(parent, node_id, "", body=True)
+            for name in sorted(reads(s.message)):
+                for src in sorted(env.get(name, frozenset())):
+                    self.edge(src, node_id, name)
 
     def value(self, e: ast.Expr, env: dict[str, _Sources], phase: str | None,
               parent: str | None) -> _Sources:
@@ -521,6 +537,8 @@ def _mermaid_node(n: Node) -> str:
         return f"{n.id}[/{label}/]"
     if n.kind == "return":
         return f"{n.id}([{label}])"
+    if n.kind == "fail":
+        return f"{n.id}>{label}]"
     if n.kind == "run":
         return f"{n.id}{{{{{label}}}}}"
     if n.kind in _WITH_BODY:
@@ -560,7 +578,8 @@ def _dot_quote(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
-_DOT_SHAPES = {"input": "parallelogram", "const": "parallelogram", "return": "oval", "run": "hexagon"}
+_DOT_SHAPES = {"input": "parallelogram", "const": "parallelogram", "return": "oval", "run": "hexagon",
+               "fail": "octagon"}
 
 
 def _dot_node(n: Node) -> str:
@@ -587,8 +606,9 @@ def to_dot(g: Graph) -> str:
     sources = " ".join(f"{n.id};" for n in g.nodes if n.kind in ("input", "const"))
     if sources:
         out.append(f"    {{ rank=source; {sources} }}")
-    if any(n.kind == "return" for n in g.nodes):
-        out.append("    { rank=sink; ret; }")
+    rets = " ".join(f"{n.id};" for n in g.nodes if n.kind == "return")
+    if rets:
+        out.append(f"    {{ rank=sink; {rets} }}")
     for e in g.edges:
         attrs = "style=dashed, arrowhead=empty" if e.body else (f"label={_dot_quote(e.label)}" if e.label else "")
         out.append(f"    {e.src} -> {e.dst}" + (f" [{attrs}];" if attrs else ";"))

@@ -14,7 +14,7 @@ from typing import Any
 
 from wflang.dsl import ast
 from wflang.dsl.diagnostics import Diagnostic, did_you_mean
-from wflang.runtime.values import js_number, json_string
+from wflang.dsl.values import js_number, json_string
 
 # The lower bound of an `int` input that declares no `min` (docs/language.md §3): ints
 # size loops, so a negative one must be asked for.

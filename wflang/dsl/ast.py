@@ -470,7 +470,20 @@ class Program(Node):
     body: list[Stmt]  # phases and top-level statements, in order; `return` is last
 
     def phases(self) -> list[Phase]:
-        return [s for s in self.body if isinstance(s, Phase)]
+        """Every phase block, in source order: the top-level ones and those in a top-level
+        `if` (entered only when its branch runs)."""
+        out: list[Phase] = []
+
+        def visit(stmts: list[Stmt]) -> None:
+            for s in stmts:
+                if isinstance(s, Phase):
+                    out.append(s)
+                elif isinstance(s, If):
+                    visit(s.then)
+                    visit(s.orelse)
+
+        visit(self.body)
+        return out
 
     def source_line(self, n: int) -> str:
         """Line n (1-based) of the source; split once, on first use."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from wflang.dsl.sizes import Knob, Sym, add
+from wflang.dsl.sizes import Knob, Sym, add, smax
 
 AGENT_CAP = 1000
 ITEM_CAP = 4096
@@ -20,8 +20,24 @@ class Term:
     phase: str | None
     line: int
     desc: str
-    agents: Sym
+    agents: Sym  # the paths that go on after the statement
     tokens: Sym | None  # worst-case output tokens; None when some agent has no max_output_tokens
+    # The paths that `return` inside it (an early exit), counted from its start; None if none can.
+    exit: Sym | None = None
+    # A top-level `if` holding phase blocks: its worst case in each phase (None: outside
+    # any), and the terms of its branches' statements (for the per-phase listing).
+    per_phase: dict[str | None, Sym] | None = None
+    parts: list[Term] = field(default_factory=list)
+
+    @property
+    def worst(self) -> Sym:
+        return self.agents if self.exit is None else smax(self.agents, self.exit)
+
+    def shown(self) -> list[Term]:
+        """The terms a per-phase listing shows: an `if` holding phases by its parts."""
+        if self.per_phase is None:
+            return [self]
+        return [x for p in self.parts for x in p.shown()]
 
 
 @dataclass
@@ -49,7 +65,23 @@ class Bound:
 
     @property
     def agents(self) -> Sym:
-        return add(*(t.agents for t in self.terms))
+        """The sum of the terms; with early exits, the larger of that and each exit path
+        (the terms before it, then the paths that return inside it)."""
+        total = add(*(t.agents for t in self.terms))
+        exits = self.exits()
+        return smax(total, *exits) if exits else total
+
+    def exits(self) -> list[Sym]:
+        out: list[Sym] = []
+        before: list[Sym] = []
+        for t in self.terms:
+            if t.exit is not None:
+                out.append(add(*before, t.exit))
+            before.append(t.agents)
+        return out
+
+    def shown_terms(self) -> list[Term]:
+        return [x for t in self.terms for x in t.shown()]
 
     @property
     def tokens(self) -> Sym | None:
@@ -81,17 +113,25 @@ class Bound:
         for title in self.phase_order:
             out[title] = 0
         for t in self.terms:
-            key = t.phase if t.phase is not None else "(top level)"
-            out[key] = out.get(key, 0) + t.agents.eval(env)
+            for phase, n in (t.per_phase or {t.phase: t.worst}).items():
+                key = phase if phase is not None else "(top level)"
+                out[key] = out.get(key, 0) + n.eval(env)
         return list(out.items())
 
     def formula(self) -> str:
         """Symbolic, over the input names: `files + min(files×5, 60)×3 + 7`."""
-        return " + ".join(_term(t.agents.show()) for t in self.terms) if self.terms else "0"
+        return self._formula(None)
 
     def numeric_formula(self, sizes: dict[str, int] | None = None) -> str:
-        env = {**self.worst_env, **(sizes or {})}
-        return " + ".join(_term(t.agents.show(env)) for t in self.terms) if self.terms else "0"
+        return self._formula({**self.worst_env, **(sizes or {})})
+
+    def _formula(self, env: dict[str, int] | None) -> str:
+        text = " + ".join(_term(t.agents.show(env)) for t in self.terms) if self.terms else "0"
+        exits = self.exits()
+        if not exits:
+            return text
+        # an early `return`: the run that goes on, or one that leaves at an exit
+        return "max(" + ", ".join([text, *(x.show(env) for x in exits)]) + ")"
 
     def knobs(self) -> list[Knob]:
         seen: dict[tuple[str, int, int], Knob] = {}

@@ -9,9 +9,9 @@ compiles and, if it does, its proven worst case.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from wflang.dsl import ast
+from wflang.dsl import ast, builtins
 from wflang.dsl.arguments import INT_INPUT_MIN, literal_value, type_problem
 from wflang.dsl.bounds import AGENT_CAP, ITEM_CAP, Bound, InputSize, Term
 from wflang.dsl.diagnostics import Diagnostic, did_you_mean
@@ -27,7 +27,6 @@ from wflang.dsl.sizes import (
     Sym,
     Var,
     add,
-    ceil_div,
     monus,
     mul,
     smax,
@@ -59,9 +58,7 @@ from wflang.dsl.types import (
     strip_opt,
 )
 
-BUILTINS = ("len", "flatten", "take", "top", "sort", "unique", "join", "lower", "upper", "strip",
-            "min", "max", "sum", "any", "all", "json", "str", "int", "range", "chunks", "keys",
-            "values", "entries")
+BUILTINS = builtins.NAMES
 PERMISSIONS = ("edit", "shell")
 _NAME_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 _UNROLL_LIMIT = 200
@@ -69,9 +66,16 @@ _UNROLL_LIMIT = 200
 
 @dataclass
 class Cost:
+    """`agents`: the worst case of the paths that go on after this code. A `return` in an
+    `if` leaves the workflow early: `exit` is the worst case of the paths that return
+    inside it (counted from its start, None when none can), and `ends` says that every
+    path returns, so nothing after it runs."""
+
     agents: Sym
     tokens: Sym | None
     desc: str
+    exit: Sym | None = None
+    ends: bool = False
 
     @staticmethod
     def none() -> Cost:
@@ -79,11 +83,20 @@ class Cost:
 
     def then(self, other: Cost) -> Cost:
         tokens = None if self.tokens is None or other.tokens is None else add(self.tokens, other.tokens)
+        # A path returns inside `self`, or goes through `self` and returns inside `other`.
+        exits = [x for x in (self.exit, None if other.exit is None else add(self.agents, other.exit)) if x is not None]
+        exit_ = smax(*exits) if exits else None
+        ends = self.ends or other.ends
         if self.agents == ZERO:
-            return Cost(other.agents, tokens, other.desc)
+            return Cost(other.agents, tokens, other.desc, exit_, ends)
         if other.agents == ZERO:
-            return Cost(self.agents, tokens, self.desc)
-        return Cost(add(self.agents, other.agents), tokens, f"{self.desc} + {other.desc}")
+            return Cost(self.agents, tokens, self.desc, exit_, ends)
+        return Cost(add(self.agents, other.agents), tokens, f"{self.desc} + {other.desc}", exit_, ends)
+
+    @property
+    def worst(self) -> Sym:
+        """Every path, whether it returns or goes on."""
+        return self.agents if self.exit is None else smax(self.agents, self.exit)
 
     def times(self, n: Sym, desc: str) -> Cost:
         tokens = None if self.tokens is None else mul(n, self.tokens)
@@ -95,6 +108,7 @@ class CheckResult:
     program: ast.Program
     diagnostics: list[Diagnostic]
     bound: Bound | None
+    result: Type = NONE  # the workflow's result: the join of every `return` (and none if it can end without)
 
     @property
     def ok(self) -> bool:
@@ -106,6 +120,8 @@ class _Ctx:
     phase: str | None
     loop: str | None = None  # "fanout" (stop when allowed first) | "repeat"
     in_item: bool = False  # inside a fan-out/for body: assignments are local
+    outer: bool = False  # the workflow's own level: the top, a phase, an `if` there (no loop, no construct)
+    in_if: bool = False  # inside an `if` (at the outer level: `return` there is an early exit)
 
 
 _MISSING = Prim("missing")  # "not bound": a name's old value in a `_Vars` log
@@ -199,6 +215,24 @@ class _Scope:
         self.vars[name] = t
 
 
+def _has_phase(s: ast.If) -> bool:
+    """Whether a phase block stands in this `if` (in a branch, or an `if` in a branch)."""
+    for b in (s.then, s.orelse):
+        for x in b:
+            if isinstance(x, ast.Phase) or (isinstance(x, ast.If) and _has_phase(x)):
+                return True
+    return False
+
+
+def _per_phase(terms: list[Term]) -> dict[str | None, Sym]:
+    """The worst case of a run of terms in each phase (None: outside any phase)."""
+    out: dict[str | None, Sym] = {}
+    for t in terms:
+        for k, v in (t.per_phase or {t.phase: t.worst}).items():
+            out[k] = add(out[k], v) if k in out else v
+    return out
+
+
 class _Stop(Exception):
     """An error after which the rest of the statement makes no sense to check."""
 
@@ -240,6 +274,8 @@ class _Checker:
         self.defaults: dict[str, ast.Expr] = {o.name: o.value for o in program.defaults}
         self.phase_titles: list[str] = []
         self.in_fix = 0  # depth of `fix` bodies being checked: `last` and `attempt` are theirs
+        self.returns: list[Type] = []  # the type of every `return`, for the workflow's result type
+        self.seen_titles: dict[str, ast.Phase] = {}
 
     # ------------------------------------------------------------ diagnostics
 
@@ -283,27 +319,47 @@ class _Checker:
             scope.consts.add(c.targets[0])
             if isinstance(c.value, ast.IntLit) and c.value.value >= 0:
                 self.const_ints[c.targets[0]] = (c.value.value, c.value.span)
-        self.phase_titles = [s.title for s in self.p.body if isinstance(s, ast.Phase)]
-        seen_titles: dict[str, ast.Phase] = {}
+        self.phase_titles = [ph.title for ph in self.p.phases()]
+        ended: ast.Stmt | None = None  # a statement after which nothing runs
         for i, stmt in enumerate(self.p.body):
+            if ended is not None and not isinstance(ended, ast.Return):
+                self.unreachable(stmt, ended)
+                ended = None
             if isinstance(stmt, ast.Phase):
-                if stmt.title in seen_titles:
-                    self.error("WF206", f'phase "{stmt.title}" appears twice', stmt.title_span,
-                               f"phase titles are the progress groups of the compiled workflow; rename one "
-                               f"(the first is on line {seen_titles[stmt.title].span.line})")
-                seen_titles[stmt.title] = stmt
-                self.block(stmt.body, scope, _Ctx(stmt.title), top=True)
-            elif isinstance(stmt, ast.Return):
-                if i != len(self.p.body) - 1:
-                    self.error("WF207", "`return` must be the last statement of the workflow", stmt.span,
-                               "move it to the end; nothing after it would run")
-                self.stmt(stmt, scope, _Ctx(None), top=True)
+                cost = self.phase_block(stmt, scope)
             else:
-                self.stmt(stmt, scope, _Ctx(None), top=True)
+                if isinstance(stmt, ast.Return) and i != len(self.p.body) - 1:
+                    self.error("WF207", "`return` must be the last statement of the workflow", stmt.span,
+                               "move it to the end, or put it in an `if` to leave early; nothing after it "
+                               "would run")
+                cost, _ = self.stmt(stmt, scope, _Ctx(None, outer=True), top=True)
+            if cost.ends and ended is None:
+                ended = stmt
         bound = Bound(self.terms, self.inputs, agent_budget, token_budget, self.phase_titles)
         if not any(d.severity == "error" for d in self.diags):
             self.check_caps(bound)
-        return CheckResult(self.p, self.diags, bound)
+        result = NONE if not self.returns else self.returns[0]
+        for t in self.returns[1:]:
+            result = join(result, t)
+        falls_off = ended is None and not (self.p.body and isinstance(self.p.body[-1], ast.Return))
+        if self.returns and falls_off:
+            result = join(result, NONE)  # a path that ends without `return` gives none
+        return CheckResult(self.p, self.diags, bound, result)
+
+    def phase_block(self, s: ast.Phase, scope: _Scope) -> Cost:
+        """A phase block at the top level or in a top-level `if`: each statement is a term."""
+        if s.title in self.seen_titles:
+            self.error("WF206", f'phase "{s.title}" appears twice', s.title_span,
+                       f"phase titles are the progress groups of the compiled workflow; rename one "
+                       f"(the first is on line {self.seen_titles[s.title].span.line})")
+        self.seen_titles[s.title] = s
+        cost, _ = self.block(s.body, scope, _Ctx(s.title, outer=True), top=True)
+        return cost
+
+    def unreachable(self, s: ast.Stmt, ended: ast.Stmt) -> None:
+        self.error("WF207", "this statement never runs: every path before it returns", s.span,
+                   f"the `if` on line {ended.span.line} returns in every branch; remove what follows, "
+                   "or let a branch go on")
 
     def header(self) -> None:
         h = self.p.header
@@ -630,6 +686,8 @@ class _Checker:
         cost = Cost.none()
         value: Type = NONE
         for i, s in enumerate(stmts):
+            if cost.ends and i and not isinstance(stmts[i - 1], ast.Return):
+                self.unreachable(s, stmts[i - 1])
             if isinstance(s, ast.StopWhen):
                 if ctx.loop is None or (ctx.loop == "fanout" and i != 0):
                     where = ("move it to the first line of the body: it decides whether an item starts at all"
@@ -642,6 +700,8 @@ class _Checker:
 
     def stmt(self, s: ast.Stmt, scope: _Scope, ctx: _Ctx, top: bool = False) -> tuple[Cost, Type]:
         try:
+            if top and isinstance(s, ast.If) and ctx.phase is None and _has_phase(s):
+                return self.phased_if(s, scope, ctx), NONE
             cost, value = self._stmt(s, scope, ctx)
         except _Stop:
             if isinstance(s, ast.Assign):
@@ -650,9 +710,40 @@ class _Checker:
                     if scope.lookup(n) is None:
                         scope.vars[n] = ERROR
             return Cost.none(), ANY
-        if top and cost.agents != ZERO:
-            self.terms.append(Term(ctx.phase, s.span.line, cost.desc, cost.agents, cost.tokens))
+        if top and not isinstance(s, ast.Phase) and (cost.agents != ZERO or (cost.exit is not None and cost.exit != ZERO)):
+            self.terms.append(Term(ctx.phase, s.span.line, cost.desc, cost.agents, cost.tokens, cost.exit))
         return cost, value
+
+    def phased_if(self, s: ast.If, scope: _Scope, ctx: _Ctx) -> Cost:
+        """A top-level `if` with phase blocks in it: one term for the total (the larger
+        branch), and per phase the worst case where that phase can run."""
+        self.expr(s.cond, scope)
+        saved = self.terms
+        self.terms = []
+        try:
+            c1, _, c2, _ = self.branches(s, scope, replace(ctx, in_if=True), top=True)
+            then_terms, else_terms = self._branch_terms
+        finally:
+            self.terms = saved
+        cost = self.if_cost(s, c1, c2)
+        per = {k: smax(v, _per_phase(else_terms).get(k, ZERO)) for k, v in _per_phase(then_terms).items()}
+        for k, v in _per_phase(else_terms).items():
+            per.setdefault(k, v)
+        if cost.worst != ZERO or per:
+            self.terms.append(Term(None, s.span.line, cost.desc, cost.agents, cost.tokens, cost.exit,
+                                   per, then_terms + else_terms))
+        return cost
+
+    def if_cost(self, s: ast.If, c1: Cost, c2: Cost) -> Cost:
+        """`if`: the larger branch of those that go on; a branch that returns on every path
+        counts only in `exit`."""
+        going = [c for c in (c1, c2) if not c.ends]
+        agents = smax(*(c.agents for c in going)) if going else ZERO
+        tokens = None if c1.tokens is None or c2.tokens is None else smax(c1.tokens, c2.tokens)
+        exits = [c.exit for c in (c1, c2) if c.exit is not None]
+        desc = c1.desc if c2.worst == ZERO else (c2.desc if c1.worst == ZERO else f"max({c1.desc}, {c2.desc})")
+        return Cost(agents, tokens, f"if (line {s.span.line}): {desc}", smax(*exits) if exits else None,
+                    not going)
 
     def _stmt(self, s: ast.Stmt, scope: _Scope, ctx: _Ctx) -> tuple[Cost, Type]:
         if isinstance(s, ast.Assign):
@@ -679,35 +770,46 @@ class _Checker:
             self.expr(s.cond, scope)
             return Cost.none(), NONE
         if isinstance(s, ast.Return):
-            if ctx.phase is not None or ctx.loop is not None or ctx.in_item:
+            if not ctx.outer or (ctx.phase is not None and not ctx.in_if):
                 self.error("WF207", "`return` belongs at the top level of the workflow", s.span,
-                           "a block's value is its last line; `return` ends the whole workflow")
+                           "a block's value is its last line; `return` ends the whole workflow (it may "
+                           "also stand in an `if` at the top level or in a phase, to leave early)")
             t, cost = self.rhs(s.value, scope, ctx)
+            self.returns.append(t)
+            if ctx.in_if:  # an early exit: the paths through here leave the workflow
+                return Cost(ZERO, cost.tokens, cost.desc, cost.agents, True), t
             return cost, t
         if isinstance(s, ast.If):
             self.expr(s.cond, scope)
-            c1, t1, c2, t2 = self.branches(s, scope, ctx)
-            tokens = None if c1.tokens is None or c2.tokens is None else smax(c1.tokens, c2.tokens)
-            desc = c1.desc if c2.agents == ZERO else (c2.desc if c1.agents == ZERO
-                                                      else f"max({c1.desc}, {c2.desc})")
-            return Cost(smax(c1.agents, c2.agents), tokens, f"if (line {s.span.line}): {desc}"), join(t1, t2)
+            c1, t1, c2, t2 = self.branches(s, scope, replace(ctx, in_if=True) if ctx.outer else ctx)
+            return self.if_cost(s, c1, c2), join(t1, t2)
         if isinstance(s, ast.Phase):
-            self.error("WF218", "a phase cannot be nested", s.title_span, "phases are top-level blocks")
+            if ctx.outer and ctx.phase is None:  # in a top-level `if`: entered when its branch runs
+                return self.phase_block(s, scope), NONE
+            where = (f'another phase ("{ctx.phase}")' if ctx.outer else "a loop or a construct's body")
+            self.error("WF218", f"a phase cannot be inside {where}", s.title_span,
+                       "phases are top-level blocks; one may also stand in an `if` at the top level")
             return Cost.none(), NONE
         return Cost.none(), NONE
 
-    def branches(self, s: ast.If, scope: _Scope, ctx: _Ctx) -> tuple[Cost, Type, Cost, Type]:
+    def branches(self, s: ast.If, scope: _Scope, ctx: _Ctx, top: bool = False) -> tuple[Cost, Type, Cost, Type]:
         """Both branches from the same names; after them, each name either branch wrote
-        has the join of its two outcomes (a name bound on one side only may be none)."""
+        has the join of its two outcomes (a name bound on one side only may be none).
+        With `top` (an `if` holding phases), each branch's statements are terms, kept in
+        `_branch_terms`."""
         names = scope.vars
         assert isinstance(names, _Vars)
         mark = names.mark()
         try:
-            c1, t1 = self.block(s.then, scope, ctx)
+            c1, t1 = self.block(s.then, scope, ctx, top=top)
+            then_terms: list[Term] = []
+            if top:
+                then_terms, self.terms = self.terms, []
             then_old = names.touched(mark)
             then_new = {n: names.get(n, _MISSING) for n in then_old}
             names.undo(mark)
-            c2, t2 = self.block(s.orelse, scope, ctx)
+            c2, t2 = self.block(s.orelse, scope, ctx, top=top)
+            self._branch_terms = (then_terms, self.terms) if top else ([], [])
             else_old = names.touched(mark)
             else_new = {n: names.get(n, _MISSING) for n in else_old}
             names.undo(mark)
@@ -1326,7 +1428,7 @@ class _Checker:
                 return Record(None, {**a.fields, **b.fields})
             if isinstance(a, MapT) or isinstance(b, MapT):
                 self.error("WF213", "`|` merges records, not maps", e.span,
-                           "read both maps' entries instead: entries(a) + entries(b)")
+                           "join their entries: to_map(entries(a) + entries(b)) (a repeated key takes b's value)")
                 return ANY
             self.error("WF213", f"`|` merges records, not {a.describe()} and {b.describe()}", e.span,
                        "write {...} | {...}")
@@ -1364,131 +1466,30 @@ class _Checker:
     # ------------------------------------------------------------ builtins
 
     def call(self, e: ast.Call, scope: _Scope) -> Type:
-        if e.func not in BUILTINS:
+        b = builtins.get(e.func)
+        if b is None:
             guess = did_you_mean(e.func, list(BUILTINS))
             self.error("WF226", f"unknown function `{e.func}`", self.word_span(e.span, e.func),
                        f"did you mean `{guess}`?" if guess else "builtins: " + ", ".join(BUILTINS))
             raise _Stop
         args = [self.expr(a, scope) for a in e.args]
-        kw = {k.name: k for k in e.kwargs}
-        allowed = {"top": {"by"}, "sort": {"by", "reverse"}, "unique": {"by"}, "min": {"by"},
-                   "max": {"by"}, "join": {"sep"}}.get(e.func, set())
+        allowed = set(b.keywords)
         for k in e.kwargs:
             if k.name not in allowed:
                 self.error("WF227", f"`{e.func}` takes no argument `{k.name}`", k.span,
                            f"it takes: {', '.join(sorted(allowed))}" if allowed else f"`{e.func}` takes no keywords")
             elif k.name != "by":
                 self.expr(k.value, scope)
-        arity = {"len": (1, 1), "flatten": (1, 1), "take": (2, 2), "top": (2, 2), "sort": (1, 1),
-                 "unique": (1, 1), "join": (1, 2), "lower": (1, 1), "upper": (1, 1), "strip": (1, 1),
-                 "min": (1, 99), "max": (1, 99), "sum": (1, 1), "any": (1, 1), "all": (1, 1),
-                 "json": (1, 1), "str": (1, 1), "int": (1, 1), "range": (1, 2), "chunks": (2, 2),
-                 "keys": (1, 1), "values": (1, 1), "entries": (1, 1)}[e.func]
+        arity = b.arity
         if not arity[0] <= len(args) <= arity[1]:
             n = f"{arity[0]}" if arity[0] == arity[1] else f"{arity[0]} to {arity[1]}"
             self.error("WF227", f"`{e.func}` takes {n} argument{'s' if arity[1] > 1 else ''}, not {len(args)}",
-                       e.span, _USAGE[e.func])
+                       e.span, b.usage)
             raise _Stop
-        f = e.func
-        if f in ("lower", "upper", "strip", "json", "str"):
-            return STR
-        if f == "join":
-            self.need_list(e, 0, args)
-            return STR
-        if f in ("len", "int"):
-            return INT
-        if f in ("any", "all"):
-            self.need_list(e, 0, args)
-            return BOOL
-        if f == "sum":
-            lt = self.need_list(e, 0, args)
-            return lt.item if lt is not None and is_numeric(lt.item) and not is_any(lt.item) else FLOAT
-        if f == "range":
-            if len(e.args) == 1:
-                n = self.size_of(e.args[0], "range")
-            else:
-                n = self.size_of(e.args[1], "range")
-                lo = self.lower_bound(e.args[0], scope)
-                if lo is None:
-                    self.error("WF309", "the start of range(a, b) must have a lower bound known before the run",
-                               e.args[0].span,
-                               "range(a, b) has b − a items, so a must not be able to go below a known "
-                               f"number: write range(max({_src(self.p, e.args[0])}, 0), ...), or start "
-                               "from a number, len(...) or an int input")
-                elif lo < 0:
-                    n = add(n, Const(-lo))  # b − a ≤ b + |lo|
-                elif lo > 0:
-                    n = monus(n, lo)  # b − a ≤ max(b − lo, 0): exact for a literal start
-            return ListT(INT, n, f"range, line {e.span.line}")
-        if f in ("keys", "values", "entries") and isinstance(strip_opt(args[0]), MapT):
-            return self.map_view(e, strip_opt(args[0]))  # type: ignore[arg-type]
-        if f in ("values", "entries"):
-            t = strip_opt(args[0])
-            if t != ERROR:
-                self.error("WF305" if is_any(t) else "WF213",
-                           f"{f}() needs a map, not {'a value of unknown type' if is_any(t) else t.describe()}",
-                           e.args[0].span, "give it a map[str, T] (an input, an agent's answer)"
-                           + ("; for a record's field names use keys(r)" if isinstance(t, Record) else ""))
-            return ListT(ANY, ZERO, "")
-        if f == "keys":
-            rec = strip_opt(args[0])
-            if isinstance(rec, Record):
-                return ListT(STR, Const(len(rec.fields)), f"keys, line {e.span.line}")
-            self.error("WF305", "keys() needs a record whose fields are known", e.args[0].span,
-                       "give the value a record type")
-            return ListT(STR, ZERO, "")
-        lt = self.need_list(e, 0, args) if f not in ("min", "max") or len(args) == 1 else None
-        if f == "flatten":
-            if lt is None:
-                return ListT(ANY, ZERO, "")
-            inner = strip_opt(lt.item)
-            if isinstance(inner, ListT):
-                return ListT(inner.item, mul(lt.max, inner.max), f"flatten, line {e.span.line}")
-            if is_any(inner):
-                self.error("WF305", "flatten: the size of the inner lists is not known", e.args[0].span,
-                           "flatten a list of lists with declared maxima (e.g. fan-out results of "
-                           "`-> list[T] max N`)")
-            return ListT(inner, lt.max, lt.why)
-        if f in ("take", "top"):
-            n = self.size_of(e.args[1], f)
-            self.key_orders(e, lt, kw.get("by"), scope)
-            if lt is None:
-                return ListT(ANY, n, "")
-            return ListT(lt.item, smin(lt.max, n), f"{f}, line {e.span.line}")
-        if f == "chunks":
-            if not (isinstance(e.args[1], ast.IntLit) and e.args[1].value >= 1):
-                self.error("WF303", "chunks(xs, n) needs n as a number, 1 or more", e.args[1].span,
-                           "write chunks(xs, 10)")
-                return ListT(ANY, ZERO, "")
-            n = e.args[1].value
-            if lt is None:
-                return ListT(ANY, ZERO, "")
-            return ListT(ListT(lt.item, smin(lt.max, Const(n)), f"chunks, line {e.span.line}"),
-                         ceil_div(lt.max, n), f"chunks, line {e.span.line}")
-        if f in ("sort", "unique"):
-            self.key_orders(e, lt, kw.get("by"), scope)
-            return lt if lt is not None else ListT(ANY, ZERO, "")
-        if f in ("min", "max"):
-            if len(args) == 1:
-                self.key_orders(e, lt, kw.get("by"), scope)
-                return _opt(lt.item) if lt is not None else ANY
-            item = args[0]
-            for a in args[1:]:
-                item = join(item, a)
-            fake = ListT(item, Const(len(args)), "")
-            self.key_orders(e, fake, kw.get("by"), scope)
-            return item
-        return ANY
+        return b.check(self, e, args, scope)
 
-    def map_view(self, e: ast.Call, m: MapT) -> ListT:
-        """keys(m), values(m), entries(m): one item per key, in key order; as many as the
-        map's max."""
-        why = f"{e.func}, line {e.span.line}"
-        if e.func == "keys":
-            return ListT(STR, m.max, why)
-        if e.func == "values":
-            return ListT(m.value, m.max, why)
-        return ListT(Record(None, {"key": STR, "value": m.value}), m.max, why)
+    def source(self, node: ast.Node) -> str:
+        return _src(self.p, node)
 
     def lower_bound(self, e: ast.Expr, scope: _Scope) -> int | None:
         """A number that the int value of `e` is known never to go below (and never None),
@@ -1511,16 +1512,8 @@ class _Checker:
                 return a + b
             return a * b if a >= 0 and b >= 0 else None
         if isinstance(e, ast.Call) and not e.kwargs:
-            if e.func == "len" and len(e.args) == 1:
-                return 0
-            if e.func in ("min", "max") and len(e.args) >= 2:
-                if not all(_is_int(self.expr(a, scope)) for a in e.args):
-                    return None
-                known = [self.lower_bound(a, scope) for a in e.args]
-                if e.func == "min":
-                    return None if any(k is None for k in known) else min(known)  # type: ignore[type-var]
-                found = [k for k in known if k is not None]
-                return max(found) if found else None
+            b = builtins.get(e.func)
+            return b.lower(self, e, scope) if b is not None else None
         return None
 
     def need_list(self, e: ast.Call, i: int, args: list[Type]) -> ListT | None:
@@ -1533,11 +1526,14 @@ class _Checker:
             self.error("WF305", f"{e.func}: the size of this list is not known", e.args[i].span,
                        "use a list whose maximum is declared or derived")
             return None
-        self.error("WF213", f"`{e.func}` takes a list, not {t.describe()}", e.args[i].span, _USAGE[e.func])
+        b = builtins.get(e.func)
+        self.error("WF213", f"`{e.func}` takes a list, not {t.describe()}", e.args[i].span,
+                   b.usage if b is not None else None)
         return None
 
-    def key_orders(self, e: ast.Call, lt: ListT | None, by: ast.Keyword | None, scope: _Scope) -> None:
-        """Type the key against the item type and record each component's union order."""
+    def key_orders(self, e: ast.Call, lt: ListT | None, by: ast.Keyword | None, scope: _Scope) -> list[Type]:
+        """Type the key against the item type and record each component's union order;
+        the type of each component of the key."""
         item = lt.item if lt is not None else ANY
         comps: list[ast.Expr | None]
         if by is None:
@@ -1547,6 +1543,7 @@ class _Checker:
         else:
             comps = [by.value]
         orders: list[list[str] | None] = []
+        types: list[Type] = []
         for c in comps:
             kt: Type
             if c is None:
@@ -1563,9 +1560,11 @@ class _Checker:
                 self.error("WF227", "`by` takes a key: `.field`, a tuple of them, or a lambda", c.span,
                            "write by=.severity or by=(.file, .line)")
                 kt = ANY
+            types.append(kt)
             kt = strip_opt(kt)
             orders.append(list(kt.options) if isinstance(kt, Union) else None)
         e.key_orders = orders if any(o is not None for o in orders) else None
+        return types
 
     def accessor(self, a: ast.Accessor, item: Type) -> Type:
         t = item
@@ -1587,15 +1586,6 @@ class _Checker:
         return t
 
 
-_USAGE = {
-    "len": "len(xs)", "flatten": "flatten(xss)", "take": "take(xs, n)", "top": "top(xs, n, by=.field)",
-    "sort": "sort(xs, by=.field, reverse=false)", "unique": "unique(xs, by=.field)",
-    "join": 'join(xs, ", ")', "lower": "lower(s)", "upper": "upper(s)", "strip": "strip(s)",
-    "min": "min(xs, by=.field) or min(a, b)", "max": "max(xs, by=.field) or max(a, b)", "sum": "sum(xs)",
-    "any": "any(xs)", "all": "all(xs)", "json": "json(v)", "str": "str(v)", "int": "int(v)",
-    "range": "range(n) or range(a, b)", "chunks": "chunks(xs, n)", "keys": "keys(record) or keys(map)",
-    "values": "values(map)", "entries": "entries(map)",
-}
 
 
 def _field_name_span(e: ast.Field) -> Span:
@@ -1628,11 +1618,6 @@ def _per(c: Cost) -> str:
         plain = all(re.fullmatch(r"\d+ (agents?|checks?)|no agents", p) for p in c.desc.split(" + "))
         return f"{c.agents.n} agents" if plain else f"({c.desc})"
     return f"({c.desc})"
-
-
-def _is_int(t: Type) -> bool:
-    """An int, or an optional int (None ranks below every number in max(...))."""
-    return strip_opt(t) == INT
 
 
 def _opt(t: Type) -> Type:

@@ -49,7 +49,7 @@ def bound_lines(b: Bound, block_titles: set[str] | None = None) -> list[str]:
     width = max([len(p) for p, _ in phases] + [5])
     num = max([len(str(n)) for _, n in phases] + [3])
     for title, n in phases:
-        terms = [t for t in b.terms if (t.phase or "(top level)") == title]
+        terms = [t for t in b.shown_terms() if (t.phase or "(top level)") == title]
         if not terms and block_titles is not None and title not in block_titles:
             # A phase named only by agents' `phase=` option: they are counted in the
             # statement (and phase block) that starts them.

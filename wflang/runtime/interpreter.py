@@ -20,14 +20,14 @@ from typing import Any
 
 import trio
 
-from wflang.dsl import ast, labels
+from wflang.dsl import ast, builtins, labels
+from wflang.dsl import values as V
 from wflang.dsl.guard import agent_sites, guard_message
-from wflang.runtime import values as V
+from wflang.dsl.schema import CHECK_SCHEMA, SchemaError, list_max, records_of, result_schema, wrap_key
 from wflang.runtime.backend import AgentRequest
 from wflang.runtime.fit import NOT_FIT, fit
 from wflang.runtime.progress import RunObserver
 from wflang.runtime.scheduler import BoundExceeded, RunError, RunFailed, Scheduler
-from wflang.transpiler.schema import CHECK_SCHEMA, SchemaError, list_max, records_of, result_schema, wrap_key
 
 Value = Any
 
@@ -820,25 +820,25 @@ class Interpreter:
         return fn
 
     def _call(self, e: ast.Call, s: Scope) -> Value:
-        fn = V.BUILTINS.get(e.func)
-        if fn is None:
+        b = builtins.get(e.func)
+        if b is None:
             raise V.ValueError_(f"unknown function `{e.func}`")
         args = [self._ev(a, s) for a in e.args]
         kwargs: dict[str, Value] = {}
         for k in e.kwargs:
             if k.name == "by":
                 kwargs["by"] = self._key(k.value, s)
-                if e.func in V.KEYED:
+                if b.keyed:
                     kwargs["compound"] = isinstance(k.value, ast.TupleLit)
             else:
                 kwargs[k.name] = self._ev(k.value, s)
-        if e.func in V.KEYED and e.key_orders is not None:
+        if b.keyed and e.key_orders is not None:
             kwargs["orders"] = e.key_orders
         try:
-            value = fn(*args, **kwargs)
+            value = b.py(*args, **kwargs)
         except TypeError as exc:
             raise V.ValueError_(f"{e.func}(): {exc}") from None
-        if e.func in ("take", "top") and args and isinstance(value, list) and self._frame is not None:
+        if b.logs_cut and args and isinstance(value, list) and self._frame is not None:
             total = len(V.iterate(args[0]))
             if len(value) < total:  # a cut: one log line, as the JS helper cutLog writes it
                 self.log(self._frame, f"{e.func} (line {e.span.line}): kept {len(value)} of {total} items")

@@ -641,9 +641,9 @@ def _execute(plan: _Plan, backend: Backend, journal: Any, run_id: str, resuming:
 
 def _record(plan: _Plan, sched: Scheduler, run_id: str, ws: Path, status: str, why: str | None, value: Any,
             logs: list[tuple[str | None, str]], sample: int | None = None) -> dict[str, Any]:
+    from wflang.dsl.values import normalize
     from wflang.runtime.journal import journal_path
     from wflang.runtime.run_record import run_record
-    from wflang.runtime.values import normalize
 
     table = _prices()
     estimate = None
@@ -656,7 +656,7 @@ def _record(plan: _Plan, sched: Scheduler, run_id: str, ws: Path, status: str, w
 
 
 def _write_json(record: dict[str, Any], stdout: TextIO) -> None:
-    from wflang.runtime.values import to_json
+    from wflang.dsl.values import to_json
 
     stdout.write(to_json(record, 2) + "\n")
     stdout.flush()
@@ -687,7 +687,7 @@ def _summary(err: Any, sched: Scheduler, run_id: str, status: str = "done") -> N
 def _emit_result(value: Any, json_out: bool, out_file: str | None, stdout: TextIO, stderr: TextIO,
                  record: dict[str, Any] | None = None) -> int:
     """The result on stdout (or in --out); with --json, stdout gets the one record instead."""
-    from wflang.runtime.values import to_json
+    from wflang.dsl.values import to_json
 
     text = to_json(value, 2) + "\n"
     if out_file is not None:

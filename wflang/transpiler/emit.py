@@ -27,11 +27,11 @@ from dataclasses import dataclass, field, replace
 from importlib import resources
 from typing import Any
 
-from wflang.dsl import ast, labels
+from wflang.dsl import ast, builtins, labels
+from wflang.dsl import schema as schemas
 from wflang.dsl.arguments import ARGS_PROBLEM, INT_INPUT_MIN
 from wflang.dsl.diagnostics import Diagnostic
 from wflang.dsl.guard import agent_sites
-from wflang.transpiler import schema as schemas
 from wflang.transpiler.guard import bound_js
 from wflang.transpiler.js_strings import (
     JS_RESERVED,
@@ -1278,7 +1278,10 @@ class _Emitter:
         # a child's agents hold what both it and its caller declare
         inner = replace(ctx, scope=scope, program=child, in_child=True, top_level=True, answer=None,
                         grants=ctx.grants & frozenset(child.header.permissions))
-        raw = self.expr(e.args, ctx, top=True) if e.args is not None else "undefined"
+        # The arguments are computed outside the child's function and passed in: inside it,
+        # the child's inputs (`const x`) would shadow a caller's name of the same spelling.
+        given = self.expr(e.args, ctx, top=True) if e.args is not None else "undefined"
+        raw = self.namer.fresh("childArgs")
         prefix = js_string(f"run {json.dumps(e.path)}: ")
         try:
             lines = self.arguments(child, inner, raw=raw, open_records=True,
@@ -1290,7 +1293,8 @@ class _Emitter:
         if not (child.body and isinstance(child.body[-1], ast.Return)):
             body.append("return null")
         lines += self.schema_section(child, dynamic=True) + body  # after the body registered them
-        return f"await (async () => {{  // {_comment_text(e.path)}\n" + "\n".join(_indent(lines)) + "\n})()"
+        return (f"await (async ({raw}) => {{  // {_comment_text(e.path)}\n" + "\n".join(_indent(lines))
+                + f"\n}})({_strip_parens(given)})")
 
     # ---- fanout and for
 
@@ -1799,37 +1803,17 @@ class _Emitter:
     # ---- builtins
 
     def expr_Call(self, e: ast.Call, ctx: _Ctx) -> str:
-        method = getattr(self, f"call_{e.func}", None)
-        if method is None:
+        b = builtins.get(e.func)
+        if b is None:
             raise CompileError(f"unknown builtin `{e.func}`", e)
         kwargs = {k.name: k.value for k in e.kwargs}
-        return method(e, [self.expr(a, ctx, top=True) for a in e.args], kwargs, ctx)
-
-    def simple_call(name: str, helper: str | None = None):  # a method factory, used just below
-        def method(self: _Emitter, e: ast.Call, args: list[str], kwargs: dict[str, ast.Expr], ctx: _Ctx) -> str:
-            if "sep" in kwargs:  # join(xs, sep=...)
-                args.append(self.expr(kwargs["sep"], ctx, top=True))
-            return f"{self.helper(helper or name)}({', '.join(args)})"
-        return method
-
-    call_len = simple_call("len")
-    call_flatten = simple_call("flatten")
-    call_join = simple_call("join")
-    call_lower = simple_call("lower")
-    call_upper = simple_call("upper")
-    call_strip = simple_call("strip")
-    call_sum = simple_call("sum")
-    call_any = simple_call("any")
-    call_all = simple_call("all")
-    call_json = simple_call("json")
-    call_str = simple_call("str", "text")
-    call_int = simple_call("int")
-    call_range = simple_call("range")
-    call_chunks = simple_call("chunks")
-    call_keys = simple_call("keys")
-    call_values = simple_call("values")
-    call_entries = simple_call("entries")
-    del simple_call
+        args = [self.expr(a, ctx, top=True) for a in e.args]
+        method = getattr(self, f"call_{e.func}", None)
+        if method is not None:  # a builtin whose helper takes more than its arguments
+            return method(e, args, kwargs, ctx)
+        # The helper takes the arguments, then the keywords in their declared order.
+        args += [self.expr(kwargs[k], ctx, top=True) for k in b.keywords if k in kwargs]
+        return f"{self.helper(b.js)}({', '.join(args)})"
 
     def key_args(self, e: ast.Call, kwargs: dict[str, ast.Expr], ctx: _Ctx, by_pos: int) -> tuple[str, str]:
         """(key function or 'null', comparator or 'compare') of a sort/top/min/max call."""

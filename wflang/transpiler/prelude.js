@@ -270,6 +270,43 @@ const values = (m) => (m instanceof Map ? [...m.values()] : [])
 // A map's entries as {key, value} records, in key order.
 const entries = (m) => (m instanceof Map ? [...m].map(([key, value]) => ({ key, value })) : [])
 
+// @helper mapKey
+// A value as a map key: a string as it is, anything else as text() writes it.
+const mapKey = (k) => (typeof k === 'string' ? k : text(k))
+
+// @helper groupBy
+// group_by(xs, by=k): the items of each key, in item order; the keys in code point order.
+const groupBy = (xs, by) => {
+  const groups = new Map()
+  for (const x of iter(xs)) {
+    const k = mapKey(by(x))
+    if (groups.has(k)) groups.get(k).push(x)
+    else groups.set(k, [x])
+  }
+  return mapOf(groups)
+}
+
+// @helper countBy
+// count_by(xs, by=k): how many items have each key.
+const countBy = (xs, by) => {
+  const counts = new Map()
+  for (const x of iter(xs)) {
+    const k = mapKey(by(x))
+    counts.set(k, (counts.get(k) ?? 0) + 1)
+  }
+  return mapOf(counts)
+}
+
+// @helper toMap
+// to_map(pairs): a map from {key, value} records; a repeated key: the last one wins.
+const toMap = (pairs) => {
+  const out = new Map()
+  for (const p of iter(pairs)) {
+    if (p !== null && typeof p === 'object' && !Array.isArray(p)) out.set(mapKey(itemAt(p, 'key')), itemAt(p, 'value'))
+  }
+  return mapOf(out)
+}
+
 // @helper plain
 // The workflow's result as Claude Code receives it: every map an object (the same JSON).
 const plain = (v) => (v instanceof Map ? Object.fromEntries([...v].map(([k, x]) => [k, plain(x)]))

@@ -434,9 +434,9 @@ phase('Summaries')
 const notFailed = []  // items whose None is not a failure: 'none' or 'skipped'
 const summariesEach = await runParallel(iter(docs).map((d, i) => async () => {
   // line 8: run "child/summarize.wf" with {doc: d, words: 30}
-  const value = await (async () => {  // child/summarize.wf
+  const value = await (async (childArgs) => {  // child/summarize.wf
     // its arguments, checked as the workflow's own would be
-    const A2 = argsObject({ doc: d, words: 30 }, { doc: 'str', words: { type: 'int', min: 0, implicitMin: true, max: 200 } }, true)
+    const A2 = argsObject(childArgs, { doc: 'str', words: { type: 'int', min: 0, implicitMin: true, max: 200 } }, true)
     const doc = argument(A2, 'doc')
     const words = argument(A2, 'words', 50)
     if (A2.errors.length > 0) throw new Error('run "child/summarize.wf": ' + A2.errors.join('; '))
@@ -448,15 +448,15 @@ const summariesEach = await runParallel(iter(docs).map((d, i) => async () => {
       { at: 'line 12 of child/summarize.wf in "fanout over docs (max 4, line 4) × 1 agent" (line 7)' })
     log(`summarized ${text(doc)}`)
     return s
-  })()
+  })({ doc: d, words: 30 })
   if (value === null) notFailed[i] = 'none'  // a None value, not a failure
   return value
 }))
 const summaries = dropFailed(summariesEach, 'fanout d in docs (line 7)', notFailed)
 // line 9: overall = run "child/summarize.wf" with {doc: join(docs, sep=", ")}
-const overall = await (async () => {  // child/summarize.wf
+const overall = await (async (childArgs2) => {  // child/summarize.wf
   // its arguments, checked as the workflow's own would be
-  const A3 = argsObject({ doc: join(docs, ', ') }, { doc: 'str', words: { type: 'int', min: 0, implicitMin: true, max: 200 } }, true)
+  const A3 = argsObject(childArgs2, { doc: 'str', words: { type: 'int', min: 0, implicitMin: true, max: 200 } }, true)
   const doc = argument(A3, 'doc')
   const words = argument(A3, 'words', 50)
   if (A3.errors.length > 0) throw new Error('run "child/summarize.wf": ' + A3.errors.join('; '))
@@ -468,5 +468,5 @@ const overall = await (async () => {  // child/summarize.wf
     { at: 'line 12 of child/summarize.wf in "run "child/summarize.wf" (1)" (line 9)' })
   log(`summarized ${text(doc)}`)
   return s
-})()
+})({ doc: join(docs, ', ') })
 return guardDone({ summaries, overall })

@@ -26,8 +26,8 @@ from typing import Any
 
 import trio
 
+from wflang.dsl.values import escape_lone_surrogates, json_number, json_string
 from wflang.runtime.backend import AgentFailure, AgentRequest, AgentResult, Usage
-from wflang.runtime.values import escape_lone_surrogates, json_number, json_string
 
 __all__ = [
     "FakeAnswer",

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from wflang.dsl import ast
 from wflang.dsl.loader import load
+from wflang.dsl.schema import records_of, result_schema
 from wflang.runtime.fit import NOT_FIT, fit
-from wflang.transpiler.schema import records_of, result_schema
 
 SOURCE = '''workflow t:
     description: "schemas"

@@ -1,4 +1,4 @@
-"""`.wf` types → JSON Schema, shared by the JS emitter and the Python runtime.
+"""`.wf` types → JSON Schema: part of the language, read by both back ends (the JS emitter and the Python runtime), which meet only through wflang/dsl.
 
 The agent's structured output goes through a tool whose input must be an object, so a
 result type that is not a record is wrapped: a list as `{"items": [...]}`, anything else

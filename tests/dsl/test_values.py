@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from wflang.runtime import values as V
-from wflang.runtime.values import canonical, compare, equal, js_number, text, truthy
+from wflang.dsl import values as V
+from wflang.dsl.builtins import REGISTRY
+from wflang.dsl.values import canonical, compare, equal, js_number, text, truthy
+
+BUILTIN = {name: b.py for name, b in REGISTRY.items()}  # each builtin's Python meaning
 
 # ---------------------------------------------------------------- numbers as JS prints them
 
@@ -52,9 +55,9 @@ def test_text_of_lists_and_records_is_js_pretty_json():
 
 
 def test_json_builtin_quotes_strings():
-    assert V.b_json("x") == '"x"'
-    assert V.b_json(None) == "null"
-    assert V.b_json({"a": [1]}) == '{\n  "a": [\n    1\n  ]\n}'
+    assert BUILTIN["json"]("x") == '"x"'
+    assert BUILTIN["json"](None) == "null"
+    assert BUILTIN["json"]({"a": [1]}) == '{\n  "a": [\n    1\n  ]\n}'
 
 
 # ---------------------------------------------------------------- truthy, equal, canonical
@@ -156,68 +159,68 @@ def test_merge_field_index_slice():
 
 
 def test_len_flatten_take():
-    assert V.b_len(None) == 0 and V.b_len("a😀") == 2 and V.b_len({"a": 1, "b": 2}) == 2 and V.b_len([1]) == 1
-    assert V.b_flatten([[1, None], None, 2, [], [3]]) == [1, None, 2, 3]
-    assert V.b_flatten(None) == []
-    assert V.b_take([1, 2, 3], 2) == [1, 2] and V.b_take([1], 5) == [1] and V.b_take([1], -1) == []
+    assert BUILTIN["len"](None) == 0 and BUILTIN["len"]("a😀") == 2 and BUILTIN["len"]({"a": 1, "b": 2}) == 2 and BUILTIN["len"]([1]) == 1
+    assert BUILTIN["flatten"]([[1, None], None, 2, [], [3]]) == [1, None, 2, 3]
+    assert BUILTIN["flatten"](None) == []
+    assert BUILTIN["take"]([1, 2, 3], 2) == [1, 2] and BUILTIN["take"]([1], 5) == [1] and BUILTIN["take"]([1], -1) == []
 
 
 def test_top_and_sort_are_stable():
     rows = [{"n": "a", "s": 1}, {"n": "b", "s": 2}, {"n": "c", "s": 1}, {"n": "d", "s": 2}]
     s = lambda r: r["s"]  # noqa: E731
-    assert [r["n"] for r in V.b_top(rows, 3, by=s)] == ["b", "d", "a"]
-    assert [r["n"] for r in V.b_sort(rows, by=s)] == ["a", "c", "b", "d"]
-    assert [r["n"] for r in V.b_sort(rows, by=s, reverse=True)] == ["b", "d", "a", "c"]
-    assert V.b_sort([3, None, "a", 1]) == [None, 1, 3, "a"]
-    assert V.b_top([1, 3, 2], 2) == [3, 2]
+    assert [r["n"] for r in BUILTIN["top"](rows, 3, by=s)] == ["b", "d", "a"]
+    assert [r["n"] for r in BUILTIN["sort"](rows, by=s)] == ["a", "c", "b", "d"]
+    assert [r["n"] for r in BUILTIN["sort"](rows, by=s, reverse=True)] == ["b", "d", "a", "c"]
+    assert BUILTIN["sort"]([3, None, "a", 1]) == [None, 1, 3, "a"]
+    assert BUILTIN["top"]([1, 3, 2], 2) == [3, 2]
 
 
 def test_top_with_union_order():
     sev = [{"s": "low"}, {"s": "high"}, {"s": "medium"}, {"s": "high"}]
-    out = V.b_top(sev, 2, by=lambda r: r["s"], orders=[["low", "medium", "high"]])
+    out = BUILTIN["top"](sev, 2, by=lambda r: r["s"], orders=[["low", "medium", "high"]])
     assert out == [{"s": "high"}, {"s": "high"}]
-    out = V.b_sort(sev, by=lambda r: r["s"], orders=[["low", "medium", "high"]])
+    out = BUILTIN["sort"](sev, by=lambda r: r["s"], orders=[["low", "medium", "high"]])
     assert [r["s"] for r in out] == ["low", "medium", "high", "high"]
 
 
 def test_unique_join_case_strip():
     xs = [{"f": "a", "l": 1}, {"f": "a", "l": 1.0}, {"f": "b", "l": 1}]
-    assert V.b_unique(xs, by=lambda r: [r["f"], r["l"]]) == [xs[0], xs[2]]
-    assert V.b_unique([1, 1.0, "1", True]) == [1, "1", True]
-    assert V.b_join([1, None, "x", [2]], ", ") == '1, null, x, [\n  2\n]'
-    assert V.b_join(["a", "b"]) == "ab"
-    assert V.b_lower(None) is None and V.b_lower("ÀB") == "àb" and V.b_upper("ab") == "AB"
-    assert V.b_strip(" \t\n\r\f\va b\v ") == "a b"
-    assert V.b_strip("\u00a0x\u00a0") == "\u00a0x\u00a0"  # only the six ASCII blanks
+    assert BUILTIN["unique"](xs, by=lambda r: [r["f"], r["l"]]) == [xs[0], xs[2]]
+    assert BUILTIN["unique"]([1, 1.0, "1", True]) == [1, "1", True]
+    assert BUILTIN["join"]([1, None, "x", [2]], ", ") == '1, null, x, [\n  2\n]'
+    assert BUILTIN["join"](["a", "b"]) == "ab"
+    assert BUILTIN["lower"](None) is None and BUILTIN["lower"]("ÀB") == "àb" and BUILTIN["upper"]("ab") == "AB"
+    assert BUILTIN["strip"](" \t\n\r\f\va b\v ") == "a b"
+    assert BUILTIN["strip"]("\u00a0x\u00a0") == "\u00a0x\u00a0"  # only the six ASCII blanks
 
 
 def test_min_max_sum_any_all():
-    assert V.b_min([]) is None and V.b_max(None) is None
-    assert V.b_min([3, 1, 2]) == 1 and V.b_max([3, 1, 2]) == 3
-    assert V.b_min(4, 2, 9) == 2 and V.b_max("a", "b") == "b"
+    assert BUILTIN["min"]([]) is None and BUILTIN["max"](None) is None
+    assert BUILTIN["min"]([3, 1, 2]) == 1 and BUILTIN["max"]([3, 1, 2]) == 3
+    assert BUILTIN["min"](4, 2, 9) == 2 and BUILTIN["max"]("a", "b") == "b"
     rows = [{"k": 1, "n": "x"}, {"k": 2, "n": "y"}, {"k": 2, "n": "z"}, {"k": 1, "n": "w"}]
-    assert V.b_max(rows, by=lambda r: r["k"])["n"] == "y"  # the first of equal extremes
-    assert V.b_min(rows, by=lambda r: r["k"])["n"] == "x"
-    assert V.b_sum([1, None, 2.5]) == 3.5 and V.b_sum([]) == 0 and V.b_sum([0.5, 0.5]) == 1
-    assert V.b_any([0, "", "x"]) and not V.b_any([]) and V.b_all([]) and not V.b_all([1, []])
+    assert BUILTIN["max"](rows, by=lambda r: r["k"])["n"] == "y"  # the first of equal extremes
+    assert BUILTIN["min"](rows, by=lambda r: r["k"])["n"] == "x"
+    assert BUILTIN["sum"]([1, None, 2.5]) == 3.5 and BUILTIN["sum"]([]) == 0 and BUILTIN["sum"]([0.5, 0.5]) == 1
+    assert BUILTIN["any"]([0, "", "x"]) and not BUILTIN["any"]([]) and BUILTIN["all"]([]) and not BUILTIN["all"]([1, []])
 
 
 def test_str_int_range_chunks_keys():
-    assert V.b_str(None) == "null" and V.b_str(2.0) == "2"
-    assert V.b_int(3.9) == 3 and V.b_int(-3.9) == -3 and V.b_int("42") == 42 and V.b_int("-7") == -7
-    assert V.b_int(" 7 ") is None and V.b_int("+7") == 7
-    assert V.b_int("4.2") is None and V.b_int("x") is None and V.b_int(None) is None and V.b_int(True) is None
-    assert V.b_range(3) == [0, 1, 2] and V.b_range(2, 4) == [2, 3] and V.b_range(0) == []
-    assert V.b_chunks([1, 2, 3, 4, 5], 2) == [[1, 2], [3, 4], [5]] and V.b_chunks([], 3) == []
-    assert V.b_chunks([1, 2], 0) == [[1], [2]]
-    assert V.b_keys({"b": 1, "a": 2}) == ["b", "a"] and V.b_keys(None) == [] and V.b_keys([1]) == []
+    assert BUILTIN["str"](None) == "null" and BUILTIN["str"](2.0) == "2"
+    assert BUILTIN["int"](3.9) == 3 and BUILTIN["int"](-3.9) == -3 and BUILTIN["int"]("42") == 42 and BUILTIN["int"]("-7") == -7
+    assert BUILTIN["int"](" 7 ") is None and BUILTIN["int"]("+7") == 7
+    assert BUILTIN["int"]("4.2") is None and BUILTIN["int"]("x") is None and BUILTIN["int"](None) is None and BUILTIN["int"](True) is None
+    assert BUILTIN["range"](3) == [0, 1, 2] and BUILTIN["range"](2, 4) == [2, 3] and BUILTIN["range"](0) == []
+    assert BUILTIN["chunks"]([1, 2, 3, 4, 5], 2) == [[1, 2], [3, 4], [5]] and BUILTIN["chunks"]([], 3) == []
+    assert BUILTIN["chunks"]([1, 2], 0) == [[1], [2]]
+    assert BUILTIN["keys"]({"b": 1, "a": 2}) == ["b", "a"] and BUILTIN["keys"](None) == [] and BUILTIN["keys"]([1]) == []
 
 
 def test_builtins_are_as_lenient_as_the_js_helpers():
-    assert V.b_len(5) == 0 and V.b_lower(3) is None and V.b_strip(None) is None
-    assert V.b_sum([1, "x", None, True, 2]) == 3
-    assert V.b_sort("cab") == ["a", "b", "c"] and V.b_take({"k": 1, "j": 2}, 1) == ["k"]
-    assert V.b_take([1, 2], None) == [] and V.b_flatten(7) == []
+    assert BUILTIN["len"](5) == 0 and BUILTIN["lower"](3) is None and BUILTIN["strip"](None) is None
+    assert BUILTIN["sum"]([1, "x", None, True, 2]) == 3
+    assert BUILTIN["sort"]("cab") == ["a", "b", "c"] and BUILTIN["take"]({"k": 1, "j": 2}, 1) == ["k"]
+    assert BUILTIN["take"]([1, 2], None) == [] and BUILTIN["flatten"](7) == []
     assert V.index([1, 2], 0.5) is None and V.index(5, 0) is None and V.index([1, 2], "a") is None
     assert V.slice_([1, 2, 3], 0.9, 2.5) == [1, 2]
     assert V.iterate(3) == [] and V.iterate("ab") == ["a", "b"] and V.iterate({"a": 1}) == ["a"]

@@ -1,0 +1,504 @@
+export const meta = {
+  name: 'early-exit',
+  description: 'd',
+  whenToUse: 'args: {files: list of up to 10 strings, deep?: true/false (default false)}',
+  phases: [
+    { title: 'Find', detail: 'at most 10 agents' },
+    { title: 'Verify', detail: 'at most 30 agents' },
+    { title: 'Fix', detail: 'at most 1 agent' },
+    { title: 'Quick', detail: 'at most 1 agent' },
+  ],
+}
+// Compiled by wflang from early_exit.wf. Do not edit: edit the .wf and compile again.
+// Worst case: 41 agents (Find 10, Verify 30, Fix 1, Quick 1); in the inputs' sizes: max(files + 1, files + files×3 + 1).
+
+// ---- schemas of the agents' results (JSON Schema, object roots) ----
+const FINDING = {
+  type: 'object',
+  required: ['file', 'issue'],
+  properties: { file: { type: 'string' }, issue: { type: 'string' } },
+  additionalProperties: false,
+}
+const FINDING_LIST_3 = {
+  type: 'object',
+  required: ['items'],
+  properties: { items: { type: 'array', items: FINDING, maxItems: 3 } },
+  additionalProperties: false,
+}
+const BOOL_VALUE = {
+  type: 'object',
+  required: ['value'],
+  properties: { value: { type: 'boolean' } },
+  additionalProperties: false,
+}
+
+// ---- permissions: the tools the agents may not use (Claude Code tool names) ----
+const DENIED_TOOLS = ['Bash', 'Edit', 'NotebookEdit', 'Write']  // without edit or shell
+
+// ---- helpers: the .wf's value rules (docs/semantics.md) ----
+// Iterating None yields nothing; a string yields its code points, a record (or a map)
+// its keys.
+const iter = (v) => (v == null ? [] : Array.isArray(v) ? v : typeof v === 'string' ? Array.from(v)
+  : v instanceof Map ? [...v.keys()] : typeof v === 'object' ? Object.keys(v) : [])
+// JSON.stringify(v, null, indent), with a map (a Map, its keys in code point order) written
+// as an object in that order: a plain object would put integer-like keys first.
+const hasMap = (v) => v instanceof Map || (v !== null && typeof v === 'object' && Object.values(v).some(hasMap))
+const stringify = (v, indent) => {
+  if (!hasMap(v)) return JSON.stringify(v, null, indent)
+  const write = (x, pad) => {
+    const inner = indent ? pad + ' '.repeat(indent) : ''
+    const open = indent ? '\n' + inner : ''
+    const close = indent ? '\n' + pad : ''
+    const comma = indent ? ',\n' + inner : ','
+    if (Array.isArray(x)) {
+      if (x.length === 0) return '[]'
+      return '[' + open + x.map((y) => write(y, inner) ?? 'null').join(comma) + close + ']'
+    }
+    if (x !== null && typeof x === 'object') {
+      const pairs = (x instanceof Map ? [...x] : Object.entries(x))
+        .map(([k, y]) => [k, write(y, inner)]).filter((p) => p[1] !== undefined)
+      if (pairs.length === 0) return '{}'
+      return '{' + open + pairs.map(([k, y]) => JSON.stringify(k) + (indent ? ': ' : ':') + y).join(comma) +
+        close + '}'
+    }
+    return JSON.stringify(x)
+  }
+  return write(v, '')
+}
+// text(v): a value as it reads in a prompt, a log line or join(): strings as they are,
+// None as null, lists, records and maps as 2-space JSON.
+const text = (v) => (v == null ? 'null' : typeof v === 'string' ? v
+  : typeof v === 'object' ? stringify(v, 2) : String(v))
+// Python's truth, which the .wf uses: None, false, 0, '', [] and {} are false.
+const truthy = (v) => (Array.isArray(v) ? v.length > 0 : v instanceof Map ? v.size > 0
+  : v !== null && typeof v === 'object' ? Object.keys(v).length > 0 : Boolean(v))
+// A map value: a Map whose keys are in code point order (how maps iterate in both
+// targets), built from [key, value] pairs.
+const mapOf = (pairs) => new Map([...pairs].sort((p, q) => compareText(p[0], q[0])))
+// Deep structural equality; numbers by value; None equals only None.
+const entriesOf = (v) => (v instanceof Map ? [...v] : Object.entries(v))
+const equal = (a, b) => {
+  if (a === b || (a == null && b == null)) return true
+  if (a == null || b == null || typeof a !== 'object' || typeof b !== 'object') return false
+  if (Array.isArray(a) || Array.isArray(b)) {
+    return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((x, i) => equal(x, b[i]))
+  }
+  if (a instanceof Map || b instanceof Map) { // a map equals a record with the same entries, as in Python
+    const ea = entriesOf(a)
+    const mb = new Map(entriesOf(b))
+    return ea.length === mb.size && ea.every(([k, x]) => mb.has(k) && equal(x, mb.get(k)))
+  }
+  const ka = Object.keys(a)
+  return ka.length === Object.keys(b).length && ka.every((k) => Object.hasOwn(b, k) && equal(a[k], b[k]))
+}
+// Strings by Unicode code point (JS's own < compares UTF-16 code units, which differs
+// for characters beyond U+FFFF).
+const compareText = (a, b) => {
+  if (a === b) return 0
+  let i = 0
+  let j = 0
+  while (i < a.length && j < b.length) {
+    const x = a.codePointAt(i)
+    const y = b.codePointAt(j)
+    if (x !== y) return x < y ? -1 : 1
+    i += x > 0xffff ? 2 : 1
+    j += y > 0xffff ? 2 : 1
+  }
+  return i < a.length ? 1 : j < b.length ? -1 : 0
+}
+// canonical(v): JSON with keys sorted by code point and no spaces; groups and dedupes.
+const canonical = (v) => {
+  if (v == null) return 'null'
+  if (Array.isArray(v)) return '[' + v.map(canonical).join(',') + ']'
+  if (v instanceof Map) return canonical(Object.fromEntries(v))
+  if (typeof v === 'object') {
+    return '{' + Object.keys(v).sort(compareText).map((k) => JSON.stringify(k) + ':' + canonical(v[k])).join(',') + '}'
+  }
+  return JSON.stringify(v)
+}
+// The total order of sort, top, min, max and <: None < booleans < numbers < strings <
+// lists < records; lists element-wise then shorter first; records by canonical().
+const kindRank = (v) => (v == null ? 0 : typeof v === 'boolean' ? 1 : typeof v === 'number' ? 2
+  : typeof v === 'string' ? 3 : Array.isArray(v) ? 4 : 5)
+const compare = (a, b) => {
+  const ka = kindRank(a)
+  const kb = kindRank(b)
+  if (ka !== kb) return ka < kb ? -1 : 1
+  if (ka === 0) return 0
+  if (ka <= 2) return a === b ? 0 : a < b ? -1 : 1
+  if (ka === 3) return compareText(a, b)
+  if (ka === 5) return compareText(canonical(a), canonical(b))
+  for (let i = 0; i < a.length && i < b.length; i++) {
+    const c = compare(a[i], b[i])
+    if (c !== 0) return c
+  }
+  return a.length === b.length ? 0 : a.length < b.length ? -1 : 1
+}
+// min()/max(): by compare() of the key; the first of equal items; None for no items.
+const pickExtreme = (xs, by, cmp, sign) => {
+  let found = null
+  let foundKey = null
+  let first = true
+  for (const x of iter(xs)) {
+    const k = by === null ? x : by(x)
+    if (first || sign * cmp(k, foundKey) > 0) {
+      found = x
+      foundKey = k
+      first = false
+    }
+  }
+  return found
+}
+const min = (xs, by = null, cmp = compare) => pickExtreme(xs, by, cmp, -1)
+const len = (v) => (v == null ? 0 : Array.isArray(v) ? v.length : typeof v === 'string' ? Array.from(v).length
+  : v instanceof Map ? v.size : typeof v === 'object' ? Object.keys(v).length : 0)
+// One level: lists are spliced, other items kept, None skipped.
+const flatten = (xss) => iter(xss).flatMap((x) => (Array.isArray(x) ? x : x == null ? [] : [x]))
+// A map's values, in key order.
+const values = (m) => (m instanceof Map ? [...m.values()] : [])
+// The run ends when Claude Code's token budget is exhausted or its 1,000-agent cap is
+// reached: callAgent rethrows those errors (parallel() and pipeline() turn a throw into a
+// null slot, so runParallel/runPipeline/oneByOne check here afterwards and end the run).
+// The error keeps Claude Code's name, so parallel() counts budget slots as it does.
+const runStop = { error: null }
+const stopTheRun = (e) => {
+  if (runStop.error === null) {
+    runStop.error = new Error(`the run stopped: ${e.message}`)
+    runStop.error.name = e.name
+  }
+  return runStop.error
+}
+const endIfStopped = () => {
+  if (runStop.error !== null) throw runStop.error
+}
+const runParallel = async (thunks) => {
+  const out = await parallel(thunks)
+  endIfStopped()
+  return out
+}
+// The live bound guard (wflang/dsl/guard.py): the script counts the agents it starts and
+// refuses to start one past the bound that `wf check` proved for these arguments
+// (`limit`, set right after the arguments are read). The refusal throws an error that
+// ends the run; every later agent throws it again, and the script throws it before it
+// returns, so a `parallel` that caught the first throw cannot hide it.
+const boundGuard = { limit: Infinity, started: 0, tripped: null }
+const guardAgent = (label, where) => {
+  if (boundGuard.tripped === null && boundGuard.started >= boundGuard.limit) {
+    const e = new Error(`the proven bound would be broken: agent ${boundGuard.started + 1} ("${label}", ${where}) ` +
+      `is past the ${boundGuard.limit} agents that wf check proved for these arguments, so the run stops without ` +
+      'starting it. This is a bug in wflang, not in your workflow: please report it with the workflow and its arguments.')
+    e.name = 'WflangBoundError'
+    boundGuard.tripped = e
+  }
+  if (boundGuard.tripped !== null) throw boundGuard.tripped
+  boundGuard.started++
+}
+const guardDone = (value) => {
+  if (boundGuard.tripped !== null) throw boundGuard.tripped
+  return value
+}
+// An answer fitted to its JSON Schema, as wflang/runtime/fit.py does: undeclared
+// properties dropped (records rebuilt in declared order, an omittable field left out
+// filled with null), lists cut to maxItems, maps (a schema as additionalProperties)
+// rebuilt as a Map in key order and cut to maxProperties; anything
+// else that does not match makes the answer unfit (undefined), a failed agent.
+const fitMap = (v, s) => {
+  let names = Object.keys(v).sort(compareText)
+  if (Number.isInteger(s.maxProperties)) names = names.slice(0, Math.max(0, s.maxProperties))
+  const out = new Map()
+  for (const name of names) {
+    const item = fitAnswer(v[name], s.additionalProperties)
+    if (item === undefined) return undefined
+    out.set(name, item)
+  }
+  return out
+}
+const fitAnswer = (v, s) => {
+  if (Array.isArray(s.anyOf)) {
+    for (const alt of s.anyOf) {
+      const out = fitAnswer(v, alt)
+      if (out !== undefined) return out
+    }
+    return undefined
+  }
+  switch (s.type) {
+    case 'object': {
+      if (v === null || typeof v !== 'object' || Array.isArray(v)) return undefined
+      if (s.additionalProperties !== null && typeof s.additionalProperties === 'object') return fitMap(v, s)
+      const out = []
+      for (const [name, sub] of Object.entries(s.properties ?? {})) {
+        if (!Object.hasOwn(v, name)) {
+          if ((s.required ?? []).includes(name)) return undefined
+          out.push([name, null]) // an omittable field left out reads as none
+          continue
+        }
+        const item = fitAnswer(v[name], sub)
+        if (item === undefined) return undefined
+        out.push([name, item])
+      }
+      return Object.fromEntries(out)
+    }
+    case 'array': {
+      if (!Array.isArray(v)) return undefined
+      const items = Number.isInteger(s.maxItems) ? v.slice(0, Math.max(0, s.maxItems)) : v
+      if (s.items === undefined) return items.slice()
+      const out = []
+      for (const x of items) {
+        const y = fitAnswer(x, s.items)
+        if (y === undefined) return undefined
+        out.push(y)
+      }
+      return out
+    }
+    case 'string':
+      return typeof v === 'string' && (s.enum === undefined || s.enum.includes(v)) ? v : undefined
+    case 'integer':
+      return Number.isInteger(v) ? v : undefined
+    case 'number':
+      return typeof v === 'number' && Number.isFinite(v) ? v : undefined
+    case 'boolean':
+      return typeof v === 'boolean' ? v : undefined
+    case 'null':
+      return v === null ? null : undefined
+    default:
+      return v
+  }
+}
+// One agent. A failure (a throw: an error, a schema never satisfied) is null, as in the
+// .wf, wherever the agent stands; so is an answer that does not fit its schema
+// (fitAnswer). An exhausted budget or the agent cap ends the run (runStop). A result that
+// is not a record comes wrapped ({items} or {value}) and is unwrapped; a list longer than
+// its declared max is cut, with a log line. The bound guard comes first, outside the
+// try: its throw must end the run.
+const callAgent = async (prompt, opts, shape = {}) => {
+  if (runStop.error !== null) throw runStop.error
+  guardAgent(opts.label, shape.at ?? 'line ?')
+  let answer
+  try {
+    answer = await agent(prompt, opts)
+  } catch (e) {
+    if (e?.name === 'WorkflowBudgetExceededError' || e?.name === 'WorkflowAgentCapError') throw stopTheRun(e)
+    return null
+  }
+  if (answer == null) return null
+  if (opts.schema === undefined) return typeof answer === 'string' ? answer : text(answer)
+  if (typeof answer !== 'object' || Array.isArray(answer)) return null
+  let schema = opts.schema
+  if (shape.unwrap !== undefined) {
+    if (!Object.hasOwn(answer, shape.unwrap)) return null
+    answer = answer[shape.unwrap]
+    schema = schema.properties[shape.unwrap]
+  }
+  if (shape.max != null && Array.isArray(answer) && answer.length > Math.max(0, shape.max)) {
+    const most = Math.max(0, shape.max)
+    log(`${opts.label}: kept ${most} of ${answer.length} items (declared max ${most})`)
+    answer = answer.slice(0, most)
+  }
+  const fitted = fitAnswer(answer, schema)
+  return fitted === undefined ? null : fitted
+}
+// A fan-out's value: the item values in item order, None dropped. Items that failed (an
+// agent step gave None) and items whose value is None ('none' in `notFailed`: a vote
+// without quorum, a None last line) are counted apart in one log line; items a `stop
+// when` skipped ('skipped') are not counted.
+const dropFailed = (values, where, notFailed = []) => {
+  const failed = values.filter((v, i) => v == null && !notFailed[i]).length
+  const none = values.filter((v, i) => v == null && notFailed[i] === 'none').length
+  const n = values.length
+  if (failed > 0 && none > 0) log(`${where}: ${failed} of ${n} items failed, ${none} gave none`)
+  else if (failed > 0) log(`${where}: ${failed} of ${n} items failed`)
+  else if (none > 0) log(`${where}: ${none} of ${n} items gave none (not a failure)`)
+  return values.filter((v) => v != null)
+}
+// Why v is not a value of the declared input type t, or null when it is (the wording of
+// `wf run`, wflang/dsl/arguments.py). Types are 'str' | 'int' | 'float' | 'bool' or
+// {type: 'int', min, max, implicitMin} | {type: 'union', options} |
+// {type: 'record', name, fields} | {type: 'list', item, max} | {type: 'map', value, max} |
+// {type: 'optional', inner};
+// a list max that is a string names an int input (its value is in `sizes`). Records are
+// closed: an undeclared field is a problem unless `open` (a `run` child's arguments).
+const kindOf = (v) => (v === null ? 'null' : typeof v === 'boolean' ? 'a boolean' : typeof v === 'number' ? 'a number'
+  : typeof v === 'string' ? 'a string' : Array.isArray(v) ? 'a list' : 'an object')
+const typeProblem = (v, t, where, sizes, open = false) => {
+  const kind = typeof t === 'string' ? t : t.type
+  if (kind === 'optional') return v === null ? null : typeProblem(v, t.inner, where, sizes, open)
+  if (v === null) return `${where}: required, got null`
+  if (kind === 'union') {
+    if (typeof v === 'string' && t.options.includes(v)) return null
+    const shown = JSON.stringify(v)
+    return `${where}: expected one of ${t.options.map((o) => JSON.stringify(o)).join(', ')}, got ` +
+      (shown.length <= 40 ? shown : shown.slice(0, 37) + '...')
+  }
+  if (kind === 'map') {
+    if (typeof v !== 'object' || Array.isArray(v)) return `${where}: expected an object (a map), got ${kindOf(v)}`
+    const pairs = entriesOf(v).sort((p, q) => compareText(p[0], q[0]))
+    if (t.max != null && pairs.length > t.max) return `${where}: ${pairs.length} keys, the workflow declares max ${t.max}`
+    for (const [k, x] of pairs) {
+      const problem = typeProblem(x, t.value, `${where}[${JSON.stringify(k)}]`, sizes, open)
+      if (problem !== null) return problem
+    }
+    return null
+  }
+  if (kind === 'list') {
+    if (!Array.isArray(v)) return `${where}: expected a list, got ${kindOf(v)}`
+    const most = typeof t.max === 'string' ? sizes[t.max] : t.max
+    if (most != null && v.length > most) return `${where}: ${v.length} items, the workflow declares max ${most}`
+    for (let i = 0; i < v.length; i++) {
+      const problem = typeProblem(v[i], t.item, `${where}[${i}]`, sizes, open)
+      if (problem !== null) return problem
+    }
+    return null
+  }
+  if (kind === 'str') return typeof v === 'string' ? null : `${where}: expected a string, got ${kindOf(v)}`
+  if (kind === 'bool') return typeof v === 'boolean' ? null : `${where}: expected true or false, got ${kindOf(v)}`
+  if (kind === 'int' || kind === 'float') {
+    if (typeof v !== 'number') return `${where}: expected a number, got ${kindOf(v)}`
+    if (kind === 'int' && !Number.isInteger(v)) return `${where}: expected a whole number, got ${v}`
+    if (kind === 'int' && typeof t === 'object') {
+      if (t.max != null && v > t.max) return `${where}: ${v} is more than the declared max ${t.max}`
+      if (t.min != null && v < t.min) {
+        return t.implicitMin ? `${where}: ${v} is less than ${t.min}, the least an int input allows unless it declares \`min\``
+          : `${where}: ${v} is less than the declared min ${t.min}`
+      }
+    }
+    return null
+  }
+  if (typeof v !== 'object' || Array.isArray(v)) return `${where}: expected a ${t.name} record, got ${kindOf(v)}`
+  if (!open) {
+    const extra = Object.keys(v).filter((k) => !Object.hasOwn(t.fields, k)).sort(compareText)
+    if (extra.length > 0) {
+      const shown = extra.slice(0, 3).map((k) => `\`${k}\``).join(', ')
+      const what = extra.length === 1 ? `unknown field ${shown}`
+        : `unknown fields ${shown}${extra.length > 3 ? ` and ${extra.length - 3} more` : ''}`
+      return `${where}: ${what}; a ${t.name} record has only: ${Object.keys(t.fields).join(', ') || 'no fields'}`
+    }
+  }
+  for (const [field, ft] of Object.entries(t.fields)) {
+    const optional = typeof ft === 'object' && ft.type === 'optional'
+    if (!Object.hasOwn(v, field) && !optional) return `${where}: missing field \`${field}\` of ${t.name}`
+    const problem = typeProblem(Object.hasOwn(v, field) ? v[field] : null, ft, `${where}.${field}`, sizes, open)
+    if (problem !== null) return problem
+  }
+  return null
+}
+// An accepted argument with every record rebuilt as exactly its declared fields, in
+// declared order (a missing optional field is null): keys() of it is what was declared.
+const fitArgument = (v, t) => {
+  if (v === null || typeof t === 'string') return v
+  if (t.type === 'optional') return fitArgument(v, t.inner)
+  if (t.type === 'list') return Array.isArray(v) ? v.map((x) => fitArgument(x, t.item)) : v
+  if (t.type === 'map') return mapOf(entriesOf(v).map(([k, x]) => [k, fitArgument(x, t.value)]))
+  if (t.type === 'record' && typeof v === 'object' && !Array.isArray(v)) {
+    return Object.fromEntries(Object.entries(t.fields).map(([k, ft]) => [k, fitArgument(Object.hasOwn(v, k) ? v[k] : null, ft)]))
+  }
+  return v
+}
+// The arguments of a run, as `wf run` reads them: an object, a JSON string of one, or
+// (for a workflow with exactly one input) the bare value. Unknown names are errors;
+// argument() then reads each input.
+const argsObject = (raw, types, open = false) => {
+  const names = Object.keys(types)
+  const A = { given: {}, types, values: {}, errors: [], open }
+  let v = raw
+  if (typeof v === 'string' && /^\s*[[{]/.test(v)) {
+    try {
+      v = JSON.parse(v.trim())
+    } catch {
+      // not JSON: the text itself
+    }
+  }
+  if (v == null) return A
+  if ((typeof v !== 'object' || Array.isArray(v)) && names.length === 1) v = { [names[0]]: v }
+  if (typeof v !== 'object' || Array.isArray(v)) {
+    A.errors.push(`arguments must be an object, not ${kindOf(v)} (pass {${names.join(', ')}})`)
+    return A
+  }
+  A.given = v
+  for (const name of Object.keys(v).sort(compareText)) { // by code point, as wf run sorts them
+    if (!names.includes(name)) {
+      A.errors.push(`unknown argument \`${name}\` (this workflow's inputs are: ${names.join(', ') || 'none'})`)
+    }
+  }
+  return A
+}
+// One input: the given value, checked against its declared type; its default (the third
+// argument) when it is missing, or null for a type that does not allow null. Without a
+// default the input is required.
+const argument = (A, name, ...fallback) => {
+  const t = A.types[name]
+  const given = Object.hasOwn(A.given, name)
+  let v = given ? A.given[name] : null
+  if (!given || (v === null && !(typeof t === 'object' && t.type === 'optional'))) {
+    if (fallback.length > 0) v = fitArgument(fallback[0], t)
+    else if (!given) A.errors.push(`missing argument \`${name}\``)
+    else A.errors.push(typeProblem(v, t, `args.${name}`, A.values, A.open))
+  } else {
+    const problem = typeProblem(v, t, `args.${name}`, A.values, A.open)
+    if (problem !== null) A.errors.push(problem)
+    else v = fitArgument(v, t)
+  }
+  A.values[name] = v
+  return v
+}
+
+// ---- arguments: checked as `wf run` checks them, before any agent starts ----
+const A = argsObject(args, { files: { type: 'list', item: 'str', max: 10 }, deep: 'bool' })
+const files = argument(A, 'files')
+const deep = argument(A, 'deep', false)
+if (A.errors.length > 0) throw new Error('the arguments do not fit the workflow\'s inputs: ' + A.errors.join('; '))
+
+// ---- the live bound guard: at most this many agents for these arguments ----
+boundGuard.limit = (files.length + (files.length * 3) + 1)
+
+// ---- phase Find (line 11) ----
+phase('Find')
+// line 12: found = fanout f in files:
+const foundEach = await runParallel(iter(files).map((f, i) => () =>
+  callAgent(`Find bugs in ${text(f)}`,
+    { label: `found · file ${i + 1}`, phase: 'Find', schema: FINDING_LIST_3, disallowedTools: DENIED_TOOLS },
+    { unwrap: 'items', max: 3, at: 'line 13 in "fanout over files (max 10, line 4) × 1 agent" (line 12)' })))
+const found = dropFailed(foundEach, 'fanout f in files (line 12)')
+const bugs = flatten(found)
+// line 15: if len(bugs) == 0:
+if (equal(len(bugs), 0)) {
+  return guardDone([])
+}
+let kept = null
+let fixed = null
+let s = null
+// line 18: if deep:
+if (truthy(deep)) {
+  // line 19: phase "Verify":
+
+  // ---- phase Verify (line 19) ----
+  phase('Verify')
+  // line 20: kept = fanout x in bugs:
+  const keptEach = await runParallel(iter(bugs).map((x, i2) => () =>
+    callAgent(`Is this real? ${text(x?.file ?? null)}: ${text(x?.issue ?? null)}`,
+      { label: `kept · bug ${i2 + 1}`, phase: 'Verify', schema: BOOL_VALUE, disallowedTools: DENIED_TOOLS },
+      { unwrap: 'value', at: 'line 21 in "if (line 18): max(fanout over bugs ≤ 30 (flatten, line 14) × 1 agent + 1 agent, 1 agent)" (line 18)' })))
+  kept = dropFailed(keptEach, 'fanout x in bugs (line 20)')
+  // line 22: phase "Fix":
+
+  // ---- phase Fix (line 22) ----
+  phase('Fix')
+  // line 23: fixed = agent "Fix {len(kept)} bugs"
+  fixed = await callAgent(`Fix ${text(len(kept))} bugs`,
+    { label: 'fixed', phase: 'Fix', disallowedTools: DENIED_TOOLS },
+    { at: 'line 23 in "if (line 18): max(fanout over bugs ≤ 30 (flatten, line 14) × 1 agent + 1 agent, 1 agent)" (line 18)' })
+  return guardDone([fixed])
+} else {
+  // line 26: phase "Quick":
+
+  // ---- phase Quick (line 26) ----
+  phase('Quick')
+  // line 27: s = agent "Summarise {len(bugs)} bugs"
+  s = await callAgent(`Summarise ${text(len(bugs))} bugs`,
+    { label: 's', phase: 'Quick', disallowedTools: DENIED_TOOLS },
+    { at: 'line 27 in "if (line 18): max(fanout over bugs ≤ 30 (flatten, line 14) × 1 agent + 1 agent, 1 agent)" (line 18)' })
+  // line 28: if s == "":
+  if (equal(s, '')) {
+    return guardDone([])
+  }
+}
+return guardDone([s])

@@ -1,0 +1,82 @@
+"""What a builtin is: one declaration that the checker, the Python runtime and the JS
+emitter all read (docs/language.md §13, /work/notes/builtins.md: how to add one).
+
+A builtin is a subclass of `Builtin` registered with `@builtin`. It says, in one place:
+
+- `name`, `arity` (min, max positional arguments), `keywords` (the `k=v` it takes) and
+  `usage` (the hint of a misuse diagnostic);
+- `check(c, e, args, scope)`: its type rule and its size rule (a list result carries its
+  symbolic maximum), reporting misuse through `c.error`;
+- `py(*args, **kw)`: its Python meaning (the runtime calls it; docs/semantics.md);
+- `js`: the name of its helper in wflang/transpiler/prelude.js (the emitter calls it with
+  the positional arguments, then the keywords in `keywords` order, unless the emitter has
+  a `call_NAME` method of its own).
+
+The checker's side is the `Checking` protocol below, so this package never imports the
+checker, the runtime or the transpiler.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, ClassVar, Protocol
+
+from wflang.dsl import ast
+from wflang.dsl.sizes import Sym
+from wflang.dsl.span import Span
+from wflang.dsl.types import ListT, Type
+
+
+class Checking(Protocol):
+    """What a type rule may ask of the checker."""
+
+    def error(self, code: str, msg: str, span: Span | None, hint: str | None = None,
+              notes: list[str] | None = None) -> None: ...
+
+    def expr(self, e: ast.Expr, scope: Any) -> Type: ...
+
+    def size_of(self, e: ast.Expr, what: str) -> Sym: ...
+
+    def need_list(self, e: ast.Call, i: int, args: list[Type]) -> ListT | None: ...
+
+    def key_orders(self, e: ast.Call, lt: ListT | None, by: ast.Keyword | None, scope: Any) -> list[Type]: ...
+
+    def lower_bound(self, e: ast.Expr, scope: Any) -> int | None: ...
+
+    def source(self, node: ast.Node) -> str: ...
+
+
+class Builtin:
+    name: ClassVar[str]
+    arity: ClassVar[tuple[int, int]] = (1, 1)
+    keywords: ClassVar[tuple[str, ...]] = ()
+    usage: ClassVar[str]
+    js: ClassVar[str]
+    # `by=` may carry the checker's `key_orders` (string-union ranks) into `py`.
+    keyed: ClassVar[bool] = False
+    # The runtime logs `NAME (line L): kept K of N items` when the result is shorter.
+    logs_cut: ClassVar[bool] = False
+
+    def check(self, c: Checking, e: ast.Call, args: list[Type], scope: Any) -> Type:
+        raise NotImplementedError
+
+    def lower(self, c: Checking, e: ast.Call, scope: Any) -> int | None:
+        """A number the call's int value never goes below, known before the run (the
+        lower-bound rule of docs/language.md §13), or None."""
+        return None
+
+    py: ClassVar[Callable[..., Any]]
+
+    @staticmethod
+    def keyword(e: ast.Call, name: str) -> ast.Keyword | None:
+        return next((k for k in e.kwargs if k.name == name), None)
+
+
+REGISTRY: dict[str, Builtin] = {}
+
+
+def builtin(cls: type[Builtin]) -> type[Builtin]:
+    """Register one builtin under its name (a second one of the same name is a bug)."""
+    assert cls.name not in REGISTRY, cls.name
+    REGISTRY[cls.name] = cls()
+    return cls
