@@ -371,9 +371,9 @@ class _Builder:
                                    list_of(INT, k - self.offsets[name][0]))
             text, n = self.size(3)
             start = self.pick(["", "0, ", "1, ", "max(-2, 0), "])
+            # range(1, n) has n − 1 items, none when n ≤ 1, whether n is a literal or an input
             size = n if start != "1, " else max(n - 1, 0)
-            return self.assign(self.fresh("steps"), f"range({start}{text})",
-                               list_of(INT, n if start != "1, " or not text.isdigit() else size))
+            return self.assign(self.fresh("steps"), f"range({start}{text})", list_of(INT, size))
         options = self.lists(self.scope, 10_000)
         if not options:
             name = self.fresh("started")

@@ -10,6 +10,7 @@ import pytest
 
 from wflang.dsl import ast
 from wflang.dsl.diagnostics import WfError
+from wflang.dsl.loader import load
 from wflang.dsl.parser import parse, parse_expression
 from wflang.dsl.span import Span
 
@@ -576,3 +577,16 @@ def test_syntax_error_raises_wferror_with_a_span() -> None:
         program('phase "P"\n    x = 1\n')
     (d,) = info.value.diagnostics
     assert d.code == "WF106" and d.span is not None and d.span.line == 4
+
+
+def test_a_lone_carriage_return_is_named_and_does_not_shift_lines() -> None:
+    # Found by test_fuzz: the layout check counted "\r" as a line end, the grammar does not.
+    loaded = load("cr.wf", "\r\r\t0")
+    [diag] = loaded.diagnostics
+    assert (diag.code, diag.span.line) == ("WF101", 1)
+    assert "U+000D" in diag.message and "\\r\\n" in diag.hint
+
+
+def test_crlf_sources_keep_their_line_numbers() -> None:
+    loaded = load("crlf.wf", 'workflow w:\r\n    description: "d"\r\n\r\nlog bogus_name\r\n')
+    assert [(d.code, d.span.line) for d in loaded.diagnostics] == [("WF201", 4)]

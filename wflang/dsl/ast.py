@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from wflang.dsl.span import NOWHERE, Span
+from wflang.dsl.span import NOWHERE, Span, source_lines
 
 
 @dataclass(eq=False)
@@ -489,7 +489,7 @@ class Program(Node):
         """Line n (1-based) of the source; split once, on first use."""
         lines = self.__dict__.get("_lines")
         if lines is None:
-            lines = self.__dict__["_lines"] = self.source.splitlines()
+            lines = self.__dict__["_lines"] = source_lines(self.source)
         return lines[n - 1] if 1 <= n <= len(lines) else ""
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from wflang.dsl.span import Span
+from wflang.dsl.span import Span, source_lines
 
 
 @dataclass
@@ -64,7 +64,7 @@ def render(diag: Diagnostic, file: str, source: str | None) -> str:
         lines = [head, f"{pad[:-1]}--> {file}"]
     else:
         lines = [head, f"{pad[:-1]}--> {file}:{diag.span.line}:{diag.span.col}"]
-        src_lines = source.splitlines() if source is not None else []
+        src_lines = source_lines(source) if source is not None else []
         if 1 <= diag.span.line <= len(src_lines):
             text = src_lines[diag.span.line - 1].expandtabs(1)
             num = str(diag.span.line)

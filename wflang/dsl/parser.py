@@ -20,7 +20,7 @@ from lark.indenter import Indenter
 from wflang.dsl import ast
 from wflang.dsl.diagnostics import Diagnostic, WfError
 from wflang.dsl.gcpause import paused
-from wflang.dsl.span import Span
+from wflang.dsl.span import Span, source_lines
 from wflang.dsl.strings import Interpolation, split_string
 
 _CONTINUATION = re.compile(r"(->|with\b)")
@@ -200,7 +200,7 @@ def _run(text: str, start: str, line: int = 1, col: int = 1) -> Any:
 
 def _check_layout(source: str) -> None:
     """Tabs in indentation are refused up front: their width is a matter of taste."""
-    for n, text in enumerate(source.splitlines(), 1):
+    for n, text in enumerate(source_lines(source), 1):
         lead = text[: len(text) - len(text.lstrip(" \t"))]
         if "\t" in lead and text.strip() and not text.lstrip().startswith("#"):
             col = lead.index("\t") + 1
@@ -364,6 +364,11 @@ def _bad_character(e: UnexpectedCharacters, text: str, at: Any) -> Diagnostic:
                           f"close it with {ch} on the same line, or use \"\"\"...\"\"\" for text over several lines")
     if ch in ")]}":
         return Diagnostic("WF112", f"`{ch}` closes nothing", span, "remove it, or open the bracket it closes")
+    if not ch.isprintable() or ch.isspace():  # a control or odd space: name it, it is invisible
+        shown = f"U+{ord(ch):04X}" if ch else "end of file"
+        hint = ("lines end with \\n (or \\r\\n); remove it" if ch == "\r"
+                else "remove it; it is invisible in most editors")
+        return Diagnostic("WF101", f"unexpected character {shown}", span, hint)
     return Diagnostic("WF101", f"unexpected character `{ch}`", span,
                       "remove it; strings go between quotes, comments start with `#`")
 

@@ -21,3 +21,9 @@ class Span:
 
 
 NOWHERE = Span(0, 0, 0, 0)
+
+
+def source_lines(text: str) -> list[str]:
+    """The lines of a source as the grammar counts them: only `\\n` (or `\\r\\n`) ends a line,
+    so a lone `\\r` or form feed never shifts a diagnostic's line number."""
+    return [line.removesuffix("\r") for line in text.split("\n")]
