@@ -207,6 +207,7 @@ class DictLit(Expr):
 class CompFor(Node):
     var: str
     iter: Expr
+    index_var: str | None = None  # `for i, x in enumerate(C)`: the item's index, from 0
 
 
 @dataclass(eq=False)
@@ -297,6 +298,7 @@ class Fanout(Expr):
     body: list[Stmt]
     options: list[Option] = field(default_factory=list)
     sequential: bool = False
+    index_var: str | None = None  # `fanout i, x in enumerate(C)`: the item's index, from 0
 
 
 @dataclass(eq=False)

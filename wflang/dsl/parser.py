@@ -495,6 +495,34 @@ def _only_blank(text: str) -> bool:
     return all(not ln.strip() or ln.lstrip().startswith("#") for ln in text.split("\n"))
 
 
+def _enumerated(names: tuple[list[str], Span], it: ast.Expr, word: str) -> tuple[str | None, str, ast.Expr]:
+    """`x in C`, or `i, x in enumerate(C)`: (index name or None, item name, C)."""
+    (vars_, span) = names
+    is_enum = isinstance(it, ast.Call) and it.func == "enumerate"
+    if len(vars_) == 1:
+        if is_enum:
+            raise WfError([Diagnostic("WF118", "`enumerate(...)` gives two names: the index and the item",
+                                      span, f"write `{word} i, {vars_[0]} in enumerate(...)`")])
+        return None, vars_[0], it
+    index, var = vars_
+    if not is_enum:
+        raise WfError([Diagnostic("WF118", f"two loop names need `enumerate(...)`: `{index}, {var}`", span,
+                                  f"write `{word} {index}, {var} in enumerate({_src_hint(it)})` "
+                                  "(the index counts from 0)")])
+    assert isinstance(it, ast.Call)
+    if len(it.args) != 1 or it.kwargs:
+        raise WfError([Diagnostic("WF118", "`enumerate` takes one list", it.span,
+                                  f"write `{word} {index}, {var} in enumerate(xs)`")])
+    if index == var:
+        raise WfError([Diagnostic("WF118", f"the index and the item are both named `{var}`", span,
+                                  "give them different names, e.g. `i, x`")])
+    return index, var, it.args[0]
+
+
+def _src_hint(it: ast.Expr) -> str:
+    return it.id if isinstance(it, ast.Name) else "..."
+
+
 def _tok_span_at(tok: Token, at: Any) -> Span:
     return at(tok.line or 1, tok.column or 1, len(str(tok.value)))
 
@@ -793,12 +821,18 @@ class _Builder:
         return ast.RunWorkflow(self._plain(path, "a workflow path"), args, span=_span(meta))
 
     # ---- constructs
-    def fanout(self, meta, var, it, options, body):
+    def fanout(self, meta, names, it, options, body):
         stmts = self._plain_body(body, "fanout")
-        return ast.Fanout(str(var), it, stmts, options or [], span=_span(meta))
+        index, var, it = _enumerated(names, it, "fanout")
+        return ast.Fanout(var, it, stmts, options or [], index_var=index, span=_span(meta))
 
-    def for_loop(self, meta, var, it, body):
-        return ast.Fanout(str(var), it, self._plain_body(body, "for"), [], sequential=True, span=_span(meta))
+    def for_loop(self, meta, names, it, body):
+        index, var, it = _enumerated(names, it, "for")
+        return ast.Fanout(var, it, self._plain_body(body, "for"), [], sequential=True, index_var=index,
+                          span=_span(meta))
+
+    def loop_names(self, meta, *names):
+        return [str(n) for n in names], _span(meta)
 
     def review(self, meta, var, it, by, keep, body):
         accept = self._take_last(body, "accept", "review", "accept when EXPR")
@@ -968,8 +1002,9 @@ class _Builder:
     def list_comp(self, meta, elt, *clauses):
         return ast.ListComp(elt, list(clauses), span=_span(meta))
 
-    def comp_for(self, meta, var, it):
-        return ast.CompFor(str(var), it, span=_span(meta))
+    def comp_for(self, meta, names, it):
+        index, var, it = _enumerated(names, it, "for")
+        return ast.CompFor(var, it, index_var=index, span=_span(meta))
 
     def comp_if(self, meta, cond):
         return ast.CompIf(cond, span=_span(meta))

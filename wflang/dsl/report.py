@@ -62,7 +62,7 @@ def bound_lines(b: Bound, block_titles: set[str] | None = None) -> list[str]:
             # A phase with several agent-starting statements: its total, then each one.
             out.append(f"  {title:<{width}}  {n:>{num}}")
             for t in terms:
-                out.append(f"  {'':<{width}}  {t.agents.eval(env):>{num}}   {t.desc} [line {t.line}]")
+                out.append(f"  {'':<{width}}  {t.worst.eval(env):>{num}}   {t.desc} [line {t.line}]")
     out.extend(batchable_lines(b))
     tokens = b.tokens_for()
     if tokens is None:

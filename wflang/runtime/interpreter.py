@@ -439,7 +439,10 @@ class Interpreter:
         failed = [False] * n
 
         async def item(i: int) -> None:
-            g = replace(f, scope=Scope({e.var: items[i]}, f.scope), indices=f.indices + (i + 1,),
+            binds: dict[str, Value] = {e.var: items[i]}
+            if e.index_var is not None:
+                binds[e.index_var] = i  # from 0, as Python's enumerate
+            g = replace(f, scope=Scope(binds, f.scope), indices=f.indices + (i + 1,),
                         parts=f.parts + (f"{noun} {i + 1}",))
             if stop is not None and V.truthy(self.eval(stop.cond, g)):
                 skipped[i] = True
@@ -463,7 +466,9 @@ class Interpreter:
                 for i in range(n):
                     nursery.start_soon(limited, i)
         word = "for" if e.sequential else "fanout"
-        where = f"{word} {e.var} in {source_text(f.prog.program, e.iter.span)} (line {e.span.line})"
+        src = source_text(f.prog.program, e.iter.span)
+        loop = f"{e.index_var}, {e.var} in enumerate({src})" if e.index_var else f"{e.var} in {src}"
+        where = f"{word} {loop} (line {e.span.line})"
         if stop is not None and any(skipped):
             self.log(f, f"{where}: {sum(skipped)} of {n} items skipped "
                         f"(stop when {source_text(f.prog.program, stop.cond.span)})")
@@ -801,8 +806,10 @@ class Interpreter:
                 return
             c = e.clauses[i]
             if isinstance(c, ast.CompFor):
-                for x in V.iterate(self._ev(c.iter, inner)):
+                for k, x in enumerate(V.iterate(self._ev(c.iter, inner))):
                     inner.vars[c.var] = x
+                    if c.index_var is not None:
+                        inner.vars[c.index_var] = k
                     walk(i + 1)
             elif V.truthy(self._ev(c.cond, inner)):
                 walk(i + 1)

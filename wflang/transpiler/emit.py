@@ -365,6 +365,8 @@ def _all_wf_names(program: ast.Program) -> set[str]:
                 names.update(n.targets)
             elif isinstance(n, ast.Fanout):
                 names.add(n.var)
+                if n.index_var:
+                    names.add(n.index_var)
             elif isinstance(n, ast.Review):
                 names.add(n.var)
                 if n.lens_var:
@@ -377,6 +379,8 @@ def _all_wf_names(program: ast.Program) -> set[str]:
                 names.update(n.params)
             elif isinstance(n, ast.CompFor):
                 names.add(n.var)
+                if n.index_var:
+                    names.add(n.index_var)
             elif isinstance(n, ast.RunWorkflow) and n.program is not None:
                 programs.append(n.program)
     return names
@@ -1301,13 +1305,18 @@ class _Emitter:
     def rhs_Fanout(self, e: ast.Fanout, ctx: _Ctx, out: list[str], *, hint: str = "items",
                    need_value: bool = True) -> str:
         kind = "for" if e.sequential else "fanout"
-        where = f"{kind} {e.var} in {self.source_of(e.iter, ctx)} (line {e.span.line})"
+        src = self.source_of(e.iter, ctx)
+        loop = f"{e.index_var}, {e.var} in enumerate({src})" if e.index_var else f"{e.var} in {src}"
+        where = f"{kind} {loop} (line {e.span.line})"
         body = list(e.body)
         first_stop = body.pop(0) if body and isinstance(body[0], ast.StopWhen) else None
         idx = self.namer.fresh("i")
         item = _Item(idx, lambda: self.namer.fresh("notFailed"))
         skipped = self.namer.fresh("skipped") if first_stop is not None else ""
-        scope, inits = self.new_scope(ctx, e.body, {e.var: self.namer.js(e.var)})
+        params = {e.var: self.namer.js(e.var)}
+        if e.index_var is not None:  # `fanout i, x in enumerate(C)`: the item function's own index
+            params[e.index_var] = idx
+        scope, inits = self.new_scope(ctx, e.body, params)
         noun = labels.item_noun(e.iter, e.var)
         inner = replace(ctx, scope=scope, indices=ctx.indices + ((noun, f"{idx} + 1"),), top_level=False, answer=None,
                         item=item, stop=lambda s: [item.mark("skipped"), f"{skipped}[{idx}] = true", "return null"])
@@ -1783,6 +1792,10 @@ class _Emitter:
             var = self.namer.js(head.var)
             child = _Scope({head.var: var}, scope)
             it = f"{self.helper('iter')}({self.expr(head.iter, inner, top=True)})"
+            if head.index_var is not None:  # the index of the item in the list, before any `if`
+                index = self.namer.js(head.index_var)
+                child = _Scope({head.var: var, head.index_var: index}, scope)
+                return f"{it}.flatMap(({var}, {index}) => {build(rest, child)})"
             if not rest:
                 return f"{it}.map(({var}) => {_arrow_body(self.expr(e.elt, replace(ctx, scope=child), top=True))})"
             if all(isinstance(c, ast.CompIf) for c in rest):
