@@ -260,3 +260,85 @@ def test_builders_refuse_keys_that_are_not_strings() -> None:
     result = check_program(parse(src, "g.wf"))
     assert [d.code for d in result.diagnostics] == ["WF213"]
     assert "by=lambda x: str(x.line)" in (result.diagnostics[0].hint or "")
+
+
+LIMITED = '''workflow limited:
+    description: "maps with limits: a min number of keys, values that are limited types"
+
+input scores: map[str, int min 0 max 9] min 1 max 5
+input notes: map[str, str max 4] max 3 = {}
+
+type Votes:
+    per_option: map[str, int min 0 max 3] min 2 max 4
+
+phase "Vote":
+    v = agent "Vote on {json(scores, indent=0)}" -> Votes
+return {
+    votes: v.per_option,
+    compact: json(scores, indent=0),
+    wide: json(v.per_option, indent=4),
+    notes: notes,
+}
+'''
+
+
+def test_a_map_s_min_and_limited_values_reach_its_json_schema() -> None:
+    program, result = load(LIMITED)
+    assert result.bound is not None and result.bound.total == 1
+    t = next(d for d in program.types if d.name == "Votes").fields[0].type
+    schema = result_schema(t, records_of(program))["properties"]["value"]
+    assert schema == {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0, "maximum": 3},
+                      "maxProperties": 4, "minProperties": 2}
+    schema = {"type": "object", "additionalProperties": {"type": "integer", "maximum": 3},
+              "maxProperties": 3, "minProperties": 2}
+    assert fit({"a": 1}, schema) is NOT_FIT  # too few keys
+    assert fit({"a": 1, "b": 4}, schema) is NOT_FIT  # a value over its max
+    assert fit({"d": 1, "c": 1, "b": 1, "a": 1}, schema) == {"a": 1, "b": 1, "c": 1}  # cut, then enough
+
+
+def test_a_map_s_min_is_checked_like_a_list_s() -> None:
+    for spelling, code in (("min 6 max 5", "WF308"), ("min -1 max 5", "WF303")):
+        result = check_program(parse(LIMITED.replace("min 1 max 5", spelling), "m.wf"))
+        assert [d.code for d in result.diagnostics] == [code], [d.message for d in result.diagnostics]
+    result = check_program(parse(LIMITED.replace("map[str, int min 0", "map[str min 1, int min 0", 1), "m.wf"))
+    assert [d.code for d in result.diagnostics] == ["WF212"]
+
+
+def test_a_map_argument_outside_its_limits_is_refused_in_both_targets(tmp_path: Path) -> None:
+    program, result = load(LIMITED)
+    script = tmp_path / "limited.js"
+    script.write_text(compile_js(program, bound=result.bound, source_name="limited.wf"), encoding="utf-8")
+    for args, message in (({"scores": {}}, "args.scores: 0 keys, the workflow declares min 1"),
+                          ({"scores": {"b": 1, "a": 12}}, 'args.scores["a"]: 12 is more than the declared max 9'),
+                          ({"scores": {"a": 1}, "notes": {"a": "too long"}},
+                           'args.notes["a"]: 8 characters, the workflow declares max 4')):
+        _, problems = validate_args(program, args)
+        assert [p.message for p in problems] == [message]
+        (tmp_path / "args.json").write_text(json.dumps(args), encoding="utf-8")
+        proc = subprocess.run(["node", str(HOST), "--script", str(script), "--args", str(tmp_path / "args.json")],
+                              capture_output=True, text=True, timeout=60)
+        report = json.loads(proc.stdout)
+        assert proc.returncode == 1 and report["agents_started"] == 0
+        assert report["error"] == f"Error: the arguments do not fit the workflow's inputs: {message}"
+
+
+def test_limited_maps_mean_the_same_in_both_targets(tmp_path: Path) -> None:
+    wf = tmp_path / "limited.wf"
+    wf.write_text(LIMITED, encoding="utf-8")
+    args = {"scores": {"9": "3", "10": 2, "b": " 7 "}}  # numbers as text, as for any int
+    for i, (answer, votes) in enumerate((
+            ({"per_option": {"x": 1, "10": 3, "9": 0}}, {"10": 3, "9": 0, "x": 1}),
+            ({"per_option": {"x": 1}}, None),  # fewer keys than its min: the agent fails
+            ({"per_option": {"x": 1, "y": 4}}, None))):  # a value over its max
+        work = tmp_path / str(i)
+        work.mkdir()
+        both = run_both(wf, args, {"rules": [{"label": "v", "reply": answer}]}, work)
+        assert_same(both)
+        value = both["py_value"]
+        assert value["votes"] == votes
+        assert value["compact"] == both["js"]["result"]["compact"] == '{"10":2,"9":3,"b":7}'
+        if votes is not None:
+            assert value["wide"] == '{\n    "10": 3,\n    "9": 0,\n    "x": 1\n}'
+    both = run_both(wf, args, SCHEMA_ANSWERS, tmp_path)  # schema-shaped: keys "1".."4", values in range
+    assert_same(both)
+    assert both["py_value"]["votes"] is not None and len(both["py_value"]["votes"]) == 4

@@ -233,7 +233,7 @@ def test_a_size_that_can_be_negative_is_refused(tmp_path: Path) -> None:
     ("input n: int min 6 max 5 = 2", "WF308"),  # no value fits
     ("input n: int max 5 = 7", "WF213"),  # the default must fit the range
     ("input n: int max 5 = -1", "WF213"),  # ... including the default min 0
-    ("input n: int max 5 = 2\ninput s: str min 1", "WF212"),  # `min` is for ints
+    ("input n: int max 5 = 2\ninput s: bool min 1", "WF212"),  # `min` is for numbers, strings, lists
 ])
 def test_int_ranges_are_checked(change: str, code: str, tmp_path: Path) -> None:
     loaded = load(str(write(tmp_path, "m.wf", LIST_MAX.replace("input n: int max 5 = 2", change))))

@@ -275,7 +275,7 @@ class _Flow:
             if parent is not None:
                 self.edge(parent, node_id, "", body=True)
         for name in sorted(header_reads(e)):
-            for src in env.get(name, frozenset()):
+            for src in sorted(env.get(name, frozenset())):  # sorted: the same drawing in every process
                 self.edge(src, node_id, name)
         self.body(e, env, phase, node_id)
         return node_id

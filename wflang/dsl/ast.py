@@ -35,9 +35,9 @@ class TypeExpr(Node):
 
 @dataclass(eq=False)
 class NamedType(TypeExpr):
-    """`str`, `int`, `float`, `bool`, or a record declared with `type`. `min`/`max` are
-    only meaningful on `int` (`input rounds: int min 1 max 10`); an int input without
-    `min` has the lower bound 0 (docs/language.md)."""
+    """`str`, `int`, `float`, `bool`, or a record declared with `type`. `min`/`max` bound
+    an `int` or a `float` (`input rounds: int min 1 max 10`; an int input without `min`
+    has the lower bound 0, docs/language.md) and a `str`'s length in code points."""
 
     name: str
     max: Expr | None = None
@@ -48,6 +48,7 @@ class NamedType(TypeExpr):
 class ListType(TypeExpr):
     item: TypeExpr
     max: Expr | None  # an IntLit or a Name of an int input with a declared max
+    min: Expr | None = None  # `list[T] min 1`: an IntLit, JSON Schema minItems
 
 
 @dataclass(eq=False)
@@ -57,6 +58,7 @@ class MapType(TypeExpr):
     key: TypeExpr  # always `str` (the checker refuses any other)
     value: TypeExpr
     max: Expr | None  # as ListType.max
+    min: Expr | None = None  # `map[str, T] min 1`: an IntLit, JSON Schema minProperties
 
 
 @dataclass(eq=False)
@@ -430,9 +432,22 @@ class Header(Node):
 
 @dataclass(eq=False)
 class InputDecl(Node):
+    """`input NAME: T [raw] [= DEFAULT]`; `raw`: the input that receives the text of a
+    `/NAME some text` launch (a string argument), docs/semantics.md "Arguments"."""
+
     name: str
     type: TypeExpr
     default: Expr | None
+    raw: bool = False
+
+
+@dataclass(eq=False)
+class Require(Node):
+    """`require COND, MESSAGE`: an argument check; when COND does not hold for the given
+    arguments the run fails with MESSAGE before any agent starts."""
+
+    cond: Expr
+    message: Expr
 
 
 @dataclass(eq=False)
@@ -451,6 +466,7 @@ class FieldDecl(Node):
 class TypeDecl(Node):
     name: str
     fields: list[FieldDecl]
+    doc: str | None = None  # the string line under `type T:`, the schema's description
 
 
 @dataclass(eq=False)
@@ -470,6 +486,9 @@ class Program(Node):
     budget: list[BudgetLimit]
     consts: list[Assign]  # top-level `NAME = pure expression` before any statement
     body: list[Stmt]  # phases and top-level statements, in order; `return` is last
+    # `require` argument checks, in source order: run after the arguments and constants,
+    # before the first statement (docs/semantics.md "Arguments")
+    requires: list[Require] = field(default_factory=list)
 
     def phases(self) -> list[Phase]:
         """Every phase block, in source order: the top-level ones and those in a top-level

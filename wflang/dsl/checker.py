@@ -8,6 +8,7 @@ compiles and, if it does, its proven worst case.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field, replace
 
@@ -47,6 +48,7 @@ from wflang.dsl.types import (
     MapT,
     Opt,
     Prim,
+    Ranged,
     Record,
     Type,
     Union,
@@ -57,9 +59,11 @@ from wflang.dsl.types import (
     join,
     join_items,
     strip_opt,
+    widen,
 )
 
 BUILTINS = builtins.NAMES
+RESERVED = builtins.RESERVED  # builtin names no input or variable may take
 PERMISSIONS = ("edit", "shell")
 _NAME_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 _UNROLL_LIMIT = 200
@@ -98,6 +102,13 @@ class Cost:
     def worst(self) -> Sym:
         """Every path, whether it returns or goes on."""
         return self.agents if self.exit is None else smax(self.agents, self.exit)
+
+    @staticmethod
+    def sum(costs: list[Cost]) -> Cost:
+        """`costs[0].then(costs[1]).then(...)`, with one `add` over all the terms."""
+        agents = [c.agents for c in costs if c.agents != ZERO]
+        tokens = None if any(c.tokens is None for c in costs) else add(*(c.tokens for c in costs))
+        return Cost(add(*agents) if agents else ZERO, tokens, "")
 
     def times(self, n: Sym, desc: str) -> Cost:
         tokens = None if self.tokens is None else mul(n, self.tokens)
@@ -341,6 +352,7 @@ class _Checker:
             scope.consts.add(c.targets[0])
             if isinstance(c.value, ast.IntLit) and c.value.value >= 0:
                 self.const_ints[c.targets[0]] = (c.value.value, c.value.span)
+        self.check_requires(scope)
         self.phase_titles = [ph.title for ph in self.p.phases()]
         ended: ast.Stmt | None = None  # a statement after which nothing runs
         for i, stmt in enumerate(self.p.body):
@@ -453,21 +465,19 @@ class _Checker:
                                f"every list declares its size: write `{_src(self.p, t)} max N`")
                 return ListT(item, Const(0), "no max")
             size = self.size_of(t.max, "list max")
+            self.list_min(t)
             return ListT(item, size, f"max, line {t.span.line}")
         if isinstance(t, ast.MapType):
             return self.map_type(t, where, need_max)
         if isinstance(t, ast.NamedType):
-            if t.max is not None and t.name != "int":
-                self.error("WF212", f"`max` applies to lists and ints, not `{t.name}`", t.max.span,
-                           "remove it")
-            if t.min is not None and t.name != "int":
-                self.error("WF212", f"`min` applies to ints, not `{t.name}`", t.min.span, "remove it")
-            if isinstance(t.min, ast.IntLit) and isinstance(t.max, ast.IntLit) and t.min.value > t.max.value:
-                self.error("WF308", f"`min {t.min.value}` is above `max {t.max.value}`: no value fits", t.min.span,
-                           "swap them, or lower the min")
             prim = {"str": STR, "int": INT, "float": FLOAT, "bool": BOOL}.get(t.name)
             if prim is not None:
-                return prim
+                return self.scalar_type(t, prim)
+            for clause in (t.min, t.max):
+                if clause is not None:
+                    word = "min" if clause is t.min else "max"
+                    self.error("WF212", f"`{word}` applies to ints, floats, strings and lists, not `{t.name}`",
+                               clause.span, "remove it")
             rec = self.records.get(t.name)
             if rec is None:
                 guess = did_you_mean(t.name, [*self.records, "str", "int", "float", "bool"])
@@ -480,7 +490,8 @@ class _Checker:
     def map_type(self, t: ast.MapType, where: str, need_max: bool = True) -> MapT:
         """`map[str, T] max N`: the keys are strings; like a list, a map declares its size
         (the maximum number of keys), so its keys, values and entries are bounded lists."""
-        if not (isinstance(t.key, ast.NamedType) and t.key.name == "str" and t.key.max is None):
+        if not (isinstance(t.key, ast.NamedType) and t.key.name == "str"
+                and t.key.max is None and t.key.min is None):
             self.error("WF212", f"a map's keys are strings, not `{_src(self.p, t.key)}`", t.key.span,
                        "write map[str, T] max N; to key by a number, use str(n) as the key")
         value = self.type_of(t.value, where, need_max)
@@ -489,10 +500,74 @@ class _Checker:
                 self.error("WF301", f"{where} is a map without a maximum", t.span,
                            f"every map declares how many keys it may hold: write `{_src(self.p, t)} max N`")
             return MapT(value, Const(0), "no max")
-        return MapT(value, self.size_of(t.max, "map max"), f"max, line {t.span.line}")
+        size = self.size_of(t.max, "map max")
+        self.list_min(t)
+        return MapT(value, size, f"max, line {t.span.line}")
 
-    def size_of(self, e: ast.Expr, what: str) -> Sym:
-        """A size: an int literal, an int input with a max, or + and × of those."""
+    def scalar_type(self, t: ast.NamedType, prim: Prim) -> Type:
+        """`int`/`float` with `min`/`max` (a value range), `str` with them (a length in code
+        points), `bool` without. Only int and float keep the range in their type: a field
+        `n: int min 0 max 5` can size a `take` or a `range` (both targets refuse an answer
+        outside it)."""
+        if t.name == "bool":
+            for clause in (t.min, t.max):
+                if clause is not None:
+                    word = "min" if clause is t.min else "max"
+                    self.error("WF212", f"`{word}` applies to ints, floats, strings and lists, not `bool`",
+                               clause.span, "remove it")
+            return prim
+        bounds: list[float | None] = []
+        for clause in (t.min, t.max):
+            if clause is None:
+                bounds.append(None)
+            elif isinstance(clause, ast.Name) and t.name == "int" and clause is t.max:
+                bounds.append(None)  # `int max rounds`: an input's size, not a literal bound
+            elif isinstance(clause, ast.FloatLit) and t.name != "float":
+                word, whole = ("min", math.ceil(clause.value)) if clause is t.min else ("max", math.floor(clause.value))
+                self.error("WF212", f"a bound of `{t.name}` is a whole number", clause.span,
+                           f"write `{word} {whole}`" if t.name == "int" else
+                           f"a length counts characters: write `{word} {whole}`")
+                bounds.append(None)
+            elif isinstance(clause, (ast.IntLit, ast.FloatLit)):
+                if t.name == "str" and clause.value < 0:
+                    self.error("WF302", "a string's length cannot be negative", clause.span, "use 0 or more")
+                    bounds.append(None)
+                else:
+                    bounds.append(clause.value)
+            else:
+                self.error("WF303", f"the bounds of `{t.name}` must be numbers", clause.span, "write `max 10`")
+                bounds.append(None)
+        lo, hi = bounds
+        if lo is not None and hi is not None and lo > hi:
+            what = "length" if t.name == "str" else "value"
+            self.error("WF308", f"`min {_num_src(lo)}` is above `max {_num_src(hi)}`: no {what} fits",
+                       t.min.span if t.min is not None else t.span, "swap them, or lower the min")
+        if t.name == "str" or (lo is None and hi is None):
+            return prim
+        return Ranged(t.name, lo, hi)
+
+    def list_min(self, t: ast.ListType | ast.MapType) -> None:
+        """`list[T] min N max M`: the fewest items an answer may have (JSON Schema minItems);
+        `map[str, T] min N max M`: the fewest keys (minProperties)."""
+        if t.min is None:
+            return
+        kind = "map" if isinstance(t, ast.MapType) else "list"
+        if not isinstance(t.min, ast.IntLit) or t.min.value < 0:
+            self.error("WF303", f"a {kind}'s min is a number, 0 or more", t.min.span, "write `min 1`")
+            return
+        if isinstance(t.max, ast.IntLit) and t.min.value > t.max.value:
+            self.error("WF308", f"`min {t.min.value}` is above `max {t.max.value}`: no {kind} fits", t.min.span,
+                       "swap them, or lower the min")
+
+    def size_of(self, e: ast.Expr, what: str, scope: _Scope | None = None) -> Sym:
+        """A size: an int literal, an int input with a max, or + and × of those. With
+        `scope` (a count read during the run: take, top, range), also any int whose type
+        declares its range, `min 0` or more (a field `n: int min 0 max 5`): at most its max.
+        Those builtins read a `none` count as 0, so an optional one is fine too."""
+        if scope is not None and not self._static_size(e):
+            bounded = self.declared_size(e, what, scope)
+            if bounded is not None:
+                return bounded
         if isinstance(e, ast.IntLit):
             if e.value < 0:
                 self.error("WF302", f"{what} cannot be negative", e.span, "use 0 or more")
@@ -513,6 +588,8 @@ class _Checker:
             a, b = self.size_of(e.left, what), self.size_of(e.right, what)
             return add(a, b) if e.op == "+" else mul(a, b)
         hint = "write a number, or an int input declared with `max N`"
+        if scope is not None:
+            hint += ", or an int whose type declares its range (a field `n: int min 0 max N`)"
         if isinstance(e, ast.Name):
             for d in self.p.inputs:
                 if d.name == e.id and isinstance(d.type, ast.NamedType) and d.type.name == "int":
@@ -522,6 +599,19 @@ class _Checker:
 
     def static_size(self, e: ast.Expr, what: str) -> Sym | None:
         return self.size_of(e, what) if self._static_size(e) else None
+
+    def declared_size(self, e: ast.Expr, what: str, scope: _Scope) -> Sym | None:
+        try:
+            t = strip_opt(self.expr(e, scope))
+        except _Stop:
+            return ZERO
+        if not (isinstance(t, Ranged) and t.name == "int" and t.hi is not None):
+            return None
+        if t.lo is None or t.lo < 0:
+            self.error("WF308", f"{what}: `{_src(self.p, e)}` can be negative (it is {t.describe()}); "
+                       "a size is 0 or more", e.span, "declare `min 0` or more where its type is declared")
+            return ZERO
+        return Const(int(t.hi), Knob(f"{what}: {_src(self.p, e)} is {t.describe()}", e.span))
 
     def _static_size(self, e: ast.Expr) -> bool:
         """Is `e` a size `size_of` accepts: a literal, an int input with a max, + and × of those?"""
@@ -540,13 +630,37 @@ class _Checker:
                 self.error("WF205", f"input `{d.name}` is declared twice", self.word_span(d.span, d.name, 6),
                            f"keep one (the first is on line {first.span.line})")
                 continue
-            if d.name in BUILTINS:
+            if d.name in RESERVED:
                 self.error("WF205", f"`{d.name}` is a builtin; an input cannot take its name",
                            self.word_span(d.span, d.name, 6), "rename the input")
             t = self.input_type(d)
+            if d.raw:
+                self.check_raw_input(d)
             if d.default is not None:
                 self.check_default(d, t)
             scope.vars[d.name] = t
+
+    def check_raw_input(self, d: ast.InputDecl) -> None:
+        """`input NAME: str raw`: the one input a string argument (`/NAME some text`) fills."""
+        first = next(x for x in self.p.inputs if x.raw)
+        if first is not d:
+            self.error("WF228", f"`{d.name}` and `{first.name}` are both `raw`", self.word_span(d.span, "raw"),
+                       f"one input receives the text of `/{self.p.header.name} some text`; keep `raw` on one "
+                       f"(the first is on line {first.span.line})")
+        inner = d.type.inner if isinstance(d.type, ast.OptionalType) else d.type
+        if not (isinstance(inner, ast.NamedType) and inner.name == "str"):
+            self.error("WF228", f"a `raw` input receives text, so it must be a `str`, not `{_src(self.p, d.type)}`",
+                       d.type.span, f"declare `input {d.name}: str raw`, and read numbers from other inputs")
+
+    def check_requires(self, scope: _Scope) -> None:
+        """`require COND, MESSAGE`: pure expressions over the inputs and constants (an agent
+        cannot stand in an expression); they start no agent and leave the bound as it is."""
+        for r in self.p.requires:
+            for e in (r.cond, r.message):
+                try:
+                    self.expr(e, scope)
+                except _Stop:
+                    pass
 
     def check_default(self, d: ast.InputDecl, t: Type) -> None:
         """A default must be a literal that fits the input as an argument would (`--args`)."""
@@ -863,7 +977,7 @@ class _Checker:
                            if first else "assign to a new name")
                 return
             s = s.parent
-        if name in BUILTINS or name in ("budget", "answer"):
+        if name in RESERVED or name in ("budget", "answer"):
             self.error("WF219", f"`{name}` is a builtin name", self.word_span(span, name), "pick another name")
             return
         if self.in_fix and name in FIX_NAMES:
@@ -975,6 +1089,9 @@ class _Checker:
                 self.fits(v, self.expr(v, scope), target.fields[k], scope) for k, v in given.items())
         if isinstance(e, ast.ListLit) and isinstance(target, ListT):
             return all(self.fits(x, self.expr(x, scope), target.item, scope) for x in e.items)
+        if isinstance(target, Ranged) and isinstance(e, (ast.IntLit, ast.FloatLit)):
+            return assignable(et, t) and (target.lo is None or e.value >= target.lo) and (
+                target.hi is None or e.value <= target.hi)
         return assignable(et, t)
 
     def one(self, e: ast.Agent | ast.Check) -> Sym:
@@ -1245,7 +1362,9 @@ class _Checker:
                        f"lower its max to {_UNROLL_LIMIT} or less, or keep list sizes fixed across rounds "
                        "(e.g. take(xs, N))")
             return value, cost1.times(k, kind), cost1
-        total = cost1.times(Step(k, 1) if not isinstance(k, Const) else ONE, "")
+        # The rounds' costs are summed once at the end: adding each round to the running
+        # sum re-read the whole sum every round (quadratic in the rounds).
+        gated = [cost1.times(Step(k, 1) if not isinstance(k, Const) else ONE, "")]
         uniform = True
         for r in range(2, k_max + 1):
             n_diags = len(self.diags)
@@ -1253,8 +1372,9 @@ class _Checker:
             c, value = self.block(body, scope, ctx)
             del self.diags[n_diags:]  # the same mistakes again: reported once, in round 1
             gate = Step(k, r) if not isinstance(k, Const) else ONE
-            total = total.then(c.times(gate, ""))
+            gated.append(c.times(gate, ""))
             uniform = uniform and c.agents == cost1.agents and c.tokens == cost1.tokens
+        total = Cost.sum(gated)
         self._merge_after_loop(names.touched(mark), scope)
         if uniform:
             # Lists grew, but every round starts the same agents: the sum of the gated rounds
@@ -1423,7 +1543,7 @@ class _Checker:
             t = self.expr(e.operand, scope)
             if e.op == "-" and not is_numeric(t):
                 self.error("WF213", f"cannot negate {t.describe()}", e.span, "`-` takes a number")
-            return BOOL if e.op == "not" else t
+            return BOOL if e.op == "not" else widen(t)  # `-` leaves a declared range
         if isinstance(e, ast.CondExpr):
             self.expr(e.cond, scope)
             return join(self.expr(e.then, scope), self.expr(e.orelse, scope))
@@ -1465,7 +1585,7 @@ class _Checker:
             self.error("WF225", "`budget` alone is not a value", e.span,
                        "read budget.remaining or budget.total")
             raise _Stop
-        if e.id in BUILTINS:
+        if e.id in RESERVED:
             self.error("WF201", f"`{e.id}` is a builtin function", e.span, f"call it: {e.id}(...)")
             raise _Stop
         guess = did_you_mean(e.id, scope.names())
@@ -1517,8 +1637,8 @@ class _Checker:
         raise _Stop
 
     def binop(self, e: ast.BinOp, scope: _Scope) -> Type:
-        a = strip_opt(self.expr(e.left, scope))
-        b = strip_opt(self.expr(e.right, scope))
+        a = widen(strip_opt(self.expr(e.left, scope)))
+        b = widen(strip_opt(self.expr(e.right, scope)))
         if self.trial and NONE in (a, b):
             return NONE  # a name still `none` in the trial pass: its value then (an operand None gives None)
         if e.op == "|":
@@ -1593,6 +1713,10 @@ class _Checker:
 
     def source(self, node: ast.Node) -> str:
         return _src(self.p, node)
+
+    def constant(self, name: str) -> ast.Expr | None:
+        c = next((c for c in self.p.consts if c.targets == [name]), None)
+        return c.value if c is not None else None
 
     def lower_bound(self, e: ast.Expr, scope: _Scope) -> int | None:
         """A number that the int value of `e` is known never to go below (and never None),
@@ -1721,6 +1845,10 @@ def _per(c: Cost) -> str:
         plain = all(re.fullmatch(r"\d+ (agents?|checks?)|no agents", p) for p in c.desc.split(" + "))
         return f"{c.agents.n} agents" if plain else f"({c.desc})"
     return f"({c.desc})"
+
+
+def _num_src(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else str(x)
 
 
 def _opt(t: Type) -> Type:

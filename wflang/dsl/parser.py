@@ -1,7 +1,8 @@
 """`.wf` text → `ast.Program`, or diagnostics.
 
-lark's LALR parser with a contextual lexer and an indenter, built once per process and
-cached on disk by lark (`cache=True`), so `wf check` starts fast.
+lark's LALR parser with a contextual lexer and an indenter, built once per process from
+a stand-alone module cached per user (`lalr.py`), or by lark itself (`cache=True`) the
+first time, so `wf check` starts fast.
 """
 
 from __future__ import annotations
@@ -13,15 +14,18 @@ from collections.abc import Iterator
 from importlib import resources
 from typing import Any
 
-from lark import Lark, Token, Tree
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
-from lark.indenter import Indenter
-
-from wflang.dsl import ast
+from wflang.dsl import ast, lalr
 from wflang.dsl.diagnostics import Diagnostic, WfError
 from wflang.dsl.gcpause import paused
+from wflang.dsl.lexer import lazy_contextual_lexer
 from wflang.dsl.span import Span, source_lines
 from wflang.dsl.strings import Interpolation, split_string
+
+_GRAMMAR = resources.files("wflang.dsl").joinpath("grammar.lark").read_text(encoding="utf-8")
+_lark = lalr.api(_GRAMMAR)
+Lark, Token, Tree, Indenter = _lark.Lark, _lark.Token, _lark.Tree, _lark.Indenter
+UnexpectedInput, UnexpectedCharacters = _lark.UnexpectedInput, _lark.UnexpectedCharacters
+UnexpectedEOF, UnexpectedToken = _lark.UnexpectedEOF, _lark.UnexpectedToken
 
 _CONTINUATION = re.compile(r"(->|with\b)")
 
@@ -68,18 +72,21 @@ class _WfIndenter(Indenter):
 
 
 _lock = threading.Lock()
-_parser: Lark | None = None
+_parser: Any = None
 _indenter: _WfIndenter | None = None
 
 
-def _get_parser() -> tuple[Lark, _WfIndenter]:
+def _get_parser() -> tuple[Any, _WfIndenter]:
     global _parser, _indenter
     if _parser is None:
-        grammar = resources.files("wflang.dsl").joinpath("grammar.lark").read_text(encoding="utf-8")
         _indenter = _WfIndenter()
-        _parser = Lark(grammar, parser="lalr", lexer="contextual", postlex=_indenter,
-                       start=["start", "expr"], propagate_positions=True, maybe_placeholders=True,
-                       cache=True)
+        plugins = {"ContextualLexer": lazy_contextual_lexer(_lark)}
+        if _lark.standalone:
+            with paused():  # deserializing the tables: many objects, no cycles
+                _parser = _lark.Lark_StandAlone(postlex=_indenter, propagate_positions=True, _plugins=plugins)
+        else:
+            _parser = Lark(_GRAMMAR, postlex=_indenter, cache=True, _plugins=plugins, **lalr.OPTIONS)
+            lalr.build_standalone(_parser, _GRAMMAR)  # for the next process
         _speed_up_positions(_parser)
     assert _indenter is not None
     return _parser, _indenter
@@ -132,9 +139,8 @@ def _position(children: Any) -> tuple[int, int, int, int] | None:
 _LAYOUT = frozenset({"_NL", "_INDENT", "_DEDENT"})
 
 
-def _speed_up_positions(parser: Lark) -> None:
-    from lark.parse_tree_builder import PropagatePositions
-
+def _speed_up_positions(parser: Any) -> None:
+    PropagatePositions = _lark.PropagatePositions
     callbacks = parser.parser.parser.parser.callbacks
     for rule, cb in callbacks.items():
         if isinstance(cb, PropagatePositions):
@@ -562,6 +568,13 @@ def _int(tok: Token) -> int:
 
 
 _FLOAT_MAX = int(sys.float_info.max)
+
+
+def _bound_lit(tok: Token, sign: int, span: Span) -> ast.Expr:
+    """The number of a `min`/`max` clause (an int, or a float for `float min 0.5`)."""
+    if tok.type == "FLOAT":
+        return ast.FloatLit(sign * float(str(tok).replace("_", "")), span=span)
+    return ast.IntLit(sign * _int(tok), span=span)
 # How deeply a program may nest: blocks, brackets, calls, operators (each operator of a
 # chain and each `elif` is one level). Every stage walks the tree recursively, a few
 # Python frames per level; this keeps all of them far from Python's recursion limit.
@@ -603,9 +616,17 @@ class _Builder:
     def start(self, meta, *items):
         header = items[0]
         inputs, types, defaults, budget, consts, body = [], [], [], [], [], []
+        requires: list[ast.Require] = []
         for it in items[1:]:
             if isinstance(it, ast.InputDecl):
                 inputs.append(it)
+            elif isinstance(it, ast.Require):
+                if body:  # it runs before every statement: written after one, it would mislead
+                    raise WfError([Diagnostic(
+                        "WF229", "`require` must come before the workflow's first statement", it.span,
+                        "move it up, beside the inputs: requirements are checked with the arguments, "
+                        "before anything runs")])
+                requires.append(it)
             elif isinstance(it, ast.TypeDecl):
                 types.append(it)
             elif isinstance(it, tuple) and it[0] == "defaults":
@@ -619,7 +640,7 @@ class _Builder:
                 body.append(it)
         body = self._plain_body(body, "workflow")
         return ast.Program(self.file, self.source, header, inputs, types, defaults, budget, consts, body,
-                           span=_span(meta))
+                           requires, span=_span(meta))
 
     def workflow_header(self, meta, name, *entries):
         h = ast.Header(name[0], span=name[1])
@@ -667,28 +688,39 @@ class _Builder:
         return [str(n) for n in names]
 
     # ---- declarations
-    def input_decl(self, meta, name, typ, default):
-        return ast.InputDecl(str(name), typ, default, span=_span(meta))
+    def input_decl(self, meta, name, typ, raw, default):
+        return ast.InputDecl(str(name), typ, default, raw=raw is not None, span=_span(meta))
 
-    def type_decl(self, meta, name, *fields):
-        return ast.TypeDecl(str(name), list(fields), span=_span(meta))
+    def raw_mark(self, meta):
+        return True
+
+    def require_decl(self, meta, cond, message):
+        return ast.Require(cond, message, span=_span(meta))
+
+    def type_decl(self, meta, name, doc, *fields):
+        return ast.TypeDecl(str(name), list(fields), span=_span(meta), doc=doc)
+
+    def type_doc(self, meta, tok):
+        # `type T:` then a string line: the type's description, carried into its schema
+        return self._fixed_text(tok, "a type description cannot interpolate")
 
     def field_decl(self, meta, name, omit, typ, doc):
         # `name?: T` may be left out and then reads as `none`: its type is `T?`
         if omit is not None and not isinstance(typ, ast.OptionalType):
             typ = ast.OptionalType(typ, span=typ.span)
-        text = None
-        if doc is not None:
-            problem = Diagnostic("WF108", "a field description cannot interpolate", _tok_span(doc),
-                                 "the description is fixed text the model reads; {{ and }} give braces")
-            try:
-                parts = self._string_parts(doc)
-            except WfError as exc:
-                raise WfError([problem]) from exc
-            if not all(isinstance(p, str) for p in parts):
-                raise WfError([problem])
-            text = "".join(parts)
+        text = None if doc is None else self._fixed_text(doc, "a field description cannot interpolate")
         return ast.FieldDecl(str(name), typ, omittable=omit is not None, doc=text, span=_span(meta))
+
+    def _fixed_text(self, tok, message: str) -> str:
+        problem = Diagnostic("WF108", message, _tok_span(tok),
+                             "the description is fixed text the model reads; {{ and }} give braces")
+        try:
+            parts = self._string_parts(tok)
+        except WfError as exc:
+            raise WfError([problem]) from exc
+        if not all(isinstance(p, str) for p in parts):
+            raise WfError([problem])
+        return "".join(parts)
 
     def omit_mark(self, meta):
         return True
@@ -716,19 +748,19 @@ class _Builder:
     def named_type(self, meta, name, min_, max_):
         return ast.NamedType(str(name), max_, min_, span=_span(meta))
 
-    def list_type(self, meta, name, item, max_):
+    def list_type(self, meta, name, item, min_, max_):
         if str(name) != "list":
             hint = "a map names its key type and its value type: map[str, T] max N" if str(name) == "map" \
                 else "the types with parameters are list[T] max N and map[str, T] max N"
             raise WfError([Diagnostic("WF202", f"`{name}[...]` is not a type", _tok_span(name), hint)])
-        return ast.ListType(item, max_, span=_span(meta))
+        return ast.ListType(item, max_, span=_span(meta), min=min_)
 
-    def map_type(self, meta, name, key, value, max_):
+    def map_type(self, meta, name, key, value, min_, max_):
         if str(name) != "map":
             hint = "write list[T] max N" if str(name) == "list" else \
                 "the types with parameters are list[T] max N and map[str, T] max N"
             raise WfError([Diagnostic("WF202", f"`{name}[..., ...]` is not a type", _tok_span(name), hint)])
-        return ast.MapType(key, value, max_, span=_span(meta))
+        return ast.MapType(key, value, max_, span=_span(meta), min=min_)
 
     def union_type(self, meta, *options):
         texts = []
@@ -743,15 +775,18 @@ class _Builder:
         return ast.OptionalType(inner, span=_span(meta))
 
     def min_clause(self, meta, tok):
-        return ast.IntLit(_int(tok), span=_span(meta))
+        return _bound_lit(tok, 1, _span(meta))
 
     def neg_min_clause(self, meta, tok):
-        return ast.IntLit(-_int(tok), span=_span(meta))
+        return _bound_lit(tok, -1, _span(meta))
 
     def max_clause(self, meta, tok):
-        if tok.type == "INT":
-            return ast.IntLit(_int(tok), span=_tok_span(tok))
+        if tok.type in ("INT", "FLOAT"):
+            return _bound_lit(tok, 1, _tok_span(tok))
         return ast.Name(str(tok), span=_tok_span(tok))
+
+    def neg_max_clause(self, meta, tok):
+        return _bound_lit(tok, -1, _span(meta))
 
     # ---- statements
     def block(self, meta, *stmts):

@@ -7,7 +7,10 @@ closed (`additionalProperties: false`): a record answer has exactly its declared
 so `keys()` of it is what the checker counted. A map (`map[str, T] max N`) is the one
 open object: `additionalProperties` is T's schema, with `maxProperties: N`. An omittable field (`name?: T`) is in
 `properties` but not in `required` (Claude Code wants `required` within `properties`);
-answer fitting fills it with null when it is left out.
+answer fitting fills it with null when it is left out. Declared bounds become
+`minimum`/`maximum` (ints, floats), `minLength`/`maxLength` (strings) and
+`minItems`/`maxItems` (lists), `minProperties` (maps); a type's description (the string line under `type T:`) and
+a field's become `description`.
 """
 
 from __future__ import annotations
@@ -41,6 +44,8 @@ def type_schema(t: ast.TypeExpr, records: dict[str, ast.TypeDecl],
         return {"type": "string", "enum": list(t.options)}
     if isinstance(t, ast.ListType):
         out: dict[str, Any] = {"type": "array", "items": type_schema(t.item, records, sizes)}
+        if isinstance(t.min, ast.IntLit) and t.min.value > 0:
+            out["minItems"] = t.min.value
         n = list_max(t, sizes)
         if n is not None:
             out["maxItems"] = n
@@ -51,20 +56,39 @@ def type_schema(t: ast.TypeExpr, records: dict[str, ast.TypeDecl],
         n = list_max(t, sizes)
         if n is not None:
             out["maxProperties"] = n
+        if isinstance(t.min, ast.IntLit) and t.min.value > 0:
+            out["minProperties"] = t.min.value
         return out
     if isinstance(t, ast.NamedType):
         if t.name in _SCALARS:
-            return {"type": _SCALARS[t.name]}
+            return {"type": _SCALARS[t.name], **_bounds(t)}
         decl = records.get(t.name)
         if decl is None:
             raise SchemaError(f"unknown type `{t.name}`")
+        doc = {"description": decl.doc} if decl.doc is not None else {}
         return {
             "type": "object",
+            **doc,
             "required": [f.name for f in decl.fields if not f.omittable],
             "properties": {f.name: field_schema(f, records, sizes) for f in decl.fields},
             "additionalProperties": False,
         }
     raise SchemaError(f"no schema for {type(t).__name__}")
+
+
+def _bounds(t: ast.NamedType) -> dict[str, Any]:
+    """`int`/`float` `min`/`max` as minimum/maximum; `str` ones as minLength/maxLength
+    (JSON Schema counts code points, as both targets' fit does). Only literal bounds: an
+    `int max rounds` names an input's size and says nothing about the answer."""
+    keys = {"str": ("minLength", "maxLength"), "int": ("minimum", "maximum"),
+            "float": ("minimum", "maximum")}.get(t.name)
+    out: dict[str, Any] = {}
+    if keys is None:
+        return out
+    for key, clause in zip(keys, (t.min, t.max), strict=True):
+        if isinstance(clause, (ast.IntLit, ast.FloatLit)):
+            out[key] = clause.value
+    return out
 
 
 def field_schema(f: ast.FieldDecl, records: dict[str, ast.TypeDecl],

@@ -25,6 +25,32 @@ class Prim(Type):
 
 
 @dataclass(frozen=True)
+class Ranged(Prim):
+    """An `int` or `float` with declared bounds (a field `n: int min 0 max 5`). A value of
+    this type is within them: both targets refuse an answer or an argument outside
+    (runtime/fit.py, fitAnswer, dsl/arguments.py). Arithmetic forgets the range (`widen`)."""
+
+    lo: float | None = None
+    hi: float | None = None
+
+    def describe(self) -> str:
+        lo = "" if self.lo is None else f" min {_num(self.lo)}"
+        hi = "" if self.hi is None else f" max {_num(self.hi)}"
+        return f"{self.name}{lo}{hi}"
+
+
+def _num(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else str(x)
+
+
+def widen(t: Type) -> Type:
+    """`t` (or `t?`) without a declared range: what arithmetic on it gives."""
+    if isinstance(t, Opt):
+        return Opt(widen(t.inner))
+    return Prim(t.name) if isinstance(t, Ranged) else t
+
+
+@dataclass(frozen=True)
 class Union(Type):
     options: tuple[str, ...]
 
@@ -123,6 +149,10 @@ def join(a: Type, b: Type) -> Type:
     if isinstance(a, Opt) or isinstance(b, Opt):
         inner = join(strip_opt(a), strip_opt(b))
         return inner if is_any(inner) else Opt(inner)
+    if isinstance(a, Ranged) or isinstance(b, Ranged):
+        if isinstance(a, Ranged) and isinstance(b, Ranged) and a.name == b.name:
+            return Ranged(a.name, _hull(a.lo, b.lo, min), _hull(a.hi, b.hi, max))
+        return join(widen(a), widen(b))
     if isinstance(a, ListT) and isinstance(b, ListT):
         return ListT(join_items(a, b), smax(a.max, b.max), a.why if a.why == b.why else "")
     if isinstance(a, MapT) and isinstance(b, MapT):
@@ -143,6 +173,10 @@ def join(a: Type, b: Type) -> Type:
     if a == b:
         return a
     return ANY
+
+
+def _hull(x: float | None, y: float | None, pick) -> float | None:  # type: ignore[no-untyped-def]
+    return None if x is None or y is None else pick(x, y)
 
 
 def join_items(a: ListT, b: ListT) -> Type:

@@ -7,8 +7,11 @@ properties are dropped and records rebuilt in declared order (an omittable field
 out is filled with None, so it reads as `none` and `keys()` stays the declared fields),
 lists are cut to their
 `maxItems` (maps, objects with a schema as `additionalProperties`, to their
-`maxProperties`, keys in code point order), and anything else that does not match (a wrong type, a missing field, a null
-where none is allowed, a string outside its enum) makes the whole answer a failure.
+`maxProperties`, keys in code point order), and anything else that does not match (a
+wrong type, a missing field, a null where none is allowed, a string outside its enum, a
+number outside its declared `minimum`/`maximum`, a string outside its length limits, a
+list shorter than its `minItems`, a map with fewer keys than its `minProperties`) makes
+the whole answer a failure.
 The JS helper `fitAnswer` in wflang/transpiler/prelude.js is the same function.
 """
 
@@ -36,7 +39,7 @@ def fit(v: Any, schema: Mapping[str, Any]) -> Any:
             return NOT_FIT
         values = schema.get("additionalProperties")
         if isinstance(values, Mapping):
-            return _fit_map(v, values, schema.get("maxProperties"))
+            return _fit_map(v, values, schema.get("maxProperties"), schema.get("minProperties", 0))
         props: Mapping[str, Any] = schema.get("properties", {})
         required = set(schema.get("required", ()))
         out_obj: dict[str, Any] = {}
@@ -56,6 +59,8 @@ def fit(v: Any, schema: Mapping[str, Any]) -> Any:
             return NOT_FIT
         most = schema.get("maxItems")
         items = v[: max(0, most)] if isinstance(most, int) else v
+        if len(items) < schema.get("minItems", 0):
+            return NOT_FIT
         sub = schema.get("items")
         if sub is None:
             return list(items)
@@ -70,11 +75,16 @@ def fit(v: Any, schema: Mapping[str, Any]) -> Any:
         if not isinstance(v, str):
             return NOT_FIT
         options = schema.get("enum")
-        return v if options is None or v in options else NOT_FIT
+        if options is not None and v not in options:
+            return NOT_FIT
+        # code points, as JSON Schema counts (and the JS helper, with [...v].length)
+        if len(v) < schema.get("minLength", 0) or len(v) > schema.get("maxLength", math.inf):
+            return NOT_FIT
+        return v
     if kind == "integer":
-        return v if _is_number(v) and float(v).is_integer() else NOT_FIT
+        return v if _is_number(v) and float(v).is_integer() and _in_range(v, schema) else NOT_FIT
     if kind == "number":
-        return v if _is_number(v) else NOT_FIT
+        return v if _is_number(v) and _in_range(v, schema) else NOT_FIT
     if kind == "boolean":
         return v if isinstance(v, bool) else NOT_FIT
     if kind == "null":
@@ -82,12 +92,15 @@ def fit(v: Any, schema: Mapping[str, Any]) -> Any:
     return v  # a schema without a type (none of wflang's): anything
 
 
-def _fit_map(v: dict[str, Any], values: Mapping[str, Any], most: Any) -> Any:
+def _fit_map(v: dict[str, Any], values: Mapping[str, Any], most: Any, least: int) -> Any:
     """A map answer: its keys in code point order (how maps iterate in both targets),
-    the first `maxProperties` of them kept, every value fitted."""
+    the first `maxProperties` of them kept (then at least `minProperties`), every value
+    fitted."""
     names = sorted(v)
     if isinstance(most, int):
         names = names[: max(0, most)]
+    if len(names) < least:
+        return NOT_FIT
     out: dict[str, Any] = {}
     for name in names:
         item = fit(v[name], values)
@@ -95,6 +108,10 @@ def _fit_map(v: dict[str, Any], values: Mapping[str, Any], most: Any) -> Any:
             return NOT_FIT
         out[name] = item
     return out
+
+
+def _in_range(v: float, schema: Mapping[str, Any]) -> bool:
+    return schema.get("minimum", -math.inf) <= v <= schema.get("maximum", math.inf)
 
 
 def _is_number(v: Any) -> bool:

@@ -50,8 +50,8 @@ const TOP_KEYS = ['rules', 'default', 'fail_one_in', 'validate', 'comment']
 const RULE_KEYS = ['label', 'prompt', 'reply', 'replies', 'fail', 'latency', 'comment']
 const VALIDATED_KEYWORDS = new Set([
   '$ref', 'type', 'enum', 'const', 'properties', 'required', 'additionalProperties',
-  'items', 'minItems', 'maxItems', 'uniqueItems', 'maxProperties', 'minimum', 'maximum',
-  'exclusiveMinimum', 'exclusiveMaximum', 'minLength', 'maxLength',
+  'items', 'minItems', 'maxItems', 'uniqueItems', 'maxProperties', 'minProperties',
+  'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'minLength', 'maxLength',
   'anyOf', 'oneOf', 'allOf', 'not',
 ])
 const COMMON_ESCAPE_LETTERS = new Set('dDwWsSbBnrtfvxu')
@@ -454,6 +454,11 @@ const KEYWORDS = {
     const many = v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.keys(v).length : 0
     return isNum(n) && many > n ? fail(p, `${many} properties, at most ${n} allowed`) : null
   },
+  minProperties (root, n, v, p) {
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) return null
+    const many = Object.keys(v).length
+    return isNum(n) && many < n ? fail(p, `${many} properties, at least ${n} required`) : null
+  },
   uniqueItems (root, unique, v, p) {
     if (unique !== true || !Array.isArray(v)) return null
     for (let i = 0; i < v.length; i++) {
@@ -827,6 +832,16 @@ function toolDenials (I, o, hasSchema) {
   return denied
 }
 
+/** The head Claude Code 2.1.332 sends as its own cached block for `sharedHeadLength` n, or
+ * null: it splits only when the split is clean (head and rest not blank, the head not
+ * ending inside a surrogate pair). */
+function sharedHead (text, n) {
+  if (n === undefined || n === 0) return null
+  const head = text.slice(0, n)
+  const rest = text.slice(n)
+  return head.trim() !== '' && rest.trim() !== '' && !/[\uD800-\uDBFF]$/.test(head) ? head : null
+}
+
 // Claude Code 2.1.332's own errors (names and messages), which compiled scripts recognise.
 function budgetError (I, total, spent) {
   const e = new I.Error(`Workflow token budget exceeded (${spent.toLocaleString('en-US')} / ` +
@@ -884,6 +899,7 @@ function instantiate (state, scriptPath, argsJson, { child = false } = {}) {
       isolation: o.isolation ?? null,
       disallowed_tools: denied,
       grants: Object.keys(CAPABILITY_TOOLS).filter((c) => !CAPABILITY_TOOLS[c].some((t) => (denied ?? []).includes(t))),
+      shared_head: sharedHead(text, o.sharedHeadLength),
       result: null,
       failed: false,
       error: null,

@@ -30,11 +30,12 @@ const iter = (v) => (v == null ? [] : Array.isArray(v) ? v : typeof v === 'strin
 const hasMap = (v) => v instanceof Map || (v !== null && typeof v === 'object' && Object.values(v).some(hasMap))
 const stringify = (v, indent) => {
   if (!hasMap(v)) return JSON.stringify(v, null, indent)
+  const step = Math.max(0, Math.min(10, Math.trunc(Number(indent) || 0))) // as JSON.stringify reads it
   const write = (x, pad) => {
-    const inner = indent ? pad + ' '.repeat(indent) : ''
-    const open = indent ? '\n' + inner : ''
-    const close = indent ? '\n' + pad : ''
-    const comma = indent ? ',\n' + inner : ','
+    const inner = step ? pad + ' '.repeat(step) : ''
+    const open = step ? '\n' + inner : ''
+    const close = step ? '\n' + pad : ''
+    const comma = step ? ',\n' + inner : ','
     if (Array.isArray(x)) {
       if (x.length === 0) return '[]'
       return '[' + open + x.map((y) => write(y, inner) ?? 'null').join(comma) + close + ']'
@@ -43,7 +44,7 @@ const stringify = (v, indent) => {
       const pairs = (x instanceof Map ? [...x] : Object.entries(x))
         .map(([k, y]) => [k, write(y, inner)]).filter((p) => p[1] !== undefined)
       if (pairs.length === 0) return '{}'
-      return '{' + open + pairs.map(([k, y]) => JSON.stringify(k) + (indent ? ': ' : ':') + y).join(comma) +
+      return '{' + open + pairs.map(([k, y]) => JSON.stringify(k) + (step ? ': ' : ':') + y).join(comma) +
         close + '}'
     }
     return JSON.stringify(x)
@@ -179,11 +180,13 @@ const guardDone = (value) => {
 // An answer fitted to its JSON Schema, as wflang/runtime/fit.py does: undeclared
 // properties dropped (records rebuilt in declared order, an omittable field left out
 // filled with null), lists cut to maxItems, maps (a schema as additionalProperties)
-// rebuilt as a Map in key order and cut to maxProperties; anything
-// else that does not match makes the answer unfit (undefined), a failed agent.
+// rebuilt as a Map in key order and cut to maxProperties; anything else that does not
+// match (a number outside minimum/maximum, a string outside minLength/maxLength, fewer
+// than minItems or minProperties included) makes the answer unfit (undefined), a failed agent.
 const fitMap = (v, s) => {
   let names = Object.keys(v).sort(compareText)
   if (Number.isInteger(s.maxProperties)) names = names.slice(0, Math.max(0, s.maxProperties))
+  if (names.length < (s.minProperties ?? 0)) return undefined
   const out = new Map()
   for (const name of names) {
     const item = fitAnswer(v[name], s.additionalProperties)
@@ -192,6 +195,7 @@ const fitMap = (v, s) => {
   }
   return out
 }
+const inRange = (v, s) => v >= (s.minimum ?? -Infinity) && v <= (s.maximum ?? Infinity)
 const fitAnswer = (v, s) => {
   if (Array.isArray(s.anyOf)) {
     for (const alt of s.anyOf) {
@@ -220,6 +224,7 @@ const fitAnswer = (v, s) => {
     case 'array': {
       if (!Array.isArray(v)) return undefined
       const items = Number.isInteger(s.maxItems) ? v.slice(0, Math.max(0, s.maxItems)) : v
+      if (items.length < (s.minItems ?? 0)) return undefined
       if (s.items === undefined) return items.slice()
       const out = []
       for (const x of items) {
@@ -229,12 +234,15 @@ const fitAnswer = (v, s) => {
       }
       return out
     }
-    case 'string':
-      return typeof v === 'string' && (s.enum === undefined || s.enum.includes(v)) ? v : undefined
+    case 'string': {
+      if (typeof v !== 'string' || (s.enum !== undefined && !s.enum.includes(v))) return undefined
+      const length = [...v].length // code points, as JSON Schema and Python count
+      return length >= (s.minLength ?? 0) && length <= (s.maxLength ?? Infinity) ? v : undefined
+    }
     case 'integer':
-      return Number.isInteger(v) ? v : undefined
+      return Number.isInteger(v) && inRange(v, s) ? v : undefined
     case 'number':
-      return typeof v === 'number' && Number.isFinite(v) ? v : undefined
+      return typeof v === 'number' && Number.isFinite(v) && inRange(v, s) ? v : undefined
     case 'boolean':
       return typeof v === 'boolean' ? v : undefined
     case 'null':
@@ -291,8 +299,8 @@ const dropFailed = (values, where, notFailed = []) => {
 }
 // Why v is not a value of the declared input type t, or null when it is (the wording of
 // `wf run`, wflang/dsl/arguments.py). Types are 'str' | 'int' | 'float' | 'bool' or
-// {type: 'int', min, max, implicitMin} | {type: 'union', options} |
-// {type: 'record', name, fields} | {type: 'list', item, max} | {type: 'map', value, max} |
+// {type: 'int' | 'float', min, max, implicitMin} | {type: 'str', min, max} (a length) | {type: 'union', options} |
+// {type: 'record', name, fields} | {type: 'list', item, max, min} | {type: 'map', value, max, min} |
 // {type: 'optional', inner};
 // a list max that is a string names an int input (its value is in `sizes`). Records are
 // closed: an undeclared field is a problem unless `open` (a `run` child's arguments).
@@ -312,6 +320,7 @@ const typeProblem = (v, t, where, sizes, open = false) => {
     if (typeof v !== 'object' || Array.isArray(v)) return `${where}: expected an object (a map), got ${kindOf(v)}`
     const pairs = entriesOf(v).sort((p, q) => compareText(p[0], q[0]))
     if (t.max != null && pairs.length > t.max) return `${where}: ${pairs.length} keys, the workflow declares max ${t.max}`
+    if (t.min != null && pairs.length < t.min) return `${where}: ${pairs.length} keys, the workflow declares min ${t.min}`
     for (const [k, x] of pairs) {
       const problem = typeProblem(x, t.value, `${where}[${JSON.stringify(k)}]`, sizes, open)
       if (problem !== null) return problem
@@ -322,18 +331,25 @@ const typeProblem = (v, t, where, sizes, open = false) => {
     if (!Array.isArray(v)) return `${where}: expected a list, got ${kindOf(v)}`
     const most = typeof t.max === 'string' ? sizes[t.max] : t.max
     if (most != null && v.length > most) return `${where}: ${v.length} items, the workflow declares max ${most}`
+    if (t.min != null && v.length < t.min) return `${where}: ${v.length} items, the workflow declares min ${t.min}`
     for (let i = 0; i < v.length; i++) {
       const problem = typeProblem(v[i], t.item, `${where}[${i}]`, sizes, open)
       if (problem !== null) return problem
     }
     return null
   }
-  if (kind === 'str') return typeof v === 'string' ? null : `${where}: expected a string, got ${kindOf(v)}`
+  if (kind === 'str') {
+    if (typeof v !== 'string') return `${where}: expected a string, got ${kindOf(v)}`
+    const length = [...v].length // code points, as wf run counts them
+    if (t.max != null && length > t.max) return `${where}: ${length} characters, the workflow declares max ${t.max}`
+    if (t.min != null && length < t.min) return `${where}: ${length} characters, the workflow declares min ${t.min}`
+    return null
+  }
   if (kind === 'bool') return typeof v === 'boolean' ? null : `${where}: expected true or false, got ${kindOf(v)}`
   if (kind === 'int' || kind === 'float') {
     if (typeof v !== 'number') return `${where}: expected a number, got ${kindOf(v)}`
     if (kind === 'int' && !Number.isInteger(v)) return `${where}: expected a whole number, got ${v}`
-    if (kind === 'int' && typeof t === 'object') {
+    if (typeof t === 'object') { // an int's or a float's declared range
       if (t.max != null && v > t.max) return `${where}: ${v} is more than the declared max ${t.max}`
       if (t.min != null && v < t.min) {
         return t.implicitMin ? `${where}: ${v} is less than ${t.min}, the least an int input allows unless it declares \`min\``
@@ -372,14 +388,52 @@ const fitArgument = (v, t) => {
   }
   return v
 }
+// An argument with every string where its type wants a number or a bool read as one when
+// it is written as one ("5" for an int, "true" for a bool), at any depth; anything else as
+// is, for typeProblem to judge (wflang/dsl/arguments.py from_text, the same pattern).
+const NUMBER_TEXT = /^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$/
+const argSpace = (s) => s.replace(/^[ \t\n\r\f\v]+|[ \t\n\r\f\v]+$/g, '')
+const fromText = (v, t) => {
+  const kind = typeof t === 'string' ? t : t.type
+  if (kind === 'optional') return fromText(v, t.inner)
+  if (kind === 'list') return Array.isArray(v) ? v.map((x) => fromText(x, t.item)) : v
+  if (kind === 'map' && v !== null && typeof v === 'object' && !Array.isArray(v)) {
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, fromText(x, t.value)]))
+  }
+  if (typeof v === 'string' && (kind === 'int' || kind === 'float')) {
+    const text = argSpace(v)
+    const n = NUMBER_TEXT.test(text) ? Number(text) : NaN
+    return Number.isFinite(n) ? n : v
+  }
+  if (typeof v === 'string' && kind === 'bool') {
+    const text = argSpace(v)
+    return text === 'true' ? true : text === 'false' ? false : v
+  }
+  if (kind === 'record' && v !== null && typeof v === 'object' && !Array.isArray(v)) {
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, Object.hasOwn(t.fields, k) ? fromText(x, t.fields[k]) : x]))
+  }
+  return v
+}
 // The arguments of a run, as `wf run` reads them: an object, a JSON string of one, or
-// (for a workflow with exactly one input) the bare value. Unknown names are errors;
-// argument() then reads each input.
-const argsObject = (raw, types, open = false) => {
+// (for a workflow with exactly one input) the bare value. With a `raw` input (`rawName`)
+// a string is that input's text, stripped, unless it is the JSON of an object (the text
+// of `/NAME some text`). Unknown names are errors; argument() then reads each input.
+const argsObject = (raw, types, open = false, rawName = null, workflow = '') => {
   const names = Object.keys(types)
-  const A = { given: {}, types, values: {}, errors: [], open }
+  const A = { given: {}, types, values: {}, errors: [], open, rawName, workflow }
   let v = raw
-  if (typeof v === 'string' && /^\s*[[{]/.test(v)) {
+  if (typeof v === 'string' && rawName !== null) {
+    const text = argSpace(v)
+    let parsed = null
+    if (text.startsWith('{')) {
+      try {
+        parsed = JSON.parse(text)
+      } catch {
+        // not JSON: the text itself
+      }
+    }
+    v = parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? parsed : { [rawName]: text }
+  } else if (typeof v === 'string' && /^\s*[[{]/.test(v)) {
     try {
       v = JSON.parse(v.trim())
     } catch {
@@ -389,7 +443,8 @@ const argsObject = (raw, types, open = false) => {
   if (v == null) return A
   if ((typeof v !== 'object' || Array.isArray(v)) && names.length === 1) v = { [names[0]]: v }
   if (typeof v !== 'object' || Array.isArray(v)) {
-    A.errors.push(`arguments must be an object, not ${kindOf(v)} (pass {${names.join(', ')}})`)
+    const text = typeof v === 'string' ? `, or mark one \`str\` input \`raw\` to take the text of \`/${workflow} some text\`` : ''
+    A.errors.push(`arguments must be an object, not ${kindOf(v)} (pass {${names.join(', ')}} as a JSON object${text})`)
     return A
   }
   A.given = v
@@ -403,15 +458,20 @@ const argsObject = (raw, types, open = false) => {
 // One input: the given value, checked against its declared type; its default (the third
 // argument) when it is missing, or null for a type that does not allow null. Without a
 // default the input is required.
+// A blank string (empty, or only spaces, tabs and line breaks) counts as null.
 const argument = (A, name, ...fallback) => {
   const t = A.types[name]
   const given = Object.hasOwn(A.given, name)
   let v = given ? A.given[name] : null
+  const blank = typeof v === 'string' && argSpace(v) === ''
+  if (blank) v = null
   if (!given || (v === null && !(typeof t === 'object' && t.type === 'optional'))) {
     if (fallback.length > 0) v = fitArgument(fallback[0], t)
     else if (!given) A.errors.push(`missing argument \`${name}\``)
+    else if (blank) A.errors.push(`args.${name}: required, got an empty string`)
     else A.errors.push(typeProblem(v, t, `args.${name}`, A.values, A.open))
   } else {
+    v = fromText(v, t)
     const problem = typeProblem(v, t, `args.${name}`, A.values, A.open)
     if (problem !== null) A.errors.push(problem)
     else v = fitArgument(v, t)
@@ -436,7 +496,7 @@ const summariesEach = await runParallel(iter(docs).map((d, i) => async () => {
   // line 8: run "child/summarize.wf" with {doc: d, words: 30}
   const value = await (async (childArgs) => {  // child/summarize.wf
     // its arguments, checked as the workflow's own would be
-    const A2 = argsObject(childArgs, { doc: 'str', words: { type: 'int', min: 0, implicitMin: true, max: 200 } }, true)
+    const A2 = argsObject(childArgs, { doc: 'str', words: { type: 'int', min: 0, implicitMin: true, max: 200 } }, true, null, 'summarize')
     const doc = argument(A2, 'doc')
     const words = argument(A2, 'words', 50)
     if (A2.errors.length > 0) throw new Error('run "child/summarize.wf": ' + A2.errors.join('; '))
@@ -456,7 +516,7 @@ const summaries = dropFailed(summariesEach, 'fanout d in docs (line 7)', notFail
 // line 9: overall = run "child/summarize.wf" with {doc: join(docs, sep=", ")}
 const overall = await (async (childArgs2) => {  // child/summarize.wf
   // its arguments, checked as the workflow's own would be
-  const A3 = argsObject(childArgs2, { doc: 'str', words: { type: 'int', min: 0, implicitMin: true, max: 200 } }, true)
+  const A3 = argsObject(childArgs2, { doc: 'str', words: { type: 'int', min: 0, implicitMin: true, max: 200 } }, true, null, 'summarize')
   const doc = argument(A3, 'doc')
   const words = argument(A3, 'words', 50)
   if (A3.errors.length > 0) throw new Error('run "child/summarize.wf": ' + A3.errors.join('; '))

@@ -25,13 +25,14 @@ from wflang.dsl.types import (
     is_numeric,
     join,
     strip_opt,
+    widen,
 )
 from wflang.dsl.values import KeyFn, Orders, Value, ValueError_, canonical, is_number, num, truthy
 
 
 def _is_int(t: Type) -> bool:
     """An int, or an optional int (None ranks below every number in max(...))."""
-    return strip_opt(t) == INT
+    return widen(strip_opt(t)) == INT
 
 
 @builtin
@@ -92,12 +93,18 @@ class _Cut(Builtin):
         # A count known before the run bounds the result; any other count (computed, an
         # agent's answer) still cuts, never lengthens: at most the list's own max.
         n = c.static_size(e.args[1], self.name)
+        if n is None:  # a count whose type declares its range (`n: int min 0 max 5`)
+            n = c.declared_size(e.args[1], self.name, scope)
         c.key_orders(e, lt, self.keyword(e, "by"), scope)
         if lt is None:
             return ListT(ANY, n if n is not None else ZERO, "")
         if n is None:
             return ListT(lt.item, lt.max, f"{self.name}, line {e.span.line}")
         return ListT(lt.item, smin(lt.max, n), f"{self.name}, line {e.span.line}")
+
+    def run(self, args: list[Value], kwargs: dict[str, Value]) -> tuple[Value, int | None]:
+        value = type(self).py(*args, **kwargs)
+        return value, len(items(args[0])) if args else None
 
 
 def _count_type(c: Checking, e: ast.Call, args: list[Type], usage: str) -> None:
@@ -231,7 +238,8 @@ class Sum(Builtin):
 
     def check(self, c: Checking, e: ast.Call, args: list[Type], scope: Any) -> Type:
         lt = c.need_list(e, 0, args)
-        return lt.item if lt is not None and is_numeric(lt.item) and not is_any(lt.item) else FLOAT
+        # a sum leaves the items' declared range
+        return widen(lt.item) if lt is not None and is_numeric(lt.item) and not is_any(lt.item) else FLOAT
 
     @staticmethod
     def py(xs: Value) -> Value:
@@ -277,9 +285,9 @@ class Range(Builtin):
 
     def check(self, c: Checking, e: ast.Call, args: list[Type], scope: Any) -> Type:
         if len(e.args) == 1:
-            n = c.size_of(e.args[0], "range")
+            n = c.size_of(e.args[0], "range", scope)
         else:
-            n = c.size_of(e.args[1], "range")
+            n = c.size_of(e.args[1], "range", scope)
             lo = c.lower_bound(e.args[0], scope)
             if lo is None:
                 c.error("WF309", "the start of range(a, b) must have a lower bound known before the run",
