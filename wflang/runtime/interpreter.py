@@ -367,7 +367,7 @@ class Interpreter:
         phase = V.text(opts["phase"]) if opts.get("phase") is not None else f.phase
         shown_phase = phase if phase is not None else self.phase_cursor
         if opts.get("label") is not None:
-            label = V.text(opts["label"]) + (f"{labels.SEP}{f.copy}" if f.copy is not None else "")
+            label = labels.normalize(V.text(opts["label"])) + (f"{labels.SEP}{f.copy}" if f.copy is not None else "")
         else:  # the site and the loop parts, as the JS emitter writes them
             prefix = f.prog.program.header.name + labels.SEP if f.prog.is_child else ""
             label = labels.SEP.join([prefix + labels.site_name(f.prog.program, e), *f.parts])
