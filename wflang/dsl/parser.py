@@ -617,8 +617,11 @@ class _Builder:
         header = items[0]
         inputs, types, defaults, budget, consts, body = [], [], [], [], [], []
         requires: list[ast.Require] = []
+        functions: list[ast.FunctionDef] = []
         for it in items[1:]:
-            if isinstance(it, ast.InputDecl):
+            if isinstance(it, ast.FunctionDef):
+                functions.append(it)
+            elif isinstance(it, ast.InputDecl):
                 inputs.append(it)
             elif isinstance(it, ast.Require):
                 if body:  # it runs before every statement: written after one, it would mislead
@@ -640,7 +643,7 @@ class _Builder:
                 body.append(it)
         body = self._plain_body(body, "workflow")
         return ast.Program(self.file, self.source, header, inputs, types, defaults, budget, consts, body,
-                           requires, span=_span(meta))
+                           requires, functions, span=_span(meta))
 
     def workflow_header(self, meta, name, *entries):
         h = ast.Header(name[0], span=name[1])
@@ -745,6 +748,16 @@ class _Builder:
         return ast.Phase("".join(parts), stmts, title_span=_tok_span(title), span=_span(meta))
 
     # ---- types
+    def def_decl(self, meta, name, params, result, body):
+        return ast.FunctionDef(str(name), params or [], result, self._plain_body(body, "def"),
+                               name_span=_tok_span(name), span=_span(meta))
+
+    def def_params(self, meta, *params):
+        return list(params)
+
+    def def_param(self, meta, name, typ):
+        return ast.Param(str(name), typ, span=_span(meta))
+
     def named_type(self, meta, name, min_, max_):
         return ast.NamedType(str(name), max_, min_, span=_span(meta))
 
