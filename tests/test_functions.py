@@ -337,3 +337,20 @@ def test_constants_requirements_and_a_run_child_call_their_own_functions(tmp_pat
     assert_same(both)
     assert both["py_value"] == {"tags": ["A", "B"], "child": ["child:X", "child:Y"], "mine": ["X", "Y"]}
     assert sorted(c["prompt"] for c in both["py_calls"]) == ["Child child:X", "Child child:Y"]
+
+
+def test_a_chain_of_calls_checks_each_distinct_size_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    from wflang.dsl import functions
+
+    n = 40
+    src = "input xs: list[str] max 10\n\ndef f0(v: list[str]) -> list[str]:\n    return v\n"
+    for i in range(1, n):
+        src += f"\ndef f{i}(v: list[str]) -> list[str]:\n    return f{i - 1}(v) + f{i - 1}(take(v, 2))\n"
+    src += f'\nr = fanout x in take(f{n - 1}(xs), 100):\n    agent "a {{x}}"\nreturn r\n'
+    passes = []
+    body = functions._run_body
+    monkeypatch.setattr(functions, "_run_body", lambda *a, **k: passes.append(1) or body(*a, **k))
+    r = check(src)
+    assert r.ok, [d.message for d in r.diagnostics]
+    assert r.bound.total == 100
+    assert len(passes) < 5 * n  # 197: each function once, then once per distinct argument size

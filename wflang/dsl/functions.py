@@ -49,6 +49,7 @@ class FunctionInfo:
     result: Type  # the declared return type
     ok: bool = True  # its definition checked without errors
     memo: dict[Any, Type] = field(default_factory=dict)  # argument types -> the result's type
+    outer: list[ast.Name] = field(default_factory=list)  # reads of the workflow's names (WF256)
 
 
 @dataclass
@@ -106,11 +107,21 @@ def check_definitions(c: _Checker) -> None:
         d, result = info.decl, info.result
         n_errors = len(c.diags)
         _check_names(c, d)
-        _, ends = _run_body(c, info, dict(info.params), {}, check_returns=True)
+        info.outer = _outer_reads(c, d)
+        _, ends = _run_body(c, info, dict(info.params), _range_sizes(info), check_returns=True)
         if not ends:
             c.error("WF252", f"`{d.name}` can end without a `return`", d.name_span,
                     f"end every path of the body with `return EXPR` (a value of type {result.describe()})")
         info.ok = not any(x.severity == "error" for x in c.diags[n_errors:])
+
+
+def _range_sizes(info: FunctionInfo) -> dict[str, tuple[Sym | None, int]]:
+    """Int parameters whose declared range starts at 0 or more: a `range` may start at them."""
+    out: dict[str, tuple[Sym | None, int]] = {}
+    for name, t in info.params:
+        if isinstance(t, Ranged) and t.name == "int" and t.lo is not None and t.lo >= 0:
+            out[name] = (None, int(t.lo))
+    return out
 
 
 def _declared(c: _Checker, t: ast.TypeExpr, size_name: str, where: str) -> Type:
@@ -141,38 +152,44 @@ def _check_names(c: _Checker, d: ast.FunctionDef) -> None:
                         c.word_span(n.span, name), "pick another name")
 
 
-def _outer_names(c: _Checker) -> set[str]:
-    """The names of the workflow a function body cannot see."""
-    out = {i.name for i in c.p.inputs} | {t for s in c.p.consts for t in s.targets} | {"budget"}
+def _outer_reads(c: _Checker, d: ast.FunctionDef) -> list[ast.Name]:
+    """The names a body reads that belong to the workflow (an input, a constant, a name
+    the workflow assigns, `budget`) and that the body does not bind itself."""
+    outer = {i.name for i in c.p.inputs} | {t for s in c.p.consts for t in s.targets} | {"budget"}
     for n in ast.walk(c.p.body):
         if isinstance(n, ast.Assign):
-            out.update(n.targets)
-    return out
+            outer.update(n.targets)
+    own = {p.name for p in d.params}
+    for n in ast.walk(d.body):
+        if isinstance(n, ast.Assign):
+            own.update(n.targets)
+        elif isinstance(n, ast.CompFor):
+            own.update(x for x in (n.var, n.index_var) if x)
+        elif isinstance(n, ast.Lambda):
+            own.update(n.params)
+    return [n for n in ast.walk(d.body) if isinstance(n, ast.Name) and n.id in outer and n.id not in own]
 
 
 def _run_body(c: _Checker, info: FunctionInfo, binds: dict[str, Type],
               sizes: dict[str, tuple[Sym | None, int]],
               check_returns: bool = False) -> tuple[list[tuple[ast.Return, Type]], bool]:
-    """Check a body with these parameter types; `sizes`: int parameters that stand for a
-    size known before the run (the Sym and its lower bound). The checker's size tables are
-    the function's own meanwhile: a body sees no input and no constant."""
+    """Check a body with these parameter types; `sizes`: int parameters whose lower bound
+    is known (and, when the Sym is given, that stand for a size known before the run).
+    The checker's size tables are the function's own meanwhile: a body sees no input and no
+    constant. `check_returns`: the definition's pass, which reports every mistake."""
     d = info.decl
-    outer = _outer_names(c) - set(binds)
-    reads = {n.id for n in ast.walk(d.body) if isinstance(n, ast.Name)}
-    assigned = {t for n in ast.walk(d.body) if isinstance(n, ast.Assign) for t in n.targets}
     scope = _checker_scope(binds)
-    for name in sorted((reads & outer) - assigned):
-        scope.vars[name] = ERROR  # reported once below; silent afterwards
+    for n in info.outer:
+        scope.vars[n.id] = ERROR  # reported in the definition's pass; silent afterwards
     saved = (c.int_inputs, c.int_mins, c.const_ints)
     c.int_inputs = {k: s for k, (s, _) in sizes.items() if s is not None}  # type: ignore[misc]
     c.int_mins = {k: (lo, d.span) for k, (_, lo) in sizes.items()}
     c.const_ints = {}
     c.fns.stack.append(info)
     try:
-        for n in ast.walk(d.body):
-            if isinstance(n, ast.Name) and n.id in outer and n.id not in assigned:
-                what = ("the run's budget" if n.id == "budget" else
-                        f"`{n.id}`, a name of the workflow")
+        if check_returns:
+            for n in info.outer:
+                what = "the run's budget" if n.id == "budget" else f"`{n.id}`, a name of the workflow"
                 c.error("WF256", f"a function reads only its parameters, not {what}", n.span,
                         f"add a parameter to `{d.name}` and pass the value at the call"
                         if n.id != "budget" else "a function's value depends on its arguments alone")
@@ -343,7 +360,7 @@ def call(c: _Checker, info: FunctionInfo, e: ast.Call, scope: _Scope) -> Type:
                 f"write {usage}")
         raise _stop()
     binds: dict[str, Type] = {}
-    sizes: dict[str, tuple[Sym | None, int]] = {}
+    sizes = _range_sizes(info)
     bad = False
     for a, t, (name, declared), p in zip(e.args, args, info.params, d.params, strict=True):
         if t is ERROR:
@@ -369,6 +386,7 @@ def call(c: _Checker, info: FunctionInfo, e: ast.Call, scope: _Scope) -> Type:
             # before the run (a literal, a constant, an int input): the body's sizes use it
             lo = c.lower_bound(a, scope)
             if lo is not None and lo >= 0:
+                lo = max(lo, sizes[name][1]) if name in sizes else lo
                 sizes[name] = (c.size_of(a, f"`{name}` of {d.name}") if c._static_size(a) else None, lo)
     if bad or not info.ok:
         return info.result
@@ -378,7 +396,7 @@ def call(c: _Checker, info: FunctionInfo, e: ast.Call, scope: _Scope) -> Type:
 def _result(c: _Checker, info: FunctionInfo, e: ast.Call, binds: dict[str, Type],
             sizes: dict[str, tuple[Sym | None, int]]) -> Type:
     key = (tuple(_type_key(binds[n]) for n, _ in info.params),
-           tuple(sorted((k, None if s is None else s._sid, lo) for k, (s, lo) in sizes.items())))
+           tuple(sorted((k, None if s is None else _size_key(s), lo) for k, (s, lo) in sizes.items())))
     found = info.memo.get(key)
     if found is None:
         state = c.fns
@@ -404,9 +422,9 @@ def _result(c: _Checker, info: FunctionInfo, e: ast.Call, binds: dict[str, Type]
             # The definition checks with its declared types; these arguments (of a type the
             # checker does not know, or of sizes that break a limit deeper in the calls) do not.
             first = found_errors[0]
-            where = f" (line {first.span.line})" if first.span is not None else ""
-            _once(c, "WF253", f"`{info.decl.name}` does not check with these arguments: {first.message}{where}",
-                    e.span, first.hint, first.notes)
+            where = f"line {first.span.line}: " if first.span is not None else ""
+            _once(c, "WF253", f"`{info.decl.name}` does not check with these arguments", e.span, first.hint,
+                  [f"{where}{first.message}", *first.notes])  # a deeper call adds its own line
             raise _stop()
         got: Type | None = None
         for _, t in returns:
@@ -528,7 +546,7 @@ def _empty(t: Type) -> Type:
 def _type_key(t: Type) -> Any:
     """A hashable key of a type, sizes included (for the memo of call results)."""
     if isinstance(t, ListT):
-        return ("L", _type_key(t.item), t.max._sid)
+        return ("L", _type_key(t.item), _size_key(t.max))
     if isinstance(t, Record):
         return ("R", t.name, tuple((k, _type_key(v)) for k, v in t.fields.items()))
     if isinstance(t, Opt):
@@ -538,3 +556,33 @@ def _type_key(t: Type) -> Any:
         return t
     except TypeError:
         return ("?", id(t))
+
+
+_SIZE_KEYS: dict[int, Any] = {}
+
+
+def _size_key(s: Sym) -> Any:
+    """A size's formula without its knobs (which literal each number came from): two
+    calls with sizes of the same formula share one check of the body."""
+    found = _SIZE_KEYS.get(s._sid)
+    if found is not None:
+        return found
+    stack: list[tuple[Sym, bool]] = [(s, False)]
+    while stack:  # post-order, without recursion (formulas can nest deeply)
+        x, ready = stack.pop()
+        if x._sid in _SIZE_KEYS:
+            continue
+        kids = x.kids()
+        if not ready and any(k._sid not in _SIZE_KEYS for k in kids):
+            stack.append((x, True))
+            stack.extend((k, False) for k in kids if k._sid not in _SIZE_KEYS)
+            continue
+        if isinstance(x, Var):
+            key: Any = ("V", x.name)
+        elif not kids:
+            key = (type(x).__name__, x.eval({}))
+        else:
+            ints = tuple(getattr(x, f) for f in ("n", "c", "r") if isinstance(getattr(x, f, None), int))
+            key = (type(x).__name__, ints, tuple(_SIZE_KEYS[k._sid] for k in kids))
+        _SIZE_KEYS[x._sid] = key
+    return _SIZE_KEYS[s._sid]
