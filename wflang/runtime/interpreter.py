@@ -27,6 +27,7 @@ from wflang.dsl.schema import CHECK_SCHEMA, SchemaError, list_max, records_of, r
 from wflang.dsl.shared_head import shared_heads
 from wflang.runtime.backend import AgentRequest
 from wflang.runtime.fit import NOT_FIT, fit
+from wflang.runtime.functions import call_function
 from wflang.runtime.progress import RunObserver
 from wflang.runtime.scheduler import BoundExceeded, RunError, RunFailed, Scheduler
 from wflang.runtime.slots import OrderedSlots
@@ -857,7 +858,11 @@ class Interpreter:
     def _call(self, e: ast.Call, s: Scope) -> Value:
         b = builtins.get(e.func)
         if b is None:
-            raise V.ValueError_(f"unknown function `{e.func}`")
+            fn = self._frame.prog.program.function(e.func) if self._frame is not None else None
+            if fn is None:
+                raise V.ValueError_(f"unknown function `{e.func}`")
+            # a `def` of the program (runtime/functions.py): pure, evaluated where it stands
+            return call_function(fn, [self._ev(a, s) for a in e.args], Scope, self._ev)
         args = [self._ev(a, s) for a in e.args]
         kwargs: dict[str, Value] = {}
         for k in e.kwargs:
