@@ -732,7 +732,9 @@ def _prices() -> dict[str, tuple[float, float]]:
     raw = os.environ.get(PRICES_ENV)
     if raw:
         try:
-            extra = json.loads(raw)
+            from wflang.dsl import jsonread
+
+            extra = jsonread.loads(raw)
             for k, v in extra.items():
                 table[str(k)] = (float(v[0]), float(v[1]))
         except (ValueError, TypeError, KeyError, IndexError, AttributeError):
