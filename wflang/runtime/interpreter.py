@@ -80,6 +80,13 @@ class Frame:
     sample: int = 0  # the journal's sample index
 
 
+def _with(f: Frame, **changes: Any) -> Frame:
+    """`replace(f, **changes)` at a tenth of its cost (once per item of a fan-out)."""
+    g = object.__new__(Frame)
+    g.__dict__.update(f.__dict__, **changes)
+    return g
+
+
 class _Return(Exception):
     def __init__(self, value: Value) -> None:
         self.value = value
@@ -463,8 +470,8 @@ class Interpreter:
             binds: dict[str, Value] = {e.var: items[i]}
             if e.index_var is not None:
                 binds[e.index_var] = i  # from 0, as Python's enumerate
-            g = replace(f, scope=Scope(binds, f.scope), indices=f.indices + (i + 1,),
-                        parts=f.parts + (f"{noun} {i + 1}",))
+            g = _with(f, scope=Scope(binds, f.scope), indices=f.indices + (i + 1,),
+                      parts=f.parts + (f"{noun} {i + 1}",))
             if stop is not None and V.truthy(self.eval(stop.cond, g)):
                 skipped[i] = True
                 return
