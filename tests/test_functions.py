@@ -354,3 +354,87 @@ def test_a_chain_of_calls_checks_each_distinct_size_once(monkeypatch: pytest.Mon
     assert r.ok, [d.message for d in r.diagnostics]
     assert r.bound.total == 100
     assert len(passes) < 5 * n  # 197: each function once, then once per distinct argument size
+
+
+def test_none_for_a_list_parameter_has_no_items_and_no_made_up_size() -> None:
+    src = """
+        input xs: list[str] max 4
+
+        def f(v: list[str]?) -> list[str]:
+            return v or []
+
+        x = none
+        a = fanout y in f(x):
+            agent "a {y}"
+        b = fanout y in f(xs):
+            agent "b {y}"
+        return [a, b]
+        """
+    r = check(src)
+    assert r.ok, [d.message for d in r.diagnostics]
+    assert r.bound.total == 4 and r.bound.formula() == "xs"
+
+
+def test_calls_in_a_loop_body_first_set_to_none() -> None:
+    r = check("""
+        input xs: list[str] max 4
+
+        def more(acc: list[str]?, got: list[str]) -> list[str]:
+            if acc == none:
+                return got
+            return acc + got
+
+        acc = none
+        repeat max 3:
+            got = agent "more" -> list[str] max 2
+            acc = more(acc, got)
+        r = fanout y in acc:
+            agent "b {y}"
+        return r
+        """)
+    assert r.ok, [d.message for d in r.diagnostics]
+    inline = check("""
+        input xs: list[str] max 4
+
+        acc = none
+        repeat max 3:
+            got = agent "more" -> list[str] max 2
+            acc = got if acc == none else acc + got
+        r = fanout y in acc:
+            agent "b {y}"
+        return r
+        """)
+    assert r.bound.total == inline.bound.total == 3 + 8  # the join rule's seed, as written out
+
+
+BODIES = [
+    ("take(v, n)", "list[str]"),
+    ("v + v", "list[str]"),
+    ("[x for x in v if len(x) > 1]", "list[str]"),
+    ("flatten([[x, x] for x in v])", "list[str]"),
+    ("top(v, n)", "list[str]"),
+    ("unique(v + take(v, n))", "list[str]"),
+    ("v[:n]", "list[str]"),
+    ("flatten(chunks(v, 2))", "list[str]"),
+    ("[a + b for a in take(v, 2) for b in v]", "list[str]"),
+]
+ARGS = [("xs", "3"), ("xs", "k"), ("take(xs, 2)", "LIMIT"), ("xs + ys", "k"), ("ys", "k + LIMIT")]
+
+
+@pytest.mark.parametrize("body,result", BODIES)
+@pytest.mark.parametrize("a,n", ARGS)
+def test_a_call_is_sized_exactly_as_its_body_inlined(body: str, result: str, a: str, n: str) -> None:
+    import re
+
+    head = "input xs: list[str] max 7\ninput ys: list[str] max 3\ninput k: int max 4 = 1\nLIMIT = 2\n"
+    fn = f"def f(v: list[str], n: int) -> {result}:\n    return {body}\n"
+    use = 'r = fanout y in VALUE:\n    agent "a {y}"\nreturn r\n'
+    inlined = re.sub(r"\bn\b", f"({n})", re.sub(r"\bv\b", f"({a})", body))
+    with_fn, inline = check(head + fn + use.replace("VALUE", f"f({a}, {n})")), check(head + use.replace("VALUE", inlined))
+    assert with_fn.ok and inline.ok, [d.message for d in with_fn.diagnostics + inline.diagnostics]
+    for xs in (0, 1, 3, 7):
+        for ys in (0, 3):
+            for k in (0, 1, 4):
+                env = {"xs": xs, "ys": ys, "k": k}
+                assert with_fn.bound.evaluate(env) == inline.bound.evaluate(env), (env, with_fn.bound.formula(),
+                                                                                    inline.bound.formula())

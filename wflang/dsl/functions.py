@@ -430,7 +430,12 @@ def _result(c: _Checker, info: FunctionInfo, e: ast.Call, binds: dict[str, Type]
         for _, t in returns:
             got = t if got is None else join(got, t)
         found = _shape(info.result, got if got is not None else NONE)
-        info.memo[key] = found
+        if not state.stack and _symbolic(found):  # a safety net: never a size made up
+            _once(c, "WF305", f"`{info.decl.name}`: the size of this call's result is not known", e.span,
+                  "pass lists whose maximum is declared or derived")
+            raise _stop()
+        if not c.trial:  # a trial pass (the join rule of loops) reads `none` its own way
+            info.memo[key] = found
     _check_result_max(c, info, e, found)
     return found
 
@@ -506,8 +511,8 @@ def _refine(declared: Type, given: Type) -> Type:
     g = strip_opt(given)
     if is_any(g):
         return given
-    if isinstance(declared, Opt):
-        return Opt(_refine(declared.inner, g)) if g != NONE else declared
+    if isinstance(declared, Opt):  # an argument that is always none: no list in it has items
+        return Opt(_refine(declared.inner, g)) if g != NONE else Opt(_unsized_empty(declared.inner))
     if isinstance(declared, ListT) and isinstance(g, ListT):
         return ListT(_refine(declared.item, g.item), g.max, g.why)
     if isinstance(declared, Record) and isinstance(g, Record):
@@ -516,6 +521,30 @@ def _refine(declared: Type, given: Type) -> Type:
     if isinstance(g, Ranged) and type(declared) is Prim and declared.name == g.name:
         return g
     return declared
+
+
+def _unsized_empty(t: Type) -> Type:
+    """A declared parameter type for a value that is none: its lists sized by the argument
+    (a symbol, in the definition's pass) have no items."""
+    if isinstance(t, Opt):
+        return Opt(_unsized_empty(t.inner))
+    if isinstance(t, ListT) and isinstance(t.max, Var) and t.max.name.startswith("len("):
+        return ListT(_unsized_empty(t.item), ZERO, "none")
+    return t
+
+
+def _symbolic(t: Type, seen: int = 0) -> bool:
+    """Whether a type still has a size of a parameter of a function being defined (a
+    `len(p)` symbol): it must never reach the workflow's own code."""
+    if seen > 100:
+        return False
+    if isinstance(t, Opt):
+        return _symbolic(t.inner, seen + 1)
+    if isinstance(t, ListT):
+        return any(v.startswith("len(") for v in t.max.vars()) or _symbolic(t.item, seen + 1)
+    if isinstance(t, Record):
+        return any(_symbolic(v, seen + 1) for v in t.fields.values())
+    return False
 
 
 def _shape(declared: Type, got: Type) -> Type:
