@@ -438,3 +438,37 @@ def test_a_call_is_sized_exactly_as_its_body_inlined(body: str, result: str, a: 
                 env = {"xs": xs, "ys": ys, "k": k}
                 assert with_fn.bound.evaluate(env) == inline.bound.evaluate(env), (env, with_fn.bound.formula(),
                                                                                     inline.bound.formula())
+
+
+MAPS = """
+input files: list[str] max 6
+
+def by_ext(fs: list[str]) -> map[str, list[str]]:
+    return group_by(fs, by=lambda f: split(f, ".", max=2)[-1])
+
+def busiest(m: map[str, list[str]], n: int) -> list[str]:
+    return take(sort(keys(m), by=lambda k: len(m[k]), reverse=true), n)
+
+groups = by_ext(files)
+checked = fanout ext in busiest(groups, 2):
+    agent "Check the {ext} files: {groups[ext]}"
+return {checked: checked, counts: values(count_by(files, by=lambda f: split(f, ".", max=2)[-1]))}
+"""
+
+
+def test_maps_go_through_functions_with_their_sizes() -> None:
+    r = check(MAPS)
+    assert r.ok, [d.message for d in r.diagnostics]
+    assert r.bound.formula() == "min(files, 2)"
+    assert "WF320" in codes(MAPS.replace("def busiest(m: map[str, list[str]],", "def busiest(m: map[str, list[str]] max 3,"))
+
+
+@needs_node
+def test_maps_through_functions_in_both_targets(tmp_path: Path) -> None:
+    wf = tmp_path / "t.wf"
+    wf.write_text(HEADER + textwrap.dedent(MAPS), encoding="utf-8")
+    both = run_both(wf, {"files": ["a.py", "b.py", "c.md", "d.txt", "e.py"]},
+                    {"rules": [{"prompt": "^Check", "reply": "ok"}], "default": "fail"}, tmp_path)
+    assert_same(both)
+    assert sorted(c["prompt"].split(" ")[2] for c in both["py_calls"]) == ["md", "py"]  # the two busiest
+    assert both["py_value"]["counts"] == [1, 3, 1]  # md, py, txt

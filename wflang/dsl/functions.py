@@ -28,7 +28,20 @@ from typing import TYPE_CHECKING, Any
 from wflang.dsl import ast, builtins
 from wflang.dsl.sizes import ZERO, Knob, Sym, Var
 from wflang.dsl.span import Span
-from wflang.dsl.types import ERROR, NONE, ListT, Opt, Prim, Ranged, Record, Type, is_any, join, strip_opt
+from wflang.dsl.types import (
+    ERROR,
+    NONE,
+    ListT,
+    MapT,
+    Opt,
+    Prim,
+    Ranged,
+    Record,
+    Type,
+    is_any,
+    join,
+    strip_opt,
+)
 
 if TYPE_CHECKING:  # the checker imports this module; no import cycle at run time
     from wflang.dsl.checker import _Checker, _Scope
@@ -133,7 +146,11 @@ def _declared(c: _Checker, t: ast.TypeExpr, size_name: str, where: str) -> Type:
         item = _declared(c, t.item, f"len({size_name}[i])", where)
         c.list_min(t)
         return ListT(item, Var(size_name, Knob(f"the argument of {where}", t.span)), f"{where}, line {t.span.line}")
-    return c.type_of(t, where, need_max=False)
+    declared = c.type_of(t, where, need_max=False)
+    if isinstance(t, ast.MapType) and t.max is None and isinstance(declared, MapT):
+        return MapT(declared.value, Var(size_name, Knob(f"the argument of {where}", t.span)),
+                    f"{where}, line {t.span.line}")
+    return declared
 
 
 def _check_names(c: _Checker, d: ast.FunctionDef) -> None:
@@ -372,7 +389,7 @@ def call(c: _Checker, info: FunctionInfo, e: ast.Call, scope: _Scope) -> Type:
             bad = True
             continue
         given = strip_opt(t)
-        if isinstance(strip_opt(declared), ListT) and not isinstance(given, ListT) and t != NONE:
+        if isinstance(strip_opt(declared), (ListT, MapT)) and not isinstance(given, (ListT, MapT)) and t != NONE:
             _once(c, "WF305", f"{d.name}: the size of the argument `{name}` is not known", a.span,
                     "pass a list whose maximum is declared or derived")
             bad = True
@@ -444,12 +461,14 @@ def _within_max(c: _Checker, a: ast.Expr, t: Type, texpr: ast.TypeExpr, d: ast.F
     """A list parameter declared `list[T] max N` takes only arguments of at most N items."""
     inner = texpr.inner if isinstance(texpr, ast.OptionalType) else texpr
     given = strip_opt(t)
-    if not (isinstance(inner, ast.ListType) and isinstance(inner.max, ast.IntLit) and isinstance(given, ListT)):
+    if not (isinstance(inner, (ast.ListType, ast.MapType)) and isinstance(inner.max, ast.IntLit)
+            and isinstance(given, (ListT, MapT))):
         return True
     most = _worst(c, given.max)
     if most is None or most <= inner.max.value:
         return True
-    _once(c, "WF320", f"the argument `{name}` of `{d.name}` can have {most} items; the parameter takes at most "
+    unit = "keys" if isinstance(given, MapT) else "items"
+    _once(c, "WF320", f"the argument `{name}` of `{d.name}` can have {most} {unit}; the parameter takes at most "
             f"{inner.max.value}", a.span, f"pass take(xs, {inner.max.value}), or raise the parameter's max "
             f"(line {d.span.line})", [f"size {given.max.show()} = {most}"])
     return False
@@ -460,11 +479,13 @@ def _check_result_max(c: _Checker, info: FunctionInfo, e: ast.Call, got: Type) -
     texpr = info.decl.result
     inner = texpr.inner if isinstance(texpr, ast.OptionalType) else texpr
     lt = strip_opt(got)
-    if not (isinstance(inner, ast.ListType) and isinstance(inner.max, ast.IntLit) and isinstance(lt, ListT)):
+    if not (isinstance(inner, (ast.ListType, ast.MapType)) and isinstance(inner.max, ast.IntLit)
+            and isinstance(lt, (ListT, MapT))):
         return
     most = _worst(c, lt.max)
     if most is not None and most > inner.max.value:
-        _once(c, "WF320", f"`{info.decl.name}` can return {most} items here; it declares at most {inner.max.value}",
+        unit = "keys" if isinstance(lt, MapT) else "items"
+        _once(c, "WF320", f"`{info.decl.name}` can return {most} {unit} here; it declares at most {inner.max.value}",
                 e.span, f"cut the result in the body, `return take(..., {inner.max.value})`, or raise the max "
                 f"(line {info.decl.span.line})", [f"size {lt.max.show()} = {most}"])
 
@@ -515,6 +536,8 @@ def _refine(declared: Type, given: Type) -> Type:
         return Opt(_refine(declared.inner, g)) if g != NONE else Opt(_unsized_empty(declared.inner))
     if isinstance(declared, ListT) and isinstance(g, ListT):
         return ListT(_refine(declared.item, g.item), g.max, g.why)
+    if isinstance(declared, MapT) and isinstance(g, MapT):
+        return MapT(_refine(declared.value, g.value), g.max, g.why)
     if isinstance(declared, Record) and isinstance(g, Record):
         return Record(declared.name, {k: _refine(v, g.fields[k]) if k in g.fields else v
                                       for k, v in declared.fields.items()})
@@ -530,6 +553,8 @@ def _unsized_empty(t: Type) -> Type:
         return Opt(_unsized_empty(t.inner))
     if isinstance(t, ListT) and isinstance(t.max, Var) and t.max.name.startswith("len("):
         return ListT(_unsized_empty(t.item), ZERO, "none")
+    if isinstance(t, MapT) and isinstance(t.max, Var) and t.max.name.startswith("len("):
+        return MapT(t.value, ZERO, "none")
     return t
 
 
@@ -540,8 +565,10 @@ def _symbolic(t: Type, seen: int = 0) -> bool:
         return False
     if isinstance(t, Opt):
         return _symbolic(t.inner, seen + 1)
-    if isinstance(t, ListT):
-        return any(v.startswith("len(") for v in t.max.vars()) or _symbolic(t.item, seen + 1)
+    if isinstance(t, (ListT, MapT)):  # a parameter's symbol, or a declared list without max
+        inner = t.item if isinstance(t, ListT) else t.value
+        return (t.why == "no max" or any(v.startswith("len(") for v in t.max.vars())
+                or _symbolic(inner, seen + 1))
     if isinstance(t, Record):
         return any(_symbolic(v, seen + 1) for v in t.fields.values())
     return False
@@ -559,6 +586,8 @@ def _shape(declared: Type, got: Type) -> Type:
         return Opt(_shape(declared.inner, g))
     if isinstance(declared, ListT):
         return ListT(_shape(declared.item, g.item), g.max, g.why) if isinstance(g, ListT) else _empty(declared)
+    if isinstance(declared, MapT):
+        return MapT(_shape(declared.value, g.value), g.max, g.why) if isinstance(g, MapT) else _empty(declared)
     if isinstance(declared, Record) and isinstance(g, Record):
         return Record(declared.name, {k: _shape(v, g.fields[k]) if k in g.fields else v
                                       for k, v in declared.fields.items()})
@@ -569,6 +598,8 @@ def _shape(declared: Type, got: Type) -> Type:
 
 def _empty(t: Type) -> Type:
     """`t` for a value that is none: a list type of max 0."""
+    if isinstance(t, MapT):
+        return MapT(t.value, ZERO, "none")
     return ListT(t.item, ZERO, "none") if isinstance(t, ListT) else t
 
 
@@ -576,6 +607,8 @@ def _type_key(t: Type) -> Any:
     """A hashable key of a type, sizes included (for the memo of call results)."""
     if isinstance(t, ListT):
         return ("L", _type_key(t.item), _size_key(t.max))
+    if isinstance(t, MapT):
+        return ("M", _type_key(t.value), _size_key(t.max))
     if isinstance(t, Record):
         return ("R", t.name, tuple((k, _type_key(v)) for k, v in t.fields.items()))
     if isinstance(t, Opt):
