@@ -472,3 +472,19 @@ def test_maps_through_functions_in_both_targets(tmp_path: Path) -> None:
     assert_same(both)
     assert sorted(c["prompt"].split(" ")[2] for c in both["py_calls"]) == ["md", "py"]  # the two busiest
     assert both["py_value"]["counts"] == [1, 3, 1]  # md, py, txt
+
+
+def test_calls_nested_past_the_limit_are_refused_not_a_crash() -> None:
+    from wflang.dsl.functions import CALL_DEPTH_LIMIT
+
+    src = "input xs: list[str] max 10\n\ndef f0(v: list[str]) -> list[str]:\n    return v\n"
+    n = 300  # one call inside the next: 300 bodies deep would overflow Python's stack
+    for i in range(1, n):
+        src += f"\ndef f{i}(v: list[str]) -> list[str]:\n    return f{i - 1}(v)\n"
+    src += f"\nr = f{n - 1}(xs)\n"
+    r = check(src)
+    deep = [d for d in r.diagnostics if d.code == "WF117"]
+    assert len(deep) == 1 and f"the limit is {CALL_DEPTH_LIMIT}" in deep[0].message  # the first one only
+    assert deep[0].span is not None and [d.code for d in r.diagnostics] == ["WF117"]
+    twenty = src[:src.index("\ndef f21(")] + "\nr = f20(xs)\n"
+    assert check(twenty).ok

@@ -342,6 +342,7 @@ class _Checker:
         self.check_defaults()
         agent_budget, token_budget = self.check_budget()
         functions.check_definitions(self)
+        functions.check_call_depths(self)
         for c in self.p.consts:
             try:
                 t = self.expr(c.value, scope)

@@ -63,6 +63,7 @@ class FunctionInfo:
     ok: bool = True  # its definition checked without errors
     memo: dict[Any, Type] = field(default_factory=dict)  # argument types -> the result's type
     outer: list[ast.Name] = field(default_factory=list)  # reads of the workflow's names (WF256)
+    depth: int | None = None  # its body's tree depth, the bodies it calls included
 
 
 @dataclass
@@ -119,6 +120,9 @@ def check_definitions(c: _Checker) -> None:
     for info in infos:
         d, result = info.decl, info.result
         n_errors = len(c.diags)
+        if not _depth_fits(c, info, d.body, f"the calls inside `{d.name}`"):
+            info.ok = False
+            continue
         _check_names(c, d)
         info.outer = _outer_reads(c, d)
         _, ends = _run_body(c, info, dict(info.params), _range_sizes(info), check_returns=True)
@@ -126,6 +130,61 @@ def check_definitions(c: _Checker) -> None:
             c.error("WF252", f"`{d.name}` can end without a `return`", d.name_span,
                     f"end every path of the body with `return EXPR` (a value of type {result.describe()})")
         info.ok = not any(x.severity == "error" for x in c.diags[n_errors:])
+
+
+# How deep a chain of calls may nest, counting every node of the tree from the workflow's
+# statement (or a body's first line) through each body it calls: each function's body is
+# checked inside its caller's expression, so their depths add up. With the text's own
+# limit (WF117, 100 levels per file), this keeps the checker and the runtime within
+# Python's stack (measured: 430 nested nodes overflow it, 240 do not).
+CALL_DEPTH_LIMIT = 160
+
+
+def _deepest(c: _Checker, root: Any) -> tuple[int, ast.Call | None]:
+    """The depth of `root`'s tree, calls of the program's functions counted through their
+    bodies, and the call through which the deepest of those paths goes (None when no path
+    through a call is the deepest: the text's own limit covers it)."""
+    plain, deep, where = 0, 0, None
+    stack: list[tuple[Any, int]] = [(root, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, (list, tuple)):
+            stack.extend((x, depth) for x in node)
+            continue
+        if not isinstance(node, ast.Node):
+            continue
+        here = depth + 1
+        plain = max(plain, here)
+        if isinstance(node, ast.Call):
+            info = c.fns.table.get(node.func)
+            if info is not None and info.depth is not None and here + info.depth > deep:
+                deep, where = here + info.depth, node
+        stack.extend((getattr(node, f), here) for f in node.__dataclass_fields__ if f not in ("span", "program"))
+    return (deep, where) if deep >= plain else (plain, None)
+
+
+def _depth_fits(c: _Checker, info: FunctionInfo | None, root: Any, what: str) -> bool:
+    """Record a function's depth (`info`), or check a workflow statement's; too deep is WF117."""
+    depth, call = _deepest(c, root)
+    if info is not None:
+        info.depth = depth
+    if depth <= CALL_DEPTH_LIMIT or call is None:
+        return True
+    if not c.fns.table[call.func].ok:
+        return False  # the function it calls was refused already: said once, there
+    at = call.span
+    c.error("WF117", f"{what} nest {depth} levels deep, counting the bodies of the functions they call; "
+            f"the limit is {CALL_DEPTH_LIMIT}", at,
+            "name an inner result first (`ys = f(xs)`, then `g(ys)`), or call fewer functions inside each other")
+    return False
+
+
+def check_call_depths(c: _Checker) -> None:
+    """Each statement, constant and `require` of the workflow, with the functions it calls."""
+    if not c.p.functions:
+        return
+    for part in (*c.p.consts, *c.p.requires, *c.p.body):
+        _depth_fits(c, None, part, "the calls of this statement")
 
 
 def _range_sizes(info: FunctionInfo) -> dict[str, tuple[Sym | None, int]]:
