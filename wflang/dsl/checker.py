@@ -342,6 +342,7 @@ class _Checker:
         self.check_defaults()
         agent_budget, token_budget = self.check_budget()
         functions.check_definitions(self)
+        functions.check_call_depths(self)
         for c in self.p.consts:
             try:
                 t = self.expr(c.value, scope)
@@ -1526,6 +1527,11 @@ class _Checker:
                 size = t.max
                 if e.lo is None and isinstance(e.hi, ast.IntLit) and e.hi.value >= 0:
                     size = smin(t.max, Const(e.hi.value))
+                elif e.lo is None and e.hi is not None and self._static_size(e.hi) and (
+                        self.lower_bound(e.hi, scope) is not None and self.lower_bound(e.hi, scope) >= 0):
+                    # `xs[:n]` with n known before the run and never below 0 (a constant, an
+                    # int input, a function's size parameter): min(|xs|, n), as a literal
+                    size = smin(t.max, self.size_of(e.hi, "a slice's end"))
                 return ListT(t.item, size, t.why)
             return t
         if isinstance(e, ast.BinOp):
