@@ -14,10 +14,10 @@ import math
 import re
 from typing import Any
 
-from wflang.dsl import ast
+from wflang.dsl import ast, jsonread
 from wflang.dsl import values as V
 from wflang.dsl.diagnostics import Diagnostic, did_you_mean
-from wflang.dsl.values import js_number, num
+from wflang.dsl.values import js_number, json_string, num
 
 # The lower bound of an `int` input that declares no `min` (docs/language.md §3): ints
 # size loops, so a negative one must be asked for.
@@ -52,7 +52,9 @@ def normalize(raw: Any, program: ast.Program) -> Any:
         stripped = raw.strip()
         if stripped.startswith(("{", "[")):
             try:
-                raw = json.loads(stripped)
+                raw = jsonread.loads(stripped)
+            except jsonread.TooDeep:
+                raise  # not text that merely looks like JSON: validate_args refuses it
             except ValueError:
                 pass
     if raw is None:
@@ -67,7 +69,9 @@ def _json_object(text: str) -> dict[str, Any] | None:
     if not text.startswith("{"):
         return None
     try:
-        value = json.loads(text, parse_constant=_no_constant)
+        value = jsonread.loads(text, parse_constant=_no_constant)
+    except jsonread.TooDeep:
+        raise
     except ValueError:
         return None
     return value if isinstance(value, dict) else None
@@ -91,6 +95,8 @@ def from_text(v: Any, t: ast.TypeExpr, records: dict[str, ast.TypeDecl]) -> Any:
         return from_text(v, t.inner, records)
     if isinstance(t, ast.ListType):
         return [from_text(x, t.item, records) for x in v] if isinstance(v, list) else v
+    if isinstance(t, ast.MapType):
+        return {k: from_text(x, t.value, records) for k, x in v.items()} if isinstance(v, dict) else v
     if not isinstance(t, ast.NamedType):
         return v
     if isinstance(v, str) and t.name in ("int", "float"):
@@ -113,7 +119,11 @@ def validate_args(program: ast.Program, raw: Any, *, child: bool = False) -> tup
     """The input values for a run, defaults applied, or diagnostics saying what is wrong.
     `child`: the arguments of `run "x.wf"`, whose records may carry fields the child does
     not declare (they are dropped, not refused)."""
-    args = V.normalize(normalize(raw, program))  # numbers as JSON means them: 2.0 is 2, as in JS
+    try:
+        args = V.normalize(normalize(raw, program))  # numbers as JSON means them: 2.0 is 2, as in JS
+    except jsonread.TooDeep as exc:
+        return {}, [Diagnostic("WF401", f"the arguments' JSON text (column {exc.colno}): {exc.msg}", None,
+                               "pass the arguments as a JSON object of the workflow's inputs")]
     diags: list[Diagnostic] = []
     if not isinstance(args, dict):
         shape = ", ".join(i.name for i in program.inputs) or "no inputs"
@@ -175,6 +185,9 @@ def fit_value(v: Any, t: ast.TypeExpr, records: dict[str, ast.TypeDecl]) -> Any:
         return fit_value(v, t.inner, records)
     if isinstance(t, ast.ListType) and isinstance(v, list):
         return [fit_value(x, t.item, records) for x in v]
+    if isinstance(t, ast.MapType) and isinstance(v, dict):
+        # a map iterates in key order (code point), in both targets: rebuilt sorted
+        return {k: fit_value(v[k], t.value, records) for k in sorted(v)}
     if isinstance(t, ast.NamedType) and isinstance(v, dict):
         decl = records.get(t.name)
         if decl is not None:
@@ -188,6 +201,8 @@ def sizes(program: ast.Program, values: dict[str, Any]) -> dict[str, int]:
     for d in program.inputs:
         v = values.get(d.name)
         if isinstance(d.type, ast.ListType) and isinstance(v, list):
+            out[d.name] = len(v)
+        elif isinstance(d.type, ast.MapType) and isinstance(v, dict):
             out[d.name] = len(v)
         elif isinstance(d.type, ast.NamedType) and d.type.max is not None and isinstance(v, int):
             # The value itself: one that can be negative (`min -5`) never sizes anything
@@ -227,6 +242,18 @@ def type_problem(v: Any, t: ast.TypeExpr, records: dict[str, ast.TypeDecl], path
             return f"{path}: {len(v)} items, the workflow declares min {t.min.value}"
         for i, item in enumerate(v):
             p = type_problem(item, t.item, records, f"{path}[{i}]", closed=closed)
+            if p is not None:
+                return p
+        return None
+    if isinstance(t, ast.MapType):
+        if not isinstance(v, dict):
+            return f"{path}: expected an object (a map), got {_kind(v)}"
+        if isinstance(t.max, ast.IntLit) and len(v) > t.max.value:
+            return f"{path}: {len(v)} keys, the workflow declares max {t.max.value}"
+        if isinstance(t.min, ast.IntLit) and len(v) < t.min.value:
+            return f"{path}: {len(v)} keys, the workflow declares min {t.min.value}"
+        for k in sorted(v):  # by code point, as the JS helper: the same first problem
+            p = type_problem(v[k], t.value, records, f"{path}[{json_string(k)}]", closed=closed)
             if p is not None:
                 return p
         return None
@@ -335,6 +362,11 @@ def _type_src(t: ast.TypeExpr, default_min: int | None = None) -> str:
         if isinstance(t.min, ast.IntLit):
             m = f" min {t.min.value}" + m
         return f"list[{_type_src(t.item)}]{m}"
+    if isinstance(t, ast.MapType):
+        m = f" max {t.max.value}" if isinstance(t.max, ast.IntLit) else ""
+        if isinstance(t.min, ast.IntLit):
+            m = f" min {t.min.value}" + m
+        return f"map[str, {_type_src(t.value)}]{m}"
     if isinstance(t, ast.NamedType):
         m = f" max {js_number(t.max.value)}" if isinstance(t.max, (ast.IntLit, ast.FloatLit)) else ""
         lo = t.min.value if isinstance(t.min, (ast.IntLit, ast.FloatLit)) else (

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from wflang.dsl import jsonread
 from wflang.runtime.backend import AgentRequest, AgentResult, Usage
 from wflang.runtime.redact import redact_text, redact_value
 
@@ -405,8 +406,8 @@ def _load(text: str | None) -> Any:
     if text is None:
         return None
     try:
-        return json.loads(text)
-    except ValueError as exc:  # a row edited or damaged outside wflang
+        return jsonread.loads(text)
+    except ValueError as exc:  # a row edited or damaged outside wflang (or nested 100,000 deep)
         raise _CorruptValue(str(exc)) from None
 
 

@@ -317,7 +317,9 @@ def _make_plan(program: ast.Program, source: str, bound: Bound, raw: Any, sample
         raise _Refused(ARGS_PROBLEM.rstrip() + "\n  " + "\n  ".join(lines), EXIT_ERRORS)
     full_sizes = sizes(program, values)
     if sample is not None:
-        values = {k: (v[:sample] if isinstance(v, list) and _is_list_input(program, k) else v)
+        values = {k: (v[:sample] if isinstance(v, list) and _is_list_input(program, k)
+                      else dict(list(v.items())[:sample]) if isinstance(v, dict) and _is_map_input(program, k)
+                      else v)
                   for k, v in values.items()}
     size_map = sizes(program, values)
     n = bound.evaluate(size_map)
@@ -347,6 +349,10 @@ def _check_out(out_file: str) -> None:
 
 def _is_list_input(program: ast.Program, name: str) -> bool:
     return any(d.name == name and isinstance(d.type, ast.ListType) for d in program.inputs)
+
+
+def _is_map_input(program: ast.Program, name: str) -> bool:
+    return any(d.name == name and isinstance(d.type, ast.MapType) for d in program.inputs)
 
 
 def _batch_mode(err: Any, plan: _Plan, fake: str | None) -> bool:
@@ -726,7 +732,9 @@ def _prices() -> dict[str, tuple[float, float]]:
     raw = os.environ.get(PRICES_ENV)
     if raw:
         try:
-            extra = json.loads(raw)
+            from wflang.dsl import jsonread
+
+            extra = jsonread.loads(raw)
             for k, v in extra.items():
                 table[str(k)] = (float(v[0]), float(v[1]))
         except (ValueError, TypeError, KeyError, IndexError, AttributeError):

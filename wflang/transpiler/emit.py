@@ -34,6 +34,7 @@ from wflang.dsl.builtins.regex_dialect import translate
 from wflang.dsl.builtins.strings import pattern_literal
 from wflang.dsl.diagnostics import Diagnostic
 from wflang.dsl.guard import agent_sites
+from wflang.transpiler.functions import function_lines
 from wflang.transpiler.guard import bound_js
 from wflang.transpiler.js_strings import (
     JS_RESERVED,
@@ -259,6 +260,22 @@ class _Ctx:
 # ---------------------------------------------------------------------------- tree queries
 
 
+# Builtins whose value is a map (docs/language.md, maps).
+MAP_BUILTINS = frozenset({"group_by", "count_by", "to_map"})
+
+
+def _uses_maps(program: ast.Program) -> bool:
+    """Whether a program (or a workflow it runs) may hold a map value: a map type written
+    anywhere, or a builtin that builds one. Only then does the result go through `plain`,
+    so the scripts of other programs stay as they were."""
+    for n in ast.walk([program.inputs, program.types, program.consts, program.body]):
+        if isinstance(n, ast.MapType) or (isinstance(n, ast.Call) and n.func in MAP_BUILTINS):
+            return True
+        if isinstance(n, ast.RunWorkflow) and n.program is not None and _uses_maps(n.program):
+            return True
+    return False
+
+
 def _starts_agents(node: Any) -> bool:
     return any(isinstance(n, (ast.Agent, ast.Check, ast.RunWorkflow)) for n in ast.walk(node))
 
@@ -344,8 +361,10 @@ def _all_wf_names(program: ast.Program) -> set[str]:
     while programs:
         p = programs.pop()
         names.update(i.name for i in p.inputs)
-        for n in ast.walk([p.consts, p.body, p.inputs]):
-            if isinstance(n, ast.Name):
+        for n in ast.walk([p.consts, p.body, p.inputs, p.functions]):
+            if isinstance(n, ast.Param):
+                names.add(n.name)
+            elif isinstance(n, ast.Name):
                 names.add(n.id)
             elif isinstance(n, ast.Assign):
                 names.update(n.targets)
@@ -481,12 +500,14 @@ class _Emitter:
         self._heads: dict[int, dict[int, str]] = {}  # program id -> shared heads (dsl/shared_head.py)
         self.warnings: list[CompileWarning] = []
         self._sized: set[str] = set()  # schema consts whose size was checked
+        self.fn_js: dict[tuple[int, str], str] = {}  # (program id, `def` name) -> its JS function (functions.py)
 
     # ------------------------------------------------------------------ the whole script
 
     def compile(self) -> str:
         scope = _Scope({}, plan=_plan(self.program.consts + self.program.body))
         ctx = _Ctx(scope, self.program, None, grants=frozenset(self.program.header.permissions))
+        functions = function_lines(self, self.program, ctx)
         inputs = self.arguments(self.program, ctx)
         early, late = self.split_consts(self.program)
         early_lines = self.top_statements(early, ctx, consts_only=True)
@@ -501,6 +522,7 @@ class _Emitter:
             self.schema_section(self.program, dynamic=False),
             self.denied_section(),
             self.helper_section(),
+            functions,
             early_lines,
             inputs,
             guard,
@@ -530,7 +552,8 @@ class _Emitter:
         sizes = {}
         for i in self.program.inputs:
             js = self.namer.js(i.name)
-            sizes[i.name] = f"{js}.length" if isinstance(i.type, ast.ListType) else f"Math.max(0, {js})"
+            sizes[i.name] = f"{js}.length" if isinstance(i.type, ast.ListType) else \
+                f"{js}.size" if isinstance(i.type, ast.MapType) else f"Math.max(0, {js})"
         self.helper("boundGuard")
         return ["// ---- the live bound guard: at most this many agents for these arguments ----",
                 f"boundGuard.limit = {bound_js(self.bound, sizes)}"]
@@ -641,6 +664,9 @@ class _Emitter:
             plural = {"string": "strings", "integer": "integers", "number": "numbers",
                       "true/false": "booleans"}.get(item, f"items ({item})")
             return f"list of up to {n} {plural}" if n else f"list of {plural}"
+        if isinstance(t, ast.MapType):
+            n = self.size_text(t.max)
+            return f"object of up to {n} keys, each value {self.describe_type(t.value, depth + 1)}"
         if isinstance(t, ast.NamedType):
             scalar = {"str": "string", "int": "integer", "float": "number", "bool": "true/false"}
             if t.name in scalar:
@@ -755,6 +781,8 @@ class _Emitter:
                 visit(t.inner)
             elif isinstance(t, ast.ListType):
                 visit(t.item)
+            elif isinstance(t, ast.MapType):
+                visit(t.value)
             elif isinstance(t, ast.NamedType) and t.name in records and t.name not in consts:
                 consts[t.name] = ""  # in progress: guards a recursive type
                 for f in records[t.name].fields:
@@ -776,6 +804,9 @@ class _Emitter:
         if isinstance(t, ast.ListType):
             n = self.size_text(t.max)
             return self.schema_hint(t.item, records, False) + "_LIST" + (f"_{n.upper()}" if n else "")
+        if isinstance(t, ast.MapType):
+            n = self.size_text(t.max)
+            return self.schema_hint(t.value, records, False) + "_MAP" + (f"_{n.upper()}" if n else "")
         if isinstance(t, ast.OptionalType):
             return self.schema_hint(t.inner, records, False) + "_OR_NONE"
         return "CHOICE" + ("_VALUE" if wrapped else "")
@@ -902,6 +933,13 @@ class _Emitter:
                 out["max"] = t.max.value
             elif isinstance(t.max, ast.Name):
                 out["max"] = t.max.id
+            if isinstance(t.min, ast.IntLit):
+                out["min"] = t.min.value
+            return out
+        if isinstance(t, ast.MapType):
+            out = {"type": "map", "value": self.type_descriptor(t.value, program)}
+            if isinstance(t.max, ast.IntLit):
+                out["max"] = t.max.value
             if isinstance(t.min, ast.IntLit):
                 out["min"] = t.min.value
             return out
@@ -1095,6 +1133,8 @@ class _Emitter:
             raise CompileError("`return` inside a fan-out, review, vote or tournament body", s)
         pre: list[str] = []
         code = self.rhs(s.value, ctx, pre, hint="result", need_value=True)
+        if not ctx.in_child and _uses_maps(self.program):
+            code = f"{self.helper('plain')}({_strip_parens(code)})"  # Claude Code gets JSON objects
         if not ctx.in_child and self.starts_agents(self.program.body):
             # A guard trip that a parallel() caught still ends the run here.
             return pre + [f"return {self.helper('guardDone')}({_strip_parens(code)})"]
@@ -1267,7 +1307,15 @@ class _Emitter:
         and its loop parts, `confirmed · finding 3 · reviewer 2`; no line numbers."""
         parts: list[tuple[str, str]] = []
         if "label" in options:
-            parts += self.text_parts(options["label"], ctx)
+            # white space normalized as Claude Code shows it (labels.normalize)
+            given = self.text_parts(options["label"], ctx)
+            if all(kind == "text" for kind, _ in given):
+                parts = [("text", labels.normalize("".join(t for _, t in given)))]
+            else:
+                normalized = f"{js_template(given)}{labels.JS_NORMALIZE}"
+                if ctx.copy is None:
+                    return normalized
+                parts = [("code", normalized)]
             if ctx.copy is not None:
                 parts += [("text", f"{labels.SEP}{ctx.copy[0]} "), ("code", ctx.copy[1])]
             return js_template(parts)
@@ -1295,7 +1343,8 @@ class _Emitter:
         raw = self.namer.fresh("childArgs")
         prefix = js_string(f"run {json.dumps(e.path)}: ")
         try:
-            lines = self.arguments(child, inner, raw=raw, open_records=True,
+            lines = function_lines(self, child, inner)
+            lines += self.arguments(child, inner, raw=raw, open_records=True,
                                    on_error=lambda a: f"throw new Error({prefix} + {a}.errors.join('; '))")
             body = (self.top_statements(child.consts, inner)
                     + self.requirements(child, inner, on_error=lambda u: f"throw new Error({prefix} + {u}.join('; '))")
@@ -1827,7 +1876,12 @@ class _Emitter:
     def expr_Call(self, e: ast.Call, ctx: _Ctx) -> str:
         b = builtins.get(e.func)
         if b is None:
-            raise CompileError(f"unknown builtin `{e.func}`", e)
+            fn = self.fn_js.get((id(ctx.program), e.func))
+            if fn is None:
+                raise CompileError(f"unknown builtin `{e.func}`", e)
+            # a `def` of the program: a plain JS function (transpiler/functions.py)
+            return f"{fn}({', '.join(self.expr(a, ctx, top=True) for a in e.args)})"
+
         kwargs = {k.name: k.value for k in e.kwargs}
         args = [self.expr(a, ctx, top=True) for a in e.args]
         method = getattr(self, f"call_{e.func}", None)
