@@ -31,6 +31,9 @@ def fit(v: Any, schema: Mapping[str, Any]) -> Any:
             if out is not NOT_FIT:
                 return out
         return NOT_FIT
+    options = schema.get("enum")
+    if options is not None and not any(_json_equal(v, o) for o in options):
+        return NOT_FIT  # a literal union (`1 | 2 | 3`, `true | "auto"`)
     kind = schema.get("type")
     if kind == "object":
         if not isinstance(v, dict):
@@ -84,7 +87,16 @@ def fit(v: Any, schema: Mapping[str, Any]) -> Any:
         return v if isinstance(v, bool) else NOT_FIT
     if kind == "null":
         return None if v is None else NOT_FIT
-    return v  # a schema without a type (none of wflang's): anything
+    return v  # `{}` (`json`) or an enum of mixed kinds (checked above): as it is
+
+
+def _json_equal(a: Any, b: Any) -> bool:
+    """JSON equality of scalars, as JS `===` sees them: `1 == 1.0`, but `true` is not `1`."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return type(a) is type(b) and a == b
+    if isinstance(a, str) or isinstance(b, str) or a is None or b is None:
+        return type(a) is type(b) and a == b
+    return _is_number(a) and _is_number(b) and a == b
 
 
 def _in_range(v: float, schema: Mapping[str, Any]) -> bool:

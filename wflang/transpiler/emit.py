@@ -29,7 +29,7 @@ from typing import Any
 
 from wflang.dsl import ast, builtins, labels
 from wflang.dsl import schema as schemas
-from wflang.dsl.arguments import ARGS_PROBLEM, INT_INPUT_MIN
+from wflang.dsl.arguments import ARGS_PROBLEM, INT_INPUT_MIN, type_text
 from wflang.dsl.diagnostics import Diagnostic
 from wflang.dsl.guard import agent_sites
 from wflang.transpiler.guard import bound_js
@@ -626,6 +626,8 @@ class _Emitter:
             return f"{self.describe_type(t.inner, depth)} or null"
         if isinstance(t, ast.UnionType):
             return " | ".join(json.dumps(o, ensure_ascii=False) for o in t.options)
+        if isinstance(t, (ast.LiteralType, ast.AnyOfType)):
+            return type_text(t)
         if isinstance(t, ast.ListType):
             n = self.size_text(t.max)
             item = self.describe_type(t.item, depth + 1)
@@ -633,7 +635,8 @@ class _Emitter:
                       "true/false": "booleans"}.get(item, f"items ({item})")
             return f"list of up to {n} {plural}" if n else f"list of {plural}"
         if isinstance(t, ast.NamedType):
-            scalar = {"str": "string", "int": "integer", "float": "number", "bool": "true/false"}
+            scalar = {"str": "string", "int": "integer", "float": "number", "bool": "true/false",
+                      "json": "any JSON value"}
             if t.name in scalar:
                 n = self.size_text(t.max)
                 if t.name == "int" and depth == 0:  # an input: its range, with the default min
@@ -746,6 +749,9 @@ class _Emitter:
                 visit(t.inner)
             elif isinstance(t, ast.ListType):
                 visit(t.item)
+            elif isinstance(t, ast.AnyOfType):
+                for o in t.options:
+                    visit(o)
             elif isinstance(t, ast.NamedType) and t.name in records and t.name not in consts:
                 consts[t.name] = ""  # in progress: guards a recursive type
                 for f in records[t.name].fields:
@@ -867,6 +873,11 @@ class _Emitter:
             return {"type": "optional", "inner": self.type_descriptor(t.inner, program, input_)}
         if isinstance(t, ast.UnionType):
             return {"type": "union", "options": list(t.options)}
+        if isinstance(t, ast.LiteralType):
+            return {"type": "enum", "options": list(t.options)}
+        if isinstance(t, ast.AnyOfType):
+            return {"type": "anyOf", "options": [self.type_descriptor(o, program) for o in t.options],
+                    "shown": type_text(t)}
         if isinstance(t, ast.ListType):
             out: dict[str, Any] = {"type": "list", "item": self.type_descriptor(t.item, program)}
             if isinstance(t.max, ast.IntLit):
@@ -881,7 +892,7 @@ class _Emitter:
                 limits = {k: c.value for k, c in (("min", t.min), ("max", t.max))
                           if isinstance(c, (ast.IntLit, ast.FloatLit))}
                 return {"type": t.name, **limits} if limits else t.name
-            if t.name == "bool":
+            if t.name in ("bool", "json"):
                 return t.name
             if t.name == "int":
                 bounds: dict[str, Any] = {"type": "int"}

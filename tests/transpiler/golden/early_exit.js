@@ -161,8 +161,10 @@ const guardDone = (value) => {
 }
 // An answer fitted to its JSON Schema, as wflang/runtime/fit.py does: undeclared
 // properties dropped (records rebuilt in declared order, an omittable field left out
-// filled with null), lists cut to maxItems; anything
-// else that does not match makes the answer unfit (undefined), a failed agent.
+// filled with null), lists cut to maxItems; anything else that does not match (a number
+// outside minimum/maximum, a string outside minLength/maxLength, fewer than minItems
+// included) makes the answer unfit (undefined), a failed agent.
+const inRange = (v, s) => v >= (s.minimum ?? -Infinity) && v <= (s.maximum ?? Infinity)
 const fitAnswer = (v, s) => {
   if (Array.isArray(s.anyOf)) {
     for (const alt of s.anyOf) {
@@ -171,6 +173,8 @@ const fitAnswer = (v, s) => {
     }
     return undefined
   }
+  // a literal union (`1 | 2 | 3`, `true | "auto"`): JSON equality, as fit.py's
+  if (Array.isArray(s.enum) && !s.enum.some((o) => o === v)) return undefined
   switch (s.type) {
     case 'object': {
       if (v === null || typeof v !== 'object' || Array.isArray(v)) return undefined
@@ -190,6 +194,7 @@ const fitAnswer = (v, s) => {
     case 'array': {
       if (!Array.isArray(v)) return undefined
       const items = Number.isInteger(s.maxItems) ? v.slice(0, Math.max(0, s.maxItems)) : v
+      if (items.length < (s.minItems ?? 0)) return undefined
       if (s.items === undefined) return items.slice()
       const out = []
       for (const x of items) {
@@ -199,12 +204,15 @@ const fitAnswer = (v, s) => {
       }
       return out
     }
-    case 'string':
-      return typeof v === 'string' && (s.enum === undefined || s.enum.includes(v)) ? v : undefined
+    case 'string': {
+      if (typeof v !== 'string' || (s.enum !== undefined && !s.enum.includes(v))) return undefined
+      const length = [...v].length // code points, as JSON Schema and Python count
+      return length >= (s.minLength ?? 0) && length <= (s.maxLength ?? Infinity) ? v : undefined
+    }
     case 'integer':
-      return Number.isInteger(v) ? v : undefined
+      return Number.isInteger(v) && inRange(v, s) ? v : undefined
     case 'number':
-      return typeof v === 'number' && Number.isFinite(v) ? v : undefined
+      return typeof v === 'number' && Number.isFinite(v) && inRange(v, s) ? v : undefined
     case 'boolean':
       return typeof v === 'boolean' ? v : undefined
     case 'null':
@@ -261,8 +269,9 @@ const dropFailed = (values, where, notFailed = []) => {
 }
 // Why v is not a value of the declared input type t, or null when it is (the wording of
 // `wf run`, wflang/dsl/arguments.py). Types are 'str' | 'int' | 'float' | 'bool' or
-// {type: 'int', min, max, implicitMin} | {type: 'union', options} |
-// {type: 'record', name, fields} | {type: 'list', item, max} | {type: 'optional', inner};
+// {type: 'int' | 'float', min, max, implicitMin} | {type: 'str', min, max} (a length) | {type: 'union', options} |
+// {type: 'record', name, fields} | {type: 'list', item, max, min} | {type: 'optional', inner} |
+// 'json' | {type: 'enum', options} (literals) | {type: 'anyOf', options, shown};
 // a list max that is a string names an int input (its value is in `sizes`). Records are
 // closed: an undeclared field is a problem unless `open` (a `run` child's arguments).
 const kindOf = (v) => (v === null ? 'null' : typeof v === 'boolean' ? 'a boolean' : typeof v === 'number' ? 'a number'
@@ -270,29 +279,42 @@ const kindOf = (v) => (v === null ? 'null' : typeof v === 'boolean' ? 'a boolean
 const typeProblem = (v, t, where, sizes, open = false) => {
   const kind = typeof t === 'string' ? t : t.type
   if (kind === 'optional') return v === null ? null : typeProblem(v, t.inner, where, sizes, open)
+  if (kind === 'json') return null // any JSON value, null included
   if (v === null) return `${where}: required, got null`
-  if (kind === 'union') {
-    if (typeof v === 'string' && t.options.includes(v)) return null
+  if (kind === 'union' || kind === 'enum') {
+    if (kind === 'union' ? typeof v === 'string' && t.options.includes(v) : t.options.some((o) => o === v)) return null
     const shown = JSON.stringify(v)
     return `${where}: expected one of ${t.options.map((o) => JSON.stringify(o)).join(', ')}, got ` +
       (shown.length <= 40 ? shown : shown.slice(0, 37) + '...')
+  }
+  if (kind === 'anyOf') {
+    if (t.options.some((o) => typeProblem(v, o, where, sizes, open) === null)) return null
+    const shown = JSON.stringify(v)
+    return `${where}: expected ${t.shown}, got ` + (shown.length <= 40 ? shown : shown.slice(0, 37) + '...')
   }
   if (kind === 'list') {
     if (!Array.isArray(v)) return `${where}: expected a list, got ${kindOf(v)}`
     const most = typeof t.max === 'string' ? sizes[t.max] : t.max
     if (most != null && v.length > most) return `${where}: ${v.length} items, the workflow declares max ${most}`
+    if (t.min != null && v.length < t.min) return `${where}: ${v.length} items, the workflow declares min ${t.min}`
     for (let i = 0; i < v.length; i++) {
       const problem = typeProblem(v[i], t.item, `${where}[${i}]`, sizes, open)
       if (problem !== null) return problem
     }
     return null
   }
-  if (kind === 'str') return typeof v === 'string' ? null : `${where}: expected a string, got ${kindOf(v)}`
+  if (kind === 'str') {
+    if (typeof v !== 'string') return `${where}: expected a string, got ${kindOf(v)}`
+    const length = [...v].length // code points, as wf run counts them
+    if (t.max != null && length > t.max) return `${where}: ${length} characters, the workflow declares max ${t.max}`
+    if (t.min != null && length < t.min) return `${where}: ${length} characters, the workflow declares min ${t.min}`
+    return null
+  }
   if (kind === 'bool') return typeof v === 'boolean' ? null : `${where}: expected true or false, got ${kindOf(v)}`
   if (kind === 'int' || kind === 'float') {
     if (typeof v !== 'number') return `${where}: expected a number, got ${kindOf(v)}`
     if (kind === 'int' && !Number.isInteger(v)) return `${where}: expected a whole number, got ${v}`
-    if (kind === 'int' && typeof t === 'object') {
+    if (typeof t === 'object') { // an int's or a float's declared range
       if (t.max != null && v > t.max) return `${where}: ${v} is more than the declared max ${t.max}`
       if (t.min != null && v < t.min) {
         return t.implicitMin ? `${where}: ${v} is less than ${t.min}, the least an int input allows unless it declares \`min\``
@@ -324,6 +346,11 @@ const typeProblem = (v, t, where, sizes, open = false) => {
 const fitArgument = (v, t) => {
   if (v === null || typeof t === 'string') return v
   if (t.type === 'optional') return fitArgument(v, t.inner)
+  if (t.type === 'anyOf') { // the first option it fits (closed records first), as wf run picks
+    const first = t.options.find((o) => typeProblem(v, o, '', {}, false) === null) ??
+      t.options.find((o) => typeProblem(v, o, '', {}, true) === null)
+    return first === undefined ? v : fitArgument(v, first)
+  }
   if (t.type === 'list') return Array.isArray(v) ? v.map((x) => fitArgument(x, t.item)) : v
   if (t.type === 'record' && typeof v === 'object' && !Array.isArray(v)) {
     return Object.fromEntries(Object.entries(t.fields).map(([k, ft]) => [k, fitArgument(Object.hasOwn(v, k) ? v[k] : null, ft)]))
