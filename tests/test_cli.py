@@ -271,3 +271,59 @@ def _last_run_json(ws: Path) -> str:
 
     runs_command(workspace=str(ws), json_out=True, stdout=out)
     return json.dumps(json.loads(out.getvalue())[0])
+
+
+# ---------------------------------------------------------------- wf run --json with bad arguments
+
+
+def _json_cases(tmp: Path) -> list[tuple[list[str], int, str]]:
+    (tmp / "bad.json").write_text('{"xs": "nope"}')
+    (tmp / "broken.json").write_text('{"xs": [1')
+    (tmp / "big.json").write_text(json.dumps({"xs": list(range(30))}))
+    return [
+        (["--args", str(tmp / "bad.json")], exits.ERRORS, "args.xs: expected a list"),
+        (["--args-json", '{"xs": [1], "zz": 1}'], exits.ERRORS, "unknown argument `zz`"),
+        (["--args", str(tmp / "big.json")], exits.ERRORS, "30 items, the workflow declares max 20"),
+        (["--args-json", '"nope"'], exits.ERRORS, "expected a list"),
+        (["--args", str(tmp / "broken.json")], exits.USAGE, "not valid JSON"),
+        (["--args", str(tmp / "missing.json")], exits.USAGE, "cannot read the arguments file"),
+        (["--args-json", "[1", "--yes"], exits.USAGE, "--args-json: not valid JSON"),
+        (["--args-json", "[1]", "--args", str(tmp / "bad.json")], exits.USAGE, "give the arguments once"),
+        (["--args-json", "[1]", "--concurrency", "17"], exits.USAGE, "1 to 16"),
+        (["--args-json", "[1]", "--sample", "0"], exits.USAGE, "--sample takes 1 or more"),
+        (["--args-json", "[1]", "--allow", "root"], exits.USAGE, "unknown capability `root`"),
+        (["--args-json", "[1]", "--out", str(tmp / "nowhere" / "r.json")], exits.USAGE, "does not exist"),
+        (["--args-json", "[1]", "--resume", "r-nope"], exits.USAGE, "r-nope"),
+        (["--args-json", "[1]", "--request-timeout", "0"], exits.USAGE, "--request-timeout"),
+        (["--args-json", "[1]", "--no-such-option"], exits.USAGE, "unrecognized arguments"),
+    ]
+
+
+def test_run_json_with_bad_arguments_exits_as_documented_and_prints_no_record(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    wf = tmp_path / "w.wf"
+    wf.write_text(HEADER + 'input xs: list[int] max 20\nr = fanout x in xs:\n    agent "go {x}"\nreturn r\n')
+    fake = tmp_path / "fake.json"
+    fake.write_text('{"rules": [], "default": "schema"}')
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    for extra, expected, message in _json_cases(tmp_path):
+        try:
+            code = main(["run", str(wf), "--json", "--fake", str(fake), "--workspace", str(ws), *extra])
+        except SystemExit as stop:  # argparse's usage errors
+            code = int(stop.code or 0)
+        out, err = capsys.readouterr()
+        assert code == expected, (extra, err[-500:])
+        assert expected in exits.BY_COMMAND["run"]
+        assert message in err, (extra, err[-500:])
+        assert out == "", extra  # no record: the run did not start
+        assert "Traceback" not in err
+    assert not (ws / ".wf").exists() or _no_runs(ws)  # nothing ran
+
+
+def _no_runs(ws: Path) -> bool:
+    from wflang.runtime.run_cli import runs_command
+
+    out = io.StringIO()
+    runs_command(workspace=str(ws), json_out=True, stdout=out)
+    return json.loads(out.getvalue()) == []

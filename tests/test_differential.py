@@ -37,7 +37,8 @@ pytestmark = pytest.mark.skipif(shutil.which("node") is None,
 def call_key(call: dict[str, Any]) -> str:
     """What makes two agent calls the same call: everything the agent is asked, and how."""
     return json.dumps([call.get("prompt"), call.get("schema"), call.get("model"), call.get("effort"),
-                       call.get("agent_type"), call.get("label"), call.get("phase"), call.get("grants")],
+                       call.get("agent_type"), call.get("label"), call.get("phase"), call.get("grants"),
+                       call.get("shared_head")],
                       sort_keys=True)
 
 

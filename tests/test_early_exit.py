@@ -207,3 +207,20 @@ def test_wf_graph_draws_every_return_every_fail_and_phases_in_an_if() -> None:
     assert any(e.src == "n1" and e.dst == fail.id and e.body for e in g.edges)  # under its fan-out
     assert f'{fail.id}>"fail #quot;empty answer for {{x}}#quot;<br/>line 8"]' in to_mermaid(g)
     assert "shape=octagon" in to_dot(g)
+
+
+def test_a_branch_that_returns_does_not_pay_for_the_rest() -> None:
+    b = checked("""
+        input files: list[str] max 10
+        input quick: bool = false
+        if quick:
+            s = agent "Summarise {files}"
+            return [s]
+        notes = fanout f in files:
+            agent "Review {f}"
+        return notes
+    """).bound
+    # counted as if it did not return, it would be 1 + 10 = 11
+    assert b.total == 10 and b.formula() == "max(files, 1)"
+    assert dict(b.phases()) == {"(top level)": 10}
+    assert b.evaluate({"files": 0}) == 1

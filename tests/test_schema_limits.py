@@ -106,7 +106,9 @@ return x
 
 @pytest.mark.parametrize("args, message", [
     ({"title": "x" * 11, "files": ["a"]}, "args.title: 11 characters, the workflow declares max 10"),
-    ({"title": "", "files": ["a"]}, "args.title: 0 characters, the workflow declares min 1"),
+    # a blank value counts as missing (docs/semantics.md), before any length limit
+    ({"title": "", "files": ["a"]}, "args.title: required, got an empty string"),
+    ({"title": "x", "files": ["a"], "threshold": 2}, "args.threshold: 2 is more than the declared max 1"),
     ({"title": "🙂" * 10, "files": ["a"]}, None),  # code points, not UTF-16 units
     ({"title": "t", "files": []}, "args.files: 0 items, the workflow declares min 1"),
     ({"title": "t", "files": ["a"], "threshold": 0.25}, "args.threshold: 0.25 is less than the declared min 0.5"),

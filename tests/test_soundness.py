@@ -352,3 +352,42 @@ def test_a_run_child_drops_the_fields_its_records_do_not_declare(tmp_path: Path)
     assert py == {"cfg": {"name": "n"}, "n": 1}
     report = host(wf, {}, {"rules": [{"label": "cfg", "reply": {"name": "n"}}]})
     assert report["error"] is None and report["result"] == py and report["agents_started"] == 2
+
+
+# ---------------------------------------------------------------- 4. item-local writes
+
+ITEM_LOCAL = '''workflow shadow:
+    description: "a loop body writes a name that also stands outside it"
+
+input files: list[str] max 50
+input flag: bool = false
+
+xs = files
+phase "Scan":
+    found = fanout f in range(2):
+        if flag:
+            xs = []
+        inner = fanout y in xs:
+            agent "check {y}"
+        len(inner)
+    after = fanout z in xs:
+        agent "again {z}"
+return [found, len(after)]
+'''
+
+
+@needs_node
+@pytest.mark.parametrize("flag", [False, True])
+def test_a_write_in_a_loop_body_leaves_the_outer_size_alone(flag: bool, tmp_path: Path) -> None:
+    # Found in review: the checker let `xs = []` in an item's body shrink the outer `xs`
+    # (bound 0) while both runtimes keep writes item-local (3 + 6 agents started).
+    wf = write(tmp_path, "shadow.wf", ITEM_LOCAL)
+    args = {"files": ["a", "b", "c"], "flag": flag}
+    status, out = wf_check(wf, args)
+    assert status == 0 and "at most 9" in out and "2×files + files" in out
+    started = 3 if flag else 9
+    status, stdout, err = wf_run(wf, args, {})
+    assert status == 0, err
+    assert json.loads(stdout) == [[0, 0] if flag else [3, 3], 3]
+    report = host(wf, args, {})
+    assert report["error"] is None and report["agents_started"] == started

@@ -153,3 +153,34 @@ def test_union_and_json_arguments_agree_in_both_targets(args: dict[str, Any], me
         assert_same(both)
     else:
         assert report["error"] == f"Error: the arguments do not fit the workflow's inputs: {message}"
+
+
+READ_SOURCE = '''workflow read:
+    description: "every reading of a json value the checker allows"
+
+type R:
+    payload: json
+    v: int | str | none
+    items: list[int] max 5
+
+phase "Read":
+    r = agent "read" -> R
+return {len: len(r.payload), key: r.payload["n"], first: r.payload[0], last: r.payload[-1],
+        text: "{r.payload}", str: str(r.payload), json: json(r.payload), truth: not r.payload,
+        has_one: 1 in r.payload, has_a: "a" in r.payload, in_v: 1 in r.v, two: r.payload == 2,
+        int: int(r.payload), cut: take(r.items, int(r.payload)), same: r.v == r.payload}
+'''
+
+
+@pytest.mark.parametrize("payload", [None, True, 0, 2, 2.5, -1, "ab", "", [1, 2, 3], [], {"a": 1, "n": 2}, {}])
+def test_every_kind_of_json_value_reads_alike(payload: Any, tmp_path: Path) -> None:
+    # `in` a number or a bool is false in both targets (nothing is in it), not an error
+    wf = tmp_path / "read.wf"
+    wf.write_text(READ_SOURCE, encoding="utf-8")
+    reply = {"payload": payload, "v": 1 if isinstance(payload, list) else "1", "items": [1, 2, 3, 4]}
+    both = run_both(wf, {}, {"rules": [{"label": "r", "reply": reply}]}, tmp_path)
+    assert_same(both)
+    value = both["py_value"]
+    assert value["json"] == json.dumps(payload, indent=2, ensure_ascii=False)
+    assert value["has_one"] is (isinstance(payload, list) and 1 in payload)
+    assert value["in_v"] is False

@@ -160,6 +160,10 @@ def check_command(files: list[str], args_file: str | None, as_json: bool,
         if args_file is not None and loaded.ok:
             values, arg_diags = validate_args(loaded.program, raw_args)
             if not arg_diags:
+                from wflang.runtime import requirements
+
+                arg_diags = requirements.diagnostics(loaded.program, values)
+            if not arg_diags:
                 sizes = arg_sizes(loaded.program, values)
         if not loaded.ok or arg_diags:
             status = EXIT_ERRORS
@@ -182,7 +186,9 @@ def read_json_file(path: str) -> tuple[object, str | None]:
     except UnicodeDecodeError:
         return None, f"{path} is not UTF-8 text"
     try:
-        return json.loads(text), None
+        from wflang.dsl import jsonread
+
+        return jsonread.loads(text), None
     except json.JSONDecodeError as e:
         return None, f"{path}:{e.lineno}:{e.colno}: not valid JSON: {e.msg}"
 

@@ -9,8 +9,9 @@ assigned it (through any pure data steps in between), and inputs and constants a
 nodes.
 
 The counts come from the checker itself. Its terms give one count per top-level
-statement; for nested constructs, `_CountingChecker` runs the same checker and records,
-for each construct, its own cost times the repetitions of every construct around it.
+statement; for nested constructs, `_Counter` watches the same checker through its public
+observer seam (`wflang/dsl/observe.py`) and records, for each construct, its own cost
+times the repetitions of every construct around it.
 """
 
 from __future__ import annotations
@@ -20,13 +21,14 @@ import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 from wflang import exits
 from wflang.dsl import ast
-from wflang.dsl.checker import _Checker
+from wflang.dsl.checker import check_program
 from wflang.dsl.loader import Loaded, load
-from wflang.dsl.sizes import ONE, Const, Step, Sym, add, monus, mul
+from wflang.dsl.observe import CheckObserver
+from wflang.dsl.sizes import ONE, Const, Step, Sym
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = exits.OK, exits.ERRORS, exits.USAGE
 FORMATS = ("mermaid", "dot", "svg")
@@ -73,75 +75,32 @@ class _RoundRef:
 _Factor = Sym | tuple[_Rounds, int]
 
 
-class _CountingChecker(_Checker):
-    """The checker, recording every construct's worst-case agents over the whole run.
+class _Counter(CheckObserver):
+    """Watches the checker (its public observer seam, wflang/dsl/observe.py) and records,
+    for every construct, its own cost and the repetitions of every body around it."""
 
-    Only run on programs that already checked without errors: the extra size lookups
-    below would otherwise repeat the checker's diagnostics."""
-
-    def __init__(self, program: ast.Program) -> None:
-        super().__init__(program)
+    def __init__(self) -> None:
         self.factors: list[Sym | _RoundRef] = []
         self.costs: dict[ast.Node, list[tuple[Sym, tuple[_Factor, ...]]]] = {}
-        self.fix_checks: dict[ast.Node, Sym] = {}
-        self.round_bodies: dict[int, _RoundRef] = {}
 
-    def _snapshot(self) -> tuple[_Factor, ...]:
-        return tuple((f.rounds, f.r) if isinstance(f, _RoundRef) else f for f in self.factors)
+    def repeated(self, times: Sym) -> None:
+        self.factors.append(times)
 
-    def _inside(self, factor: Sym | _RoundRef, method: Any, *args: Any) -> Any:
-        self.factors.append(factor)
-        try:
-            return method(*args)
-        finally:
-            self.factors.pop()
+    def rounds(self, k: Sym) -> None:
+        self.factors.append(_RoundRef(_Rounds(k)))
 
-    def rhs(self, e: ast.Expr, scope: Any, ctx: Any) -> Any:
-        t, cost = super().rhs(e, scope, ctx)
-        if isinstance(e, CONSTRUCTS):
-            extra = (self.fix_checks[e],) if e in self.fix_checks else ()
-            self.costs.setdefault(e, []).append((cost.agents, self._snapshot() + extra))
-        return t, cost
+    def round(self, r: int) -> None:
+        ref = self.factors[-1]
+        assert isinstance(ref, _RoundRef)
+        ref.rounds.runs = max(ref.rounds.runs, r)
+        ref.r = r
 
-    def fanout(self, e: ast.Fanout, scope: Any, ctx: Any) -> Any:
-        n = self.iter_list(e.iter, scope, "fanout").max
-        return self._inside(n, super().fanout, e, scope, ctx)
+    def done(self) -> None:
+        self.factors.pop()
 
-    def review(self, e: ast.Review, scope: Any, ctx: Any) -> Any:
-        items = self.iter_list(e.iter, scope, "review").max
-        if e.lenses is not None:
-            reviewers = self.iter_list(e.lenses, scope, "review").max
-        else:
-            assert e.count is not None
-            reviewers = self.size_of(e.count, "by")
-        return self._inside(mul(items, reviewers), super().review, e, scope, ctx)
-
-    def vote(self, e: ast.Vote, scope: Any, ctx: Any) -> Any:
-        return self._inside(self.size_of(e.count, "vote"), super().vote, e, scope, ctx)
-
-    def tournament(self, e: ast.Tournament, scope: Any, ctx: Any) -> Any:
-        matches = monus(self.iter_list(e.iter, scope, "tournament").max, 1)
-        return self._inside(matches, super().tournament, e, scope, ctx)
-
-    def fix(self, e: ast.Fix, scope: Any, ctx: Any) -> Any:
-        # The check runs once before the first attempt and once after each: K + 1 times.
-        self.fix_checks[e.check] = add(self.size_of(e.max, "fix max"), ONE)
-        return super().fix(e, scope, ctx)
-
-    def rounds(self, body: list[ast.Stmt], k: Sym, *args: Any, **kwargs: Any) -> Any:
-        ref = _RoundRef(_Rounds(k))
-        self.round_bodies[id(body)] = ref
-        try:
-            return self._inside(ref, super().rounds, body, k, *args, **kwargs)
-        finally:
-            del self.round_bodies[id(body)]
-
-    def block(self, stmts: list[ast.Stmt], *args: Any, **kwargs: Any) -> Any:
-        ref = self.round_bodies.get(id(stmts))
-        if ref is not None:  # one more walk of a loop body: the next round
-            ref.rounds.runs += 1
-            ref.r = ref.rounds.runs
-        return super().block(stmts, *args, **kwargs)
+    def construct(self, e: ast.Expr, agents: Sym) -> None:
+        snapshot = tuple((f.rounds, f.r) if isinstance(f, _RoundRef) else f for f in self.factors)
+        self.costs.setdefault(e, []).append((agents, snapshot))
 
     def total(self, node: ast.Node, env: dict[str, int]) -> int:
         out = 0
@@ -157,8 +116,8 @@ def construct_counts(loaded: Loaded, sizes: dict[str, int] | None = None) -> dic
     """Worst-case agents of every agent-starting construct of a checked program, over the
     whole run (a nested agent counts every time its enclosing loops run it)."""
     assert loaded.ok and loaded.result is not None and loaded.result.bound is not None
-    counter = _CountingChecker(loaded.program)
-    counter.run()
+    counter = _Counter()
+    check_program(loaded.program, observer=counter)
     env = {**loaded.result.bound.worst_env, **(sizes or {})}
     return {node: counter.total(node, env) for node in counter.costs}
 
@@ -316,7 +275,7 @@ class _Flow:
             if parent is not None:
                 self.edge(parent, node_id, "", body=True)
         for name in sorted(header_reads(e)):
-            for src in env.get(name, frozenset()):
+            for src in sorted(env.get(name, frozenset())):  # sorted: the same drawing in every process
                 self.edge(src, node_id, name)
         self.body(e, env, phase, node_id)
         return node_id
@@ -324,7 +283,10 @@ class _Flow:
     def body(self, e: ast.Expr, env: dict[str, _Sources], phase: str | None, node_id: str) -> None:
         me = frozenset({node_id})
         if isinstance(e, ast.Fanout):
-            self.block(e.body, {**env, e.var: me}, phase, node_id)
+            inner = {**env, e.var: me}
+            if e.index_var:
+                inner[e.index_var] = me
+            self.block(e.body, inner, phase, node_id)
         elif isinstance(e, ast.Review):
             inner = {**env, e.var: me}
             if e.lens_var:
@@ -393,6 +355,8 @@ def reads(e: ast.Node | None, bound: frozenset[str] = frozenset()) -> set[str]:
             if isinstance(c, ast.CompFor):
                 out |= reads(c.iter, frozenset(inner))
                 inner.add(c.var)
+                if c.index_var:
+                    inner.add(c.index_var)
             else:
                 out |= reads(c.cond, frozenset(inner))
         return out | reads(e.elt, frozenset(inner))
@@ -484,6 +448,8 @@ def title(p: ast.Program, e: ast.Expr) -> str:
         result = _text(p, e.result, 30) if e.result is not None else "text"
         return f"agent {shown} → {result}"
     if isinstance(e, ast.Fanout):
+        if e.index_var:
+            return f"{kind_of(e)} {e.index_var}, {e.var} in enumerate({_text(p, e.iter)})"
         return f"{kind_of(e)} {e.var} in {_text(p, e.iter)}"
     if isinstance(e, ast.Review):
         by = f"{e.lens_var} in {_text(p, e.lenses)}" if e.lenses is not None else _text(p, e.count)

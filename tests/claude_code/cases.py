@@ -13,10 +13,7 @@ answer set.
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,20 +28,30 @@ from wflang.runtime.backend import AgentRequest, AgentResult
 from wflang.runtime.backends.fake import FakeBackend
 from wflang.runtime.interpreter import run_program
 from wflang.runtime.scheduler import Limits, Scheduler
+from wflang.transpiler.emit import compile_script
 
 ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = sorted(p for p in (ROOT / "examples").iterdir() if p.is_dir() and any(p.glob("*.wf")))
+# Examples ported from public Claude Code workflow scripts (issue 10), each run once, with its
+# own answers, in one launch mode (a port whose args.json is a string runs as `/NAME text`, the
+# text itself), so each adds one claude process to the suite rather than three.
+PORTS: dict[str, str] = {
+    "range-review": "command",
+    "grounded-research": "command",
+    "support-triage": "saved",
+    "security-audit": "path",
+    "dimension-review": "inline",
+    "proven-bug-hunt": "saved",
+    "research-to-pr": "path",
+    "category-audit": "inline",
+}
+EXAMPLES = sorted(p for p in (ROOT / "examples").iterdir()
+                  if p.is_dir() and any(p.glob("*.wf")) and p.name not in PORTS)
+PORT_EXAMPLES = sorted(ROOT / "examples" / name for name in PORTS)
 EXTRA = sorted(p for p in (Path(__file__).resolve().parent / "workflows").iterdir() if p.is_dir())
 MODES = ("path", "inline", "saved", "command")
 ANSWERS = ("own", "schema-shaped", "every-third-fails")
 # Tools that change files or run commands; a read-only workflow's agents get none of them.
 WRITE_TOOLS = frozenset({"Bash", "Edit", "Write", "NotebookEdit"})
-
-
-def wf(*argv: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "wflang", *argv], capture_output=True, text=True, timeout=120,
-                          cwd=cwd or ROOT, env=env)
 
 
 @dataclass
@@ -56,6 +63,8 @@ class Expected:
     failed: int = 0  # calls the fake answers fail
     # (label, prompt) -> the capabilities the Python runtime granted that call (`capabilities`)
     grants: dict[tuple[str, str], set[str]] = field(default_factory=dict)
+    # (label, prompt) -> the shared heads the Python runtime marked for that call (None: none)
+    heads: dict[tuple[str, str], set[str | None]] = field(default_factory=dict)
 
 
 @dataclass
@@ -70,14 +79,19 @@ class Case:
 
 
 def compiled(example: Path, out_dir: Path) -> tuple[str, dict[str, Any]]:
-    """(the compiled script, `wf check --json` for the example's arguments)."""
+    """(the compiled script, the bound for the example's arguments and the declared
+    permissions), computed in this process as `wf compile` and `wf check --args` compute
+    them (a subprocess per example cost the suite a minute under load;
+    tests/test_cli.py covers the commands themselves)."""
     source = next(example.glob("*.wf"))
-    out = out_dir / f"{example.name}.js"
-    proc = wf("compile", str(source), "-o", str(out))
-    assert proc.returncode == 0, proc.stderr
-    check = wf("check", str(source), "--args", str(example / "args.json"), "--json")
-    assert check.returncode == 0, check.stdout + check.stderr
-    return out.read_text(encoding="utf-8"), json.loads(check.stdout)
+    loaded = load(str(source))
+    assert loaded.ok and loaded.result is not None, [d.message for d in loaded.diagnostics]
+    script, _ = compile_script(loaded.program, bound=loaded.result.bound, source_name=source.name)
+    (out_dir / f"{example.name}.js").write_text(script, encoding="utf-8")
+    values, problems = validate_args(loaded.program, json.loads((example / "args.json").read_text(encoding="utf-8")))
+    assert not problems, [d.message for d in problems]
+    bound = loaded.result.bound.evaluate(sizes(loaded.program, values))
+    return script, {"args": {"bound": {"total": bound}}, "permissions": list(loaded.program.header.permissions)}
 
 
 def fake_answers(example: Path, answers: str) -> dict[str, Any]:
@@ -104,6 +118,13 @@ def python_run(example: Path, args: Any, fake: dict[str, Any], work: Path) -> tu
     for call, request in zip(backend.calls, backend.requests, strict=True):
         call["capabilities"] = capabilities(request)
     return outcome.value, backend.calls
+
+
+def heads_of(calls: list[dict[str, Any]]) -> dict[tuple[str, str], set[str | None]]:
+    out: dict[tuple[str, str], set[str | None]] = {}
+    for call in calls:
+        out.setdefault((call["label"], call["prompt"]), set()).add(call["shared_head"])
+    return out
 
 
 def grants_of(calls: list[dict[str, Any]]) -> dict[tuple[str, str], set[str]]:
@@ -133,13 +154,22 @@ class _CapabilityRecorder(FakeBackend):
         return await super().run_agent(request, workspace)
 
 
+def longest_first(cases: list[Case]) -> list[Case]:
+    """The cases in the order the driver should start them: the ones with the most agents
+    first (a claude process costs about 45 ms of CPU per agent on top of its start-up), so
+    that the longest run does not start last and set the suite's wall time alone."""
+    return sorted(cases, key=lambda c: -sum(c.expected.calls.values()) if c.expected else 0)
+
+
 def planned() -> list[tuple[Path, str, str]]:
     """(example folder, answer set, launch mode) of every example run: the examples
-    rotated over the modes, then the harness's own workflows (tests/claude_code/workflows,
-    permission combinations no example has) with their own answers by `scriptPath`."""
+    rotated over the modes, the ports once each in their mode (PORTS), then the harness's own
+    workflows (tests/claude_code/workflows, permission combinations no example has) with their
+    own answers by `scriptPath`."""
     runs = [(example, answers, MODES[(i + j) % len(MODES)])
             for i, example in enumerate(EXAMPLES) for j, answers in enumerate(ANSWERS)]
-    return runs + [(extra, "own", "path") for extra in EXTRA]
+    ports = [(port, "own", PORTS[port.name]) for port in PORT_EXAMPLES]
+    return runs + ports + [(extra, "own", "path") for extra in EXTRA]
 
 
 def case_id(example: Path, answers: str, mode: str) -> str:
@@ -166,12 +196,13 @@ def example_cases(work: Path) -> list[Case]:
                    "launch": launch, "timeout": 240}
         if mode in ("saved", "command"):
             payload["save_as"] = name.group(1)
-        if mode == "command":  # `/NAME text`: the text is the JSON of the arguments
-            payload["prompt"] = f"/{name.group(1)} {json.dumps(args)}"
+        if mode == "command":  # `/NAME text`: the text is the JSON of the arguments, or a string's text
+            payload["prompt"] = f"/{name.group(1)} {args if isinstance(args, str) else json.dumps(args)}"
         expected = Expected(bound=check["args"]["bound"]["total"], value=value,
                             calls=Counter((c["label"], c["prompt"]) for c in calls),
                             permissions=list(check.get("permissions") or []),
-                            failed=sum(1 for c in calls if c["failed"]), grants=grants_of(calls))
+                            failed=sum(1 for c in calls if c["failed"]), grants=grants_of(calls),
+                            heads=heads_of(calls))
         cases.append(Case(payload["id"], example.name, mode, answers, payload, expected))
     return cases
 
@@ -204,6 +235,19 @@ def control_cases(work: Path) -> list[Case]:
             four = {"items": ["a", "b", "c", "d"]}
             payload["overrides"] = {"repeats": [four], "corrects": [four, {"items": ["a", "b"]}]}
         cases.append(Case(payload["id"], "control", "path", name, payload))
+    # The shared-head workflow without its sharedHeadLength: what its cache reads are compared with.
+    extra = next(e for e in EXTRA if e.name == "shared-head")
+    script, check = compiled(extra, work)
+    stripped = re.sub(r",\s*sharedHeadLength:\s*\d+", "", script)
+    assert stripped != script, "the shared-head workflow compiles to no sharedHeadLength"
+    args = json.loads((extra / "args.json").read_text(encoding="utf-8"))
+    fake = fake_answers(extra, "own")
+    value, calls = python_run(extra, args, fake, work / "py-stripped")
+    payload = {"id": "control--shared-head-stripped", "fake": fake, "script": stripped,
+               "launch": {"scriptPath": "SCRIPT", "args": args}, "timeout": 120}
+    cases.append(Case(payload["id"], "shared-head", "path", "stripped", payload,
+                      Expected(check["args"]["bound"]["total"], value,
+                               Counter((c["label"], c["prompt"]) for c in calls), [])))
     # The comparison itself must see a difference: one prompt of the example changed.
     example = ROOT / "examples" / "majority-vote"
     script, check = compiled(example, work)

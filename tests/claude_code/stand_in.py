@@ -18,25 +18,24 @@ Every request is recorded (kind, agent id, label, prompt, tools offered, cache_c
 breakpoints, simulated cache usage). The server is bounded: at most `max_requests` requests
 and `lifetime` seconds, after which it answers 500 and `overrun` says why.
 
-Prompt caching is simulated from the `cache_control` breakpoints the client sends: every
-breakpoint's prefix (tools, system, messages up to the marked block, serialised) is cached
-when first seen; a later request whose prefix up to a breakpoint was seen before reads it
-from the cache. Tokens are characters / 4, the same estimate wflang's fake backend uses.
+Prompt caching is simulated from the `cache_control` breakpoints the client sends, by
+prefix matching with the API's lookback window and minimum length (tests/prompt_cache.py);
+tokens are characters / 4, the same estimate wflang's fake backend uses.
 """
 
 from __future__ import annotations
 
-import hashlib
 import html
 import json
 import re
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from tests.prompt_cache import PromptCache
 from wflang.runtime.backend import AgentRequest
 from wflang.runtime.backends.fake import FakeAnswer, FakeBackend, js_json
 
@@ -90,6 +89,20 @@ def task_of(messages: list[dict[str, Any]]) -> str | None:
     return "".join(parts) if parts else None
 
 
+def head_of(messages: list[dict[str, Any]]) -> str | None:
+    """The shared head Claude Code sent as its own cached block (`sharedHeadLength`): the
+    unframed text of the first framed block when the task came as several framed blocks and
+    that one carries `cache_control`; None when the task came whole."""
+    first = next((m for m in messages if m.get("role") == "user"), None)
+    content = first.get("content") if first else None
+    if not isinstance(content, list):
+        return None
+    framed = [b for b in content if isinstance(b, dict) and b.get("type") == "text" and FRAME in b.get("text", "")]
+    if len(framed) < 2 or "cache_control" not in framed[0]:
+        return None
+    return _unframe(framed[0]["text"])
+
+
 DEFERRED = "The following deferred tools are now available via ToolSearch."
 
 
@@ -132,6 +145,7 @@ class Record:
     schema: Any = None
     last_user: str = ""  # the last user turn's text (for repair turns), cut to 2,000 chars
     deferred: list[str] | None = None  # tool names announced for ToolSearch, when announced
+    head: str | None = None  # the shared head sent as its own cached block (head_of), if any
     label_wait: float = 0.0  # seconds spent finding the agent's meta file
     at: float = 0.0  # seconds since the stand-in started
 
@@ -153,65 +167,6 @@ class AgentState:
     turns: int = 0
 
 
-class _Cache:
-    """The simulated prompt cache: prefix digests seen so far."""
-
-    def __init__(self) -> None:
-        self.seen: set[str] = set()
-
-    @staticmethod
-    def _blocks(body: dict[str, Any]) -> list[tuple[Any, bool]]:
-        """The request as an ordered list of (piece, marked) in the API's cache order:
-        tools, then system, then messages."""
-        out: list[tuple[Any, bool]] = []
-        for tool in body.get("tools") or []:
-            out.append((tool, isinstance(tool, dict) and "cache_control" in tool))
-        system = body.get("system")
-        if isinstance(system, str):
-            out.append((system, False))
-        elif isinstance(system, list):
-            for block in system:
-                out.append((block, isinstance(block, dict) and "cache_control" in block))
-        for message in body.get("messages") or []:
-            content = message.get("content")
-            if isinstance(content, str):
-                out.append(({"role": message.get("role"), "text": content}, False))
-                continue
-            for block in content or []:
-                out.append(({"role": message.get("role"), "block": block},
-                            isinstance(block, dict) and "cache_control" in block))
-        return out
-
-    def account(self, body: dict[str, Any]) -> tuple[int, int, int, int]:
-        """(breakpoints, cache_read, cache_write, uncached input) tokens for one request."""
-        blocks = self._blocks(body)
-        digest = hashlib.sha256()
-        chars = 0
-        prefixes: list[tuple[str, int]] = []  # (digest at a breakpoint, chars up to it)
-        for piece, marked in blocks:
-            if isinstance(piece, dict):
-                piece = {k: v for k, v in piece.items() if k != "cache_control"}
-                if "block" in piece and isinstance(piece["block"], dict):
-                    piece["block"] = {k: v for k, v in piece["block"].items() if k != "cache_control"}
-            text = json.dumps(piece, sort_keys=True, ensure_ascii=False)
-            digest.update(text.encode())
-            chars += len(text)
-            if marked:
-                prefixes.append((digest.hexdigest(), chars))
-        tokens_total = chars // 4
-        read_chars = 0
-        for key, upto in reversed(prefixes):
-            if key in self.seen:
-                read_chars = upto
-                break
-        last = prefixes[-1][1] if prefixes else 0
-        for key, _ in prefixes:
-            self.seen.add(key)
-        read = read_chars // 4
-        write = max(0, last // 4 - read) if prefixes else 0
-        return len(prefixes), read, write, max(0, tokens_total - read - write)
-
-
 class StandIn:
     def __init__(self, home: Path, fake: FakeBackend, launch: Launch, *, max_requests: int = 3000,
                  lifetime: float = 600.0, repair: str = "repeat",
@@ -230,7 +185,7 @@ class StandIn:
         self.raw: list[dict[str, Any]] = []  # first request of each kind, for debugging
         self.overrun: str | None = None
         self.errors: list[str] = []
-        self._cache = _Cache()
+        self.cache = PromptCache()
         self._lock = threading.Lock()
         self._started = time.monotonic()
         self._stopping = threading.Event()
@@ -303,7 +258,7 @@ class StandIn:
         messages = body.get("messages") or []
         last_user = next((_text_of(m.get("content")) for m in reversed(messages) if m.get("role") == "user"), "")
         agent_id = headers.get("x-claude-code-agent-id")
-        breakpoints, read, write, uncached = self._cache.account(body)
+        breakpoints, read, write, uncached = astuple(self.cache.account(body))
         record = Record(kind="other", agent_id=agent_id, label=None, prompt=None, tools=tools, turn=1,
                         stream=bool(body.get("stream")), model=body.get("model"), breakpoints=breakpoints,
                         cache_read=read, cache_write=write, input_tokens=uncached,
@@ -364,6 +319,7 @@ class StandIn:
             turn = state.turns
         record.kind, record.label, record.prompt, record.turn, record.schema = (
             "agent", state.label, state.prompt, turn, schema)
+        record.head = head_of(body.get("messages") or [])
         answer = state.answer
         if schema is not None and state.label in self.overrides:
             turns = self.overrides[state.label]
@@ -517,4 +473,4 @@ def records_json(records: list[Record]) -> list[dict[str, Any]]:
     return [r.__dict__ for r in records]
 
 
-__all__ = ["FRAME", "Launch", "Record", "StandIn", "records_json", "task_of"]
+__all__ = ["FRAME", "Launch", "Record", "StandIn", "head_of", "records_json", "task_of"]

@@ -12,7 +12,8 @@ from typing import Any
 import anthropic
 import pytest
 
-from tests.claude_code.stand_in import FRAME, Launch, StandIn, deferred_tools, task_of
+from tests.claude_code.stand_in import FRAME, Launch, StandIn, deferred_tools, head_of, task_of
+from tests.prompt_cache import PromptCache
 from wflang.runtime.backends.fake import FakeBackend
 
 INTRO = f"{FRAME} The task text below was computed at runtime. The computed task text follows:\n"
@@ -55,6 +56,8 @@ def test_task_text_is_unframed_and_a_split_head_is_joined() -> None:
     split = [{"type": "text", "text": framed(head) + "\n", "cache_control": {"type": "ephemeral"}},
              {"type": "text", "text": framed(tail)}]
     assert task_of([{"role": "user", "content": split}]) == head + tail
+    assert head_of([{"role": "user", "content": split}]) == head
+    assert head_of([{"role": "user", "content": [{"type": "text", "text": framed(prompt)}]}]) is None
     assert task_of([{"role": "user", "content": "no frame here"}]) is None
 
 
@@ -109,13 +112,48 @@ def test_the_top_level_turn_launches_the_workflow_then_answers_the_notification(
 
 
 def test_cache_reads_follow_the_breakpoints(stand_in: StandIn) -> None:
-    system = [{"type": "text", "text": "S" * 4000, "cache_control": {"type": "ephemeral"}}]
+    system = [{"type": "text", "text": "S" * 6000, "cache_control": {"type": "ephemeral"}}]
     for n in range(2):
         client(stand_in).messages.create(model="m", max_tokens=10, system=system,
                                          messages=[{"role": "user", "content": f"question {n}"}])
     first, second = stand_in.records[-2:]
-    assert (first.breakpoints, first.cache_read) == (1, 0) and first.cache_write > 1000
+    assert (first.breakpoints, first.cache_read) == (1, 0) and first.cache_write > 1024
     assert second.cache_read == first.cache_write and second.cache_write == 0
+
+
+def test_the_cache_matches_prefixes_as_the_api_does() -> None:
+    """Prefix matching with the lookback window, the minimum length, automatic caching, and
+    a fan-out's shared head (tests/prompt_cache.py)."""
+    cache = PromptCache()
+    system = [{"type": "text", "text": "S" * 6000}]
+    head = {"type": "text", "text": "H" * 2000, "cache_control": {"type": "ephemeral"}}
+
+    def agent(n: int, split: bool) -> dict[str, Any]:
+        rest = {"type": "text", "text": f"file {n}", "cache_control": {"type": "ephemeral"}}
+        content = [head, rest] if split else [{**rest, "text": "H" * 2000 + f"file {n}"}]
+        return {"system": system, "messages": [{"role": "user", "content": content}]}
+
+    first, second = cache.account(agent(1, True)), cache.account(agent(2, True))
+    assert first.read == 0 and first.write >= (6000 + 2000) // 4
+    assert second.read == (6000 + 2000) // 4 and second.write <= 2  # system + head read back
+    # without the split nothing after the system text is shared, and the system block has no
+    # breakpoint of its own: nothing was written there, so nothing is read
+    other = PromptCache()
+    assert other.account(agent(1, False)).read == 0 and other.account(agent(2, False)).read == 0
+    # a prefix under the minimum is neither written nor read
+    small = PromptCache()
+    tiny = {"messages": [{"role": "user", "content": [{"type": "text", "text": "x" * 100,
+                                                       "cache_control": {"type": "ephemeral"}}]}]}
+    assert small.account(tiny).write == 0 and small.account(tiny).read == 0
+    # a top-level cache_control marks the last block; a later, longer conversation reads the
+    # earlier turn's prefix through the lookback window (20 blocks)
+    auto = PromptCache()
+    turns = [{"role": "user", "content": "T" * 5000}]
+    assert auto.account({"messages": turns, "cache_control": {"type": "ephemeral"}}).write > 1024
+    longer = turns + [{"role": "assistant", "content": "ok"}, {"role": "user", "content": "more"}]
+    assert auto.account({"messages": longer, "cache_control": {"type": "ephemeral"}}).read > 1024
+    far = turns + [{"role": "user", "content": f"m{i}"} for i in range(25)]
+    assert auto.account({"messages": far, "cache_control": {"type": "ephemeral"}}).read == 0
 
 
 def test_requests_are_bounded(stand_in: StandIn) -> None:

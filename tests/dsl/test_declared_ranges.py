@@ -37,14 +37,24 @@ def test_a_declared_range_bounds_what_it_sizes(expr: str, expected: int) -> None
 
 @pytest.mark.parametrize("expr, code", [
     ("range(p.low)", "WF308"),      # can be negative
-    ("take(files, p.open)", "WF303"),  # no max
-    ("take(files, p.count + 1)", "WF303"),  # arithmetic forgets the range
-    ("take(files, -p.count)", "WF303"),
-    ("take(files, sum([p.count, p.count]))", "WF303"),
+    ("range(p.open)", "WF303"),  # no max
+    ("range(p.count + 1)", "WF303"),  # arithmetic forgets the range
+    ("range(-p.count)", "WF303"),
+    ("range(sum([p.count, p.count]))", "WF303"),
 ])
 def test_what_a_declared_range_cannot_size(expr: str, code: str) -> None:
     found = errors(f'p = agent "plan" -> Plan\nxs = {expr}\n', DECLS)
     assert [c for c, _ in found] == [code], found
+
+
+@pytest.mark.parametrize("count", ["p.open", "p.count + 1", "-p.count", "sum([p.count, p.count])"])
+def test_take_with_a_count_of_no_declared_range_only_cuts(count: str) -> None:
+    # take/top never lengthen a list: with any count, the result is at most the list's max.
+    r = check(f'p = agent "plan" -> Plan\nxs = take(files, {count})\n'
+              'probe = fanout y_ in xs:\n    agent "probe {y_}"\n', DECLS)
+    assert r.ok, [(d.code, d.message) for d in r.diagnostics]
+    assert r.bound is not None
+    assert r.bound.terms[-1].agents.eval(r.bound.worst_env) == r.bound.worst_env["files"]
 
 
 def test_a_range_survives_a_join_of_two_ranged_values() -> None:

@@ -4,6 +4,8 @@ Each test queues the behaviours it wants (`text`, `tool_use`, `status`, `hang`,
 `malformed`...); every POST /v1/messages takes the next one. Request bodies and headers are
 recorded so tests can assert what the client sent. An exhausted queue answers 500 with a
 message saying so, which makes a test that calls more often than scripted fail loudly.
+A `responder` (body, headers) -> Scripted answers instead when the queue is empty, for a
+whole run whose answers depend on what is asked (bench/bench_claude_cache.py).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -118,8 +121,9 @@ def malformed() -> Scripted:
 
 
 class MessagesServer:
-    def __init__(self) -> None:
+    def __init__(self, responder: Callable[[dict[str, Any], dict[str, str]], Scripted] | None = None) -> None:
         self.queue: deque[Scripted] = deque()
+        self.responder = responder
         self.requests: list[dict[str, Any]] = []  # decoded JSON bodies, in arrival order
         self.headers: list[dict[str, str]] = []
         self._lock = threading.Lock()
@@ -158,6 +162,8 @@ class MessagesServer:
             self.headers.append(headers)
             if self.queue:
                 return self.queue.popleft()
+        if self.responder is not None:
+            return self.responder(body, headers)
         return status(500, message_text="messages_server: no scripted response left")
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:

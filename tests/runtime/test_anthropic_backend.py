@@ -464,3 +464,28 @@ def test_resolve_model() -> None:
         resolve_model("opus", env={"WF_MODELS": "{nope"})
     with pytest.raises(ModelConfigError, match="JSON object"):
         resolve_model("opus", env={"WF_MODELS": '["opus"]'})
+
+
+# --- prompt caching: a fan-out's shared head --------------------------------------------------
+
+
+async def test_a_shared_head_is_its_own_cached_block(
+    server: MessagesServer, make_backend: Any, workspace: Path
+) -> None:
+    """The head agents of a fan-out share (wflang/dsl/shared_head.py) is sent as the first
+    block of the user message, with a cache breakpoint; the text is the prompt, unchanged."""
+    head = "Shared context for every file of the fan-out.\n" * 5
+    server.push(ms.text("one"), ms.text("two"), ms.text("three"))
+    backend = make_backend()
+    await backend.run_agent(req(head + "Review a.py", shared_head=head), workspace)
+    await backend.run_agent(req(head + "  \n", shared_head=head), workspace)  # a blank rest: no split
+    await make_backend(prompt_caching=False).run_agent(req(head + "Review b.py", shared_head=head), workspace)
+    split, blank, uncached = server.requests
+    assert split["messages"][0]["content"] == [
+        {"type": "text", "text": head, "cache_control": {"type": "ephemeral"}},
+        {"type": "text", "text": "Review a.py"},
+    ]
+    assert split["cache_control"] == {"type": "ephemeral"}  # the growing prefix, as before
+    assert blank["messages"][0]["content"] == head + "  \n"
+    assert uncached["messages"][0]["content"] == head + "Review b.py"
+    assert "cache_control" not in uncached

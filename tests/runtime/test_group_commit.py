@@ -30,10 +30,10 @@ return r
 class SlowJournal(Journal):
     """Each transaction takes 20 ms (a slow disk's fsync) and is logged with its rows."""
 
-    def record_agents(self, run_id: str, rows: list) -> None:
+    def record_agents(self, run_id: str, rows: list, logs: list | None = None) -> None:
         assert threading.current_thread() is not threading.main_thread()  # off the event loop
         time.sleep(0.02)
-        super().record_agents(run_id, rows)
+        super().record_agents(run_id, rows, logs)
         self.committed.extend(r.params[1] for r in rows)
         self.groups.append(len(rows))
 
@@ -122,4 +122,22 @@ async def test_counts(tmp_path: Path, n: int):
         for i in range(n):
             nursery.start_soon(commits.commit, agent_row(run_id, f"k{i}", req, "failed", None, "x", None, 0, 1))
     assert (commits.groups, commits.rows) == (1, n)  # finished in the same moment: one transaction
+    journal.close()
+
+
+async def test_log_lines_ride_with_the_next_group_and_flush_writes_the_rest(tmp_path: Path):
+    journal = _open_slow(tmp_path)
+    run_id = journal.start_run("t", "t.wf", "src", {})
+    commits = GroupCommit(journal, run_id)
+    req = AgentRequest(prompt="p", schema=None, label="l")
+    commits.log("A", "first")
+    commits.log(None, "second")
+    assert journal.get_run(run_id).logs == []  # not written on the event loop
+    await commits.commit(agent_row(run_id, "k", req, "failed", None, "x", None, 0.0, 1.0))
+    assert journal.groups == [1]  # the row and both lines: one transaction
+    commits.log("B", "third")
+    commits.flush()
+    logs = journal.get_run(run_id).logs
+    assert [(line.seq, line.phase, line.message) for line in logs] == [
+        (1, "A", "first"), (2, None, "second"), (3, "B", "third")]
     journal.close()

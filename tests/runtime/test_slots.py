@@ -83,3 +83,46 @@ async def test_a_cancelled_waiter_leaves_the_queue_and_a_cancelled_holder_frees_
     await slots.acquire((3,))  # the slot is free again
     assert slots.borrowed == 1
     slots.release()
+
+
+LIMITED = HEADER + """
+input xs: list[int] max 200
+r = fanout x in xs with concurrency=3:
+    agent "go {x}"
+return r
+"""
+
+
+@pytest.mark.trio
+async def test_the_fanout_concurrency_option_starts_items_in_item_order_on_every_run(autojump_clock):
+    # `with concurrency=3` has its own slots (under the run's 16): ordered as well.
+    orders = []
+    for _ in range(8):
+        double = Double(latency=lambda r: 1.0 + int(r.prompt.split()[1]) % 2)
+        await run_program(parse(LIMITED, "t.wf"), {"xs": list(range(24))}, Scheduler(double, "."))
+        assert double.max_in_flight == 3
+        t0 = min(double.starts.values())
+        orders.append({c.prompt: double.starts[c.label] - t0 for c in double.calls})
+    assert sorted(p for p, t in orders[0].items() if t == 0) == ["go 0", "go 1", "go 2"]
+    by_start = sorted(orders[0], key=lambda p: (orders[0][p], int(p.split()[1])))
+    assert by_start == [f"go {i}" for i in range(24)]  # slots handed out in item order
+    assert all(o == orders[0] for o in orders)  # the same start times on every run
+
+
+async def test_wait_idle_returns_once_every_other_task_is_blocked():
+    from wflang.runtime.slots import wait_idle
+
+    steps: list[int] = []
+
+    async def busy(n: int) -> None:
+        for i in range(n):
+            await trio.lowlevel.checkpoint()  # runnable again at once: not idle
+            steps.append(i)
+        await trio.sleep_forever()
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(busy, 50)
+        await trio.lowlevel.checkpoint()
+        await wait_idle()
+        assert len(steps) == 50  # the busy task ran to its sleep before we woke
+        nursery.cancel_scope.cancel()

@@ -10,11 +10,14 @@ and every record value is rebuilt with exactly its declared fields, in declared 
 from __future__ import annotations
 
 import json
+import math
+import re
 from typing import Any
 
 from wflang.dsl import ast
+from wflang.dsl import values as V
 from wflang.dsl.diagnostics import Diagnostic, did_you_mean
-from wflang.dsl.values import js_number
+from wflang.dsl.values import js_number, num
 
 # The lower bound of an `int` input that declares no `min` (docs/language.md §3): ints
 # size loops, so a negative one must be asked for.
@@ -23,9 +26,28 @@ INT_INPUT_MIN = 0
 ARGS_PROBLEM = "the arguments do not fit the workflow's inputs: "
 
 
+# What a blank string is (an empty argument, `/NAME` without text): the whitespace the
+# `strip` builtin removes, the same set in both targets.
+_SPACE = " \t\n\r\f\v"
+# A number written as text ("5", "-2.5", "1e3"): read as the number for an int or float
+# input. ASCII digits only; the same pattern in the JS helper `fromText`.
+_NUMBER_TEXT = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
+
+
+def raw_input(program: ast.Program) -> ast.InputDecl | None:
+    """The input declared `raw`, which a string argument (`/NAME some text`) fills."""
+    return next((i for i in program.inputs if i.raw), None)
+
+
 def normalize(raw: Any, program: ast.Program) -> Any:
     """What the JS preamble accepts: an object, a JSON string of one, or (for a workflow
-    with exactly one input) the bare value; None means no arguments."""
+    with exactly one input) the bare value; None means no arguments. With a `raw` input a
+    string is that input's text (stripped), unless it is the JSON of an object."""
+    target = raw_input(program)
+    if isinstance(raw, str) and target is not None:
+        text = raw.strip(_SPACE)
+        parsed = _json_object(text)
+        return parsed if parsed is not None else {target.name: text}
     if isinstance(raw, str):
         stripped = raw.strip()
         if stripped.startswith(("{", "[")):
@@ -40,16 +62,65 @@ def normalize(raw: Any, program: ast.Program) -> Any:
     return raw
 
 
+def _json_object(text: str) -> dict[str, Any] | None:
+    """The object `text` is the JSON of (as JS JSON.parse reads it: no NaN), else None."""
+    if not text.startswith("{"):
+        return None
+    try:
+        value = json.loads(text, parse_constant=_no_constant)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def is_blank(v: Any) -> bool:
+    """An empty argument: a string of nothing but spaces, tabs and line breaks. It counts
+    as `null` (docs/semantics.md "Arguments")."""
+    return isinstance(v, str) and v.strip(_SPACE) == ""
+
+
+def from_text(v: Any, t: ast.TypeExpr, records: dict[str, ast.TypeDecl]) -> Any:
+    """`v` with every string where `t` wants a number or a bool read as one, when it is
+    written as one ("5" for an int, "true" for a bool), at any depth; anything else as is,
+    for `type_problem` to judge. The JS helper `fromText` reads the same strings."""
+    if isinstance(t, ast.OptionalType):
+        return from_text(v, t.inner, records)
+    if isinstance(t, ast.ListType):
+        return [from_text(x, t.item, records) for x in v] if isinstance(v, list) else v
+    if not isinstance(t, ast.NamedType):
+        return v
+    if isinstance(v, str) and t.name in ("int", "float"):
+        text = v.strip(_SPACE)
+        if _NUMBER_TEXT.fullmatch(text):
+            n = float(text)
+            if math.isfinite(n):
+                return num(n)
+        return v
+    if isinstance(v, str) and t.name == "bool":
+        return {"true": True, "false": False}.get(v.strip(_SPACE), v)
+    decl = records.get(t.name)
+    if decl is not None and isinstance(v, dict):
+        types = {f.name: f.type for f in decl.fields}
+        return {k: from_text(x, types[k], records) if k in types else x for k, x in v.items()}
+    return v
+
+
 def validate_args(program: ast.Program, raw: Any, *, child: bool = False) -> tuple[dict[str, Any], list[Diagnostic]]:
     """The input values for a run, defaults applied, or diagnostics saying what is wrong.
     `child`: the arguments of `run "x.wf"`, whose records may carry fields the child does
     not declare (they are dropped, not refused)."""
-    args = normalize(raw, program)
+    args = V.normalize(normalize(raw, program))  # numbers as JSON means them: 2.0 is 2, as in JS
     diags: list[Diagnostic] = []
     if not isinstance(args, dict):
         shape = ", ".join(i.name for i in program.inputs) or "no inputs"
+        text = (f", or mark one `str` input `raw` to take the text of `/{program.header.name} some text`"
+                if isinstance(args, str) else "")
         return {}, [Diagnostic("WF401", f"arguments must be an object, not {_kind(args)}", None,
-                               f"pass {{{shape}}} as a JSON object")]
+                               f"pass {{{shape}}} as a JSON object{text}")]
     records = {d.name: d for d in program.types}
     declared = {d.name: d for d in program.inputs}
     values: dict[str, Any] = {}
@@ -61,22 +132,37 @@ def validate_args(program: ast.Program, raw: Any, *, child: bool = False) -> tup
                                     (f"did you mean `{guess}`? " if guess else "")
                                     + f"this workflow's inputs are: {known}"))
     for d in program.inputs:
-        if d.name not in args or args[d.name] is None and not isinstance(d.type, ast.OptionalType):
+        given = args.get(d.name)
+        blank = is_blank(given)  # an empty argument counts as null
+        if blank:
+            given = None
+        if d.name not in args or given is None and not isinstance(d.type, ast.OptionalType):
             if d.default is not None:
                 values[d.name] = fit_value(literal_value(d.default), d.type, records)
                 continue
             if d.name not in args:
                 diags.append(Diagnostic("WF403", f"missing argument `{d.name}`", None,
-                                        f"`{d.name}` has no default (input on line {d.span.line}); pass it"))
+                                        f"`{d.name}` has no default (input on line {d.span.line}); pass it"
+                                        + _raw_hint(d, program)))
                 continue
-        problem = type_problem(args[d.name], d.type, records, f"args.{d.name}", closed=not child,
+            if blank:
+                diags.append(Diagnostic("WF403", f"args.{d.name}: required, got an empty string", None,
+                                        f"`{d.name}` has no default (input on line {d.span.line}); pass it"
+                                        + _raw_hint(d, program)))
+                continue
+        given = from_text(given, d.type, records)
+        problem = type_problem(given, d.type, records, f"args.{d.name}", closed=not child,
                                default_min=INT_INPUT_MIN)
         if problem is not None:
             diags.append(Diagnostic("WF404", problem, None, f"input `{d.name}` is declared on line "
                                     f"{d.span.line}: {_type_src(d.type, INT_INPUT_MIN)}"))
             continue
-        values[d.name] = fit_value(args[d.name], d.type, records)
+        values[d.name] = fit_value(given, d.type, records)
     return values, diags
+
+
+def _raw_hint(d: ast.InputDecl, program: ast.Program) -> str:
+    return f" (it is the text of `/{program.header.name} some text`)" if d.raw else ""
 
 
 def fit_value(v: Any, t: ast.TypeExpr, records: dict[str, ast.TypeDecl]) -> Any:
@@ -267,8 +353,11 @@ def _kind(v: Any) -> str:
 
 
 def _show(v: Any) -> str:
-    text = json.dumps(v, ensure_ascii=False, separators=(",", ":"))  # as JSON.stringify writes it
-    return text if len(text) <= 40 else text[:37] + "..."
+    """A value as the JS helper shows it: JSON.stringify, cut after 37 UTF-16 units."""
+    units = V.to_json(v, indent=None).encode("utf-16-le", "surrogatepass")
+    if len(units) <= 80:
+        return units.decode("utf-16-le", "surrogatepass")
+    return units[:74].decode("utf-16-le", "surrogatepass") + "..."
 
 
 def _type_src(t: ast.TypeExpr, default_min: int | None = None) -> str:

@@ -217,6 +217,7 @@ class DictLit(Expr):
 class CompFor(Node):
     var: str
     iter: Expr
+    index_var: str | None = None  # `for i, x in enumerate(C)`: the item's index, from 0
 
 
 @dataclass(eq=False)
@@ -307,6 +308,7 @@ class Fanout(Expr):
     body: list[Stmt]
     options: list[Option] = field(default_factory=list)
     sequential: bool = False
+    index_var: str | None = None  # `fanout i, x in enumerate(C)`: the item's index, from 0
 
 
 @dataclass(eq=False)
@@ -438,9 +440,22 @@ class Header(Node):
 
 @dataclass(eq=False)
 class InputDecl(Node):
+    """`input NAME: T [raw] [= DEFAULT]`; `raw`: the input that receives the text of a
+    `/NAME some text` launch (a string argument), docs/semantics.md "Arguments"."""
+
     name: str
     type: TypeExpr
     default: Expr | None
+    raw: bool = False
+
+
+@dataclass(eq=False)
+class Require(Node):
+    """`require COND, MESSAGE`: an argument check; when COND does not hold for the given
+    arguments the run fails with MESSAGE before any agent starts."""
+
+    cond: Expr
+    message: Expr
 
 
 @dataclass(eq=False)
@@ -479,6 +494,9 @@ class Program(Node):
     budget: list[BudgetLimit]
     consts: list[Assign]  # top-level `NAME = pure expression` before any statement
     body: list[Stmt]  # phases and top-level statements, in order; `return` is last
+    # `require` argument checks, in source order: run after the arguments and constants,
+    # before the first statement (docs/semantics.md "Arguments")
+    requires: list[Require] = field(default_factory=list)
 
     def phases(self) -> list[Phase]:
         """Every phase block, in source order: the top-level ones and those in a top-level

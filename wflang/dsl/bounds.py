@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from wflang.dsl.sizes import Knob, Sym, add, smax
+from wflang.dsl.sizes import ZERO, Knob, Sym, add, smax
 
 AGENT_CAP = 1000
 ITEM_CAP = 4096
@@ -112,11 +112,15 @@ class Bound:
         out: dict[str, int] = {}
         for title in self.phase_order:
             out[title] = 0
+        exits: dict[str, int] = {}  # per phase, the worst run that leaves early in it
         for t in self.terms:
-            for phase, n in (t.per_phase or {t.phase: t.worst}).items():
+            if t.per_phase is None and t.exit is not None:
+                key = t.phase if t.phase is not None else "(top level)"
+                exits[key] = max(exits.get(key, 0), out.get(key, 0) + t.exit.eval(env))
+            for phase, n in (t.per_phase or {t.phase: t.agents}).items():
                 key = phase if phase is not None else "(top level)"
                 out[key] = out.get(key, 0) + n.eval(env)
-        return list(out.items())
+        return [(k, max(n, exits.get(k, 0))) for k, n in out.items()]
 
     def formula(self) -> str:
         """Symbolic, over the input names: `files + min(files×5, 60)×3 + 7`."""
@@ -130,6 +134,9 @@ class Bound:
         exits = self.exits()
         if not exits:
             return text
+        # a term that only leaves early adds nothing to the run that goes on
+        going = [t for t in self.terms if t.agents != ZERO]
+        text = " + ".join(_term(t.agents.show(env)) for t in going) if going else "0"
         # an early `return`: the run that goes on, or one that leaves at an exit
         return "max(" + ", ".join([text, *(x.show(env) for x in exits)]) + ")"
 

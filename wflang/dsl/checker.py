@@ -19,6 +19,7 @@ from wflang.dsl.arguments import INT_INPUT_MIN, literal_value, type_problem
 from wflang.dsl.bounds import AGENT_CAP, ITEM_CAP, Bound, InputSize, Term
 from wflang.dsl.diagnostics import Diagnostic, did_you_mean
 from wflang.dsl.gcpause import paused
+from wflang.dsl.observe import NULL_OBSERVER, CheckObserver
 from wflang.dsl.sizes import (
     ONE,
     ZERO,
@@ -66,6 +67,7 @@ from wflang.dsl.types import (
 )
 
 BUILTINS = builtins.NAMES
+RESERVED = builtins.RESERVED  # builtin names no input or variable may take
 PERMISSIONS = ("edit", "shell")
 _NAME_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 _UNROLL_LIMIT = 200
@@ -104,6 +106,13 @@ class Cost:
     def worst(self) -> Sym:
         """Every path, whether it returns or goes on."""
         return self.agents if self.exit is None else smax(self.agents, self.exit)
+
+    @staticmethod
+    def sum(costs: list[Cost]) -> Cost:
+        """`costs[0].then(costs[1]).then(...)`, with one `add` over all the terms."""
+        agents = [c.agents for c in costs if c.agents != ZERO]
+        tokens = None if any(c.tokens is None for c in costs) else add(*(c.tokens for c in costs))
+        return Cost(add(*agents) if agents else ZERO, tokens, "")
 
     def times(self, n: Sym, desc: str) -> Cost:
         tokens = None if self.tokens is None else mul(n, self.tokens)
@@ -213,13 +222,15 @@ class _Scope:
         return out
 
     def assign(self, name: str, t: Type) -> None:
-        s: _Scope | None = self
-        while s is not None:
-            if name in s.vars:
-                s.vars[name] = t
-                return
-            s = s.parent
+        # As in both runtimes, a write lands in the innermost scope: in an item's body
+        # (fanout, for, review, vote, tournament) it makes an item-local name and the outer
+        # one keeps its value, so its type and size must stay as they were.
         self.vars[name] = t
+
+    def outer(self, name: str) -> Type | object:
+        """The type a name has in the enclosing scopes (`_MISSING`: unbound there)."""
+        found = self.parent.lookup(name) if self.parent is not None else None
+        return _MISSING if found is None else found
 
 
 def _has_phase(s: ast.If) -> bool:
@@ -229,6 +240,21 @@ def _has_phase(s: ast.If) -> bool:
             if isinstance(x, ast.Phase) or (isinstance(x, ast.If) and _has_phase(x)):
                 return True
     return False
+
+
+def _loop_targets(stmts: list[ast.Stmt]) -> list[str]:
+    """The names a loop body assigns in its own scope (not in fan-out items, which are local)."""
+    out: list[str] = []
+    for s in stmts:
+        if isinstance(s, ast.Assign):
+            out += s.targets
+            if isinstance(s.value, (ast.Repeat, ast.Fix)):
+                out += _loop_targets(s.value.body)
+        elif isinstance(s, ast.ExprStmt) and isinstance(s.value, (ast.Repeat, ast.Fix)):
+            out += _loop_targets(s.value.body)
+        elif isinstance(s, ast.If):
+            out += _loop_targets(s.then) + _loop_targets(s.orelse)
+    return out
 
 
 def _per_phase(terms: list[Term]) -> dict[str | None, Sym]:
@@ -244,9 +270,10 @@ class _Stop(Exception):
     """An error after which the rest of the statement makes no sense to check."""
 
 
-def check_program(program: ast.Program) -> CheckResult:
+def check_program(program: ast.Program, observer: CheckObserver | None = None) -> CheckResult:
+    """Check a program; `observer` (wflang/dsl/observe.py) watches the walk."""
     with paused():
-        result = _Checker(program).run()
+        result = _Checker(program, observer=observer).run()
         if result.ok and result.bound is not None and has_toolless(program):
             # The batchable bound is the same proof counting only tool-less agents: a
             # second pass where every other agent costs 0 (errors were reported by the first).
@@ -267,8 +294,10 @@ def has_toolless(program: ast.Program) -> bool:
 
 
 class _Checker:
-    def __init__(self, program: ast.Program, batchable_only: bool = False) -> None:
+    def __init__(self, program: ast.Program, batchable_only: bool = False,
+                 observer: CheckObserver | None = None) -> None:
         self.p = program
+        self.observer = observer or NULL_OBSERVER
         self.batchable_only = batchable_only  # count only tool-less agents (the batchable bound)
         self.diags: list[Diagnostic] = []
         self.records: dict[str, Record] = {}
@@ -282,6 +311,7 @@ class _Checker:
         self.phase_titles: list[str] = []
         self.in_fix = 0  # depth of `fix` bodies being checked: `last` and `attempt` are theirs
         self.returns: list[Type] = []  # the type of every `return`, for the workflow's result type
+        self.trial = 0  # inside a silent trial pass over a loop body (seed_none_names): record nothing
         self.seen_titles: dict[str, ast.Phase] = {}
 
     # ------------------------------------------------------------ diagnostics
@@ -326,6 +356,7 @@ class _Checker:
             scope.consts.add(c.targets[0])
             if isinstance(c.value, ast.IntLit) and c.value.value >= 0:
                 self.const_ints[c.targets[0]] = (c.value.value, c.value.span)
+        self.check_requires(scope)
         self.phase_titles = [ph.title for ph in self.p.phases()]
         ended: ast.Stmt | None = None  # a statement after which nothing runs
         for i, stmt in enumerate(self.p.body):
@@ -578,10 +609,18 @@ class _Checker:
         self.error("WF303", f"{what} must be known before the run", e.span, hint)
         return ZERO
 
+    def static_size(self, e: ast.Expr, what: str) -> Sym | None:
+        return self.size_of(e, what) if self._static_size(e) else None
+
     def declared_size(self, e: ast.Expr, what: str, scope: _Scope) -> Sym | None:
         try:
             t = strip_opt(self.expr(e, scope))
         except _Stop:
+            return ZERO
+        if t == JSON:  # its shape is not checked, so nothing read from it has a maximum
+            self.error("WF303", f"{what}: a json value cannot size anything", e.span,
+                       "ask the agent for an int whose type declares its range "
+                       "(a field `n: int min 0 max N`), not a json value")
             return ZERO
         if not (isinstance(t, Ranged) and t.name == "int" and t.hi is not None):
             return None
@@ -608,13 +647,37 @@ class _Checker:
                 self.error("WF205", f"input `{d.name}` is declared twice", self.word_span(d.span, d.name, 6),
                            f"keep one (the first is on line {first.span.line})")
                 continue
-            if d.name in BUILTINS:
+            if d.name in RESERVED:
                 self.error("WF205", f"`{d.name}` is a builtin; an input cannot take its name",
                            self.word_span(d.span, d.name, 6), "rename the input")
             t = self.input_type(d)
+            if d.raw:
+                self.check_raw_input(d)
             if d.default is not None:
                 self.check_default(d, t)
             scope.vars[d.name] = t
+
+    def check_raw_input(self, d: ast.InputDecl) -> None:
+        """`input NAME: str raw`: the one input a string argument (`/NAME some text`) fills."""
+        first = next(x for x in self.p.inputs if x.raw)
+        if first is not d:
+            self.error("WF228", f"`{d.name}` and `{first.name}` are both `raw`", self.word_span(d.span, "raw"),
+                       f"one input receives the text of `/{self.p.header.name} some text`; keep `raw` on one "
+                       f"(the first is on line {first.span.line})")
+        inner = d.type.inner if isinstance(d.type, ast.OptionalType) else d.type
+        if not (isinstance(inner, ast.NamedType) and inner.name == "str"):
+            self.error("WF228", f"a `raw` input receives text, so it must be a `str`, not `{_src(self.p, d.type)}`",
+                       d.type.span, f"declare `input {d.name}: str raw`, and read numbers from other inputs")
+
+    def check_requires(self, scope: _Scope) -> None:
+        """`require COND, MESSAGE`: pure expressions over the inputs and constants (an agent
+        cannot stand in an expression); they start no agent and leave the bound as it is."""
+        for r in self.p.requires:
+            for e in (r.cond, r.message):
+                try:
+                    self.expr(e, scope)
+                except _Stop:
+                    pass
 
     def check_default(self, d: ast.InputDecl, t: Type) -> None:
         """A default must be a literal that fits the input as an argument would (`--args`)."""
@@ -887,8 +950,12 @@ class _Checker:
         finally:
             names.release()
         for n in [*else_old, *(n for n in then_old if n not in else_old)]:
+            # A name new to this scope on one side may still stand outside it (an item-local
+            # write shadows it): the other side then sees the outer one.
             a = then_new[n] if n in then_new else else_old[n]
             b = else_new[n] if n in else_new else then_old[n]
+            a = scope.outer(n) if a is _MISSING else a
+            b = scope.outer(n) if b is _MISSING else b
             if a is not _MISSING:
                 names[n] = join(a, b) if b is not _MISSING else join(a, NONE)
             elif b is not _MISSING:
@@ -905,7 +972,7 @@ class _Checker:
                            if first else "assign to a new name")
                 return
             s = s.parent
-        if name in BUILTINS or name in ("budget", "answer"):
+        if name in RESERVED or name in ("budget", "answer"):
             self.error("WF219", f"`{name}` is a builtin name", self.word_span(span, name), "pick another name")
             return
         if self.in_fix and name in FIX_NAMES:
@@ -931,7 +998,28 @@ class _Checker:
 
     # ------------------------------------------------------------ agent-starting right-hand sides
 
+    @property
+    def watch(self) -> CheckObserver:
+        """The observer, silenced during a trial pass."""
+        return NULL_OBSERVER if self.trial else self.observer
+
     def rhs(self, e: ast.Expr, scope: _Scope, ctx: _Ctx) -> tuple[Type, Cost]:
+        t, cost = self._rhs(e, scope, ctx)
+        if isinstance(e, (ast.Agent, ast.Check, ast.Fanout, ast.Review, ast.Vote, ast.Tournament, ast.Repeat,
+                          ast.Fix, ast.RunWorkflow)):
+            self.watch.construct(e, cost.agents)
+        return t, cost
+
+    def watched(self, times: Sym, stmts: list[ast.Stmt], scope: _Scope, ctx: _Ctx) -> tuple[Cost, Type]:
+        """A body that runs `times` times per run of the code around it."""
+        watch = self.watch
+        watch.repeated(times)
+        try:
+            return self.block(stmts, scope, ctx)
+        finally:
+            watch.done()
+
+    def _rhs(self, e: ast.Expr, scope: _Scope, ctx: _Ctx) -> tuple[Type, Cost]:
         if isinstance(e, ast.Agent):
             return self.agent(e, scope, ctx)
         if isinstance(e, ast.Check):
@@ -1062,6 +1150,8 @@ class _Checker:
         t = strip_opt(self.expr(e, scope))
         if isinstance(t, ListT):
             return t
+        if self.trial and t == NONE:
+            return ListT(ANY, ZERO, "none")  # iterating None yields nothing
         if t == ERROR:
             raise _Stop  # already reported where it was defined
         if is_any(t):
@@ -1107,8 +1197,11 @@ class _Checker:
                 self.error("WF214", f"unknown fan-out option `{o.name}`", o.span, "a fan-out takes `concurrency=N`")
             elif not (isinstance(o.value, ast.IntLit) and 1 <= o.value.value <= 16):
                 self.error("WF214", "concurrency takes a number from 1 to 16", o.value.span, "write concurrency=4")
-        inner = self.item_scope(scope, {e.var: lt.item}, e.span)
-        body_cost, body_t = self.block(e.body, inner, _Ctx(ctx.phase, "fanout", True))
+        binds: dict[str, Type] = {e.var: lt.item}
+        if e.index_var is not None:  # `fanout i, x in enumerate(C)`: i counts from 0
+            binds[e.index_var] = INT
+        inner = self.item_scope(scope, binds, e.span)
+        body_cost, body_t = self.watched(lt.max, e.body, inner, _Ctx(ctx.phase, "fanout", True))
         desc = f"{kind} over {self.describe_iter(e.iter, lt)} × {_per(body_cost)}"
         value = ListT(_non_none(body_t), lt.max, f"{kind}, line {e.span.line}")
         return value, body_cost.times(lt.max, desc)
@@ -1135,7 +1228,7 @@ class _Checker:
                 self.error("WF306", f"keep if {k.n} can never hold with {n.n} reviewers", e.keep.span,
                            f"keep if at most {n.n}, or `keep if all`")
         inner = self.item_scope(scope, binds, e.span)
-        body_cost, answer = self.block(e.body, inner, _Ctx(ctx.phase, None, True))
+        body_cost, answer = self.watched(mul(lt.max, n), e.body, inner, _Ctx(ctx.phase, None, True))
         self.judge_cond(e.accept, answer, inner)
         desc = f"review: {self.describe_iter(e.iter, lt)} × {who}"
         if body_cost.agents != ONE:
@@ -1157,7 +1250,7 @@ class _Checker:
             if isinstance(q, Const) and isinstance(n, Const) and q.n > n.n:
                 self.error("WF306", f"a quorum of {q.n} can never be reached by {n.n} voters", e.quorum.span,
                            f"use quorum {n.n} or less")
-        body_cost, answer = self.block(e.body, self.item_scope(scope, {}), _Ctx(ctx.phase, None, True))
+        body_cost, answer = self.watched(n, e.body, self.item_scope(scope, {}), _Ctx(ctx.phase, None, True))
         env = {i.name: i.max for i in self.inputs}
         return _opt(answer), body_cost.times(n, f"vote: {n.show(env)} voters × {_per(body_cost)}")
 
@@ -1165,7 +1258,7 @@ class _Checker:
         lt = self.iter_list(e.iter, scope, "tournament")
         self.check_items(lt.max, e.iter.span, f"`tournament` over {_src(self.p, e.iter)}")
         inner = self.item_scope(scope, {e.a: lt.item, e.b: lt.item}, e.span)
-        body_cost, answer = self.block(e.body, inner, _Ctx(ctx.phase, None, True))
+        body_cost, answer = self.watched(monus(lt.max, 1), e.body, inner, _Ctx(ctx.phase, None, True))
         self.judge_cond(e.cond, answer, inner)
         desc = f"tournament: {self.describe_iter(e.iter, lt)} − 1 matches × {_per(body_cost)}"
         return _opt(lt.item), body_cost.times(monus(lt.max, 1), desc)
@@ -1192,7 +1285,12 @@ class _Checker:
             if isinstance(s, Const) and s.n < 1:
                 self.error("WF306", "stall takes 1 or more", e.stall.span, "write stall 1 or more")
         body_ctx = _Ctx(ctx.phase, None, ctx.in_item)
-        check_t, check_cost = self.rhs(e.check, scope, body_ctx)
+        watch = self.watch
+        watch.repeated(add(k, ONE))  # the check runs before the first attempt and after each
+        try:
+            check_t, check_cost = self.rhs(e.check, scope, body_ctx)
+        finally:
+            watch.done()
         if not isinstance(e.check, (ast.Check, ast.Agent)):
             self.error("WF221", "`until` takes a `check` (or an agent returning a record with `passed`)",
                        e.check.span, 'write until check "..."')
@@ -1232,10 +1330,13 @@ class _Checker:
         names = scope.vars
         assert isinstance(names, _Vars)
         mark = names.mark()
+        watch = self.watch
+        watch.rounds(k)
         try:
             return self._rounds(body, k, scope, ctx, kind, where, mark)
         finally:
             names.release()
+            watch.done()
 
     def _rounds(self, body: list[ast.Stmt], k: Sym, scope: _Scope, ctx: _Ctx,
                 kind: str, where: Span | None, mark: int) -> tuple[Type, Cost, Cost]:
@@ -1243,6 +1344,8 @@ class _Checker:
         k_max = k.eval(env)
         names = scope.vars
         assert isinstance(names, _Vars)
+        self.seed_none_names(body, scope, ctx)
+        self.watch.round(1)
         cost1, value = self.block(body, scope, ctx)
         if _same_types(names.touched(mark), names) or k_max <= 1:
             self._merge_after_loop(names.touched(mark), scope)
@@ -1255,15 +1358,19 @@ class _Checker:
                        f"lower its max to {_UNROLL_LIMIT} or less, or keep list sizes fixed across rounds "
                        "(e.g. take(xs, N))")
             return value, cost1.times(k, kind), cost1
-        total = cost1.times(Step(k, 1) if not isinstance(k, Const) else ONE, "")
+        # The rounds' costs are summed once at the end: adding each round to the running
+        # sum re-read the whole sum every round (quadratic in the rounds).
+        gated = [cost1.times(Step(k, 1) if not isinstance(k, Const) else ONE, "")]
         uniform = True
         for r in range(2, k_max + 1):
             n_diags = len(self.diags)
+            self.watch.round(r)
             c, value = self.block(body, scope, ctx)
             del self.diags[n_diags:]  # the same mistakes again: reported once, in round 1
             gate = Step(k, r) if not isinstance(k, Const) else ONE
-            total = total.then(c.times(gate, ""))
+            gated.append(c.times(gate, ""))
             uniform = uniform and c.agents == cost1.agents and c.tokens == cost1.tokens
+        total = Cost.sum(gated)
         self._merge_after_loop(names.touched(mark), scope)
         if uniform:
             # Lists grew, but every round starts the same agents: the sum of the gated rounds
@@ -1271,6 +1378,38 @@ class _Checker:
             return value, cost1.times(k, f"{kind}: {k.show(env)} rounds × {_per(cost1)} "
                                          "(unrolled: sizes grow, agents do not)"), cost1
         return value, Cost(total.agents, total.tokens, f"{kind}: {k.show(env)} rounds, unrolled (sizes grow)"), cost1
+
+    def seed_none_names(self, body: list[ast.Stmt], scope: _Scope, ctx: _Ctx) -> None:
+        """The join rule for a name first set to `none` and assigned in a loop body: from
+        round 1 on, its type is `T?` (T: what the body assigns), not `none`, so code written
+        for a later round (`acc + got` behind `if acc == none`) checks. Found by a silent
+        trial pass over the body, whose effects are undone."""
+        targets = [n for n in dict.fromkeys(_loop_targets(body)) if scope.lookup(n) == NONE]
+        if not targets:
+            return
+        names = scope.vars
+        assert isinstance(names, _Vars)
+        n_diags, n_returns = len(self.diags), len(self.returns)
+        mark = names.mark()
+        self.trial += 1
+        found: dict[str, Type | None] = {}
+        try:
+            try:
+                self.block(body, scope, ctx)
+            except _Stop:
+                pass
+            found = {n: scope.lookup(n) for n in targets}
+        finally:
+            names.undo(mark)
+            names.release()
+            for n in targets:  # a name of an enclosing scope is not in this scope's undo log
+                scope.assign(n, NONE)
+            del self.diags[n_diags:]
+            del self.returns[n_returns:]
+            self.trial -= 1
+        for n, t in found.items():
+            if t is not None and t != NONE and not is_any(t):
+                scope.assign(n, join(NONE, t))
 
     def _merge_after_loop(self, before: dict[str, Type], scope: _Scope) -> None:
         """`before`: the names the loop wrote, with their values before it."""
@@ -1373,7 +1512,16 @@ class _Checker:
             t = strip_opt(self.expr(e.obj, scope))
             for b in (e.lo, e.hi):
                 if b is not None:
-                    self.expr(b, scope)
+                    bt = strip_opt(self.expr(b, scope))
+                    if not (is_numeric(bt) or is_any(bt)):  # both targets agree only on numbers
+                        self.error("WF213", f"a slice bound must be a number, not {bt.describe()}", b.span,
+                                   "write xs[a:b] with ints a and b" + (
+                                       ": read a number out of a json value with int(...)" if bt == JSON else ""))
+            if t == JSON or isinstance(t, Alt):
+                # a json value may be a number or a record, which neither target slices
+                self.error("WF213", f"cannot slice {t.describe()}", e.span,
+                           "only lists and strings slice: ask the agent for `list[T] max N` or a `str`")
+                raise _Stop
             if isinstance(t, ListT):
                 size = t.max
                 if e.lo is None and isinstance(e.hi, ast.IntLit) and e.hi.value >= 0:
@@ -1439,7 +1587,7 @@ class _Checker:
             self.error("WF225", "`budget` alone is not a value", e.span,
                        "read budget.remaining or budget.total")
             raise _Stop
-        if e.id in BUILTINS:
+        if e.id in RESERVED:
             self.error("WF201", f"`{e.id}` is a builtin function", e.span, f"call it: {e.id}(...)")
             raise _Stop
         guess = did_you_mean(e.id, scope.names())
@@ -1502,6 +1650,8 @@ class _Checker:
     def binop(self, e: ast.BinOp, scope: _Scope) -> Type:
         a = widen(strip_opt(self.expr(e.left, scope)))
         b = widen(strip_opt(self.expr(e.right, scope)))
+        if self.trial and NONE in (a, b):
+            return NONE  # a name still `none` in the trial pass: its value then (an operand None gives None)
         if e.op == "|":
             if is_any(a) or is_any(b):
                 return ANY
@@ -1536,6 +1686,9 @@ class _Checker:
                 why = lt.why
                 self.no_size_shadow(c.var, e.span)
                 inner.vars[c.var] = lt.item
+                if c.index_var is not None:
+                    self.no_size_shadow(c.index_var, e.span)
+                    inner.vars[c.index_var] = INT
             else:
                 self.expr(c.cond, inner)
         return ListT(self.expr(e.elt, inner), size, f"comprehension, line {e.span.line}" if why else why)
@@ -1567,6 +1720,10 @@ class _Checker:
 
     def source(self, node: ast.Node) -> str:
         return _src(self.p, node)
+
+    def constant(self, name: str) -> ast.Expr | None:
+        c = next((c for c in self.p.consts if c.targets == [name]), None)
+        return c.value if c is not None else None
 
     def lower_bound(self, e: ast.Expr, scope: _Scope) -> int | None:
         """A number that the int value of `e` is known never to go below (and never None),

@@ -1,7 +1,8 @@
 """`.wf` text → `ast.Program`, or diagnostics.
 
-lark's LALR parser with a contextual lexer and an indenter, built once per process and
-cached on disk by lark (`cache=True`), so `wf check` starts fast.
+lark's LALR parser with a contextual lexer and an indenter, built once per process from
+a stand-alone module cached per user (`lalr.py`), or by lark itself (`cache=True`) the
+first time, so `wf check` starts fast.
 """
 
 from __future__ import annotations
@@ -13,15 +14,18 @@ from collections.abc import Iterator
 from importlib import resources
 from typing import Any
 
-from lark import Lark, Token, Tree
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
-from lark.indenter import Indenter
-
-from wflang.dsl import ast
+from wflang.dsl import ast, lalr
 from wflang.dsl.diagnostics import Diagnostic, WfError
 from wflang.dsl.gcpause import paused
+from wflang.dsl.lexer import lazy_contextual_lexer
 from wflang.dsl.span import Span, source_lines
 from wflang.dsl.strings import Interpolation, split_string
+
+_GRAMMAR = resources.files("wflang.dsl").joinpath("grammar.lark").read_text(encoding="utf-8")
+_lark = lalr.api(_GRAMMAR)
+Lark, Token, Tree, Indenter = _lark.Lark, _lark.Token, _lark.Tree, _lark.Indenter
+UnexpectedInput, UnexpectedCharacters = _lark.UnexpectedInput, _lark.UnexpectedCharacters
+UnexpectedEOF, UnexpectedToken = _lark.UnexpectedEOF, _lark.UnexpectedToken
 
 _CONTINUATION = re.compile(r"(->|with\b)")
 
@@ -68,18 +72,21 @@ class _WfIndenter(Indenter):
 
 
 _lock = threading.Lock()
-_parser: Lark | None = None
+_parser: Any = None
 _indenter: _WfIndenter | None = None
 
 
-def _get_parser() -> tuple[Lark, _WfIndenter]:
+def _get_parser() -> tuple[Any, _WfIndenter]:
     global _parser, _indenter
     if _parser is None:
-        grammar = resources.files("wflang.dsl").joinpath("grammar.lark").read_text(encoding="utf-8")
         _indenter = _WfIndenter()
-        _parser = Lark(grammar, parser="lalr", lexer="contextual", postlex=_indenter,
-                       start=["start", "expr"], propagate_positions=True, maybe_placeholders=True,
-                       cache=True)
+        plugins = {"ContextualLexer": lazy_contextual_lexer(_lark)}
+        if _lark.standalone:
+            with paused():  # deserializing the tables: many objects, no cycles
+                _parser = _lark.Lark_StandAlone(postlex=_indenter, propagate_positions=True, _plugins=plugins)
+        else:
+            _parser = Lark(_GRAMMAR, postlex=_indenter, cache=True, _plugins=plugins, **lalr.OPTIONS)
+            lalr.build_standalone(_parser, _GRAMMAR)  # for the next process
         _speed_up_positions(_parser)
     assert _indenter is not None
     return _parser, _indenter
@@ -132,9 +139,8 @@ def _position(children: Any) -> tuple[int, int, int, int] | None:
 _LAYOUT = frozenset({"_NL", "_INDENT", "_DEDENT"})
 
 
-def _speed_up_positions(parser: Lark) -> None:
-    from lark.parse_tree_builder import PropagatePositions
-
+def _speed_up_positions(parser: Any) -> None:
+    PropagatePositions = _lark.PropagatePositions
     callbacks = parser.parser.parser.parser.callbacks
     for rule, cb in callbacks.items():
         if isinstance(cb, PropagatePositions):
@@ -495,6 +501,34 @@ def _only_blank(text: str) -> bool:
     return all(not ln.strip() or ln.lstrip().startswith("#") for ln in text.split("\n"))
 
 
+def _enumerated(names: tuple[list[str], Span], it: ast.Expr, word: str) -> tuple[str | None, str, ast.Expr]:
+    """`x in C`, or `i, x in enumerate(C)`: (index name or None, item name, C)."""
+    (vars_, span) = names
+    is_enum = isinstance(it, ast.Call) and it.func == "enumerate"
+    if len(vars_) == 1:
+        if is_enum:
+            raise WfError([Diagnostic("WF118", "`enumerate(...)` gives two names: the index and the item",
+                                      span, f"write `{word} i, {vars_[0]} in enumerate(...)`")])
+        return None, vars_[0], it
+    index, var = vars_
+    if not is_enum:
+        raise WfError([Diagnostic("WF118", f"two loop names need `enumerate(...)`: `{index}, {var}`", span,
+                                  f"write `{word} {index}, {var} in enumerate({_src_hint(it)})` "
+                                  "(the index counts from 0)")])
+    assert isinstance(it, ast.Call)
+    if len(it.args) != 1 or it.kwargs:
+        raise WfError([Diagnostic("WF118", "`enumerate` takes one list", it.span,
+                                  f"write `{word} {index}, {var} in enumerate(xs)`")])
+    if index == var:
+        raise WfError([Diagnostic("WF118", f"the index and the item are both named `{var}`", span,
+                                  "give them different names, e.g. `i, x`")])
+    return index, var, it.args[0]
+
+
+def _src_hint(it: ast.Expr) -> str:
+    return it.id if isinstance(it, ast.Name) else "..."
+
+
 def _tok_span_at(tok: Token, at: Any) -> Span:
     return at(tok.line or 1, tok.column or 1, len(str(tok.value)))
 
@@ -590,9 +624,17 @@ class _Builder:
     def start(self, meta, *items):
         header = items[0]
         inputs, types, defaults, budget, consts, body = [], [], [], [], [], []
+        requires: list[ast.Require] = []
         for it in items[1:]:
             if isinstance(it, ast.InputDecl):
                 inputs.append(it)
+            elif isinstance(it, ast.Require):
+                if body:  # it runs before every statement: written after one, it would mislead
+                    raise WfError([Diagnostic(
+                        "WF229", "`require` must come before the workflow's first statement", it.span,
+                        "move it up, beside the inputs: requirements are checked with the arguments, "
+                        "before anything runs")])
+                requires.append(it)
             elif isinstance(it, ast.TypeDecl):
                 types.append(it)
             elif isinstance(it, tuple) and it[0] == "defaults":
@@ -606,7 +648,7 @@ class _Builder:
                 body.append(it)
         body = self._plain_body(body, "workflow")
         return ast.Program(self.file, self.source, header, inputs, types, defaults, budget, consts, body,
-                           span=_span(meta))
+                           requires, span=_span(meta))
 
     def workflow_header(self, meta, name, *entries):
         h = ast.Header(name[0], span=name[1])
@@ -654,8 +696,14 @@ class _Builder:
         return [str(n) for n in names]
 
     # ---- declarations
-    def input_decl(self, meta, name, typ, default):
-        return ast.InputDecl(str(name), typ, default, span=_span(meta))
+    def input_decl(self, meta, name, typ, raw, default):
+        return ast.InputDecl(str(name), typ, default, raw=raw is not None, span=_span(meta))
+
+    def raw_mark(self, meta):
+        return True
+
+    def require_decl(self, meta, cond, message):
+        return ast.Require(cond, message, span=_span(meta))
 
     def type_decl(self, meta, name, doc, *fields):
         return ast.TypeDecl(str(name), list(fields), span=_span(meta), doc=doc)
@@ -859,12 +907,18 @@ class _Builder:
         return ast.RunWorkflow(self._plain(path, "a workflow path"), args, span=_span(meta))
 
     # ---- constructs
-    def fanout(self, meta, var, it, options, body):
+    def fanout(self, meta, names, it, options, body):
         stmts = self._plain_body(body, "fanout")
-        return ast.Fanout(str(var), it, stmts, options or [], span=_span(meta))
+        index, var, it = _enumerated(names, it, "fanout")
+        return ast.Fanout(var, it, stmts, options or [], index_var=index, span=_span(meta))
 
-    def for_loop(self, meta, var, it, body):
-        return ast.Fanout(str(var), it, self._plain_body(body, "for"), [], sequential=True, span=_span(meta))
+    def for_loop(self, meta, names, it, body):
+        index, var, it = _enumerated(names, it, "for")
+        return ast.Fanout(var, it, self._plain_body(body, "for"), [], sequential=True, index_var=index,
+                          span=_span(meta))
+
+    def loop_names(self, meta, *names):
+        return [str(n) for n in names], _span(meta)
 
     def review(self, meta, var, it, by, keep, body):
         accept = self._take_last(body, "accept", "review", "accept when EXPR")
@@ -1034,8 +1088,9 @@ class _Builder:
     def list_comp(self, meta, elt, *clauses):
         return ast.ListComp(elt, list(clauses), span=_span(meta))
 
-    def comp_for(self, meta, var, it):
-        return ast.CompFor(str(var), it, span=_span(meta))
+    def comp_for(self, meta, names, it):
+        index, var, it = _enumerated(names, it, "for")
+        return ast.CompFor(var, it, index_var=index, span=_span(meta))
 
     def comp_if(self, meta, cond):
         return ast.CompIf(cond, span=_span(meta))

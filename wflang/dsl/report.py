@@ -15,8 +15,9 @@ def human(loaded: Loaded, args_path: str | None = None, sizes: dict[str, int] | 
     diags = list(loaded.diagnostics) + list(arg_diags or [])
     errors = [d for d in diags if d.severity == "error"]
     for d in diags:
-        lines.append(render(d, args_path if d.code.startswith("WF4") and args_path else loaded.path,
-                            None if d.code.startswith("WF4") else loaded.source))
+        in_args = d.code.startswith("WF4") and d.span is None  # a located WF405 is a `require` line
+        lines.append(render(d, args_path if in_args and args_path else loaded.path,
+                            None if in_args else loaded.source))
         lines.append("")
     if errors:
         n = len(errors)
@@ -62,7 +63,7 @@ def bound_lines(b: Bound, block_titles: set[str] | None = None) -> list[str]:
             # A phase with several agent-starting statements: its total, then each one.
             out.append(f"  {title:<{width}}  {n:>{num}}")
             for t in terms:
-                out.append(f"  {'':<{width}}  {t.agents.eval(env):>{num}}   {t.desc} [line {t.line}]")
+                out.append(f"  {'':<{width}}  {t.worst.eval(env):>{num}}   {t.desc} [line {t.line}]")
     out.extend(batchable_lines(b))
     tokens = b.tokens_for()
     if tokens is None:
@@ -95,7 +96,8 @@ def as_json(loaded: Loaded, args_path: str | None = None, sizes: dict[str, int] 
     out: dict[str, Any] = {
         "file": loaded.path,
         "ok": not any(d.severity == "error" for d in diags),
-        "diagnostics": [d.as_json(args_path if d.code.startswith("WF4") and args_path else loaded.path)
+        "diagnostics": [d.as_json(args_path if d.code.startswith("WF4") and d.span is None and args_path
+                                  else loaded.path)
                         for d in diags],
     }
     if loaded.result is not None and loaded.result.bound is not None and out["ok"]:

@@ -357,7 +357,7 @@ def contains(container: Value, x: Value) -> bool:
         return isinstance(x, str) and x in container
     if isinstance(container, dict):
         return isinstance(x, str) and x in container
-    raise ValueError_(f"`in` needs a list, a string or a record, not a {kind(container)}")
+    return False  # a number or a bool (a json value may be one) holds nothing, as in JS
 
 
 def compare_op(op: str, a: Value, b: Value) -> bool:

@@ -41,6 +41,10 @@ class AgentRequest:
     # Where the agent stands in the program (the loop indices, outermost first): agents
     # asked for in the same moment start in this order. Not part of the content key.
     order: tuple[int, ...] = ()
+    # The static text the prompt starts with, when agents of a fan-out share it
+    # (wflang/dsl/shared_head.py): a backend may send it as its own prompt-cache block.
+    # The prompt is the same either way; not part of the content key.
+    shared_head: str | None = None
 
 
 @dataclass
@@ -78,6 +82,11 @@ class AgentFailure(Exception):
     """The agent could not produce a value (API error after retries, invalid output
     after repairs, refused tool...). The message is shown to the user and journaled,
     so it must never contain an API key."""
+
+
+class AuthenticationFailure(AgentFailure):
+    """The API refused the credentials (HTTP 401 or 403): every later agent would fail the
+    same way, so the scheduler ends the run at the first one instead of retrying on."""
 
 
 class Backend(Protocol):

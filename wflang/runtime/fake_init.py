@@ -49,11 +49,17 @@ def fake_init_command(file: str, args_file: str | None, args_json: str | None, o
             return exits.USAGE
     elif args_json is not None:
         try:
-            raw = json.loads(args_json)
+            from wflang.dsl import jsonread
+
+            raw = jsonread.loads(args_json)
         except json.JSONDecodeError as exc:
             print(f"error: --args-json: not valid JSON (column {exc.colno}): {exc.msg}", file=stderr)
             return exits.USAGE
     values, diags = validate_args(loaded.program, raw)
+    if not diags:
+        from wflang.runtime import requirements
+
+        diags = requirements.diagnostics(loaded.program, values)
     if diags:
         for d in diags:
             print(f"argument error: {d.message}" + (f" ({d.hint})" if d.hint else ""), file=stderr)

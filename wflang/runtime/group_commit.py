@@ -10,10 +10,15 @@ for the single writer (a `trio.Lock`: one transaction in flight at a time) and w
 whole group in a worker thread: one transaction and one fsync. Agents finishing while a
 group is being written form the next group. The caller awaits its group, so an agent's
 result is still used only after it is on disk.
+
+Log lines (`log`) do not wait: they ride along with the next group, or are written by
+`flush` at the end of the run, so a log line never costs an fsync of its own on the
+event loop. A SIGKILL can lose the lines logged since the last group, never an agent.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -41,6 +46,17 @@ class GroupCommit:
         # One thread at a time touches the connection (the Journal's lock serialises it
         # too); a limiter of one keeps trio from starting a second worker for it.
         self._thread = trio.CapacityLimiter(1)
+        self._logs: list[tuple[float, str | None, str]] = []
+
+    def log(self, phase: str | None, message: str) -> None:
+        """Journal a log line with the next group (or at `flush`); returns at once."""
+        self._logs.append((time.time(), phase, message))
+
+    def flush(self) -> None:
+        """Write the log lines still waiting; call it outside the event loop, at the end."""
+        if self._logs:
+            logs, self._logs = self._logs, []
+            self.journal.add_logs(self.run_id, logs)
 
     async def commit(self, row: AgentRow) -> None:
         """Return when `row` is committed; raise the journal's error if the write failed."""
@@ -57,8 +73,9 @@ class GroupCommit:
                 async with self._writer:
                     if self._open is group:
                         self._open = None  # later rows form the next group
+                    logs, self._logs = self._logs, []
                     try:
-                        await trio.to_thread.run_sync(self.journal.record_agents, self.run_id, group.rows,
+                        await trio.to_thread.run_sync(self.journal.record_agents, self.run_id, group.rows, logs,
                                                       limiter=self._thread)
                         self.groups += 1
                         self.rows += len(group.rows)

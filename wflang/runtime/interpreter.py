@@ -24,10 +24,12 @@ from wflang.dsl import ast, builtins, labels
 from wflang.dsl import values as V
 from wflang.dsl.guard import agent_sites, guard_message
 from wflang.dsl.schema import CHECK_SCHEMA, SchemaError, list_max, records_of, result_schema, wrap_key
+from wflang.dsl.shared_head import shared_heads
 from wflang.runtime.backend import AgentRequest
 from wflang.runtime.fit import NOT_FIT, fit
 from wflang.runtime.progress import RunObserver
 from wflang.runtime.scheduler import BoundExceeded, RunError, RunFailed, Scheduler
+from wflang.runtime.slots import OrderedSlots
 
 Value = Any
 
@@ -63,6 +65,7 @@ class ProgramInfo:
     defaults: dict[str, Value] = field(default_factory=dict)
     is_child: bool = False
     schemas: dict[int, dict[str, Any] | None] = field(default_factory=dict)
+    heads: dict[int, str] | None = None  # id(agent node) -> shared head, on first use
 
 
 @dataclass(frozen=True)
@@ -212,9 +215,14 @@ class Interpreter:
 
     async def run(self, args: dict[str, Value]) -> RunOutcome:
         """Run the workflow on validated arguments (defaults applied)."""
+        from wflang.dsl.arguments import ARGS_PROBLEM
+
         info = self._program_info(self.program, args, is_child=False)
         frame = Frame(Scope(), info, None)
-        value = await self._run_program(info, frame, args)
+        try:
+            value = await self._run_program(info, frame, args)
+        except ArgumentsRefused as refused:  # as the compiled script throws it
+            raise ArgumentsRefused(ARGS_PROBLEM + str(refused)) from None
         return RunOutcome(value, self.logs)
 
     def _program_info(self, program: ast.Program, args: dict[str, Value], is_child: bool) -> ProgramInfo:
@@ -229,12 +237,21 @@ class Interpreter:
             scope.vars[c.targets[0]] = self.eval(c.value, frame)
         for o in info.program.defaults:
             info.defaults[o.name] = self.eval(o.value, frame)
+        unmet = self.unmet(info.program, frame)
+        if unmet:  # `wf run` refused these before the run; a `run` child's are checked here
+            raise ArgumentsRefused("; ".join(message for _, message in unmet))
         try:
             for stmt in info.program.body:
                 await self.exec_stmt(stmt, frame)
         except _Return as r:
             return r.value
         return None
+
+    def unmet(self, program: ast.Program, frame: Frame) -> list[tuple[ast.Require, str]]:
+        """The `require` lines whose condition does not hold (its truth, as `if` reads
+        it), each with its message, in source order."""
+        return [(r, V.text(self.eval(r.message, frame))) for r in program.requires
+                if not V.truthy(self.eval(r.cond, frame))]
 
     # ------------------------------------------------------------ statements
 
@@ -357,6 +374,8 @@ class Interpreter:
         schema = self._schema(e, f.prog)
         mot = opts.get("max_output_tokens")
         toolless = "tools" in opts and opts["tools"] is None
+        if f.prog.heads is None:
+            f.prog.heads = shared_heads(f.prog.program)
         request = AgentRequest(
             prompt=prompt,
             schema=schema,
@@ -372,6 +391,7 @@ class Interpreter:
             permissions=frozenset() if toolless else self._permissions(f.prog),
             toolless=toolless,
             order=f.indices,
+            shared_head=f.prog.heads.get(id(e)),
         )
         try:
             result = await self.sched.run_agent(request)
@@ -439,7 +459,10 @@ class Interpreter:
         failed = [False] * n
 
         async def item(i: int) -> None:
-            g = replace(f, scope=Scope({e.var: items[i]}, f.scope), indices=f.indices + (i + 1,),
+            binds: dict[str, Value] = {e.var: items[i]}
+            if e.index_var is not None:
+                binds[e.index_var] = i  # from 0, as Python's enumerate
+            g = replace(f, scope=Scope(binds, f.scope), indices=f.indices + (i + 1,),
                         parts=f.parts + (f"{noun} {i + 1}",))
             if stop is not None and V.truthy(self.eval(stop.cond, g)):
                 skipped[i] = True
@@ -450,20 +473,27 @@ class Interpreter:
             for i in range(n):
                 await item(i)
         else:
-            limiter = trio.CapacityLimiter(width) if width else None
+            # Ordered, as the run's own slots: the items asking in the same moment get
+            # theirs in item order, so the start order does not vary between runs.
+            limiter = OrderedSlots(width) if width else None
 
             async def limited(i: int) -> None:
                 if limiter is None:
                     await item(i)
                     return
-                async with limiter:  # `stop when` is evaluated when the item gets its slot
+                await limiter.acquire(f.indices + (i + 1,))
+                try:  # `stop when` is evaluated when the item gets its slot
                     await item(i)
+                finally:
+                    limiter.release()
 
             async with _nursery() as nursery:
                 for i in range(n):
                     nursery.start_soon(limited, i)
         word = "for" if e.sequential else "fanout"
-        where = f"{word} {e.var} in {source_text(f.prog.program, e.iter.span)} (line {e.span.line})"
+        src = source_text(f.prog.program, e.iter.span)
+        loop = f"{e.index_var}, {e.var} in enumerate({src})" if e.index_var else f"{e.var} in {src}"
+        where = f"{word} {loop} (line {e.span.line})"
         if stop is not None and any(skipped):
             self.log(f, f"{where}: {sum(skipped)} of {n} items skipped "
                         f"(stop when {source_text(f.prog.program, stop.cond.span)})")
@@ -724,7 +754,10 @@ class Interpreter:
         if diags:
             raise RunError(f'line {e.span.line}: run "{e.path}": {diags[0].message}')
         info = self._program_info(child, values, is_child=True)
-        return await self._run_program(info, replace(f, scope=Scope(), prog=info), values)
+        try:
+            return await self._run_program(info, replace(f, scope=Scope(), prog=info), values)
+        except ArgumentsRefused as refused:  # the child's own `require` lines, as its bad arguments
+            raise RunError(f'line {e.span.line}: run "{e.path}": {refused}') from None
 
     # ------------------------------------------------------------ pure expressions
 
@@ -801,8 +834,10 @@ class Interpreter:
                 return
             c = e.clauses[i]
             if isinstance(c, ast.CompFor):
-                for x in V.iterate(self._ev(c.iter, inner)):
+                for k, x in enumerate(V.iterate(self._ev(c.iter, inner))):
                     inner.vars[c.var] = x
+                    if c.index_var is not None:
+                        inner.vars[c.index_var] = k
                     walk(i + 1)
             elif V.truthy(self._ev(c.cond, inner)):
                 walk(i + 1)
@@ -835,19 +870,23 @@ class Interpreter:
         if b.keyed and e.key_orders is not None:
             kwargs["orders"] = e.key_orders
         try:
-            value = b.py(*args, **kwargs)
+            value, total = b.run(args, kwargs)
         except TypeError as exc:
             raise V.ValueError_(f"{e.func}(): {exc}") from None
-        if b.logs_cut and args and isinstance(value, list) and self._frame is not None:
-            total = len(V.iterate(args[0]))
-            if len(value) < total:  # a cut: one log line, as the JS helper cutLog writes it
-                self.log(self._frame, f"{e.func} (line {e.span.line}): kept {len(value)} of {total} items")
+        if total is not None and isinstance(value, list) and len(value) < total and self._frame is not None:
+            # a cut: one log line, as the JS helper cutLog writes it
+            self.log(self._frame, f"{e.func} (line {e.span.line}): kept {len(value)} of {total} items")
         return value
 
 
 def _opt_text(opts: dict[str, Value], name: str) -> str | None:
     v = opts.get(name)
     return None if v is None else V.text(v)
+
+
+class ArgumentsRefused(RunError):
+    """A `require` line of the workflow does not hold for its arguments: the message(s),
+    joined by "; ". Raised before any agent starts."""
 
 
 async def run_program(program: ast.Program, args: dict[str, Value], scheduler: Scheduler,

@@ -305,7 +305,7 @@ def agent_row(
         raise ValueError("a done agent needs its result")
     spent = usage if usage is not None else (result.usage if result is not None else Usage())
     result_json = _dump(result.value, f"the result of agent {request.label!r}") if status == "done" else None
-    schema_json = None if request.schema is None else _dump(request.schema, "the agent schema")
+    schema_json = None if request.schema is None else _schema_json(request.schema)
     tokens = (spent.input_tokens, spent.output_tokens, spent.cache_read_tokens, spent.cache_write_tokens)
     params = (
         run_id,
@@ -364,6 +364,25 @@ def _dump(value: Any, what: str) -> str:
         return json.dumps(scrub_value(value), ensure_ascii=False, allow_nan=False)
     except (TypeError, ValueError) as exc:
         raise JournalError(f"cannot journal {what}: it is not plain JSON ({exc})") from None
+
+
+_schema_cache: dict[int, tuple[Any, str]] = {}
+_schema_lock = threading.Lock()
+
+
+def _schema_json(schema: Any) -> str:
+    """`_dump` of an agent's schema, once per schema object: every agent of a site shares
+    its schema (keyed by identity; the entry keeps the object alive, so no id is reused)."""
+    with _schema_lock:
+        hit = _schema_cache.get(id(schema))
+    if hit is not None and hit[0] is schema:
+        return hit[1]
+    text = _dump(schema, "the agent schema")
+    with _schema_lock:
+        if len(_schema_cache) >= 256:
+            _schema_cache.clear()
+        _schema_cache[id(schema)] = (schema, text)
+    return text
 
 
 def _load(text: str | None) -> Any:
@@ -658,10 +677,14 @@ class Journal:
         self.record_agents(run_id, [agent_row(run_id, key, request, status, result, error, usage, started,
                                               finished)])
 
-    def record_agents(self, run_id: str, rows: list[AgentRow]) -> None:
-        """Journal finished agent calls in one transaction: one fsync for all of them,
-        committed when this returns. Safe to call from a worker thread."""
+    def record_agents(self, run_id: str, rows: list[AgentRow],
+                      logs: list[tuple[float, str | None, str]] | None = None) -> None:
+        """Journal finished agent calls, and log lines `(time, phase, message)`, in one
+        transaction: one fsync for all of them, committed when this returns. Safe to call
+        from a worker thread."""
         if not rows:
+            if logs:
+                self.add_logs(run_id, logs)
             return
         tokens = tuple(sum(r.tokens[i] for r in rows) for i in range(4))
         with self._tx(write=True) as conn:
@@ -680,20 +703,28 @@ class Journal:
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [r.params for r in rows],
             )
+            if logs:
+                self._insert_logs(conn, run_id, logs)
 
     # ------------------------------------------------------------------ logs
 
     def add_log(self, run_id: str, phase: str | None, message: str) -> None:
+        self.add_logs(run_id, [(time.time(), phase, message)])
+
+    def add_logs(self, run_id: str, logs: list[tuple[float, str | None, str]]) -> None:
+        """Log lines `(time, phase, message)`, in order, in one transaction."""
         with self._tx(write=True) as conn:
             if conn.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone() is None:
                 raise JournalError(f"no run {run_id} in {self.path}")
-            seq = conn.execute(
-                "SELECT COALESCE(MAX(seq), 0) + 1 FROM logs WHERE run_id = ?", (run_id,)
-            ).fetchone()[0]
-            conn.execute(
-                "INSERT INTO logs (run_id, seq, time, phase, message) VALUES (?, ?, ?, ?, ?)",
-                (run_id, seq, time.time(), phase, scrub(message)),
-            )
+            self._insert_logs(conn, run_id, logs)
+
+    @staticmethod
+    def _insert_logs(conn: sqlite3.Connection, run_id: str, logs: list[tuple[float, str | None, str]]) -> None:
+        seq = conn.execute("SELECT COALESCE(MAX(seq), 0) FROM logs WHERE run_id = ?", (run_id,)).fetchone()[0]
+        conn.executemany(
+            "INSERT INTO logs (run_id, seq, time, phase, message) VALUES (?, ?, ?, ?, ?)",
+            [(run_id, seq + i, t, phase, scrub(message)) for i, (t, phase, message) in enumerate(logs, 1)],
+        )
 
     # ------------------------------------------------------------------ message batches
 

@@ -16,24 +16,28 @@ REDACTED = "[redacted API key]"
 _KEY_SHAPE = re.compile(r"sk-ant-[A-Za-z0-9_-]+")
 _MIN_SECRET = 8  # shorter "secrets" would redact ordinary words
 
+_KEY_PREFIX = "sk-ant-"  # every match of _KEY_SHAPE starts with it
 _lock = threading.Lock()
 _secrets: set[str] = set()
+_known: tuple[str, ...] = ()  # longest first (no partial leftovers); replaced whole, read lock-free
 
 
 def register_secret(value: str | None) -> None:
     """Redact `value` wherever it appears from now on, in this process."""
+    global _known
     if value and len(value) >= _MIN_SECRET:
         with _lock:
             _secrets.add(value)
+            _known = tuple(sorted(_secrets, key=len, reverse=True))
 
 
 def redact_text(text: str) -> str:
-    with _lock:
-        known = sorted(_secrets, key=len, reverse=True)  # longest first: no partial leftovers
-    for secret in known:
+    # Called for every string the journal stores (ten or more per agent): the substring
+    # tests are the fast path, the regular expression runs only when a key may be there.
+    for secret in _known:
         if secret in text:
             text = text.replace(secret, REDACTED)
-    return _KEY_SHAPE.sub(REDACTED, text)
+    return _KEY_SHAPE.sub(REDACTED, text) if _KEY_PREFIX in text else text
 
 
 def redact_value(value: Any) -> Any:

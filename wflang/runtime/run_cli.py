@@ -284,6 +284,8 @@ def _parse_allow(allow: str | None) -> frozenset[str]:
 
 
 def _raw_args(args_file: str | None, args_json: str | None) -> Any:
+    from wflang.dsl import jsonread
+
     if args_file is not None:
         try:
             text = Path(args_file).read_text(encoding="utf-8")
@@ -292,12 +294,12 @@ def _raw_args(args_file: str | None, args_json: str | None) -> Any:
         except UnicodeDecodeError:
             raise _Refused(f"the arguments file {args_file} is not UTF-8 text") from None
         try:
-            return json.loads(text)
+            return jsonread.loads(text)
         except json.JSONDecodeError as exc:
             raise _Refused(f"{args_file}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}") from None
     if args_json is not None:
         try:
-            return json.loads(args_json)
+            return jsonread.loads(args_json)
         except json.JSONDecodeError as exc:
             raise _Refused(f"--args-json: not valid JSON (column {exc.colno}): {exc.msg}") from None
     return None
@@ -308,6 +310,10 @@ def _make_plan(program: ast.Program, source: str, bound: Bound, raw: Any, sample
     from wflang.runtime.scheduler import AGENT_CAP
 
     values, diags = validate_args(program, raw)
+    if not diags:
+        from wflang.runtime import requirements
+
+        diags = requirements.diagnostics(program, values)
     if diags:
         lines = [f"argument error: {d.message}" + (f" ({d.hint})" if d.hint else "") for d in diags]
         raise _Refused(ARGS_PROBLEM.rstrip() + "\n  " + "\n  ".join(lines), EXIT_ERRORS)
@@ -582,6 +588,8 @@ def _execute(plan: _Plan, backend: Backend, journal: Any, run_id: str, resuming:
             return trio.run(main)
         except BaseExceptionGroup as group:
             raise collapse(group) from None
+        finally:
+            sched.flush_journal()  # the log lines not yet written with a group of agents
 
     try:
         with view:

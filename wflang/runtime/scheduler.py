@@ -29,7 +29,14 @@ from typing import TYPE_CHECKING, NoReturn
 import trio
 
 from wflang.dsl.guard import guard_message
-from wflang.runtime.backend import AgentFailure, AgentRequest, AgentResult, Backend, Usage
+from wflang.runtime.backend import (
+    AgentFailure,
+    AgentRequest,
+    AgentResult,
+    AuthenticationFailure,
+    Backend,
+    Usage,
+)
 from wflang.runtime.progress import RunObserver
 from wflang.runtime.slots import OrderedSlots
 
@@ -140,6 +147,9 @@ class Scheduler:
         self.fresh = 0  # agents of a resumed run that were not in it
         self.first_fresh: tuple[str, str] | None = None  # (label, why) of the first one
         self._first_turn = -1
+        # The first authentication error (a bad key): it ends the run, as every later
+        # agent would fail the same way.
+        self.auth_failure: str | None = None
         self._commits = None
         if journal is not None:
             from wflang.runtime.group_commit import GroupCommit
@@ -166,10 +176,14 @@ class Scheduler:
             raise RunError(f"{what} has {n} items; one fan-out takes at most {self.limits.item_cap}")
 
     def log(self, phase: str | None, message: str) -> None:
-        if self.journal is not None:
-            assert self.run_id is not None
-            self.journal.add_log(self.run_id, phase, message)
+        if self._commits is not None:
+            self._commits.log(phase, message)  # written with the next group of agents
         self.observer.log(phase, message)
+
+    def flush_journal(self) -> None:
+        """Write what the journal still holds back (log lines); call after the run."""
+        if self._commits is not None:
+            self._commits.flush()
 
     def _note_once(self, key: str, message: str) -> None:
         if key not in self._noted:
@@ -203,6 +217,8 @@ class Scheduler:
 
     async def run_agent(self, request: AgentRequest) -> AgentResult | None:
         """The agent's result, or None when it failed or may not run."""
+        if self.auth_failure is not None:
+            raise self._auth_stop()
         self.requested += 1
         bound = self.limits.bound
         if bound is not None and self.requested > bound:
@@ -247,6 +263,8 @@ class Scheduler:
             return await self._finish(request, key, *await self._call(request))
         turn = await self.limiter.acquire(request.order)
         try:
+            if self.auth_failure is not None:  # refused while this agent waited: never started
+                raise self._auth_stop()
             if fresh:  # "the first" is the first to get a slot: the same on every resume
                 assert key is not None
                 self._note_fresh(request, key, occurrence, turn)
@@ -274,6 +292,11 @@ class Scheduler:
             try:
                 result = await self.backend.run_agent(request, self.workspace)
                 spent = result.usage
+            except AuthenticationFailure as exc:
+                error = str(exc) or type(exc).__name__
+                spent = getattr(exc, "usage", None)
+                if self.auth_failure is None:
+                    self.auth_failure = error
             except AgentFailure as exc:
                 error = str(exc) or type(exc).__name__
                 spent = getattr(exc, "usage", None)
@@ -298,7 +321,14 @@ class Scheduler:
             # resumes without this call.
             await self._commits.commit(agent_row(self.run_id, key, request, status, result, error, spent, wall0,
                                                  time.time()))
+        if error is not None and self.auth_failure is not None:
+            raise self._auth_stop()  # journaled first: the resume knows this agent failed
         return result
+
+    def _auth_stop(self) -> RunStopped:
+        self._note_once("auth", "the API refused the credentials; the run stops")
+        return RunStopped(f"the run stopped at the first authentication error (every later agent would fail "
+                          f"the same way): {self.auth_failure}")
 
     def _from_journal(self, request: AgentRequest, result: AgentResult) -> AgentResult:
         self.served += 1

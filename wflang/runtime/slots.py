@@ -9,22 +9,55 @@ loop next goes idle) are queued sorted by their position in the program (`order`
 loop indices, outermost first; ties in asking order), behind everyone who asked earlier.
 A freed slot goes to the head of that FIFO at once. The JS runtime starts the items of a
 fan-out in item order too, so both targets start agents in the same order.
+
+"The event loop next goes idle" is found with trio's public instrument API
+(`trio.lowlevel.add_instrument`): the run loop calls `before_io_wait` once per pass, and
+when no task is runnable then, every task that could ask has asked. (The private
+`trio._core.wait_all_tasks_blocked` did the same; `trio.testing`'s public copy imports
+pytest when it is installed, 50 ms at every `wf run`.)
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 from collections import deque
 from dataclasses import dataclass, field
 
 import trio
 
-try:
-    # The function trio.testing re-exports: importing trio.testing itself also imports
-    # pytest when it is installed (0.3 s at every `wf run`).
-    from trio._core import wait_all_tasks_blocked
-except ImportError:  # pragma: no cover - a trio that moved it
-    from trio.testing import wait_all_tasks_blocked
+
+class _Idle(trio.abc.Instrument):
+    """Sets `event` once the run loop finds no runnable task before it waits for I/O."""
+
+    def __init__(self) -> None:
+        self.event = trio.Event()
+        self._token = trio.lowlevel.current_trio_token()
+        self._asked = False
+
+    def before_io_wait(self, timeout: float) -> None:
+        if self._asked:
+            return
+        try:
+            idle = trio.lowlevel.current_statistics().tasks_runnable == 0
+        except Exception:  # pragma: no cover - never leave the waiter hanging
+            idle = True
+        if idle:
+            self._asked = True
+            # Not `event.set()` here: the loop has already chosen how long to sleep; a
+            # callback wakes it at once and runs in the next pass.
+            self._token.run_sync_soon(self.event.set)
+
+
+async def wait_idle() -> None:
+    """Return once every other task of the run is blocked (waiting, not runnable)."""
+    idle = _Idle()
+    trio.lowlevel.add_instrument(idle)
+    try:
+        await idle.event.wait()
+    finally:
+        with contextlib.suppress(KeyError):
+            trio.lowlevel.remove_instrument(idle)
 
 
 @dataclass(eq=False)  # compared by identity: two waiters are never equal
@@ -57,7 +90,7 @@ class OrderedSlots:
                 # whole wave is queued, sorted, before any of it gets a slot.
                 self._dispatching = True
                 try:
-                    await wait_all_tasks_blocked()
+                    await wait_idle()
                 finally:
                     self._dispatching = False
                     self._queue_arrivals()

@@ -27,9 +27,11 @@ from dataclasses import dataclass, field, replace
 from importlib import resources
 from typing import Any
 
-from wflang.dsl import ast, builtins, labels
+from wflang.dsl import ast, builtins, labels, shared_head
 from wflang.dsl import schema as schemas
 from wflang.dsl.arguments import ARGS_PROBLEM, INT_INPUT_MIN, type_text
+from wflang.dsl.builtins.regex_dialect import translate
+from wflang.dsl.builtins.strings import pattern_literal
 from wflang.dsl.diagnostics import Diagnostic
 from wflang.dsl.guard import agent_sites
 from wflang.transpiler.guard import bound_js
@@ -349,6 +351,8 @@ def _all_wf_names(program: ast.Program) -> set[str]:
                 names.update(n.targets)
             elif isinstance(n, ast.Fanout):
                 names.add(n.var)
+                if n.index_var:
+                    names.add(n.index_var)
             elif isinstance(n, ast.Review):
                 names.add(n.var)
                 if n.lens_var:
@@ -361,6 +365,8 @@ def _all_wf_names(program: ast.Program) -> set[str]:
                 names.update(n.params)
             elif isinstance(n, ast.CompFor):
                 names.add(n.var)
+                if n.index_var:
+                    names.add(n.index_var)
             elif isinstance(n, ast.RunWorkflow) and n.program is not None:
                 programs.append(n.program)
     return names
@@ -472,6 +478,7 @@ class _Emitter:
         self._agentful: dict[int, bool] = {}  # nodes live as long as the emitter: ids are stable
         self.sites = agent_sites(program, bound if hasattr(bound, "terms") else None)
         self.denied: dict[tuple[str, ...], str] = {}  # a disallowedTools list -> its const
+        self._heads: dict[int, dict[int, str]] = {}  # program id -> shared heads (dsl/shared_head.py)
         self.warnings: list[CompileWarning] = []
         self._sized: set[str] = set()  # schema consts whose size was checked
 
@@ -484,6 +491,7 @@ class _Emitter:
         early, late = self.split_consts(self.program)
         early_lines = self.top_statements(early, ctx, consts_only=True)
         late_lines = self.top_statements(late, ctx, consts_only=True)
+        requires = self.requirements(self.program, ctx)
         main = self.top_statements(self.program.body, ctx)
         if not (self.program.body and isinstance(self.program.body[-1], ast.Return)):
             main += ["", "return " + (f"{self.helper('guardDone')}(null)" if self.guarded() else "null")]
@@ -498,6 +506,7 @@ class _Emitter:
             guard,
             self.schema_section(self.program, dynamic=True),
             late_lines,
+            requires,
             main,
         ]
         out: list[str] = []
@@ -828,6 +837,10 @@ class _Emitter:
         a = self.namer.fresh("A")
         types = {i.name: self.type_descriptor(i.type, program, input_=True) for i in program.inputs}
         opened = ", true" if open_records else ""
+        raw_in = next((i for i in program.inputs if i.raw), None)
+        if raw_in is not None or len(program.inputs) > 1:  # who takes a string: `/NAME some text`
+            opened = (f", {'true' if open_records else 'false'}, "
+                      f"{js_string(raw_in.name) if raw_in is not None else 'null'}, {js_string(program.header.name)}")
         lines = [
             "// ---- arguments: checked as `wf run` checks them, before any agent starts ----"
             if not ctx.in_child else "// its arguments, checked as the workflow's own would be",
@@ -845,6 +858,22 @@ class _Emitter:
         failed = (f"throw new Error({js_string(ARGS_PROBLEM)} + {a}.errors.join('; '))" if on_error is None
                   else on_error(a))
         lines.append(f"if ({a}.errors.length > 0) {failed}")
+        return lines
+
+    def requirements(self, program: ast.Program, ctx: _Ctx,
+                     on_error: Callable[[str], str] | None = None) -> list[str]:
+        """`require COND, MESSAGE` lines, after the arguments and constants: the messages of
+        those that do not hold fail the run, as bad arguments do (wflang/runtime/requirements.py)."""
+        if not program.requires:
+            return []
+        unmet = self.namer.fresh("unmet")
+        lines = ["// ---- requirements: checked with the arguments, before any agent starts ----",
+                 f"const {unmet} = []"]
+        for r in program.requires:
+            lines.append(f"if (!{_atomic_cond(self.cond(r.cond, ctx))}) {unmet}.push({self.text(r.message, ctx)})")
+        failed = (f"throw new Error({js_string(ARGS_PROBLEM)} + {unmet}.join('; '))" if on_error is None
+                  else on_error(unmet))
+        lines.append(f"if ({unmet}.length > 0) {failed}")
         return lines
 
     @staticmethod
@@ -1197,6 +1226,9 @@ class _Emitter:
         denied = self.denied_const(ctx.grants, toolless=isinstance(options.get("tools"), ast.NoneLit))
         if denied is not None:
             opts.append(f"disallowedTools: {denied}")
+        head = self.shared_head(e, program)
+        if head is not None:  # the static head a fan-out's agents share, as its own cached block
+            opts.append(f"sharedHeadLength: {shared_head.utf16_length(head)}")
         args = [self.text(e.prompt, ctx), "{ " + ", ".join(opts) + " }"]
         if shape:
             args.append("{ " + ", ".join(shape) + " }")
@@ -1207,6 +1239,11 @@ class _Emitter:
             # `else E`: E is evaluated only when the agent failed (null), in the agent's scope
             call = f"{self.helper('orElse')}({call}, () => ({_strip_parens(self.expr(e.fallback, ctx, top=True))}))"
         return call
+
+    def shared_head(self, e: ast.Agent | ast.Check, program: ast.Program) -> str | None:
+        if id(program) not in self._heads:
+            self._heads[id(program)] = shared_head.shared_heads(program)
+        return self._heads[id(program)].get(id(e))
 
     def denied_const(self, grants: frozenset[str], toolless: bool = False) -> str | None:
         """The const listing the tools agents with these capabilities may not use, or None
@@ -1271,7 +1308,9 @@ class _Emitter:
         try:
             lines = self.arguments(child, inner, raw=raw, open_records=True,
                                    on_error=lambda a: f"throw new Error({prefix} + {a}.errors.join('; '))")
-            body = self.top_statements(child.consts, inner) + self.top_statements(child.body, inner)
+            body = (self.top_statements(child.consts, inner)
+                    + self.requirements(child, inner, on_error=lambda u: f"throw new Error({prefix} + {u}.join('; '))")
+                    + self.top_statements(child.body, inner))
         except CompileError as err:
             err.program = err.program or child
             raise
@@ -1286,13 +1325,18 @@ class _Emitter:
     def rhs_Fanout(self, e: ast.Fanout, ctx: _Ctx, out: list[str], *, hint: str = "items",
                    need_value: bool = True) -> str:
         kind = "for" if e.sequential else "fanout"
-        where = f"{kind} {e.var} in {self.source_of(e.iter, ctx)} (line {e.span.line})"
+        src = self.source_of(e.iter, ctx)
+        loop = f"{e.index_var}, {e.var} in enumerate({src})" if e.index_var else f"{e.var} in {src}"
+        where = f"{kind} {loop} (line {e.span.line})"
         body = list(e.body)
         first_stop = body.pop(0) if body and isinstance(body[0], ast.StopWhen) else None
         idx = self.namer.fresh("i")
         item = _Item(idx, lambda: self.namer.fresh("notFailed"))
         skipped = self.namer.fresh("skipped") if first_stop is not None else ""
-        scope, inits = self.new_scope(ctx, e.body, {e.var: self.namer.js(e.var)})
+        params = {e.var: self.namer.js(e.var)}
+        if e.index_var is not None:  # `fanout i, x in enumerate(C)`: the item function's own index
+            params[e.index_var] = idx
+        scope, inits = self.new_scope(ctx, e.body, params)
         noun = labels.item_noun(e.iter, e.var)
         inner = replace(ctx, scope=scope, indices=ctx.indices + ((noun, f"{idx} + 1"),), top_level=False, answer=None,
                         item=item, stop=lambda s: [item.mark("skipped"), f"{skipped}[{idx}] = true", "return null"])
@@ -1768,6 +1812,10 @@ class _Emitter:
             var = self.namer.js(head.var)
             child = _Scope({head.var: var}, scope)
             it = f"{self.helper('iter')}({self.expr(head.iter, inner, top=True)})"
+            if head.index_var is not None:  # the index of the item in the list, before any `if`
+                index = self.namer.js(head.index_var)
+                child = _Scope({head.var: var, head.index_var: index}, scope)
+                return f"{it}.flatMap(({var}, {index}) => {build(rest, child)})"
             if not rest:
                 return f"{it}.map(({var}) => {_arrow_body(self.expr(e.elt, replace(ctx, scope=child), top=True))})"
             if all(isinstance(c, ast.CompIf) for c in rest):
@@ -1796,9 +1844,22 @@ class _Emitter:
         method = getattr(self, f"call_{e.func}", None)
         if method is not None:  # a builtin whose helper takes more than its arguments
             return method(e, args, kwargs, ctx)
-        # The helper takes the arguments, then the keywords in their declared order.
-        args += [self.expr(kwargs[k], ctx, top=True) for k in b.keywords if k in kwargs]
+        if b.pattern_at is not None:  # a checked pattern of the dialect: a JS regex literal
+            pattern = pattern_literal(e.args[b.pattern_at], lambda name: _constant(ctx.program, name))
+            if pattern is None:
+                raise CompileError(f"{e.func}: the pattern is not a literal", e)
+            args[b.pattern_at] = "/" + translate(pattern).js + "/" + ("gu" if b.global_flag else "u")
+        if b.logs_cut:  # (label, keywords in declared order, arguments): see builtins/base.py
+            keywords = [self.expr(kwargs[k], ctx, top=True) if k in kwargs else "null" for k in b.keywords]
+            args = [js_string(f"{e.func} (line {e.span.line})"), *keywords, *args]
+        else:  # the arguments, then the keywords in their declared order
+            args += [self.expr(kwargs[k], ctx, top=True) for k in b.keywords if k in kwargs]
         return f"{self.helper(b.js)}({', '.join(args)})"
+
+    def call_json(self, e: ast.Call, args: list[str], kwargs: dict[str, ast.Expr], ctx: _Ctx) -> str:
+        if "indent" not in kwargs:
+            return f"{self.helper('json')}({args[0]})"
+        return f"{self.helper('jsonIndent')}({args[0]}, {self.expr(kwargs['indent'], ctx, top=True)})"
 
     def key_args(self, e: ast.Call, kwargs: dict[str, ast.Expr], ctx: _Ctx, by_pos: int) -> tuple[str, str]:
         """(key function or 'null', comparator or 'compare') of a sort/top/min/max call."""
@@ -1838,10 +1899,6 @@ class _Emitter:
         key, cmp = self.key_args(e, kwargs, ctx, 2)
         return self.trimmed("top", [js_string(f"top (line {e.span.line})"), args[0], args[1], key,
                                     self.helper(cmp) if cmp == "compare" else cmp], ["null", "compare"])
-
-    def call_take(self, e: ast.Call, args: list[str], kwargs: dict[str, ast.Expr], ctx: _Ctx) -> str:
-        """take(xs, n), with where it stands for the log line of a cut."""
-        return f"{self.helper('take')}({js_string(f'take (line {e.span.line})')}, {', '.join(args)})"
 
     def call_unique(self, e: ast.Call, args: list[str], kwargs: dict[str, ast.Expr], ctx: _Ctx) -> str:
         key, _ = self.key_args(e, kwargs, ctx, 1)
@@ -1900,6 +1957,11 @@ def _literal(e: ast.Expr) -> Any:
         entries = {k: _literal(v) for k, v in e.entries}
         return _NOT_LITERAL if any(x is _NOT_LITERAL for x in entries.values()) else entries
     return _NOT_LITERAL
+
+
+def _constant(program: ast.Program, name: str) -> ast.Expr | None:
+    c = next((c for c in program.consts if c.targets == [name]), None)
+    return c.value if c is not None else None
 
 
 def _property(key: str, code: str) -> str:

@@ -30,33 +30,42 @@ def bound_js(bound: Any, inputs: dict[str, str]) -> str:
         agents = bound.agents
         if not agents.vars():
             return total
-        return _js(agents, inputs, [_MAX_NODES])
-    except (_TooBig, KeyError, RecursionError, NotImplementedError, AttributeError):
+        return _js(agents, inputs)
+    except (_TooBig, KeyError, NotImplementedError, AttributeError):
         return total
 
 
-def _js(s: S.Sym, inputs: dict[str, str], budget: list[int]) -> str:
-    budget[0] -= 1
-    if budget[0] < 0:
-        raise _TooBig
-    if isinstance(s, S.Const):
-        out = str(s.n)
-    elif isinstance(s, S.Var):
-        out = inputs[s.name]
-    elif isinstance(s, S.Add):
-        out = "(" + " + ".join(_js(i, inputs, budget) for i in s.items) + ")"
-    elif isinstance(s, S.Mul):
-        out = "(" + " * ".join(_js(i, inputs, budget) for i in s.items) + ")"
-    elif isinstance(s, S.Min):
-        out = "Math.min(" + ", ".join(_js(i, inputs, budget) for i in s.items) + ")"
-    elif isinstance(s, S.Max):
-        out = "Math.max(" + ", ".join(_js(i, inputs, budget) for i in s.items) + ")"
-    elif isinstance(s, S.CeilDiv):
-        out = f"Math.ceil({_js(s.a, inputs, budget)} / {s.n})"
-    elif isinstance(s, S.Monus):
-        out = f"Math.max({_js(s.a, inputs, budget)} - {s.c}, 0)"
-    elif isinstance(s, S.Step):
-        out = f"({_js(s.k, inputs, budget)} >= {s.r} ? 1 : 0)"
-    else:
-        raise NotImplementedError(type(s).__name__)
-    return out
+def _js(root: S.Sym, inputs: dict[str, str]) -> str:
+    """The formula written out as a tree (a shared part once per use), children first over
+    the DAG, without recursion: an unrolled loop nests its formula hundreds deep."""
+    text: dict[int, str] = {}
+    size: dict[int, int] = {}  # nodes of the written-out tree below and at each node
+    for s in S._postorder(root):
+        kids = s.kids()
+        n = 1 + sum(size[k._sid] for k in kids)
+        if n > _MAX_NODES:
+            raise _TooBig
+        size[s._sid] = n
+        parts = [text[k._sid] for k in kids]
+        if isinstance(s, S.Const):
+            out = str(s.n)
+        elif isinstance(s, S.Var):
+            out = inputs[s.name]
+        elif isinstance(s, S.Add):
+            out = "(" + " + ".join(parts) + ")"
+        elif isinstance(s, S.Mul):
+            out = "(" + " * ".join(parts) + ")"
+        elif isinstance(s, S.Min):
+            out = "Math.min(" + ", ".join(parts) + ")"
+        elif isinstance(s, S.Max):
+            out = "Math.max(" + ", ".join(parts) + ")"
+        elif isinstance(s, S.CeilDiv):
+            out = f"Math.ceil({parts[0]} / {s.n})"
+        elif isinstance(s, S.Monus):
+            out = f"Math.max({parts[0]} - {s.c}, 0)"
+        elif isinstance(s, S.Step):
+            out = f"({parts[0]} >= {s.r} ? 1 : 0)"
+        else:
+            raise NotImplementedError(type(s).__name__)
+        text[s._sid] = out
+    return text[root._sid]

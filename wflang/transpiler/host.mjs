@@ -815,6 +815,16 @@ function toolDenials (I, o, hasSchema) {
   return denied
 }
 
+/** The head Claude Code 2.1.332 sends as its own cached block for `sharedHeadLength` n, or
+ * null: it splits only when the split is clean (head and rest not blank, the head not
+ * ending inside a surrogate pair). */
+function sharedHead (text, n) {
+  if (n === undefined || n === 0) return null
+  const head = text.slice(0, n)
+  const rest = text.slice(n)
+  return head.trim() !== '' && rest.trim() !== '' && !/[\uD800-\uDBFF]$/.test(head) ? head : null
+}
+
 // Claude Code 2.1.332's own errors (names and messages), which compiled scripts recognise.
 function budgetError (I, total, spent) {
   const e = new I.Error(`Workflow token budget exceeded (${spent.toLocaleString('en-US')} / ` +
@@ -872,6 +882,7 @@ function instantiate (state, scriptPath, argsJson, { child = false } = {}) {
       isolation: o.isolation ?? null,
       disallowed_tools: denied,
       grants: Object.keys(CAPABILITY_TOOLS).filter((c) => !CAPABILITY_TOOLS[c].some((t) => (denied ?? []).includes(t))),
+      shared_head: sharedHead(text, o.sharedHeadLength),
       result: null,
       failed: false,
       error: null,

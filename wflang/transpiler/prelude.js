@@ -19,6 +19,10 @@ const text = (v) => (v == null ? 'null' : typeof v === 'string' ? v
 // @helper json
 const json = (v) => JSON.stringify(v ?? null, null, 2)
 
+// @helper jsonIndent
+// json(v, indent=N): N spaces (at most 10); 0 or None is the compact form.
+const jsonIndent = (v, indent) => JSON.stringify(v ?? null, null, indent)
+
 // @helper truthy
 // Python's truth, which the .wf uses: None, false, 0, '', [] and {} are false.
 const truthy = (v) => (Array.isArray(v) ? v.length > 0
@@ -220,6 +224,87 @@ const chunks = (xs, n) => {
 
 // @helper keys
 const keys = (r) => (r !== null && typeof r === 'object' && !Array.isArray(r) ? Object.keys(r) : [])
+
+// @helper splitText
+// split(s, sep, max=N): the pieces between separators; without a separator (or with
+// None) the words between runs of ' \t\n\r\f\v'; an empty separator gives the code points;
+// cut at N with a log line.
+const splitText = (where, n, s, sep = null) => {
+  if (typeof s !== 'string') return []
+  const pieces = sep == null ? s.split(/[ \t\n\r\f\v]+/).filter((w) => w !== '')
+    : text(sep) === '' ? Array.from(s) : s.split(text(sep))
+  return cutLog(where, pieces.length, pieces.slice(0, Math.max(0, n ?? 0)))
+}
+
+// @helper linesOf
+// lines(s, max=N): split at \n, a \r before it dropped, no last empty line; cut at N.
+const linesOf = (where, n, s) => {
+  if (typeof s !== 'string' || s === '') return []
+  const pieces = s.split('\n')
+  if (pieces[pieces.length - 1] === '') pieces.pop()
+  const out = pieces.map((x) => (x.endsWith('\r') ? x.slice(0, -1) : x))
+  return cutLog(where, out.length, out.slice(0, Math.max(0, n ?? 0)))
+}
+
+// @helper replaceText
+// Every occurrence, left to right, not overlapping, as plain text; an empty old: unchanged.
+const replaceText = (s, old, neu) => (typeof s !== 'string' ? null
+  : text(old) === '' ? s : s.split(text(old)).join(text(neu)))
+
+// @helper findText
+// The code-point index of the first occurrence of sub, -1 when there is none.
+const findText = (s, sub) => {
+  if (typeof s !== 'string') return -1
+  const i = s.indexOf(text(sub))
+  return i < 0 ? -1 : Array.from(s.slice(0, i)).length
+}
+
+// @helper containsText
+const containsText = (s, sub) => typeof s === 'string' && s.includes(text(sub))
+
+// @helper startsWith
+const startsWith = (s, prefix) => typeof s === 'string' && s.startsWith(text(prefix))
+
+// @helper endsWith
+const endsWith = (s, suffix) => typeof s === 'string' && s.endsWith(text(suffix))
+
+// @helper slugOf
+// ASCII letters lowered, ASCII letters and digits kept, each run of anything else one '-',
+// none at either end.
+const slugOf = (s) => (typeof s !== 'string' ? null
+  : s.replace(/[A-Z]/g, (c) => c.toLowerCase()).replace(/[^a-z0-9]+/gu, '-').replace(/^-+|-+$/g, ''))
+
+// @helper roundTo
+// The nearest number with d decimals (0..20), ties away from zero, from x's exact value
+// (toFixed); from 1e21 on, x itself; not a number: None.
+const roundDigits = (d) => Math.min(20, Math.max(0, Math.trunc(d ?? 0)))
+const roundTo = (x, d = 0) => {
+  if (typeof x !== 'number' || !Number.isFinite(x)) return null
+  if (Math.abs(x) >= 1e21) return x
+  const r = Number(x.toFixed(roundDigits(d)))
+  return r === 0 ? 0 : r
+}
+
+// @helper fixedText
+// x as text with exactly d decimals, rounded as round() does.
+const fixedText = (x, d = 0) => (typeof x !== 'number' || !Number.isFinite(x) ? null
+  : (x === 0 ? 0 : x).toFixed(roundDigits(d)))
+
+// @helper reMatches
+// The patterns are checked and translated by wflang/dsl/builtins/regex_dialect.py.
+const reMatches = (s, re) => typeof s === 'string' && re.test(s)
+
+// @helper reReplace
+// Every match replaced by neu, as plain text (a function: no `$1` references).
+const reReplace = (s, re, neu) => (typeof s !== 'string' ? null : s.replace(re, () => text(neu)))
+
+// @helper reFindall
+// The text of every match (re has the g flag), cut at N with a log line.
+const reFindall = (where, n, s, re) => {
+  if (typeof s !== 'string') return []
+  const pieces = Array.from(s.matchAll(re), (m) => m[0])
+  return cutLog(where, pieces.length, pieces.slice(0, Math.max(0, n ?? 0)))
+}
 
 // @helper itemAt
 // xs[i]: negative counts from the end, out of range is None; strings by code point;
@@ -708,15 +793,52 @@ const fitArgument = (v, t) => {
   return v
 }
 
+// @helper fromText
+// An argument with every string where its type wants a number or a bool read as one when
+// it is written as one ("5" for an int, "true" for a bool), at any depth; anything else as
+// is, for typeProblem to judge (wflang/dsl/arguments.py from_text, the same pattern).
+const NUMBER_TEXT = /^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$/
+const argSpace = (s) => s.replace(/^[ \t\n\r\f\v]+|[ \t\n\r\f\v]+$/g, '')
+const fromText = (v, t) => {
+  const kind = typeof t === 'string' ? t : t.type
+  if (kind === 'optional') return fromText(v, t.inner)
+  if (kind === 'list') return Array.isArray(v) ? v.map((x) => fromText(x, t.item)) : v
+  if (typeof v === 'string' && (kind === 'int' || kind === 'float')) {
+    const text = argSpace(v)
+    const n = NUMBER_TEXT.test(text) ? Number(text) : NaN
+    return Number.isFinite(n) ? n : v
+  }
+  if (typeof v === 'string' && kind === 'bool') {
+    const text = argSpace(v)
+    return text === 'true' ? true : text === 'false' ? false : v
+  }
+  if (kind === 'record' && v !== null && typeof v === 'object' && !Array.isArray(v)) {
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, Object.hasOwn(t.fields, k) ? fromText(x, t.fields[k]) : x]))
+  }
+  return v
+}
+
 // @helper argsObject
 // The arguments of a run, as `wf run` reads them: an object, a JSON string of one, or
-// (for a workflow with exactly one input) the bare value. Unknown names are errors;
-// argument() then reads each input.
-const argsObject = (raw, types, open = false) => {
+// (for a workflow with exactly one input) the bare value. With a `raw` input (`rawName`)
+// a string is that input's text, stripped, unless it is the JSON of an object (the text
+// of `/NAME some text`). Unknown names are errors; argument() then reads each input.
+const argsObject = (raw, types, open = false, rawName = null, workflow = '') => {
   const names = Object.keys(types)
-  const A = { given: {}, types, values: {}, errors: [], open }
+  const A = { given: {}, types, values: {}, errors: [], open, rawName, workflow }
   let v = raw
-  if (typeof v === 'string' && /^\s*[[{]/.test(v)) {
+  if (typeof v === 'string' && rawName !== null) {
+    const text = argSpace(v)
+    let parsed = null
+    if (text.startsWith('{')) {
+      try {
+        parsed = JSON.parse(text)
+      } catch {
+        // not JSON: the text itself
+      }
+    }
+    v = parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? parsed : { [rawName]: text }
+  } else if (typeof v === 'string' && /^\s*[[{]/.test(v)) {
     try {
       v = JSON.parse(v.trim())
     } catch {
@@ -726,7 +848,8 @@ const argsObject = (raw, types, open = false) => {
   if (v == null) return A
   if ((typeof v !== 'object' || Array.isArray(v)) && names.length === 1) v = { [names[0]]: v }
   if (typeof v !== 'object' || Array.isArray(v)) {
-    A.errors.push(`arguments must be an object, not ${kindOf(v)} (pass {${names.join(', ')}})`)
+    const text = typeof v === 'string' ? `, or mark one \`str\` input \`raw\` to take the text of \`/${workflow} some text\`` : ''
+    A.errors.push(`arguments must be an object, not ${kindOf(v)} (pass {${names.join(', ')}} as a JSON object${text})`)
     return A
   }
   A.given = v
@@ -742,15 +865,20 @@ const argsObject = (raw, types, open = false) => {
 // One input: the given value, checked against its declared type; its default (the third
 // argument) when it is missing, or null for a type that does not allow null. Without a
 // default the input is required.
+// A blank string (empty, or only spaces, tabs and line breaks) counts as null.
 const argument = (A, name, ...fallback) => {
   const t = A.types[name]
   const given = Object.hasOwn(A.given, name)
   let v = given ? A.given[name] : null
+  const blank = typeof v === 'string' && argSpace(v) === ''
+  if (blank) v = null
   if (!given || (v === null && !(typeof t === 'object' && t.type === 'optional'))) {
     if (fallback.length > 0) v = fitArgument(fallback[0], t)
     else if (!given) A.errors.push(`missing argument \`${name}\``)
+    else if (blank) A.errors.push(`args.${name}: required, got an empty string`)
     else A.errors.push(typeProblem(v, t, `args.${name}`, A.values, A.open))
   } else {
+    v = fromText(v, t)
     const problem = typeProblem(v, t, `args.${name}`, A.values, A.open)
     if (problem !== null) A.errors.push(problem)
     else v = fitArgument(v, t)

@@ -349,14 +349,49 @@ const fitArgument = (v, t) => {
   }
   return v
 }
+// An argument with every string where its type wants a number or a bool read as one when
+// it is written as one ("5" for an int, "true" for a bool), at any depth; anything else as
+// is, for typeProblem to judge (wflang/dsl/arguments.py from_text, the same pattern).
+const NUMBER_TEXT = /^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$/
+const argSpace = (s) => s.replace(/^[ \t\n\r\f\v]+|[ \t\n\r\f\v]+$/g, '')
+const fromText = (v, t) => {
+  const kind = typeof t === 'string' ? t : t.type
+  if (kind === 'optional') return fromText(v, t.inner)
+  if (kind === 'list') return Array.isArray(v) ? v.map((x) => fromText(x, t.item)) : v
+  if (typeof v === 'string' && (kind === 'int' || kind === 'float')) {
+    const text = argSpace(v)
+    const n = NUMBER_TEXT.test(text) ? Number(text) : NaN
+    return Number.isFinite(n) ? n : v
+  }
+  if (typeof v === 'string' && kind === 'bool') {
+    const text = argSpace(v)
+    return text === 'true' ? true : text === 'false' ? false : v
+  }
+  if (kind === 'record' && v !== null && typeof v === 'object' && !Array.isArray(v)) {
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, Object.hasOwn(t.fields, k) ? fromText(x, t.fields[k]) : x]))
+  }
+  return v
+}
 // The arguments of a run, as `wf run` reads them: an object, a JSON string of one, or
-// (for a workflow with exactly one input) the bare value. Unknown names are errors;
-// argument() then reads each input.
-const argsObject = (raw, types, open = false) => {
+// (for a workflow with exactly one input) the bare value. With a `raw` input (`rawName`)
+// a string is that input's text, stripped, unless it is the JSON of an object (the text
+// of `/NAME some text`). Unknown names are errors; argument() then reads each input.
+const argsObject = (raw, types, open = false, rawName = null, workflow = '') => {
   const names = Object.keys(types)
-  const A = { given: {}, types, values: {}, errors: [], open }
+  const A = { given: {}, types, values: {}, errors: [], open, rawName, workflow }
   let v = raw
-  if (typeof v === 'string' && /^\s*[[{]/.test(v)) {
+  if (typeof v === 'string' && rawName !== null) {
+    const text = argSpace(v)
+    let parsed = null
+    if (text.startsWith('{')) {
+      try {
+        parsed = JSON.parse(text)
+      } catch {
+        // not JSON: the text itself
+      }
+    }
+    v = parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? parsed : { [rawName]: text }
+  } else if (typeof v === 'string' && /^\s*[[{]/.test(v)) {
     try {
       v = JSON.parse(v.trim())
     } catch {
@@ -366,7 +401,8 @@ const argsObject = (raw, types, open = false) => {
   if (v == null) return A
   if ((typeof v !== 'object' || Array.isArray(v)) && names.length === 1) v = { [names[0]]: v }
   if (typeof v !== 'object' || Array.isArray(v)) {
-    A.errors.push(`arguments must be an object, not ${kindOf(v)} (pass {${names.join(', ')}})`)
+    const text = typeof v === 'string' ? `, or mark one \`str\` input \`raw\` to take the text of \`/${workflow} some text\`` : ''
+    A.errors.push(`arguments must be an object, not ${kindOf(v)} (pass {${names.join(', ')}} as a JSON object${text})`)
     return A
   }
   A.given = v
@@ -380,15 +416,20 @@ const argsObject = (raw, types, open = false) => {
 // One input: the given value, checked against its declared type; its default (the third
 // argument) when it is missing, or null for a type that does not allow null. Without a
 // default the input is required.
+// A blank string (empty, or only spaces, tabs and line breaks) counts as null.
 const argument = (A, name, ...fallback) => {
   const t = A.types[name]
   const given = Object.hasOwn(A.given, name)
   let v = given ? A.given[name] : null
+  const blank = typeof v === 'string' && argSpace(v) === ''
+  if (blank) v = null
   if (!given || (v === null && !(typeof t === 'object' && t.type === 'optional'))) {
     if (fallback.length > 0) v = fitArgument(fallback[0], t)
     else if (!given) A.errors.push(`missing argument \`${name}\``)
+    else if (blank) A.errors.push(`args.${name}: required, got an empty string`)
     else A.errors.push(typeProblem(v, t, `args.${name}`, A.values, A.open))
   } else {
+    v = fromText(v, t)
     const problem = typeProblem(v, t, `args.${name}`, A.values, A.open)
     if (problem !== null) A.errors.push(problem)
     else v = fitArgument(v, t)

@@ -328,14 +328,49 @@ const typeProblem = (v, t, where, sizes, open = false) => {
   }
   return null
 }
+// An argument with every string where its type wants a number or a bool read as one when
+// it is written as one ("5" for an int, "true" for a bool), at any depth; anything else as
+// is, for typeProblem to judge (wflang/dsl/arguments.py from_text, the same pattern).
+const NUMBER_TEXT = /^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$/
+const argSpace = (s) => s.replace(/^[ \t\n\r\f\v]+|[ \t\n\r\f\v]+$/g, '')
+const fromText = (v, t) => {
+  const kind = typeof t === 'string' ? t : t.type
+  if (kind === 'optional') return fromText(v, t.inner)
+  if (kind === 'list') return Array.isArray(v) ? v.map((x) => fromText(x, t.item)) : v
+  if (typeof v === 'string' && (kind === 'int' || kind === 'float')) {
+    const text = argSpace(v)
+    const n = NUMBER_TEXT.test(text) ? Number(text) : NaN
+    return Number.isFinite(n) ? n : v
+  }
+  if (typeof v === 'string' && kind === 'bool') {
+    const text = argSpace(v)
+    return text === 'true' ? true : text === 'false' ? false : v
+  }
+  if (kind === 'record' && v !== null && typeof v === 'object' && !Array.isArray(v)) {
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, Object.hasOwn(t.fields, k) ? fromText(x, t.fields[k]) : x]))
+  }
+  return v
+}
 // The arguments of a run, as `wf run` reads them: an object, a JSON string of one, or
-// (for a workflow with exactly one input) the bare value. Unknown names are errors;
-// argument() then reads each input.
-const argsObject = (raw, types, open = false) => {
+// (for a workflow with exactly one input) the bare value. With a `raw` input (`rawName`)
+// a string is that input's text, stripped, unless it is the JSON of an object (the text
+// of `/NAME some text`). Unknown names are errors; argument() then reads each input.
+const argsObject = (raw, types, open = false, rawName = null, workflow = '') => {
   const names = Object.keys(types)
-  const A = { given: {}, types, values: {}, errors: [], open }
+  const A = { given: {}, types, values: {}, errors: [], open, rawName, workflow }
   let v = raw
-  if (typeof v === 'string' && /^\s*[[{]/.test(v)) {
+  if (typeof v === 'string' && rawName !== null) {
+    const text = argSpace(v)
+    let parsed = null
+    if (text.startsWith('{')) {
+      try {
+        parsed = JSON.parse(text)
+      } catch {
+        // not JSON: the text itself
+      }
+    }
+    v = parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? parsed : { [rawName]: text }
+  } else if (typeof v === 'string' && /^\s*[[{]/.test(v)) {
     try {
       v = JSON.parse(v.trim())
     } catch {
@@ -345,7 +380,8 @@ const argsObject = (raw, types, open = false) => {
   if (v == null) return A
   if ((typeof v !== 'object' || Array.isArray(v)) && names.length === 1) v = { [names[0]]: v }
   if (typeof v !== 'object' || Array.isArray(v)) {
-    A.errors.push(`arguments must be an object, not ${kindOf(v)} (pass {${names.join(', ')}})`)
+    const text = typeof v === 'string' ? `, or mark one \`str\` input \`raw\` to take the text of \`/${workflow} some text\`` : ''
+    A.errors.push(`arguments must be an object, not ${kindOf(v)} (pass {${names.join(', ')}} as a JSON object${text})`)
     return A
   }
   A.given = v

@@ -39,6 +39,10 @@ class Checking(Protocol):
     # declares its range may give (a field `n: int min 0 max 5`)
     def size_of(self, e: ast.Expr, what: str, scope: Any = None) -> Sym: ...
 
+    def static_size(self, e: ast.Expr, what: str) -> Sym | None:
+        """`size_of(e)` when `e` is a size known before the run, else None (no diagnostic)."""
+        ...
+
     def need_list(self, e: ast.Call, i: int, args: list[Type]) -> ListT | None: ...
 
     def key_orders(self, e: ast.Call, lt: ListT | None, by: ast.Keyword | None, scope: Any) -> None: ...
@@ -46,6 +50,9 @@ class Checking(Protocol):
     def lower_bound(self, e: ast.Expr, scope: Any) -> int | None: ...
 
     def source(self, node: ast.Node) -> str: ...
+
+    def constant(self, name: str) -> ast.Expr | None:
+        """The expression a top-level constant was set to, or None if `name` is not one."""
 
 
 class Builtin:
@@ -56,8 +63,15 @@ class Builtin:
     js: ClassVar[str]
     # `by=` may carry the checker's `key_orders` (string-union ranks) into `py`.
     keyed: ClassVar[bool] = False
-    # The runtime logs `NAME (line L): kept K of N items` when the result is shorter.
+    # The result may be cut to a declared maximum: `run` returns the uncut count, the
+    # runtime logs `NAME (line L): kept K of N items`, and the JS helper takes that
+    # `NAME (line L)` label first, then the keywords in declared order (null when absent),
+    # then the positional arguments (prelude.js `cutLog`).
     logs_cut: ClassVar[bool] = False
+    # The positional argument that is a regular expression of the dialect (regex_dialect.py),
+    # which the emitter writes as a JS regex literal, with flag `g` when global_flag.
+    pattern_at: ClassVar[int | None] = None
+    global_flag: ClassVar[bool] = False
 
     def check(self, c: Checking, e: ast.Call, args: list[Type], scope: Any) -> Type:
         raise NotImplementedError
@@ -68,6 +82,10 @@ class Builtin:
         return None
 
     py: ClassVar[Callable[..., Any]]
+
+    def run(self, args: list[Any], kwargs: dict[str, Any]) -> tuple[Any, int | None]:
+        """The value of a call, and for a cut the number of items before it (else None)."""
+        return type(self).py(*args, **kwargs), None
 
     @staticmethod
     def keyword(e: ast.Call, name: str) -> ast.Keyword | None:

@@ -15,6 +15,7 @@ from wflang.dsl.types import (
     BOOL,
     FLOAT,
     INT,
+    JSON,
     STR,
     ListT,
     Record,
@@ -87,11 +88,37 @@ class _Cut(Builtin):
 
     def check(self, c: Checking, e: ast.Call, args: list[Type], scope: Any) -> Type:
         lt = c.need_list(e, 0, args)
-        n = c.size_of(e.args[1], self.name, scope)
+        counts = _count_type(c, e, args, self.usage)
+        # A count known before the run bounds the result; any other count (computed, an
+        # agent's answer) still cuts, never lengthens: at most the list's own max.
+        n = c.static_size(e.args[1], self.name)
+        if n is None and counts:  # a count whose type declares its range (`n: int min 0 max 5`)
+            n = c.declared_size(e.args[1], self.name, scope)
         c.key_orders(e, lt, self.keyword(e, "by"), scope)
         if lt is None:
-            return ListT(ANY, n, "")
+            return ListT(ANY, n if n is not None else ZERO, "")
+        if n is None:
+            return ListT(lt.item, lt.max, f"{self.name}, line {e.span.line}")
         return ListT(lt.item, smin(lt.max, n), f"{self.name}, line {e.span.line}")
+
+    def run(self, args: list[Value], kwargs: dict[str, Value]) -> tuple[Value, int | None]:
+        value = type(self).py(*args, **kwargs)
+        return value, len(items(args[0])) if args else None
+
+
+def _count_type(c: Checking, e: ast.Call, args: list[Type], usage: str) -> bool:
+    """Is the count a number? Reports it when not (a json value: that it sizes nothing)."""
+    t = strip_opt(args[1])
+    if t == JSON:
+        c.error("WF213", f"{e.func}: the count must be a number, not json: a json value cannot size anything",
+                e.args[1].span, f"write {usage} with an int n: read a number out of it with "
+                "int(...), or ask the agent for `n: int min 0 max N`")
+        return False
+    if not (is_numeric(t) or is_any(t)):
+        c.error("WF213", f"{e.func}: the count must be a number, not {t.describe()}", e.args[1].span,
+                f"write {usage} with an int n")
+        return False
+    return True
 
 
 @builtin
@@ -297,15 +324,25 @@ class Chunks(Builtin):
 
     def check(self, c: Checking, e: ast.Call, args: list[Type], scope: Any) -> Type:
         lt = c.need_list(e, 0, args)
-        if not (isinstance(e.args[1], ast.IntLit) and e.args[1].value >= 1):
-            c.error("WF303", "chunks(xs, n) needs n as a number, 1 or more", e.args[1].span,
+        size = e.args[1]
+        if isinstance(size, ast.IntLit) and size.value < 1:
+            c.error("WF303", "chunks(xs, n) needs n as a number, 1 or more", size.span,
                     "write chunks(xs, 10)")
             return ListT(ANY, ZERO, "")
-        n = e.args[1].value
+        _count_type(c, e, args, self.usage)
         if lt is None:
             return ListT(ANY, ZERO, "")
-        return ListT(ListT(lt.item, smin(lt.max, Const(n)), f"chunks, line {e.span.line}"),
-                     ceil_div(lt.max, n), f"chunks, line {e.span.line}")
+        why = f"chunks, line {e.span.line}"
+        if isinstance(size, ast.IntLit):
+            n = size.value
+            return ListT(ListT(lt.item, smin(lt.max, Const(n)), why), ceil_div(lt.max, n), why)
+        # Any other size: each chunk has at most n items (when n is known before the run)
+        # and at most |xs|; there are at most ⌈|xs| / k⌉ chunks, k the least n can be
+        # (its lower bound; a size below 1 counts as 1).
+        upper = c.static_size(size, "chunks")
+        least = max(c.lower_bound(size, scope) or 1, 1)
+        inner = lt.max if upper is None else smin(lt.max, upper)
+        return ListT(ListT(lt.item, inner, why), ceil_div(lt.max, least), why)
 
     @staticmethod
     def py(xs: Value, n: Value) -> list[list[Value]]:

@@ -72,14 +72,25 @@ class Strip(_Text):
 
 
 @builtin
-class Json(_Text):
+class Json(Builtin):
     name = "json"
-    usage = "json(v)"
-    js = "json"
+    keywords = ("indent",)
+    usage = "json(v) or json(v, indent=0)"
+    js = "json"  # jsonIndent with indent= (emit.py call_json)
+
+    def check(self, c: Checking, e: ast.Call, args: list[Type], scope: Any) -> Type:
+        k = self.keyword(e, "indent")
+        # (the checker typed the keyword already; a literal of another kind is the mistake)
+        if k is not None and isinstance(k.value, (ast.StrLit, ast.BoolLit, ast.ListLit, ast.DictLit)):
+            c.error("WF213", "json: indent is a number of spaces", k.value.span,
+                    "write json(v, indent=0) for the compact form")
+        return STR
 
     @staticmethod
-    def py(v: Value) -> str:
-        return to_json(v, 2)
+    def py(v: Value, indent: Value = 2) -> str:
+        """JSON.stringify(v, null, indent): at most 10 spaces; below 1 (or none) compact."""
+        n = min(10, int(indent)) if is_number(indent) and math.isfinite(indent) else 0
+        return to_json(v, n if n >= 1 else None)
 
 
 @builtin

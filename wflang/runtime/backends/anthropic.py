@@ -25,7 +25,8 @@ from typing import TYPE_CHECKING, Any
 import jsonschema
 import trio
 
-from wflang.runtime.backend import AgentFailure, AgentRequest, AgentResult, Usage
+from wflang.dsl.shared_head import split
+from wflang.runtime.backend import AgentFailure, AgentRequest, AgentResult, AuthenticationFailure, Usage
 from wflang.runtime.models import ModelConfigError, resolve_model
 from wflang.runtime.redact import register_secret
 from wflang.runtime.tools import EDIT, SHELL, Toolbox, ToolLimits
@@ -58,6 +59,10 @@ class AnthropicAgentFailure(AgentFailure):
     def __init__(self, message: str, usage: Usage | None = None) -> None:
         super().__init__(message)
         self.usage = usage or Usage()
+
+
+class AnthropicAuthFailure(AnthropicAgentFailure, AuthenticationFailure):
+    """HTTP 401/403: the key is wrong, revoked or lacks access; never retried."""
 
 
 @dataclass(frozen=True)
@@ -252,6 +257,18 @@ def system_prompt(request: AgentRequest, workspace: Path) -> str:
     return "\n\n".join(lines)
 
 
+def user_content(request: AgentRequest, caching: bool) -> str | list[dict[str, Any]]:
+    """The first user message: the prompt, or, when the agents of a fan-out share its head
+    (wflang/dsl/shared_head.py) and caching is on, the head as its own block with a cache
+    breakpoint and the rest after it, so later agents read the head from the cache, as
+    Claude Code does with `sharedHeadLength`. The text is the prompt either way."""
+    parts = split(request.prompt, request.shared_head) if caching else None
+    if parts is None:
+        return request.prompt
+    head, rest = parts
+    return [{"type": "text", "text": head, "cache_control": {"type": "ephemeral"}}, {"type": "text", "text": rest}]
+
+
 def _final_text(content: list[dict[str, Any]]) -> str:
     return "".join(block["text"] for block in content if block["type"] == "text").strip()
 
@@ -359,6 +376,10 @@ class AnthropicBackend:
                 return await self._attempt(params)
             except anthropic.APIStatusError as exc:
                 last = self._describe_status(exc)
+                if exc.status_code in (401, 403):
+                    raise AnthropicAuthFailure(self._redact(
+                        f"the Messages API refused the key in {API_KEY_ENV}: {last}. Hint: export a valid "
+                        f"key in {API_KEY_ENV} (with access to the model), then resume the run")) from None
                 if not _retryable_status(exc.status_code):
                     raise self._fail(last) from None
                 wait = server_delay(exc.response.headers, self._retry.max_retry_after)
@@ -446,7 +467,7 @@ class AnthropicBackend:
             # Caches the growing prefix (system, tools, earlier turns) across the loop.
             params["cache_control"] = {"type": "ephemeral"}
 
-        messages: list[dict[str, Any]] = [{"role": "user", "content": request.prompt}]
+        messages: list[dict[str, Any]] = [{"role": "user", "content": user_content(request, self._prompt_caching)}]
         answered_by = model_id
         invalid = 0
         last_problem = ""

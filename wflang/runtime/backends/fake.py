@@ -26,6 +26,7 @@ from typing import Any
 
 import trio
 
+from wflang.dsl.shared_head import split
 from wflang.dsl.values import escape_lone_surrogates, json_number, json_string
 from wflang.runtime.backend import AgentFailure, AgentRequest, AgentResult, Usage
 
@@ -113,9 +114,17 @@ def fails_by_hash(label: str, prompt: str, n: int) -> bool:
     return fnv1a32(label + "\n" + prompt) % n == 0
 
 
+@functools.lru_cache(maxsize=4096)
+def _normalized(text: str) -> str:
+    # Cached: every call tries every rule's label pattern against the same label.
+    return _normalize(text)
+
+
 def glob_match(pattern: str, text: str) -> bool:
     """Whole-string glob over code points: `*` any run, `?` one code point, all else literal."""
-    p, t = list(_normalize(pattern)), list(_normalize(text))
+    p, t = _normalized(pattern), _normalized(text)
+    if "*" not in p and "?" not in p:
+        return p == t
     i = j = 0
     star, mark = -1, 0
     while j < len(t):
@@ -912,7 +921,9 @@ def _reject_constant(name: str) -> Any:
 
 def load_fake_text(text: str, source: str) -> FakeSpec:
     try:
-        data = json.loads(text, parse_constant=_reject_constant)
+        from wflang.dsl import jsonread  # 100,000 nested lists: a located JSON error, not a crash
+
+        data = jsonread.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
         raise FakeFileError(
             f"fake file {source}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
@@ -943,6 +954,10 @@ class FakeBackend:
             spec = parse_fake(dict(spec) if isinstance(spec, Mapping) else spec, source)
         self.spec = spec
         self.source = source
+        if spec.validate and (spec.default == "reply" or any(r.has_reply or r.replies for r in spec.rules)):
+            # Replies are validated: load the validator now, not inside the first agent
+            # (importing jsonschema would stall the event loop ~0.1 s mid-run).
+            _subset_validator()
         self._lock = threading.RLock()
         self._reply_counts = [0] * len(self.spec.rules)
         # Every call in start order, in the node host's record shape (for differential tests).
@@ -1029,6 +1044,8 @@ class FakeBackend:
             "phase": request.phase, "isolation": request.isolation,
             # the capabilities the agent holds (the node host reads them off disallowedTools)
             "grants": sorted(p for p in request.permissions if p in ("edit", "shell")),
+            # the text sent as the prompt's own cached block (dsl/shared_head.py), or None
+            "shared_head": (split(request.prompt, request.shared_head) or (None,))[0],
             "result": None, "failed": False, "error": None, "usage": None,
         }
         with self._lock:

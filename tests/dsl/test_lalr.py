@@ -1,0 +1,61 @@
+"""The stand-alone parser cache (wflang/dsl/lalr.py): made on first use, used only for the
+grammar it was made from, and never a reason for a check to fail."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "examples" / "pr-review" / "pr-review.wf"
+
+PROBE = """
+import json, sys
+from wflang.cli import main
+code = main(["check", sys.argv[1]])
+import wflang.dsl.parser as p
+print(json.dumps({"code": code, "lark": "lark" in sys.modules, "standalone": p._lark.standalone}))
+"""
+
+
+def _check(cache: Path) -> dict:
+    env = dict(os.environ, XDG_CACHE_HOME=str(cache), PYTHONPATH=str(ROOT))
+    out = subprocess.run([sys.executable, "-c", PROBE, str(EXAMPLE)], env=env, capture_output=True,
+                         text=True, timeout=120, cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_first_check_builds_the_cache_then_checks_run_without_lark(tmp_path: Path) -> None:
+    first = _check(tmp_path)
+    assert first == {"code": 0, "lark": True, "standalone": False}
+    files = list((tmp_path / "wflang").iterdir())
+    assert [f.name for f in files] == [f"lalr-{sys.implementation.cache_tag}.marshal"]
+    assert _check(tmp_path) == {"code": 0, "lark": False, "standalone": True}
+
+
+def test_a_damaged_or_foreign_cache_is_rebuilt(tmp_path: Path) -> None:
+    _check(tmp_path)
+    path = tmp_path / "wflang" / f"lalr-{sys.implementation.cache_tag}.marshal"
+    path.write_bytes(b"not marshal data")
+    assert _check(tmp_path) == {"code": 0, "lark": True, "standalone": False}
+    assert _check(tmp_path)["standalone"] is True  # rebuilt by the run before
+
+
+def test_a_cache_of_another_grammar_is_not_used(tmp_path: Path) -> None:
+    import marshal
+
+    _check(tmp_path)
+    path = tmp_path / "wflang" / f"lalr-{sys.implementation.cache_tag}.marshal"
+    fmt, grammar, code, data, memo = marshal.loads(path.read_bytes())
+    path.write_bytes(marshal.dumps((fmt, grammar + "\n// edited\n", code, data, memo)))
+    assert _check(tmp_path)["standalone"] is False
+
+
+def test_an_unwritable_cache_directory_still_checks(tmp_path: Path) -> None:
+    blocked = tmp_path / "file"
+    blocked.write_text("a file where the cache directory would go")
+    assert _check(blocked) == {"code": 0, "lark": True, "standalone": False}

@@ -1,0 +1,152 @@
+"""Which lark the parser runs on: a stand-alone LALR module cached per user, or lark itself.
+
+`import lark` costs about 100 ms (its grammar compiler, Earley, CYK, the `regex` module),
+a third of a fresh `wf check`, though a check only needs the LALR driver and the lexer.
+lark's own tool (`lark.tools.standalone`) writes exactly that as one module with the
+parse table inside. We generate it on this machine the first time (from the installed
+lark and `grammar.lark`), compile it, and keep the code object (marshal) in the user's
+cache directory; later processes load it without importing lark. The file records the
+grammar text it was made from, and is used only if that text is the current grammar's,
+so an edited grammar or a new Python rebuilds it; any problem (no cache directory, a
+damaged file) falls back to lark with its own `cache=True`, which parses the same.
+"""
+
+from __future__ import annotations
+
+import marshal
+import os
+import sys
+import types
+from typing import Any
+
+from wflang.dsl.gcpause import paused
+
+_FORMAT = 1  # bump when what we generate changes
+_MODULE = "wflang.dsl._lalr_standalone"
+
+# The options the parser is built with, in both paths (parser.py passes postlex/_plugins).
+OPTIONS: dict[str, Any] = dict(parser="lalr", lexer="contextual", start=["start", "expr"],
+                               propagate_positions=True, maybe_placeholders=True)
+
+
+def cache_path() -> str | None:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    if not os.path.isabs(base):
+        return None
+    tag = sys.implementation.cache_tag or "python"
+    return os.path.join(base, "wflang", f"lalr-{tag}.marshal")
+
+
+def load_standalone(grammar: str) -> Any:
+    """The cached stand-alone module for `grammar`, or None (then build one or use lark)."""
+    path = cache_path()
+    if path is None:
+        return None
+    try:
+        with open(path, "rb") as f:
+            blob = f.read()  # one read: marshal.load(f) reads a file in many small pieces
+        with paused():  # hundreds of thousands of objects, no cycles
+            fmt, cached_grammar, code, data, memo = marshal.loads(blob)
+    except Exception:  # missing, unreadable, from another marshal version: rebuild
+        return None
+    if fmt != _FORMAT or cached_grammar != grammar or not isinstance(code, types.CodeType):
+        return None
+    module = types.ModuleType(_MODULE)
+    module.__file__ = path
+    sys.modules[_MODULE] = module  # dataclasses look classes' modules up
+    try:
+        with paused():
+            exec(code, module.__dict__)
+        lark_cls = module.Lark
+    except Exception:
+        sys.modules.pop(_MODULE, None)
+        return None
+    module.Lark_StandAlone = lambda **options: lark_cls._load_from_dict(data, memo, **options)
+    return module
+
+
+# Edits to lark's stand-alone code, each applied only where the text is exactly this
+# (else the code stays as lark wrote it, only slower to import). None changes behaviour:
+# `regex` serves only Lark(regex=True); lark's logger is set to CRITICAL and logs nothing;
+# `inspect` serves only Transformer decorators, which the parser does not use.
+_EDITS = (
+    ("try:\n    import regex\n    _has_regex = True\nexcept ImportError:\n    _has_regex = False\n",
+     "_has_regex = False\n"),
+    ('import logging\n', ''),
+    ('logger: logging.Logger = logging.getLogger("lark")\nlogger.addHandler(logging.StreamHandler())\n',
+     'class _NoLog:\n    def __getattr__(self, name):\n        return lambda *a, **k: None\n\n\n'
+     'logger = _NoLog()\n'),
+    ('logger.setLevel(logging.CRITICAL)\n', ''),
+    ('from inspect import getmembers, getmro\n',
+     'def getmembers(obj):\n    import inspect\n    return inspect.getmembers(obj)\n\n\n'
+     'def getmro(cls):\n    return cls.__mro__\n'),
+)
+
+
+def build_standalone(parser: Any, grammar: str) -> None:
+    """Write the stand-alone parser of the lark `parser` (built from `grammar`) to the cache:
+    lark's stand-alone code compiled, and its tables as plain data (marshal reads them at C
+    speed, where the generated module would build them from a 700 kB literal).
+
+    Best effort: a read-only home or a full disk leaves the next process on lark."""
+    path = cache_path()
+    if path is None:
+        return
+    tmp = f"{path}.{os.getpid()}.tmp"
+    try:
+        from lark.grammar import Rule
+        from lark.lexer import TerminalDef
+        from lark.tools import standalone
+
+        parts = []
+        for i, pyfile in enumerate(standalone.EXTRACT_STANDALONE_FILES):  # as gen_standalone does
+            with open(os.path.join(standalone._larkdir, pyfile)) as f:
+                code = standalone.extract_sections(f)["standalone"]
+            if i:
+                code = standalone.strip_docstrings(iter(code.splitlines(True)).__next__)
+            parts.append(code)
+        source = "\n".join(parts) + "\nShift = 0\nReduce = 1\n"
+        for old, new in _EDITS:
+            if source.count(old) == 1:
+                source = source.replace(old, new)
+        # The options go into the tables as data: leave out the objects (our indenter,
+        # our lexer class); the loading process passes its own.
+        data, memo = parser.memo_serialize([TerminalDef, Rule])
+        data = dict(data, options=dict(data["options"], postlex=None, _plugins={}))
+        code_obj = compile(source, "<wflang: lark.tools.standalone>", "exec")
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(tmp, "wb") as f:
+            marshal.dump((_FORMAT, grammar, code_obj, data, memo), f)
+        os.replace(tmp, path)  # atomic: a concurrent `wf` reads the old file or the new one
+    except Exception:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+
+
+_NAMES = ("Lark", "Token", "Tree", "Indenter", "UnexpectedInput", "UnexpectedCharacters", "UnexpectedEOF",
+          "UnexpectedToken", "PropagatePositions", "BasicLexer", "ContextualLexer", "PatternRE", "PatternStr",
+          "TerminalDef")
+
+
+def api(grammar: str) -> Any:
+    """lark's classes the parser uses: from the cached stand-alone module when it matches
+    `grammar`, else from lark (`.standalone` says which)."""
+    module = load_standalone(grammar)
+    if module is not None and all(hasattr(module, n) for n in (*_NAMES, "Lark_StandAlone")):
+        ns = types.SimpleNamespace(**{n: getattr(module, n) for n in _NAMES})
+        ns.standalone, ns.Lark_StandAlone = True, module.Lark_StandAlone
+        return ns
+    import lark
+    from lark import exceptions, indenter, lexer, parse_tree_builder
+
+    ns = types.SimpleNamespace(
+        Lark=lark.Lark, Token=lark.Token, Tree=lark.Tree, Indenter=indenter.Indenter,
+        UnexpectedInput=exceptions.UnexpectedInput, UnexpectedCharacters=exceptions.UnexpectedCharacters,
+        UnexpectedEOF=exceptions.UnexpectedEOF, UnexpectedToken=exceptions.UnexpectedToken,
+        PropagatePositions=parse_tree_builder.PropagatePositions, BasicLexer=lexer.BasicLexer,
+        ContextualLexer=lexer.ContextualLexer, PatternRE=lexer.PatternRE, PatternStr=lexer.PatternStr,
+        TerminalDef=lexer.TerminalDef)
+    ns.standalone, ns.Lark_StandAlone = False, None
+    return ns
