@@ -1,5 +1,6 @@
 """Every builtin of the language, each declared once (base.py says what a declaration
-holds; /work/notes/builtins.md and docs/language.md §13 say how to add one).
+holds; /work/notes/builtins.md and docs/language.md §13 say how to add one: a row in its
+builtins table, which tests/test_docs_builtins.py checks).
 
 `get(name)` finds a builtin's declaration in one hop; `NAMES` lists them in the order
 diagnostics show. The families: lists.py (len, flatten, take, top, sort, unique, min, max,
