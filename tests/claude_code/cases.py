@@ -176,10 +176,13 @@ def case_id(example: Path, answers: str, mode: str) -> str:
     return f"{example.name}--{answers}--{mode}"
 
 
-def example_cases(work: Path) -> list[Case]:
+def example_cases(work: Path, only: set[str] | None = None) -> list[Case]:
+    """Every planned example run, or only the ones whose case id is in `only`."""
     cases = []
     built: dict[Path, tuple[str, dict[str, Any]]] = {}
     for example, answers, mode in planned():
+        if only is not None and case_id(example, answers, mode) not in only:
+            continue
         if example not in built:
             built[example] = compiled(example, work)
         script, check = built[example]

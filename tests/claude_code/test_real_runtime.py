@@ -50,16 +50,33 @@ def _cannot_run() -> str | None:
     return None
 
 
+def _selected_cases(session: pytest.Session) -> set[str] | None:
+    """The example cases the session's selected tests need, when they are only
+    `test_example_runs_in_claude_code_as_in_python` items (`-k range-review--own`): then
+    the driver runs those alone. None (every case) when any other test needs the runtime."""
+    wanted: set[str] = set()
+    for item in session.items:
+        if "runtime" not in getattr(item, "fixturenames", ()):
+            continue
+        if getattr(item, "originalname", None) != "test_example_runs_in_claude_code_as_in_python":
+            return None
+        wanted.add(item.callspec.params["case_id"])  # type: ignore[attr-defined]
+    return wanted or None
+
+
 @pytest.fixture(scope="session")
-def runtime(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """Every case, run once in one driver (several claude processes at a time)."""
+def runtime(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> dict[str, Any]:
+    """Every case (or only those the selected tests need), run once in one driver (several
+    claude processes at a time)."""
     reason = _cannot_run()
     if reason is not None:
         if REQUIRE:
             pytest.fail(reason)
         pytest.skip(reason)
     work = tmp_path_factory.mktemp("claude-code")
-    all_cases = C.longest_first(C.example_cases(work) + C.control_cases(work))
+    only = _selected_cases(request.session)
+    controls = C.control_cases(work) if only is None else []
+    all_cases = C.longest_first(C.example_cases(work, only) + controls)
     (work / "cases.json").write_text(json.dumps([c.payload for c in all_cases]), encoding="utf-8")
     started = time.monotonic()
     proc = subprocess.run(isolated_command(work / "cases.json", work / "out", jobs=3), capture_output=True,

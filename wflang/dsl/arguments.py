@@ -17,7 +17,7 @@ from typing import Any
 from wflang.dsl import ast
 from wflang.dsl import values as V
 from wflang.dsl.diagnostics import Diagnostic, did_you_mean
-from wflang.dsl.values import js_number, num
+from wflang.dsl.values import js_number, json_string, num
 
 # The lower bound of an `int` input that declares no `min` (docs/language.md §3): ints
 # size loops, so a negative one must be asked for.
@@ -91,6 +91,8 @@ def from_text(v: Any, t: ast.TypeExpr, records: dict[str, ast.TypeDecl]) -> Any:
         return from_text(v, t.inner, records)
     if isinstance(t, ast.ListType):
         return [from_text(x, t.item, records) for x in v] if isinstance(v, list) else v
+    if isinstance(t, ast.MapType):
+        return {k: from_text(x, t.value, records) for k, x in v.items()} if isinstance(v, dict) else v
     if not isinstance(t, ast.NamedType):
         return v
     if isinstance(v, str) and t.name in ("int", "float"):
@@ -181,6 +183,9 @@ def fit_value(v: Any, t: ast.TypeExpr, records: dict[str, ast.TypeDecl]) -> Any:
         return v
     if isinstance(t, ast.ListType) and isinstance(v, list):
         return [fit_value(x, t.item, records) for x in v]
+    if isinstance(t, ast.MapType) and isinstance(v, dict):
+        # a map iterates in key order (code point), in both targets: rebuilt sorted
+        return {k: fit_value(v[k], t.value, records) for k in sorted(v)}
     if isinstance(t, ast.NamedType) and isinstance(v, dict):
         decl = records.get(t.name)
         if decl is not None:
@@ -194,6 +199,8 @@ def sizes(program: ast.Program, values: dict[str, Any]) -> dict[str, int]:
     for d in program.inputs:
         v = values.get(d.name)
         if isinstance(d.type, ast.ListType) and isinstance(v, list):
+            out[d.name] = len(v)
+        elif isinstance(d.type, ast.MapType) and isinstance(v, dict):
             out[d.name] = len(v)
         elif isinstance(d.type, ast.NamedType) and d.type.max is not None and isinstance(v, int):
             # The value itself: one that can be negative (`min -5`) never sizes anything
@@ -243,6 +250,18 @@ def type_problem(v: Any, t: ast.TypeExpr, records: dict[str, ast.TypeDecl], path
             return f"{path}: {len(v)} items, the workflow declares min {t.min.value}"
         for i, item in enumerate(v):
             p = type_problem(item, t.item, records, f"{path}[{i}]", closed=closed)
+            if p is not None:
+                return p
+        return None
+    if isinstance(t, ast.MapType):
+        if not isinstance(v, dict):
+            return f"{path}: expected an object (a map), got {_kind(v)}"
+        if isinstance(t.max, ast.IntLit) and len(v) > t.max.value:
+            return f"{path}: {len(v)} keys, the workflow declares max {t.max.value}"
+        if isinstance(t.min, ast.IntLit) and len(v) < t.min.value:
+            return f"{path}: {len(v)} keys, the workflow declares min {t.min.value}"
+        for k in sorted(v):  # by code point, as the JS helper: the same first problem
+            p = type_problem(v[k], t.value, records, f"{path}[{json_string(k)}]", closed=closed)
             if p is not None:
                 return p
         return None
@@ -376,6 +395,11 @@ def _type_src(t: ast.TypeExpr, default_min: int | None = None) -> str:
         if isinstance(t.min, ast.IntLit):
             m = f" min {t.min.value}" + m
         return f"list[{_type_src(t.item)}]{m}"
+    if isinstance(t, ast.MapType):
+        m = f" max {t.max.value}" if isinstance(t.max, ast.IntLit) else ""
+        if isinstance(t.min, ast.IntLit):
+            m = f" min {t.min.value}" + m
+        return f"map[str, {_type_src(t.value)}]{m}"
     if isinstance(t, ast.NamedType):
         m = f" max {js_number(t.max.value)}" if isinstance(t.max, (ast.IntLit, ast.FloatLit)) else ""
         lo = t.min.value if isinstance(t.min, (ast.IntLit, ast.FloatLit)) else (

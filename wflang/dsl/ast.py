@@ -52,6 +52,16 @@ class ListType(TypeExpr):
 
 
 @dataclass(eq=False)
+class MapType(TypeExpr):
+    """`map[str, T] max N`: a record whose string keys are known only at run time."""
+
+    key: TypeExpr  # always `str` (the checker refuses any other)
+    value: TypeExpr
+    max: Expr | None  # as ListType.max
+    min: Expr | None = None  # `map[str, T] min 1`: an IntLit, JSON Schema minProperties
+
+
+@dataclass(eq=False)
 class UnionType(TypeExpr):
     """A union of string literals: `"low" | "medium" | "high"`. Order matters: it is
     the ranking `sort`/`top` use for values of this type."""

@@ -49,6 +49,7 @@ from wflang.dsl.types import (
     Alt,
     KeyFn,
     ListT,
+    MapT,
     Opt,
     Prim,
     Ranged,
@@ -420,7 +421,7 @@ class _Checker:
 
     def declare_types(self) -> None:
         for d in self.p.types:
-            if d.name in self.records or d.name in ("str", "int", "float", "bool", "list", "json"):
+            if d.name in self.records or d.name in ("str", "int", "float", "bool", "list", "map", "json"):
                 self.error("WF205", f"type `{d.name}` is already defined", d.span, "pick another name")
                 continue
             self.records[d.name] = Record(d.name, {})
@@ -475,6 +476,8 @@ class _Checker:
             size = self.size_of(t.max, "list max")
             self.list_min(t)
             return ListT(item, size, f"max, line {t.span.line}")
+        if isinstance(t, ast.MapType):
+            return self.map_type(t, where, need_max)
         if isinstance(t, ast.NamedType):
             prim = {"str": STR, "int": INT, "float": FLOAT, "bool": BOOL, "json": JSON}.get(t.name)
             if prim is not None:
@@ -492,6 +495,23 @@ class _Checker:
                 return ANY
             return rec
         return ANY
+
+    def map_type(self, t: ast.MapType, where: str, need_max: bool = True) -> MapT:
+        """`map[str, T] max N`: the keys are strings; like a list, a map declares its size
+        (the maximum number of keys), so its keys, values and entries are bounded lists."""
+        if not (isinstance(t.key, ast.NamedType) and t.key.name == "str"
+                and t.key.max is None and t.key.min is None):
+            self.error("WF212", f"a map's keys are strings, not `{_src(self.p, t.key)}`", t.key.span,
+                       "write map[str, T] max N; to key by a number, use str(n) as the key")
+        value = self.type_of(t.value, where, need_max)
+        if t.max is None:
+            if need_max:
+                self.error("WF301", f"{where} is a map without a maximum", t.span,
+                           f"every map declares how many keys it may hold: write `{_src(self.p, t)} max N`")
+            return MapT(value, Const(0), "no max")
+        size = self.size_of(t.max, "map max")
+        self.list_min(t)
+        return MapT(value, size, f"max, line {t.span.line}")
 
     def scalar_type(self, t: ast.NamedType, prim: Prim) -> Type:
         """`int`/`float` with `min`/`max` (a value range), `str` with them (a length in code
@@ -560,15 +580,17 @@ class _Checker:
                 strs = []
         return alt(kinds)
 
-    def list_min(self, t: ast.ListType) -> None:
-        """`list[T] min N max M`: the fewest items an answer may have (JSON Schema minItems)."""
+    def list_min(self, t: ast.ListType | ast.MapType) -> None:
+        """`list[T] min N max M`: the fewest items an answer may have (JSON Schema minItems);
+        `map[str, T] min N max M`: the fewest keys (minProperties)."""
         if t.min is None:
             return
+        kind = "map" if isinstance(t, ast.MapType) else "list"
         if not isinstance(t.min, ast.IntLit) or t.min.value < 0:
-            self.error("WF303", "a list's min is a number, 0 or more", t.min.span, "write `min 1`")
+            self.error("WF303", f"a {kind}'s min is a number, 0 or more", t.min.span, "write `min 1`")
             return
         if isinstance(t.max, ast.IntLit) and t.min.value > t.max.value:
-            self.error("WF308", f"`min {t.min.value}` is above `max {t.max.value}`: no list fits", t.min.span,
+            self.error("WF308", f"`min {t.min.value}` is above `max {t.max.value}`: no {kind} fits", t.min.span,
                        "swap them, or lower the min")
 
     def size_of(self, e: ast.Expr, what: str, scope: _Scope | None = None) -> Sym:
@@ -741,7 +763,29 @@ class _Checker:
             var = Var(d.name, Knob(f"input {d.name} max {t.max.value}", t.max.span))
             self.inputs.append(InputSize(d.name, t.max.value, "list", d.span.line))
             return ListT(item, var, f"input, line {d.span.line}")
+        if isinstance(t, ast.MapType):
+            return self.map_input(d, t)
         return self.type_of(t, f"input `{d.name}`")
+
+    def map_input(self, d: ast.InputDecl, t: ast.MapType) -> MapT:
+        """A map input, sized like a list input: its declared max (a number) bounds its
+        keys, and the bound reads the argument's actual number of keys."""
+        if t.max is None:
+            self.map_type(t, f"input `{d.name}`", need_max=False)
+            self.error("WF301", f"map input `{d.name}` has no maximum", t.span,
+                       f"add one: `input {d.name}: {_src(self.p, t)} max N`; loops over its keys are "
+                       "bounded by it")
+            return MapT(ANY, Const(0), "no max")
+        if not isinstance(t.max, ast.IntLit):
+            self.error("WF303", "an input's max must be a number", t.max.span, "write `max 20`")
+            return MapT(ANY, Const(0), "no max")
+        value = self.map_type(t, f"input `{d.name}`").value
+        if t.max.value > ITEM_CAP:
+            self.error("WF304", f"input `{d.name}` allows {t.max.value} keys; a fan-out takes at most "
+                       f"{ITEM_CAP}", t.max.span, f"lower it to {ITEM_CAP} or less, or split the input")
+        var = Var(d.name, Knob(f"input {d.name} max {t.max.value}", t.max.span))
+        self.inputs.append(InputSize(d.name, t.max.value, "map", d.span.line))
+        return MapT(value, var, f"input, line {d.span.line}")
 
     def check_defaults(self) -> None:
         for o in self.p.defaults:
@@ -1154,6 +1198,11 @@ class _Checker:
             return ListT(ANY, ZERO, "none")  # iterating None yields nothing
         if t == ERROR:
             raise _Stop  # already reported where it was defined
+        if isinstance(t, MapT):
+            src = _src(self.p, e)
+            self.error("WF220", f"{what} needs a list, not a map", e.span,
+                       f"iterate its keys, values or entries: keys({src}), values({src}), entries({src})")
+            raise _Stop
         if is_any(t):
             self.error("WF305", f"{what}: the size of this list is not known", e.span,
                        "iterate a list input declared with `max N`, an agent result `-> list[T] max N`, "
@@ -1440,7 +1489,7 @@ class _Checker:
         given = {k for k, _ in e.args.entries} if isinstance(e.args, ast.DictLit) else set(fields)
         for inp in result.bound.inputs:
             t = fields.get(inp.name)
-            if inp.kind == "list" and isinstance(t, ListT):
+            if inp.kind in ("list", "map") and isinstance(t, (ListT, MapT)):
                 subst[inp.name] = t.max
             elif inp.kind == "int" and isinstance(e.args, ast.DictLit):
                 val = dict(e.args.entries).get(inp.name)
@@ -1499,6 +1548,11 @@ class _Checker:
                     self.error("WF213", f"a list index must be a number, not {it.describe()}", e.index.span,
                                "use xs[0], xs[-1]")
                 return _opt(t.item)
+            if isinstance(t, MapT):
+                if not is_stringy(it):
+                    self.error("WF213", f"a map's key is a string, not {it.describe()}", e.index.span,
+                               'write m["key"] or m[str(n)]')
+                return _opt(t.value)  # a missing key reads as none
             if isinstance(t, Record):
                 return ANY
             if t == JSON:
@@ -1624,6 +1678,10 @@ class _Checker:
                        f"did you mean `.{guess}`?" if guess else
                        "fields: " + ", ".join(t.fields) if t.fields else "this record has no fields")
             raise _Stop
+        if isinstance(t, MapT):
+            self.error("WF225", f"`.{e.name}` on a map, whose keys are known only when it runs", e.span,
+                       f'read a key with m["{e.name}"] (none when it is missing)')
+            raise _Stop
         if isinstance(t, ListT):
             self.error("WF225", f"`.{e.name}` on a list", e.span,
                        f"take each item's field with a comprehension: [x.{e.name} for x in ...]")
@@ -1657,6 +1715,10 @@ class _Checker:
                 return ANY
             if isinstance(a, Record) and isinstance(b, Record):
                 return Record(None, {**a.fields, **b.fields})
+            if isinstance(a, MapT) or isinstance(b, MapT):
+                self.error("WF213", "`|` merges records, not maps", e.span,
+                           "join their entries: to_map(entries(a) + entries(b)) (a repeated key takes b's value)")
+                return ANY
             self.error("WF213", f"`|` merges records, not {a.describe()} and {b.describe()}", e.span,
                        "write {...} | {...}")
             return ANY
@@ -1765,8 +1827,9 @@ class _Checker:
                    b.usage if b is not None else None)
         return None
 
-    def key_orders(self, e: ast.Call, lt: ListT | None, by: ast.Keyword | None, scope: _Scope) -> None:
-        """Type the key against the item type and record each component's union order."""
+    def key_orders(self, e: ast.Call, lt: ListT | None, by: ast.Keyword | None, scope: _Scope) -> list[Type]:
+        """Type the key against the item type and record each component's union order;
+        the type of each component of the key."""
         item = lt.item if lt is not None else ANY
         comps: list[ast.Expr | None]
         if by is None:
@@ -1776,6 +1839,7 @@ class _Checker:
         else:
             comps = [by.value]
         orders: list[list[str] | None] = []
+        types: list[Type] = []
         for c in comps:
             kt: Type
             if c is None:
@@ -1792,9 +1856,11 @@ class _Checker:
                 self.error("WF227", "`by` takes a key: `.field`, a tuple of them, or a lambda", c.span,
                            "write by=.severity or by=(.file, .line)")
                 kt = ANY
+            types.append(kt)
             kt = strip_opt(kt)
             orders.append(list(kt.options) if isinstance(kt, Union) else None)
         e.key_orders = orders if any(o is not None for o in orders) else None
+        return types
 
     def accessor(self, a: ast.Accessor, item: Type) -> Type:
         t = item
@@ -1883,6 +1949,8 @@ def _comparable(a: Type, b: Type) -> bool:
 def _same(a: Type, b: Type) -> bool:
     if isinstance(a, ListT) and isinstance(b, ListT):
         return a.max == b.max and _same(a.item, b.item)
+    if isinstance(a, MapT) and isinstance(b, MapT):
+        return a.max == b.max and _same(a.value, b.value)
     if isinstance(a, Record) and isinstance(b, Record):
         return a.fields.keys() == b.fields.keys() and all(_same(a.fields[k], b.fields[k]) for k in a.fields)
     return a == b

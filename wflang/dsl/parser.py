@@ -758,9 +758,17 @@ class _Builder:
 
     def list_type(self, meta, name, item, min_, max_):
         if str(name) != "list":
-            raise WfError([Diagnostic("WF202", f"`{name}[...]` is not a type", _tok_span(name),
-                                      "the only type with a parameter is list[T] max N")])
+            hint = "a map names its key type and its value type: map[str, T] max N" if str(name) == "map" \
+                else "the types with parameters are list[T] max N and map[str, T] max N"
+            raise WfError([Diagnostic("WF202", f"`{name}[...]` is not a type", _tok_span(name), hint)])
         return ast.ListType(item, max_, span=_span(meta), min=min_)
+
+    def map_type(self, meta, name, key, value, min_, max_):
+        if str(name) != "map":
+            hint = "write list[T] max N" if str(name) == "list" else \
+                "the types with parameters are list[T] max N and map[str, T] max N"
+            raise WfError([Diagnostic("WF202", f"`{name}[..., ...]` is not a type", _tok_span(name), hint)])
+        return ast.MapType(key, value, max_, span=_span(meta), min=min_)
 
     def union_type(self, meta, *atoms):
         """Sort a union's options: all strings → UnionType (as before: their order ranks

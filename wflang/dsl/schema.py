@@ -4,11 +4,12 @@ The agent's structured output goes through a tool whose input must be an object,
 result type that is not a record is wrapped: a list as `{"items": [...]}`, anything else
 as `{"value": ...}`. `wrap_key` tells the back ends which key to unwrap. Every object is
 closed (`additionalProperties: false`): a record answer has exactly its declared fields,
-so `keys()` of it is what the checker counted. An omittable field (`name?: T`) is in
+so `keys()` of it is what the checker counted. A map (`map[str, T] max N`) is the one
+open object: `additionalProperties` is T's schema, with `maxProperties: N`. An omittable field (`name?: T`) is in
 `properties` but not in `required` (Claude Code wants `required` within `properties`);
 answer fitting fills it with null when it is left out. Declared bounds become
 `minimum`/`maximum` (ints, floats), `minLength`/`maxLength` (strings) and
-`minItems`/`maxItems` (lists); a type's description (the string line under `type T:`) and
+`minItems`/`maxItems` (lists), `minProperties` (maps); a type's description (the string line under `type T:`) and
 a field's become `description`.
 """
 
@@ -54,6 +55,15 @@ def type_schema(t: ast.TypeExpr, records: dict[str, ast.TypeDecl],
         n = list_max(t, sizes)
         if n is not None:
             out["maxItems"] = n
+        return out
+    if isinstance(t, ast.MapType):
+        # run-time keys: an object whose every property is a T, at most max of them
+        out = {"type": "object", "additionalProperties": type_schema(t.value, records, sizes)}
+        n = list_max(t, sizes)
+        if n is not None:
+            out["maxProperties"] = n
+        if isinstance(t.min, ast.IntLit) and t.min.value > 0:
+            out["minProperties"] = t.min.value
         return out
     if isinstance(t, ast.NamedType):
         if t.name in _SCALARS:
@@ -109,7 +119,7 @@ def field_schema(f: ast.FieldDecl, records: dict[str, ast.TypeDecl],
     return out
 
 
-def list_max(t: ast.ListType, sizes: dict[str, int] | None = None) -> int | None:
+def list_max(t: ast.ListType | ast.MapType, sizes: dict[str, int] | None = None) -> int | None:
     if isinstance(t.max, ast.IntLit):
         return t.max.value
     if isinstance(t.max, ast.Name) and sizes and t.max.id in sizes:

@@ -102,6 +102,19 @@ def alt(options: list[Type]) -> Type:
     return flat[0] if len(flat) == 1 else Alt(tuple(flat))
 
 
+@dataclass(frozen=True, eq=False)
+class MapT(Type):
+    """`map[str, T] max N`: string keys known only at run time, at most `max` of them.
+    Its keys, values and entries are lists of max `max`."""
+
+    value: Type
+    max: Sym
+    why: str = ""
+
+    def describe(self) -> str:
+        return f"map[str, {self.value.describe()}] max {self.max.show()}"
+
+
 @dataclass(frozen=True)
 class Opt(Type):
     inner: Type
@@ -172,6 +185,8 @@ def join(a: Type, b: Type) -> Type:
         return join(widen(a), widen(b))
     if isinstance(a, ListT) and isinstance(b, ListT):
         return ListT(join_items(a, b), smax(a.max, b.max), a.why if a.why == b.why else "")
+    if isinstance(a, MapT) and isinstance(b, MapT):
+        return MapT(join(a.value, b.value), smax(a.max, b.max), a.why if a.why == b.why else "")
     if isinstance(a, Record) and isinstance(b, Record):
         if a.name and a.name == b.name:
             return a
@@ -236,6 +251,8 @@ def assignable(value: Type, target: Type) -> bool:
         return isinstance(value, Prim) and value.name == target.name
     if isinstance(target, ListT):
         return isinstance(value, ListT) and assignable(value.item, target.item)
+    if isinstance(target, MapT):
+        return isinstance(value, MapT) and assignable(value.value, target.value)
     if isinstance(target, Record):
         return isinstance(value, Record) and all(
             k in value.fields and assignable(value.fields[k], t) for k, t in target.fields.items())

@@ -6,10 +6,12 @@ only what the types declare, so both targets fit every answer the same way: unde
 properties are dropped and records rebuilt in declared order (an omittable field left
 out is filled with None, so it reads as `none` and `keys()` stays the declared fields),
 lists are cut to their
-`maxItems`, and anything else that does not match (a wrong type, a missing field, a null
-where none is allowed, a string outside its enum, a number outside its declared
-`minimum`/`maximum`, a string outside its length limits, a list shorter than its
-`minItems`) makes the whole answer a failure.
+`maxItems` (maps, objects with a schema as `additionalProperties`, to their
+`maxProperties`, keys in code point order), and anything else that does not match (a
+wrong type, a missing field, a null where none is allowed, a string outside its enum, a
+number outside its declared `minimum`/`maximum`, a string outside its length limits, a
+list shorter than its `minItems`, a map with fewer keys than its `minProperties`) makes
+the whole answer a failure.
 The JS helper `fitAnswer` in wflang/transpiler/prelude.js is the same function.
 """
 
@@ -38,6 +40,9 @@ def fit(v: Any, schema: Mapping[str, Any]) -> Any:
     if kind == "object":
         if not isinstance(v, dict):
             return NOT_FIT
+        values = schema.get("additionalProperties")
+        if isinstance(values, Mapping):
+            return _fit_map(v, values, schema.get("maxProperties"), schema.get("minProperties", 0))
         props: Mapping[str, Any] = schema.get("properties", {})
         required = set(schema.get("required", ()))
         out_obj: dict[str, Any] = {}
@@ -97,6 +102,24 @@ def _json_equal(a: Any, b: Any) -> bool:
     if isinstance(a, str) or isinstance(b, str) or a is None or b is None:
         return type(a) is type(b) and a == b
     return _is_number(a) and _is_number(b) and a == b
+
+
+def _fit_map(v: dict[str, Any], values: Mapping[str, Any], most: Any, least: int) -> Any:
+    """A map answer: its keys in code point order (how maps iterate in both targets),
+    the first `maxProperties` of them kept (then at least `minProperties`), every value
+    fitted."""
+    names = sorted(v)
+    if isinstance(most, int):
+        names = names[: max(0, most)]
+    if len(names) < least:
+        return NOT_FIT
+    out: dict[str, Any] = {}
+    for name in names:
+        item = fit(v[name], values)
+        if item is NOT_FIT:
+            return NOT_FIT
+        out[name] = item
+    return out
 
 
 def _in_range(v: float, schema: Mapping[str, Any]) -> bool:

@@ -319,7 +319,9 @@ def _make_plan(program: ast.Program, source: str, bound: Bound, raw: Any, sample
         raise _Refused(ARGS_PROBLEM.rstrip() + "\n  " + "\n  ".join(lines), EXIT_ERRORS)
     full_sizes = sizes(program, values)
     if sample is not None:
-        values = {k: (v[:sample] if isinstance(v, list) and _is_list_input(program, k) else v)
+        values = {k: (v[:sample] if isinstance(v, list) and _is_list_input(program, k)
+                      else dict(list(v.items())[:sample]) if isinstance(v, dict) and _is_map_input(program, k)
+                      else v)
                   for k, v in values.items()}
     size_map = sizes(program, values)
     n = bound.evaluate(size_map)
@@ -349,6 +351,10 @@ def _check_out(out_file: str) -> None:
 
 def _is_list_input(program: ast.Program, name: str) -> bool:
     return any(d.name == name and isinstance(d.type, ast.ListType) for d in program.inputs)
+
+
+def _is_map_input(program: ast.Program, name: str) -> bool:
+    return any(d.name == name and isinstance(d.type, ast.MapType) for d in program.inputs)
 
 
 def _batch_mode(err: Any, plan: _Plan, fake: str | None) -> bool:

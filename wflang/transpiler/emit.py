@@ -259,6 +259,22 @@ class _Ctx:
 # ---------------------------------------------------------------------------- tree queries
 
 
+# Builtins whose value is a map (docs/language.md, maps).
+MAP_BUILTINS = frozenset({"group_by", "count_by", "to_map"})
+
+
+def _uses_maps(program: ast.Program) -> bool:
+    """Whether a program (or a workflow it runs) may hold a map value: a map type written
+    anywhere, or a builtin that builds one. Only then does the result go through `plain`,
+    so the scripts of other programs stay as they were."""
+    for n in ast.walk([program.inputs, program.types, program.consts, program.body]):
+        if isinstance(n, ast.MapType) or (isinstance(n, ast.Call) and n.func in MAP_BUILTINS):
+            return True
+        if isinstance(n, ast.RunWorkflow) and n.program is not None and _uses_maps(n.program):
+            return True
+    return False
+
+
 def _starts_agents(node: Any) -> bool:
     return any(isinstance(n, (ast.Agent, ast.Check, ast.RunWorkflow)) for n in ast.walk(node))
 
@@ -530,7 +546,8 @@ class _Emitter:
         sizes = {}
         for i in self.program.inputs:
             js = self.namer.js(i.name)
-            sizes[i.name] = f"{js}.length" if isinstance(i.type, ast.ListType) else f"Math.max(0, {js})"
+            sizes[i.name] = f"{js}.length" if isinstance(i.type, ast.ListType) else \
+                f"{js}.size" if isinstance(i.type, ast.MapType) else f"Math.max(0, {js})"
         self.helper("boundGuard")
         return ["// ---- the live bound guard: at most this many agents for these arguments ----",
                 f"boundGuard.limit = {bound_js(self.bound, sizes)}"]
@@ -643,6 +660,9 @@ class _Emitter:
             plural = {"string": "strings", "integer": "integers", "number": "numbers",
                       "true/false": "booleans"}.get(item, f"items ({item})")
             return f"list of up to {n} {plural}" if n else f"list of {plural}"
+        if isinstance(t, ast.MapType):
+            n = self.size_text(t.max)
+            return f"object of up to {n} keys, each value {self.describe_type(t.value, depth + 1)}"
         if isinstance(t, ast.NamedType):
             scalar = {"str": "string", "int": "integer", "float": "number", "bool": "true/false",
                       "json": "any JSON value"}
@@ -761,6 +781,8 @@ class _Emitter:
             elif isinstance(t, ast.AnyOfType):
                 for o in t.options:
                     visit(o)
+            elif isinstance(t, ast.MapType):
+                visit(t.value)
             elif isinstance(t, ast.NamedType) and t.name in records and t.name not in consts:
                 consts[t.name] = ""  # in progress: guards a recursive type
                 for f in records[t.name].fields:
@@ -782,6 +804,9 @@ class _Emitter:
         if isinstance(t, ast.ListType):
             n = self.size_text(t.max)
             return self.schema_hint(t.item, records, False) + "_LIST" + (f"_{n.upper()}" if n else "")
+        if isinstance(t, ast.MapType):
+            n = self.size_text(t.max)
+            return self.schema_hint(t.value, records, False) + "_MAP" + (f"_{n.upper()}" if n else "")
         if isinstance(t, ast.OptionalType):
             return self.schema_hint(t.inner, records, False) + "_OR_NONE"
         return "CHOICE" + ("_VALUE" if wrapped else "")
@@ -913,6 +938,13 @@ class _Emitter:
                 out["max"] = t.max.value
             elif isinstance(t.max, ast.Name):
                 out["max"] = t.max.id
+            if isinstance(t.min, ast.IntLit):
+                out["min"] = t.min.value
+            return out
+        if isinstance(t, ast.MapType):
+            out = {"type": "map", "value": self.type_descriptor(t.value, program)}
+            if isinstance(t.max, ast.IntLit):
+                out["max"] = t.max.value
             if isinstance(t.min, ast.IntLit):
                 out["min"] = t.min.value
             return out
@@ -1106,6 +1138,8 @@ class _Emitter:
             raise CompileError("`return` inside a fan-out, review, vote or tournament body", s)
         pre: list[str] = []
         code = self.rhs(s.value, ctx, pre, hint="result", need_value=True)
+        if not ctx.in_child and _uses_maps(self.program):
+            code = f"{self.helper('plain')}({_strip_parens(code)})"  # Claude Code gets JSON objects
         if not ctx.in_child and self.starts_agents(self.program.body):
             # A guard trip that a parallel() caught still ends the run here.
             return pre + [f"return {self.helper('guardDone')}({_strip_parens(code)})"]

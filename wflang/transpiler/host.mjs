@@ -50,8 +50,8 @@ const TOP_KEYS = ['rules', 'default', 'fail_one_in', 'validate', 'comment']
 const RULE_KEYS = ['label', 'prompt', 'reply', 'replies', 'fail', 'latency', 'comment']
 const VALIDATED_KEYWORDS = new Set([
   '$ref', 'type', 'enum', 'const', 'properties', 'required', 'additionalProperties',
-  'items', 'minItems', 'maxItems', 'uniqueItems', 'minimum', 'maximum',
-  'exclusiveMinimum', 'exclusiveMaximum', 'minLength', 'maxLength',
+  'items', 'minItems', 'maxItems', 'uniqueItems', 'maxProperties', 'minProperties',
+  'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'minLength', 'maxLength',
   'anyOf', 'oneOf', 'allOf', 'not',
 ])
 const COMMON_ESCAPE_LETTERS = new Set('dDwWsSbBnrtfvxu')
@@ -319,6 +319,14 @@ function objectValue (ctx, s, p, depth) {
       if (typeof key === 'string' && !hasOwn(out, key)) out[key] = gen(ctx, {}, key, [...p, key], depth + 1)
     }
   }
+  if (isObject(s.additionalProperties)) { // a map: keys "1".."n", n = maxProperties (else 2)
+    const most = asInt(s.maxProperties)
+    const n = Math.min(Math.max(most !== null ? most : 2, 0), MAX_ARRAY_ITEMS)
+    for (let i = 1; i <= n; i++) {
+      const key = String(i)
+      if (!hasOwn(out, key)) out[key] = gen(ctx, s.additionalProperties, key, [...p, key], depth + 1)
+    }
+  }
   return out
 }
 
@@ -441,6 +449,15 @@ const KEYWORDS = {
   },
   maxItems (root, n, v, p) {
     return Array.isArray(v) && isNum(n) && v.length > n ? fail(p, `${v.length} items, at most ${n} allowed`) : null
+  },
+  maxProperties (root, n, v, p) {
+    const many = v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.keys(v).length : 0
+    return isNum(n) && many > n ? fail(p, `${many} properties, at most ${n} allowed`) : null
+  },
+  minProperties (root, n, v, p) {
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) return null
+    const many = Object.keys(v).length
+    return isNum(n) && many < n ? fail(p, `${many} properties, at least ${n} required`) : null
   },
   uniqueItems (root, unique, v, p) {
     if (unique !== true || !Array.isArray(v)) return null

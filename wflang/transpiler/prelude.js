@@ -6,35 +6,75 @@
 // Function, eval, import or require (the scripts run in Claude Code's workflow sandbox).
 
 // @helper iter
-// Iterating None yields nothing; a string yields its code points, a record its keys.
+// Iterating None yields nothing; a string yields its code points, a record (or a map)
+// its keys.
 const iter = (v) => (v == null ? [] : Array.isArray(v) ? v : typeof v === 'string' ? Array.from(v)
-  : typeof v === 'object' ? Object.keys(v) : [])
+  : v instanceof Map ? [...v.keys()] : typeof v === 'object' ? Object.keys(v) : [])
+
+// @helper stringify
+// JSON.stringify(v, null, indent), with a map (a Map, its keys in code point order) written
+// as an object in that order: a plain object would put integer-like keys first.
+const hasMap = (v) => v instanceof Map || (v !== null && typeof v === 'object' && Object.values(v).some(hasMap))
+const stringify = (v, indent) => {
+  if (!hasMap(v)) return JSON.stringify(v, null, indent)
+  const step = Math.max(0, Math.min(10, Math.trunc(Number(indent) || 0))) // as JSON.stringify reads it
+  const write = (x, pad) => {
+    const inner = step ? pad + ' '.repeat(step) : ''
+    const open = step ? '\n' + inner : ''
+    const close = step ? '\n' + pad : ''
+    const comma = step ? ',\n' + inner : ','
+    if (Array.isArray(x)) {
+      if (x.length === 0) return '[]'
+      return '[' + open + x.map((y) => write(y, inner) ?? 'null').join(comma) + close + ']'
+    }
+    if (x !== null && typeof x === 'object') {
+      const pairs = (x instanceof Map ? [...x] : Object.entries(x))
+        .map(([k, y]) => [k, write(y, inner)]).filter((p) => p[1] !== undefined)
+      if (pairs.length === 0) return '{}'
+      return '{' + open + pairs.map(([k, y]) => JSON.stringify(k) + (step ? ': ' : ':') + y).join(comma) +
+        close + '}'
+    }
+    return JSON.stringify(x)
+  }
+  return write(v, '')
+}
 
 // @helper text
 // text(v): a value as it reads in a prompt, a log line or join(): strings as they are,
-// None as null, lists and records as 2-space JSON.
+// None as null, lists, records and maps as 2-space JSON.
 const text = (v) => (v == null ? 'null' : typeof v === 'string' ? v
-  : typeof v === 'object' ? JSON.stringify(v, null, 2) : String(v))
+  : typeof v === 'object' ? stringify(v, 2) : String(v))
 
 // @helper json
-const json = (v) => JSON.stringify(v ?? null, null, 2)
+const json = (v) => stringify(v ?? null, 2)
 
 // @helper jsonIndent
 // json(v, indent=N): N spaces (at most 10); 0 or None is the compact form.
-const jsonIndent = (v, indent) => JSON.stringify(v ?? null, null, indent)
+const jsonIndent = (v, indent) => stringify(v ?? null, indent)
 
 // @helper truthy
 // Python's truth, which the .wf uses: None, false, 0, '', [] and {} are false.
-const truthy = (v) => (Array.isArray(v) ? v.length > 0
+const truthy = (v) => (Array.isArray(v) ? v.length > 0 : v instanceof Map ? v.size > 0
   : v !== null && typeof v === 'object' ? Object.keys(v).length > 0 : Boolean(v))
+
+// @helper mapOf
+// A map value: a Map whose keys are in code point order (how maps iterate in both
+// targets), built from [key, value] pairs.
+const mapOf = (pairs) => new Map([...pairs].sort((p, q) => compareText(p[0], q[0])))
 
 // @helper equal
 // Deep structural equality; numbers by value; None equals only None.
+const entriesOf = (v) => (v instanceof Map ? [...v] : Object.entries(v))
 const equal = (a, b) => {
   if (a === b || (a == null && b == null)) return true
   if (a == null || b == null || typeof a !== 'object' || typeof b !== 'object') return false
   if (Array.isArray(a) || Array.isArray(b)) {
     return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((x, i) => equal(x, b[i]))
+  }
+  if (a instanceof Map || b instanceof Map) { // a map equals a record with the same entries, as in Python
+    const ea = entriesOf(a)
+    const mb = new Map(entriesOf(b))
+    return ea.length === mb.size && ea.every(([k, x]) => mb.has(k) && equal(x, mb.get(k)))
   }
   const ka = Object.keys(a)
   return ka.length === Object.keys(b).length && ka.every((k) => Object.hasOwn(b, k) && equal(a[k], b[k]))
@@ -62,6 +102,7 @@ const compareText = (a, b) => {
 const canonical = (v) => {
   if (v == null) return 'null'
   if (Array.isArray(v)) return '[' + v.map(canonical).join(',') + ']'
+  if (v instanceof Map) return canonical(Object.fromEntries(v))
   if (typeof v === 'object') {
     return '{' + Object.keys(v).sort(compareText).map((k) => JSON.stringify(k) + ':' + canonical(v[k])).join(',') + '}'
   }
@@ -158,7 +199,7 @@ const max = (xs, by = null, cmp = compare) => pickExtreme(xs, by, cmp, 1)
 
 // @helper len
 const len = (v) => (v == null ? 0 : Array.isArray(v) ? v.length : typeof v === 'string' ? Array.from(v).length
-  : typeof v === 'object' ? Object.keys(v).length : 0)
+  : v instanceof Map ? v.size : typeof v === 'object' ? Object.keys(v).length : 0)
 
 // @helper flatten
 // One level: lists are spliced, other items kept, None skipped.
@@ -223,7 +264,59 @@ const chunks = (xs, n) => {
 }
 
 // @helper keys
-const keys = (r) => (r !== null && typeof r === 'object' && !Array.isArray(r) ? Object.keys(r) : [])
+const keys = (r) => (r instanceof Map ? [...r.keys()]
+  : r !== null && typeof r === 'object' && !Array.isArray(r) ? Object.keys(r) : [])
+
+// @helper values
+// A map's values, in key order.
+const values = (m) => (m instanceof Map ? [...m.values()] : [])
+
+// @helper entries
+// A map's entries as {key, value} records, in key order.
+const entries = (m) => (m instanceof Map ? [...m].map(([key, value]) => ({ key, value })) : [])
+
+// @helper mapKey
+// A value as a map key: a string as it is, anything else as text() writes it.
+const mapKey = (k) => (typeof k === 'string' ? k : text(k))
+
+// @helper groupBy
+// group_by(xs, by=k): the items of each key, in item order; the keys in code point order.
+const groupBy = (xs, by) => {
+  const groups = new Map()
+  for (const x of iter(xs)) {
+    const k = mapKey(by(x))
+    if (groups.has(k)) groups.get(k).push(x)
+    else groups.set(k, [x])
+  }
+  return mapOf(groups)
+}
+
+// @helper countBy
+// count_by(xs, by=k): how many items have each key.
+const countBy = (xs, by) => {
+  const counts = new Map()
+  for (const x of iter(xs)) {
+    const k = mapKey(by(x))
+    counts.set(k, (counts.get(k) ?? 0) + 1)
+  }
+  return mapOf(counts)
+}
+
+// @helper toMap
+// to_map(pairs): a map from {key, value} records; a repeated key: the last one wins.
+const toMap = (pairs) => {
+  const out = new Map()
+  for (const p of iter(pairs)) {
+    if (p !== null && typeof p === 'object' && !Array.isArray(p)) out.set(mapKey(itemAt(p, 'key')), itemAt(p, 'value'))
+  }
+  return mapOf(out)
+}
+
+// @helper plain
+// The workflow's result as Claude Code receives it: every map an object (the same JSON).
+const plain = (v) => (v instanceof Map ? Object.fromEntries([...v].map(([k, x]) => [k, plain(x)]))
+  : Array.isArray(v) ? v.map(plain)
+    : v !== null && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)])) : v)
 
 // @helper splitText
 // split(s, sep, max=N): the pieces between separators; without a separator (or with
@@ -308,8 +401,9 @@ const reFindall = (where, n, s, re) => {
 
 // @helper itemAt
 // xs[i]: negative counts from the end, out of range is None; strings by code point;
-// a record by key.
+// a record or a map by key (a missing key is None).
 const itemAt = (xs, i) => {
+  if (xs instanceof Map) return typeof i === 'string' && xs.has(i) ? xs.get(i) : null
   const list = typeof xs === 'string' ? Array.from(xs) : xs
   if (Array.isArray(list)) {
     if (typeof i !== 'number') return null
@@ -364,6 +458,7 @@ const merge = (a, b) => ({ ...(a ?? {}), ...(b ?? {}) })
 const contains = (xs, x) => (xs == null ? false
   : typeof xs === 'string' ? typeof x === 'string' && xs.includes(x)
     : Array.isArray(xs) ? xs.some((y) => equal(y, x))
+      : xs instanceof Map ? typeof x === 'string' && xs.has(x)
       : typeof xs === 'object' ? typeof x === 'string' && Object.hasOwn(xs, x) : false)
 
 // @helper bothValue
@@ -447,9 +542,22 @@ const guardDone = (value) => {
 // @helper fitAnswer
 // An answer fitted to its JSON Schema, as wflang/runtime/fit.py does: undeclared
 // properties dropped (records rebuilt in declared order, an omittable field left out
-// filled with null), lists cut to maxItems; anything else that does not match (a number
-// outside minimum/maximum, a string outside minLength/maxLength, fewer than minItems
-// included) makes the answer unfit (undefined), a failed agent.
+// filled with null), lists cut to maxItems, maps (a schema as additionalProperties)
+// rebuilt as a Map in key order and cut to maxProperties; anything else that does not
+// match (a number outside minimum/maximum, a string outside minLength/maxLength, fewer
+// than minItems or minProperties included) makes the answer unfit (undefined), a failed agent.
+const fitMap = (v, s) => {
+  let names = Object.keys(v).sort(compareText)
+  if (Number.isInteger(s.maxProperties)) names = names.slice(0, Math.max(0, s.maxProperties))
+  if (names.length < (s.minProperties ?? 0)) return undefined
+  const out = new Map()
+  for (const name of names) {
+    const item = fitAnswer(v[name], s.additionalProperties)
+    if (item === undefined) return undefined
+    out.set(name, item)
+  }
+  return out
+}
 const inRange = (v, s) => v >= (s.minimum ?? -Infinity) && v <= (s.maximum ?? Infinity)
 const fitAnswer = (v, s) => {
   if (Array.isArray(s.anyOf)) {
@@ -464,6 +572,7 @@ const fitAnswer = (v, s) => {
   switch (s.type) {
     case 'object': {
       if (v === null || typeof v !== 'object' || Array.isArray(v)) return undefined
+      if (s.additionalProperties !== null && typeof s.additionalProperties === 'object') return fitMap(v, s)
       const out = []
       for (const [name, sub] of Object.entries(s.properties ?? {})) {
         if (!Object.hasOwn(v, name)) {
@@ -703,8 +812,8 @@ const checksStalled = (checks, s) => checks.length > s &&
 // Why v is not a value of the declared input type t, or null when it is (the wording of
 // `wf run`, wflang/dsl/arguments.py). Types are 'str' | 'int' | 'float' | 'bool' or
 // {type: 'int' | 'float', min, max, implicitMin} | {type: 'str', min, max} (a length) | {type: 'union', options} |
-// {type: 'record', name, fields} | {type: 'list', item, max, min} | {type: 'optional', inner} |
-// 'json' | {type: 'enum', options} (literals) | {type: 'anyOf', options, shown};
+// {type: 'record', name, fields} | {type: 'list', item, max, min} | {type: 'map', value, max, min} |
+// {type: 'optional', inner} | 'json' | {type: 'enum', options} (literals) | {type: 'anyOf', options, shown};
 // a list max that is a string names an int input (its value is in `sizes`). Records are
 // closed: an undeclared field is a problem unless `open` (a `run` child's arguments).
 const kindOf = (v) => (v === null ? 'null' : typeof v === 'boolean' ? 'a boolean' : typeof v === 'number' ? 'a number'
@@ -724,6 +833,17 @@ const typeProblem = (v, t, where, sizes, open = false) => {
     if (t.options.some((o) => typeProblem(v, o, where, sizes, open) === null)) return null
     const shown = JSON.stringify(v)
     return `${where}: expected ${t.shown}, got ` + (shown.length <= 40 ? shown : shown.slice(0, 37) + '...')
+  }
+  if (kind === 'map') {
+    if (typeof v !== 'object' || Array.isArray(v)) return `${where}: expected an object (a map), got ${kindOf(v)}`
+    const pairs = entriesOf(v).sort((p, q) => compareText(p[0], q[0]))
+    if (t.max != null && pairs.length > t.max) return `${where}: ${pairs.length} keys, the workflow declares max ${t.max}`
+    if (t.min != null && pairs.length < t.min) return `${where}: ${pairs.length} keys, the workflow declares min ${t.min}`
+    for (const [k, x] of pairs) {
+      const problem = typeProblem(x, t.value, `${where}[${JSON.stringify(k)}]`, sizes, open)
+      if (problem !== null) return problem
+    }
+    return null
   }
   if (kind === 'list') {
     if (!Array.isArray(v)) return `${where}: expected a list, got ${kindOf(v)}`
@@ -787,6 +907,7 @@ const fitArgument = (v, t) => {
     return first === undefined ? v : fitArgument(v, first)
   }
   if (t.type === 'list') return Array.isArray(v) ? v.map((x) => fitArgument(x, t.item)) : v
+  if (t.type === 'map') return mapOf(entriesOf(v).map(([k, x]) => [k, fitArgument(x, t.value)]))
   if (t.type === 'record' && typeof v === 'object' && !Array.isArray(v)) {
     return Object.fromEntries(Object.entries(t.fields).map(([k, ft]) => [k, fitArgument(Object.hasOwn(v, k) ? v[k] : null, ft)]))
   }
@@ -803,6 +924,9 @@ const fromText = (v, t) => {
   const kind = typeof t === 'string' ? t : t.type
   if (kind === 'optional') return fromText(v, t.inner)
   if (kind === 'list') return Array.isArray(v) ? v.map((x) => fromText(x, t.item)) : v
+  if (kind === 'map' && v !== null && typeof v === 'object' && !Array.isArray(v)) {
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, fromText(x, t.value)]))
+  }
   if (typeof v === 'string' && (kind === 'int' || kind === 'float')) {
     const text = argSpace(v)
     const n = NUMBER_TEXT.test(text) ? Number(text) : NaN

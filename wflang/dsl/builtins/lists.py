@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from wflang.dsl import ast
+from wflang.dsl.builtins import maps
 from wflang.dsl.builtins.base import Builtin, Checking, builtin
 from wflang.dsl.builtins.support import count, extreme, identity, items, optional, sorted_by
 from wflang.dsl.sizes import ZERO, Const, ceil_div, monus, mul, smin
@@ -18,6 +19,7 @@ from wflang.dsl.types import (
     JSON,
     STR,
     ListT,
+    MapT,
     Record,
     Type,
     is_any,
@@ -354,11 +356,13 @@ class Chunks(Builtin):
 @builtin
 class Keys(Builtin):
     name = "keys"
-    usage = "keys(record)"
+    usage = "keys(record) or keys(map)"
     js = "keys"
 
     def check(self, c: Checking, e: ast.Call, args: list[Type], scope: Any) -> Type:
         rec = strip_opt(args[0])
+        if isinstance(rec, MapT):
+            return maps.view(e, rec)  # one per key: the map's max
         if isinstance(rec, Record):
             return ListT(STR, Const(len(rec.fields)), f"keys, line {e.span.line}")
         c.error("WF305", "keys() needs a record whose fields are known", e.args[0].span,

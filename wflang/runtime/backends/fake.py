@@ -61,8 +61,8 @@ RULE_KEYS = ("label", "prompt", "reply", "replies", "fail", "latency", "comment"
 # Validation keywords both implementations enforce; every other keyword is ignored.
 VALIDATED_KEYWORDS = frozenset({
     "$ref", "type", "enum", "const", "properties", "required", "additionalProperties",
-    "items", "minItems", "maxItems", "uniqueItems", "minimum", "maximum",
-    "exclusiveMinimum", "exclusiveMaximum", "minLength", "maxLength",
+    "items", "minItems", "maxItems", "uniqueItems", "maxProperties", "minProperties",
+    "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "minLength", "maxLength",
     "anyOf", "oneOf", "allOf", "not",
 })
 # Regex escapes that mean the same in Python `re` and a flagless JavaScript RegExp.
@@ -460,6 +460,12 @@ def _object_value(ctx: _GenContext, s: Mapping[str, Any], path: tuple[str | int,
         for key in required:
             if isinstance(key, str) and key not in out:
                 out[key] = _gen(ctx, {}, key, path + (key,), depth + 1)
+    extra = s.get("additionalProperties")
+    if isinstance(extra, Mapping):  # a map: keys "1".."n", n = maxProperties (else 2)
+        most = _as_int(s.get("maxProperties"))
+        for i in range(1, min(max(most if most is not None else 2, 0), MAX_ARRAY_ITEMS) + 1):
+            if str(i) not in out:
+                out[str(i)] = _gen(ctx, extra, str(i), path + (str(i),), depth + 1)
     return out
 
 
@@ -682,6 +688,20 @@ def _k_max_items(root: Any, n: Any, v: Any, path: tuple[str | int, ...], schema:
     return None
 
 
+def _k_max_properties(root: Any, n: Any, v: Any, path: tuple[str | int, ...],
+                      schema: dict[str, Any]) -> _Error | None:
+    if isinstance(v, dict) and _as_num(n) is not None and len(v) > n:
+        return path, f"{len(v)} properties, at most {_num_text(n)} allowed"
+    return None
+
+
+def _k_min_properties(root: Any, n: Any, v: Any, path: tuple[str | int, ...],
+                      schema: dict[str, Any]) -> _Error | None:
+    if isinstance(v, dict) and _as_num(n) is not None and len(v) < n:
+        return path, f"{len(v)} properties, at least {_num_text(n)} required"
+    return None
+
+
 def _k_unique(root: Any, unique: Any, v: Any, path: tuple[str | int, ...], schema: dict[str, Any]) -> _Error | None:
     if unique is not True or not isinstance(v, list):
         return None
@@ -745,6 +765,7 @@ _KEYWORD_CHECKS: dict[str, Any] = {
     "$ref": _k_ref, "type": _k_type, "enum": _k_enum, "const": _k_const,
     "properties": _k_properties, "required": _k_required, "additionalProperties": _k_additional,
     "items": _k_items, "minItems": _k_min_items, "maxItems": _k_max_items, "uniqueItems": _k_unique,
+    "maxProperties": _k_max_properties, "minProperties": _k_min_properties,
     "minimum": _bound("<", "less than the minimum"), "maximum": _bound(">", "greater than the maximum"),
     "exclusiveMinimum": _bound("<=", "not greater than the exclusive minimum"),
     "exclusiveMaximum": _bound(">=", "not less than the exclusive maximum"),
