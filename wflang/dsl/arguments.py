@@ -116,6 +116,8 @@ def validate_args(program: ast.Program, raw: Any, *, child: bool = False) -> tup
     `child`: the arguments of `run "x.wf"`, whose records may carry fields the child does
     not declare (they are dropped, not refused)."""
     args = V.normalize(normalize(raw, program))  # numbers as JSON means them: 2.0 is 2, as in JS
+    if not child:  # as JSON.parse holds them in the compiled script (a child's are values already)
+        args = V.js_key_order(args)
     diags: list[Diagnostic] = []
     if not isinstance(args, dict):
         shape = ", ".join(i.name for i in program.inputs) or "no inputs"
@@ -373,7 +375,8 @@ def _kind(v: Any) -> str:
 
 def _show(v: Any) -> str:
     """A value as the JS helper shows it: JSON.stringify, cut after 37 UTF-16 units."""
-    units = V.to_json(v, indent=None).encode("utf-16-le", "surrogatepass")
+    # the argument as JSON.parse holds it: array-index keys first
+    units = V.to_json(V.js_key_order(v), indent=None).encode("utf-16-le", "surrogatepass")
     if len(units) <= 80:
         return units.decode("utf-16-le", "surrogatepass")
     return units[:74].decode("utf-16-le", "surrogatepass") + "..."

@@ -21,6 +21,8 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from wflang.dsl.values import js_key_order
+
 NOT_FIT: Any = object()  # the answer does not fit: the agent counts as failed
 
 
@@ -92,7 +94,9 @@ def fit(v: Any, schema: Mapping[str, Any]) -> Any:
         return v if isinstance(v, bool) else NOT_FIT
     if kind == "null":
         return None if v is None else NOT_FIT
-    return v  # `{}` (`json`) or an enum of mixed kinds (checked above): as it is
+    # `{}` (`json`) or an enum of mixed kinds (checked above): as it is, its objects' keys
+    # in the order the JS helper's objects hold them
+    return js_key_order(v)
 
 
 def _json_equal(a: Any, b: Any) -> bool:
