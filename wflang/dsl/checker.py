@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from wflang.dsl import ast, builtins
+from wflang.dsl import ast, builtins, functions
 from wflang.dsl.arguments import INT_INPUT_MIN, literal_value, type_problem
 from wflang.dsl.bounds import AGENT_CAP, ITEM_CAP, Bound, InputSize, Term
 from wflang.dsl.diagnostics import Diagnostic, did_you_mean
@@ -314,6 +314,7 @@ class _Checker:
         self.returns: list[Type] = []  # the type of every `return`, for the workflow's result type
         self.trial = 0  # inside a silent trial pass over a loop body (seed_none_names): record nothing
         self.seen_titles: dict[str, ast.Phase] = {}
+        self.fns = functions.FunctionState()  # the program's `def`s (wflang/dsl/functions.py)
 
     # ------------------------------------------------------------ diagnostics
 
@@ -345,6 +346,7 @@ class _Checker:
         self.declare_inputs(scope)
         self.check_defaults()
         agent_budget, token_budget = self.check_budget()
+        functions.check_definitions(self)
         for c in self.p.consts:
             try:
                 t = self.expr(c.value, scope)
@@ -1758,6 +1760,9 @@ class _Checker:
     # ------------------------------------------------------------ builtins
 
     def call(self, e: ast.Call, scope: _Scope) -> Type:
+        fn = self.fns.table.get(e.func)
+        if fn is not None:  # a `def` of the program: A(call) = 0, sizes from its body
+            return functions.call(self, fn, e, scope)
         b = builtins.get(e.func)
         if b is None:
             guess = did_you_mean(e.func, list(BUILTINS))
