@@ -488,3 +488,22 @@ def test_calls_nested_past_the_limit_are_refused_not_a_crash() -> None:
     assert deep[0].span is not None and [d.code for d in r.diagnostics] == ["WF117"]
     twenty = src[:src.index("\ndef f21(")] + "\nr = f20(xs)\n"
     assert check(twenty).ok
+
+
+def test_a_declared_result_range_starts_a_range() -> None:
+    src = """
+        input xs: list[str] max 8
+
+        def first_real(v: list[str]) -> int min 1 max 8:
+            if len(v) > 1:
+                return 2
+            return 1
+
+        r = fanout i in range(first_real(xs), 5):
+            agent "step {i}"
+        return r
+        """
+    r = check(src)
+    assert r.ok, [d.message for d in r.diagnostics]
+    assert r.bound.total == 4  # range(a, 5) with a >= 1
+    assert "WF309" in codes(src.replace("int min 1 max 8", "int"))

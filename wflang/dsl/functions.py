@@ -187,6 +187,15 @@ def check_call_depths(c: _Checker) -> None:
         _depth_fits(c, None, part, "the calls of this statement")
 
 
+def lower_bound(info: FunctionInfo) -> int | None:
+    """What a call's int value never goes below: the `min` of a declared `-> int min A`
+    (every return is checked to lie in the range, and the result is never none)."""
+    t = info.result
+    if info.ok and isinstance(t, Ranged) and t.name == "int" and t.lo is not None:
+        return int(t.lo)
+    return None
+
+
 def _range_sizes(info: FunctionInfo) -> dict[str, tuple[Sym | None, int]]:
     """Int parameters whose declared range starts at 0 or more: a `range` may start at them."""
     out: dict[str, tuple[Sym | None, int]] = {}
