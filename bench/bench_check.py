@@ -7,6 +7,7 @@ Then the checker's growth: check time for generated programs of 1k, 5k and 20k l
 and 200 rounds that updates list state under `if` branches (goal: 200 rounds < 1 s).
 
     python bench/bench_check.py
+    python bench/bench_check.py --cli 21     # only the fresh-process `wf check`, 21 runs
 """
 
 from __future__ import annotations
@@ -107,6 +108,12 @@ def main() -> None:
     print(f"the {len(examples)} examples ({ex_lines} lines): parse+check {t_ex * 1000:.0f} ms, "
           f"{ex_lines / t_ex:,.0f} lines/s   (ratio to goal {ex_lines / t_ex / GOAL_LINES_PER_S:.2f})")
 
+    cli_startup(9)
+
+
+def cli_startup(runs: int) -> None:
+    """`wf check` of the design example from a fresh process, `runs` times: wall and CPU
+    medians beside the same for `python3 -c pass`, and the ratio of the two."""
     # The `wf` script installed beside this interpreter; a version manager's shim on PATH
     # (pyenv's is a bash script that runs `pyenv exec`) would add its own start-up.
     beside = Path(sys.executable).parent / "wf"
@@ -117,26 +124,23 @@ def main() -> None:
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     env["PYTHONPATH"] = str(ROOT)  # this checkout, also when an editable install points elsewhere
     subprocess.run([*cmd, "check", example], check=True, capture_output=True, env=env, cwd="/")  # warm
-    walls, cpus = [], []
-    for _ in range(9):
+
+    def once(argv: list[str]) -> tuple[float, float]:
         t, c = time.perf_counter(), _child_cpu()
-        subprocess.run([*cmd, "check", example], check=True, capture_output=True, env=env, cwd="/")
-        walls.append(time.perf_counter() - t)
-        cpus.append(_child_cpu() - c)
-    bare, bare_cpu = [], []
-    for _ in range(9):
-        t, c = time.perf_counter(), _child_cpu()
-        subprocess.run([sys.executable, "-c", "pass"], check=True, env=env, cwd="/")
-        bare.append(time.perf_counter() - t)
-        bare_cpu.append(_child_cpu() - c)
-    med = statistics.median(walls) * 1000
-    cpu = statistics.median(cpus) * 1000
-    print(f"`wf check` on the design example ({' '.join(Path(c).name for c in cmd)}): "
-          f"wall median {med:.0f} ms, best {min(walls) * 1000:.0f} ms; CPU median {cpu:.0f} ms   "
-          f"(goal {GOAL_CLI_MS} ms: ratio {med / GOAL_CLI_MS:.2f} wall, {cpu / GOAL_CLI_MS:.2f} CPU)")
-    print(f"  bare interpreter start: wall median {statistics.median(bare) * 1000:.0f} ms, "
-          f"CPU median {statistics.median(bare_cpu) * 1000:.0f} ms   "
-          f"(CPU time is what a loaded machine changes least)")
+        subprocess.run(argv, check=True, capture_output=True, env=env, cwd="/")
+        return time.perf_counter() - t, _child_cpu() - c
+
+    # Interleaved, so a change in the machine's load weighs on both alike.
+    pairs = [(once([*cmd, "check", example]), once([sys.executable, "-c", "pass"])) for _ in range(runs)]
+    med, cpu, bare, bare_cpu = (statistics.median(x) * 1000 for x in (
+        [w[0] for w, _ in pairs], [w[1] for w, _ in pairs], [b[0] for _, b in pairs], [b[1] for _, b in pairs]))
+    load = os.getloadavg()[0]
+    print(f"`wf check` on the design example ({' '.join(Path(c).name for c in cmd)}), median of {runs} "
+          f"fresh processes: wall {med:.0f} ms, CPU {cpu:.0f} ms   "
+          f"(goal {GOAL_CLI_MS} ms wall: ratio {med / GOAL_CLI_MS:.2f})")
+    print(f"  `python3 -c pass`: wall {bare:.0f} ms, CPU {bare_cpu:.0f} ms;   "
+          f"`wf check` / bare interpreter: ×{med / bare:.1f} wall, ×{cpu / bare_cpu:.1f} CPU   "
+          f"(load average {load:.1f} on {os.cpu_count()} cores; a loaded machine inflates wall, CPU less)")
 
 
 def _child_cpu() -> float:
@@ -145,5 +149,8 @@ def _child_cpu() -> float:
 
 
 if __name__ == "__main__":
-    main()
-    growth()
+    if sys.argv[1:2] == ["--cli"]:  # start-up only: `python bench/bench_check.py --cli [RUNS]`
+        cli_startup(int(sys.argv[2]) if len(sys.argv) > 2 else 21)
+    else:
+        main()
+        growth()

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -61,3 +62,255 @@ def test_a_deep_fake_answer_file(tmp_path: Path) -> None:
     text = out.stdout + out.stderr
     assert "internal error" not in text and "Traceback" not in text, text[-2000:]
     assert out.returncode != 0 and "answers.json" in text, text[-2000:]
+
+
+# ---------------------------------------------------------------- the reader's own limit
+
+
+def test_nesting_python_reads_but_cannot_walk_is_refused_too() -> None:
+    """600 levels read with `json.loads`, then broke whatever walked the value
+    (`wf check --args` said "internal error"); the limit is jsonread's, not the reader's."""
+    text = "[" * 600 + "]" * 600
+    assert json.loads(text) is not None
+    with pytest.raises(jsonread.TooDeep) as e:
+        jsonread.loads(text)
+    assert e.value.colno == jsonread.DEPTH_LIMIT + 1
+    at_limit = "[" * jsonread.DEPTH_LIMIT + "]" * jsonread.DEPTH_LIMIT
+    assert jsonread.loads(at_limit) == json.loads(at_limit)
+    brackets_in_strings = json.dumps(["[" * 5000, "{" * 5000, '\\"[[[' * 900])
+    assert jsonread.loads(brackets_in_strings) == json.loads(brackets_in_strings)
+    wide = "[" + ",".join(["[1, [2]]"] * 5000) + "]"  # many brackets, shallow
+    assert jsonread.loads(wide) == json.loads(wide)
+
+
+@pytest.mark.parametrize("depth", [300, 900])
+def test_check_args_deeper_than_the_limit_but_readable(tmp_path: Path, depth: int) -> None:
+    (tmp_path / "deep.json").write_text('{"files": ' + "[" * depth + "]" * depth + "}")
+    _refused(_wf("check", str(EX / "pr-review.wf"), "--args", "deep.json", cwd=tmp_path), "deep.json:1:")
+
+
+def test_a_json_string_argument_that_nests_too_deeply_is_refused(tmp_path: Path) -> None:
+    """A string argument that is JSON text is read as JSON (as the compiled script does);
+    one too deep for that is refused as arguments, not taken as text nor a crash."""
+    from wflang.dsl.arguments import validate_args
+    from wflang.dsl.parser import parse
+
+    program = parse('workflow w:\n    description: "x"\n\ninput files: list[str] max 5\n\n'
+                    'phase "P":\n    a = agent "hi" -> str\n\nreturn {a: a}\n', "w.wf")
+    values, diags = validate_args(program, '{"files": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    assert values == {} and [d.code for d in diags] == ["WF401"]
+    assert "nest too deeply" in diags[0].message
+    values, diags = validate_args(program, "[" * 100_000 + "]" * 100_000)
+    assert [d.code for d in diags] == ["WF401"] and "nest too deeply" in diags[0].message
+
+
+def test_loads_capped_keeps_the_envelope_and_marks_the_deep_part() -> None:
+    deep = "[" * 100_000 + "]" * 100_000
+    text = '{"id": "m1", "content": [{"input": {"a": [1, ' + deep + '], "b": ' + deep + '}}], "n": 2}'
+    value = jsonread.loads_capped(text, "@@")
+    assert value["id"] == "m1" and value["n"] == 2
+    path = jsonread.find_marker(value, "@@")
+    assert path is not None and path[:5] == ["content", 0, "input", "a", 1]
+    assert jsonread.describe_path(path).startswith("/content/0/input/a/…/")
+    assert jsonread.find_marker(value["content"][0]["input"]["b"], "@@") is not None  # both cut
+    assert jsonread.loads_capped('{"ok": [1]}', "@@") == {"ok": [1]}
+    with pytest.raises(json.JSONDecodeError):
+        jsonread.loads_capped("[" * 100_000, "@@")  # unbalanced: malformed, as before
+
+
+# ---------------------------------------------------------------- answers from the model
+
+
+DEEP_ANSWER = "[" * 100_000 + "]" * 100_000
+LIST_SCHEMA = {"type": "object", "properties": {"verdict": {"type": "array", "items": {"type": "string"}}},
+               "required": ["verdict"], "additionalProperties": False}
+
+
+def _deep_tool_use(name: str, field: str = "verdict") -> Any:
+    from tests.runtime import messages_server as ms
+
+    body = json.dumps(ms.tool_use((name, {field: "@DEEP@"})).body)
+    return ms.Scripted(body=body.replace('"@DEEP@"', DEEP_ANSWER).encode())
+
+
+@pytest.fixture
+def messages_server() -> Any:
+    from tests.runtime.messages_server import MessagesServer
+
+    srv = MessagesServer().start()
+    yield srv
+    srv.stop()
+
+
+def _backend(server: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    import random
+
+    from wflang.runtime.backends.anthropic import AnthropicBackend
+
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test-deep-json")
+    monkeypatch.delenv("WF_MODELS", raising=False)
+
+    async def no_wait(seconds: float) -> None:
+        return None
+
+    return AnthropicBackend(base_url=server.url, request_timeout=10.0, sleep=no_wait, rng=random.Random(1))
+
+
+async def test_a_deep_answer_is_sent_back_for_repair_naming_the_place(
+        messages_server: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from tests.runtime import messages_server as ms
+    from wflang.runtime.backend import AgentRequest
+    from wflang.runtime.backends.anthropic import RETURN_TOOL
+
+    messages_server.push(_deep_tool_use(RETURN_TOOL), ms.tool_use((RETURN_TOOL, {"verdict": ["fine"]})))
+    backend = _backend(messages_server, monkeypatch)
+    try:
+        result = await backend.run_agent(AgentRequest(prompt="x", schema=LIST_SCHEMA, label="t"), tmp_path)
+    finally:
+        await backend.aclose()
+    assert result.value == {"verdict": ["fine"]}
+    [repair] = [b for b in messages_server.requests[1]["messages"][-1]["content"] if b["type"] == "tool_result"]
+    assert repair["is_error"] is True
+    assert "at /verdict/0/0/0/…/" in repair["content"] and "nest too deeply" in repair["content"]
+
+
+async def test_deep_answers_fail_the_agent_with_a_located_message(
+        messages_server: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from wflang.runtime.backend import AgentFailure, AgentRequest
+    from wflang.runtime.backends.anthropic import RETURN_TOOL
+
+    messages_server.push(*[_deep_tool_use(RETURN_TOOL) for _ in range(5)])
+    backend = _backend(messages_server, monkeypatch)
+    try:
+        with pytest.raises(AgentFailure) as info:
+            await backend.run_agent(AgentRequest(prompt="x", schema=LIST_SCHEMA, label="t"), tmp_path)
+    finally:
+        await backend.aclose()
+    message = str(info.value)
+    assert len(messages_server.requests) == 5  # the first answer and 4 repairs, as for any invalid one
+    assert "still invalid after 4 repair attempts" in message and "at /verdict/0/0/0/…/" in message
+    assert "nest too deeply" in message and "RecursionError" not in message
+
+
+async def test_a_deep_tool_input_is_an_error_result_and_the_agent_goes_on(
+        messages_server: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from tests.runtime import messages_server as ms
+    from wflang.runtime.backend import AgentRequest
+
+    messages_server.push(_deep_tool_use("read_file", field="path"), ms.text("done"))
+    backend = _backend(messages_server, monkeypatch)
+    try:
+        result = await backend.run_agent(AgentRequest(prompt="x", schema=None, label="t"), tmp_path)
+    finally:
+        await backend.aclose()
+    assert result.value == "done"
+    [answer] = [b for b in messages_server.requests[1]["messages"][-1]["content"] if b["type"] == "tool_result"]
+    assert answer["is_error"] is True and "at /path/0/0/0/…/" in answer["content"]
+
+
+DEEP_RUN = """workflow deep:
+    description: "one agent whose answer nests 100,000 deep"
+input n: int max 3 = 1
+phase "Ask":
+    r = agent "list some things" -> list[str] max 3
+return {r: r}
+"""
+
+
+def test_wf_run_through_the_sdk_fails_that_agent_cleanly(
+        messages_server: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The whole of `wf run` against the stand-in Messages API: the agent fails with the
+    place named, the run ends normally (a failed agent is none), no traceback."""
+    import io
+
+    from wflang.runtime.backends.anthropic import RETURN_TOOL
+    from wflang.runtime.journal import Journal
+    from wflang.runtime.run_cli import run_command
+
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test-deep-json")
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", messages_server.url)
+    monkeypatch.delenv("WF_MODELS", raising=False)
+    messages_server.push(*[_deep_tool_use(RETURN_TOOL, field="items") for _ in range(5)])
+    wf = tmp_path / "deep.wf"
+    wf.write_text(DEEP_RUN)
+    out, err = io.StringIO(), io.StringIO()
+    code = run_command(str(wf), json_out=True, workspace=str(tmp_path), yes=True, request_timeout=10,
+                       stall_timeout=30, stdout=out, stderr=err, stdin=io.StringIO())
+    text = out.getvalue() + err.getvalue()
+    assert "Traceback" not in text and "internal error" not in text and "RecursionError" not in text, text[-3000:]
+    assert len(messages_server.requests) == 5
+    with Journal.open(tmp_path) as journal:
+        detail = journal.get_run(journal.list_runs()[0].id)
+    [agent] = detail.agents
+    assert agent.status == "failed" and "nest too deeply" in (agent.error or ""), (code, text[-2000:])
+    assert "/items/0/0/" in (agent.error or "")
+
+
+# ---------------------------------------------------------------- configuration and the journal
+
+
+def test_a_deep_wf_models_table_is_a_config_error() -> None:
+    from wflang.runtime.models import ModelConfigError, model_table
+
+    with pytest.raises(ModelConfigError, match="not valid JSON.*nest too deeply"):
+        model_table(env={"WF_MODELS": "[" * 100_000 + "]" * 100_000})
+
+
+def test_a_deep_price_table_falls_back_to_the_built_in_prices(monkeypatch: pytest.MonkeyPatch) -> None:
+    from wflang.runtime import run_cli
+
+    monkeypatch.setenv(run_cli.PRICES_ENV, '{"m": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    assert run_cli._prices() == dict(run_cli.PRICES)
+
+
+def test_a_deep_journal_value_is_a_journal_error(tmp_path: Path) -> None:
+    import sqlite3
+    from contextlib import closing
+
+    from wflang.runtime.backend import AgentRequest, AgentResult, Usage
+    from wflang.runtime.journal import Journal, JournalError, content_key, journal_path
+
+    req = AgentRequest(prompt="p", schema=None, label="l")
+    with Journal.open(tmp_path) as j:
+        run_id = j.start_run("w", "w.wf", 'workflow w\nagent "p"\n', {}, None)
+        key = content_key(req)
+        j.record_agent(run_id, key, req, "done", AgentResult("x", Usage(), "m"), None, None, 1.0, 2.0)
+    with closing(sqlite3.connect(journal_path(tmp_path), isolation_level=None)) as raw:
+        raw.execute("UPDATE agents SET result_json = ?", ("[" * 100_000 + "]" * 100_000,))
+    with Journal.open(tmp_path) as j:
+        for read in (lambda: j.cached(run_id, key), lambda: j.get_run(run_id)):
+            with pytest.raises(JournalError, match="nest too deeply"):
+                read()
+
+
+def test_a_deep_batch_result_fails_its_batch_cleanly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The SDK reads batch results itself (JSON lines) and recurses per level: a result
+    100,000 deep fails the batch's agents with a message, not the run with a traceback."""
+    import io
+
+    from tests.runtime.batch_server import BatchServer
+    from wflang.runtime.journal import Journal
+    from wflang.runtime.run_cli import run_command
+
+    fake = {"rules": [], "default": {"reply": {"ok": True, "why": "@DEEP@"}}}
+    server = BatchServer(fake).start()
+    server.results_text = lambda text: text.replace('"@DEEP@"', DEEP_ANSWER, 1)
+    try:
+        monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test-deep-json")
+        monkeypatch.setenv("ANTHROPIC_BASE_URL", server.url)
+        monkeypatch.delenv("WF_MODELS", raising=False)
+        wf = tmp_path / "b.wf"
+        wf.write_text('workflow b:\n    description: "x"\ninput xs: list[str] max 3\ntype V:\n    ok: bool\n'
+                      '    why: str\nphase "P" with tools=none:\n    r = fanout x in xs:\n'
+                      '        agent "judge {x}" -> V\nreturn {r: r}\n')
+        out, err = io.StringIO(), io.StringIO()
+        run_command(str(wf), args_json=json.dumps({"xs": ["a", "b"]}), workspace=str(tmp_path), yes=True,
+                    json_out=True, batch=True, stdout=out, stderr=err, stdin=io.StringIO())
+    finally:
+        server.stop()
+    text = out.getvalue() + err.getvalue()
+    assert "Traceback" not in text and "internal error" not in text and "RecursionError" not in text, text[-3000:]
+    with Journal.open(tmp_path) as journal:
+        detail = journal.get_run(journal.list_runs()[0].id)
+    assert {a.status for a in detail.agents} == {"failed"}
+    assert all("nests arrays and objects too deeply" in (a.error or "") for a in detail.agents)

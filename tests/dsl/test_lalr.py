@@ -29,17 +29,30 @@ def _check(cache: Path) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def _cache_file(cache: Path) -> str:
+    from wflang.dsl import lalr, parser
+
+    env = dict(os.environ)
+    os.environ["XDG_CACHE_HOME"] = str(cache)
+    try:
+        path = lalr.cache_path(parser._GRAMMAR)
+    finally:
+        os.environ.clear()
+        os.environ.update(env)
+    assert path is not None and path.startswith(str(cache))
+    return path
+
+
 def test_first_check_builds_the_cache_then_checks_run_without_lark(tmp_path: Path) -> None:
     first = _check(tmp_path)
     assert first == {"code": 0, "lark": True, "standalone": False}
-    files = list((tmp_path / "wflang").iterdir())
-    assert [f.name for f in files] == [f"lalr-{sys.implementation.cache_tag}.marshal"]
+    assert [f.name for f in (tmp_path / "wflang").iterdir()] == [Path(_cache_file(tmp_path)).name]
     assert _check(tmp_path) == {"code": 0, "lark": False, "standalone": True}
 
 
 def test_a_damaged_or_foreign_cache_is_rebuilt(tmp_path: Path) -> None:
     _check(tmp_path)
-    path = tmp_path / "wflang" / f"lalr-{sys.implementation.cache_tag}.marshal"
+    path = Path(_cache_file(tmp_path))
     path.write_bytes(b"not marshal data")
     assert _check(tmp_path) == {"code": 0, "lark": True, "standalone": False}
     assert _check(tmp_path)["standalone"] is True  # rebuilt by the run before
@@ -49,7 +62,7 @@ def test_a_cache_of_another_grammar_is_not_used(tmp_path: Path) -> None:
     import marshal
 
     _check(tmp_path)
-    path = tmp_path / "wflang" / f"lalr-{sys.implementation.cache_tag}.marshal"
+    path = Path(_cache_file(tmp_path))
     fmt, grammar, code, data, memo = marshal.loads(path.read_bytes())
     path.write_bytes(marshal.dumps((fmt, grammar + "\n// edited\n", code, data, memo)))
     assert _check(tmp_path)["standalone"] is False
@@ -59,3 +72,29 @@ def test_an_unwritable_cache_directory_still_checks(tmp_path: Path) -> None:
     blocked = tmp_path / "file"
     blocked.write_text("a file where the cache directory would go")
     assert _check(blocked) == {"code": 0, "lark": True, "standalone": False}
+
+
+def test_each_grammar_has_its_own_file_so_checkouts_do_not_thrash(tmp_path: Path) -> None:
+    """Two versions of wflang on one machine (two checkouts, two virtualenvs) once shared
+    one file and rebuilt it with lark at every switch; now each keeps its own."""
+    import marshal
+
+    _check(tmp_path)
+    mine = Path(_cache_file(tmp_path))
+    folder = mine.parent
+    fmt, grammar, code, data, memo = marshal.loads(mine.read_bytes())
+    tag = sys.implementation.cache_tag
+    for i in range(10):  # other grammars' files, older than ours
+        other = folder / f"lalr-{tag}-{i:08x}.marshal"
+        other.write_bytes(marshal.dumps((fmt, grammar + f"\n// version {i}\n", code, data, memo)))
+        os.utime(other, (1_000_000 + i, 1_000_000 + i))
+    assert _check(tmp_path) == {"code": 0, "lark": False, "standalone": True}  # ours is still there
+    mine.unlink()
+    legacy = folder / f"lalr-{tag}.marshal"  # earlier versions' one shared file
+    legacy.write_bytes(b"old")
+    assert _check(tmp_path)["standalone"] is False  # rebuilt, and the oldest others pruned
+    assert not legacy.exists()
+    names = sorted(f.name for f in folder.iterdir())
+    assert mine.name in names and len(names) == 8
+    assert f"lalr-{tag}-{9:08x}.marshal" in names and f"lalr-{tag}-{0:08x}.marshal" not in names
+    assert _check(tmp_path)["standalone"] is True

@@ -53,6 +53,7 @@ class BatchServer:
         self.hold = threading.Event()  # set: every batch stays in progress
         self.fate: Callable[[str, str, int], str | None] = lambda cid, prompt, n: None
         self.live_fate: Callable[[str, int], int | None] = lambda prompt, n: None
+        self.results_text: Callable[[str], str] = lambda text: text  # edits the JSON-lines results
         self.calls: list[tuple[str, str]] = []
         self.batches: dict[str, Batch] = {}
         self.live_requests: list[dict[str, Any]] = []
@@ -224,7 +225,8 @@ class BatchServer:
                         self._error(400, "invalid_request_error", "the batch has not ended")
                         return
                     lines = [json.dumps({"custom_id": cid, "result": o}) for cid, o in batch.outcomes.items()]
-                    self._bytes(200, ("\n".join(lines) + "\n").encode(), "application/binary")
+                    text = server.results_text("\n".join(lines) + "\n")
+                    self._bytes(200, text.encode(), "application/binary")
                     return
                 with server._lock:
                     batch.polls += 1

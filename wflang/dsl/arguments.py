@@ -14,7 +14,7 @@ import math
 import re
 from typing import Any
 
-from wflang.dsl import ast
+from wflang.dsl import ast, jsonread
 from wflang.dsl import values as V
 from wflang.dsl.diagnostics import Diagnostic, did_you_mean
 from wflang.dsl.values import js_number, json_string, num
@@ -52,7 +52,9 @@ def normalize(raw: Any, program: ast.Program) -> Any:
         stripped = raw.strip()
         if stripped.startswith(("{", "[")):
             try:
-                raw = json.loads(stripped)
+                raw = jsonread.loads(stripped)
+            except jsonread.TooDeep:
+                raise  # not text that merely looks like JSON: validate_args refuses it
             except ValueError:
                 pass
     if raw is None:
@@ -67,7 +69,9 @@ def _json_object(text: str) -> dict[str, Any] | None:
     if not text.startswith("{"):
         return None
     try:
-        value = json.loads(text, parse_constant=_no_constant)
+        value = jsonread.loads(text, parse_constant=_no_constant)
+    except jsonread.TooDeep:
+        raise
     except ValueError:
         return None
     return value if isinstance(value, dict) else None
@@ -115,7 +119,11 @@ def validate_args(program: ast.Program, raw: Any, *, child: bool = False) -> tup
     """The input values for a run, defaults applied, or diagnostics saying what is wrong.
     `child`: the arguments of `run "x.wf"`, whose records may carry fields the child does
     not declare (they are dropped, not refused)."""
-    args = V.normalize(normalize(raw, program))  # numbers as JSON means them: 2.0 is 2, as in JS
+    try:
+        args = V.normalize(normalize(raw, program))  # numbers as JSON means them: 2.0 is 2, as in JS
+    except jsonread.TooDeep as exc:
+        return {}, [Diagnostic("WF401", f"the arguments' JSON text (column {exc.colno}): {exc.msg}", None,
+                               "pass the arguments as a JSON object of the workflow's inputs")]
     diags: list[Diagnostic] = []
     if not isinstance(args, dict):
         shape = ", ".join(i.name for i in program.inputs) or "no inputs"

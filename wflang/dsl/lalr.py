@@ -17,6 +17,7 @@ import marshal
 import os
 import sys
 import types
+import zlib
 from typing import Any
 
 from wflang.dsl.gcpause import paused
@@ -29,17 +30,41 @@ OPTIONS: dict[str, Any] = dict(parser="lalr", lexer="contextual", start=["start"
                                propagate_positions=True, maybe_placeholders=True)
 
 
-def cache_path() -> str | None:
+_KEEP = 8  # cached grammars kept per Python: the newest, so several installs never thrash
+
+
+def cache_path(grammar: str) -> str | None:
+    """One file per grammar (named by a checksum of its text; the text inside decides), so
+    two installed versions, or two checkouts, do not overwrite each other's tables: one
+    shared file made every switch a rebuild with lark, about 0.8 s."""
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     if not os.path.isabs(base):
         return None
     tag = sys.implementation.cache_tag or "python"
-    return os.path.join(base, "wflang", f"lalr-{tag}.marshal")
+    crc = zlib.crc32(grammar.encode("utf-8"))
+    return os.path.join(base, "wflang", f"lalr-{tag}-{crc:08x}.marshal")
+
+
+def _prune(path: str) -> None:
+    """Delete the oldest other caches of this Python beyond `_KEEP` (best effort)."""
+    folder, name = os.path.split(path)
+    prefix = name.rsplit("-", 1)[0]
+    try:
+        legacy = os.path.join(folder, prefix + ".marshal")  # the one shared file of earlier versions
+        if os.path.exists(legacy):
+            os.unlink(legacy)
+        others = [os.path.join(folder, n) for n in os.listdir(folder)
+                  if n.startswith(prefix + "-") and n.endswith(".marshal") and n != name]
+        others.sort(key=os.path.getmtime, reverse=True)
+        for old in others[_KEEP - 1:]:
+            os.unlink(old)
+    except OSError:
+        pass
 
 
 def load_standalone(grammar: str) -> Any:
     """The cached stand-alone module for `grammar`, or None (then build one or use lark)."""
-    path = cache_path()
+    path = cache_path(grammar)
     if path is None:
         return None
     try:
@@ -89,7 +114,7 @@ def build_standalone(parser: Any, grammar: str) -> None:
     speed, where the generated module would build them from a 700 kB literal).
 
     Best effort: a read-only home or a full disk leaves the next process on lark."""
-    path = cache_path()
+    path = cache_path(grammar)
     if path is None:
         return
     tmp = f"{path}.{os.getpid()}.tmp"
@@ -118,6 +143,7 @@ def build_standalone(parser: Any, grammar: str) -> None:
         with open(tmp, "wb") as f:
             marshal.dump((_FORMAT, grammar, code_obj, data, memo), f)
         os.replace(tmp, path)  # atomic: a concurrent `wf` reads the old file or the new one
+        _prune(path)
     except Exception:
         try:
             os.unlink(tmp)

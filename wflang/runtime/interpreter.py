@@ -80,6 +80,13 @@ class Frame:
     sample: int = 0  # the journal's sample index
 
 
+def _with(f: Frame, **changes: Any) -> Frame:
+    """`replace(f, **changes)` at a tenth of its cost (once per item of a fan-out)."""
+    g = object.__new__(Frame)
+    g.__dict__.update(f.__dict__, **changes)
+    return g
+
+
 class _Return(Exception):
     def __init__(self, value: Value) -> None:
         self.value = value
@@ -368,7 +375,7 @@ class Interpreter:
         phase = V.text(opts["phase"]) if opts.get("phase") is not None else f.phase
         shown_phase = phase if phase is not None else self.phase_cursor
         if opts.get("label") is not None:
-            label = V.text(opts["label"]) + (f"{labels.SEP}{f.copy}" if f.copy is not None else "")
+            label = labels.normalize(V.text(opts["label"])) + (f"{labels.SEP}{f.copy}" if f.copy is not None else "")
         else:  # the site and the loop parts, as the JS emitter writes them
             prefix = f.prog.program.header.name + labels.SEP if f.prog.is_child else ""
             label = labels.SEP.join([prefix + labels.site_name(f.prog.program, e), *f.parts])
@@ -463,8 +470,8 @@ class Interpreter:
             binds: dict[str, Value] = {e.var: items[i]}
             if e.index_var is not None:
                 binds[e.index_var] = i  # from 0, as Python's enumerate
-            g = replace(f, scope=Scope(binds, f.scope), indices=f.indices + (i + 1,),
-                        parts=f.parts + (f"{noun} {i + 1}",))
+            g = _with(f, scope=Scope(binds, f.scope), indices=f.indices + (i + 1,),
+                      parts=f.parts + (f"{noun} {i + 1}",))
             if stop is not None and V.truthy(self.eval(stop.cond, g)):
                 skipped[i] = True
                 return

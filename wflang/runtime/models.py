@@ -12,6 +12,8 @@ import os
 import re
 from collections.abc import Mapping
 
+from wflang.dsl import jsonread
+
 # Current ids per the Anthropic models overview (Claude 5.5 family).
 ALIASES: dict[str, str] = {
     "opus": "claude-opus-5-5",
@@ -43,7 +45,7 @@ def _env_overrides(env: Mapping[str, str]) -> dict[str, str]:
     if raw is None or not raw.strip():
         return {}
     try:
-        table = json.loads(raw)
+        table = jsonread.loads(raw)
     except json.JSONDecodeError as exc:
         raise ModelConfigError(f"{ENV_VAR} is not valid JSON: {exc}") from None
     if not isinstance(table, dict) or not all(

@@ -1307,7 +1307,15 @@ class _Emitter:
         and its loop parts, `confirmed · finding 3 · reviewer 2`; no line numbers."""
         parts: list[tuple[str, str]] = []
         if "label" in options:
-            parts += self.text_parts(options["label"], ctx)
+            # white space normalized as Claude Code shows it (labels.normalize)
+            given = self.text_parts(options["label"], ctx)
+            if all(kind == "text" for kind, _ in given):
+                parts = [("text", labels.normalize("".join(t for _, t in given)))]
+            else:
+                normalized = f"{js_template(given)}{labels.JS_NORMALIZE}"
+                if ctx.copy is None:
+                    return normalized
+                parts = [("code", normalized)]
             if ctx.copy is not None:
                 parts += [("text", f"{labels.SEP}{ctx.copy[0]} "), ("code", ctx.copy[1])]
             return js_template(parts)

@@ -12,7 +12,6 @@ message becomes a clear AgentFailure instead of a half-parsed object.
 from __future__ import annotations
 
 import datetime
-import json
 import math
 import os
 import random
@@ -25,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import jsonschema
 import trio
 
+from wflang.dsl import jsonread
 from wflang.dsl.shared_head import split
 from wflang.runtime.backend import AgentFailure, AgentRequest, AgentResult, AuthenticationFailure, Usage
 from wflang.runtime.models import ModelConfigError, resolve_model
@@ -145,9 +145,14 @@ def _int_field(usage: Mapping[str, Any], key: str) -> int:
     return value
 
 
+# What a part of a reply nested deeper than jsonread.DEPTH_LIMIT reads as (no workflow
+# value is that deep, and Python's walkers of values recurse); random, so no answer spells it.
+TOO_DEEP = f"\u0000wflang: nested too deeply {os.urandom(8).hex()}"
+
+
 def _parse_reply(body: str) -> _Reply:
     try:
-        data = json.loads(body)
+        data = jsonread.loads_capped(body, TOO_DEEP)
     except ValueError as exc:
         raise _MalformedReply(f"the response body is not valid JSON ({exc}): {body[:120]!r}") from None
     if not isinstance(data, dict):
@@ -211,8 +216,20 @@ def _tool_result(tool_use_id: str, content: str, is_error: bool = False) -> dict
     return result
 
 
+def _too_deep(value: Any) -> str | None:
+    """Where a tool input nests arrays and objects too deeply to be read, or None."""
+    path = jsonread.find_marker(value, TOO_DEEP)
+    if path is None:
+        return None
+    return (f"at {jsonread.describe_path(path)}: arrays and objects nest too deeply (the reply more than "
+            f"{jsonread.DEPTH_LIMIT} levels; no value of a workflow is that deep)")
+
+
 def _schema_problems(validator: jsonschema.Draft202012Validator, value: Any, limit: int = 5) -> str | None:
     """What is wrong with `value`, for the model to fix, or None when it is valid."""
+    deep = _too_deep(value)
+    if deep is not None:  # the marker would only confuse the schema's messages
+        return deep
     errors = sorted(validator.iter_errors(value), key=lambda e: (list(map(str, e.absolute_path)), e.message))
     if not errors:
         return None
@@ -526,6 +543,8 @@ class AnthropicBackend:
                 elif toolbox is None:
                     results.append(_tool_result(call["id"], f"no tool {call['name']!r}: this agent has no tools",
                                                 True))
+                elif (deep := _too_deep(call["input"])) is not None:
+                    results.append(_tool_result(call["id"], f"rejected: the input {deep}", True))
                 else:
                     outcome = await toolbox.call(call["name"], call["input"])
                     results.append(_tool_result(call["id"], outcome.content, outcome.is_error))

@@ -369,6 +369,9 @@ class BatchBackend:
             return result
         except (ValueError, TypeError, KeyError) as exc:  # a results line the SDK cannot decode
             raise self.live._fail(f"the results of batch {bid} are malformed: {exc}") from None
+        except RecursionError:  # the SDK's JSON-lines reader recurses once per nesting level
+            raise self.live._fail(f"the results of batch {bid} are malformed: a result nests arrays and "
+                                  "objects too deeply to be read") from None
 
     def _settle(self, bid: str, outcomes: dict[str, Outcome] | None, failure: str) -> None:
         for cid, waiters in self._waiting.pop(bid, {}).items():
