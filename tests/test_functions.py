@@ -507,3 +507,83 @@ def test_a_declared_result_range_starts_a_range() -> None:
     assert r.ok, [d.message for d in r.diagnostics]
     assert r.bound.total == 4  # range(a, 5) with a >= 1
     assert "WF309" in codes(src.replace("int min 1 max 8", "int"))
+
+
+VALUES = """
+input words: list[str] max 8
+input text: str = "Fix: the README, then 12 tests; ok?"
+
+type Stats:
+    n: int
+    longest: str?
+    mean: float?
+    short: list[str] max 8
+
+type Shape:
+    slug: str
+    parts: list[str] max 4
+    nums: list[str] max 3
+    clean: str
+    pct: str
+
+type Pair:
+    at: int
+    w: str
+    next: str?
+
+type Count:
+    n: int
+
+type Merged:
+    n: int
+    extra: str
+    odd: bool
+
+def stats(xs: list[str]) -> Stats:
+    if len(xs) == 0:
+        return {n: 0, longest: none, mean: none, short: []}
+    total = sum([len(x) for x in xs])
+    return {n: len(xs), longest: max(xs, by=lambda x: len(x)), mean: total / len(xs),
+            short: [x for x in xs if len(x) <= 3]}
+
+def shape(s: str) -> Shape:
+    return {slug: slug(s), parts: split(s, ",", max=4), nums: findall(s, "[0-9]+", max=3),
+            clean: re_replace(s, "[;?]", ""), pct: fixed(len(s) / 7, 2)}
+
+def pairs(xs: list[str]) -> list[Pair]:
+    return [{at: i, w: x, next: xs[i + 1]} for i, x in enumerate(xs) if i % 2 == 0]
+
+def merged(a: Count, extra: str) -> Merged:
+    return a | {extra: extra, odd: a.n % 2 == 1}
+
+def safe_ratio(a: int, b: int) -> float?:
+    if b == 0:
+        return none
+    elif a < 0:
+        return round(a / b, 1)
+    return a / b
+
+def batches(xs: list[str]) -> list[str]:
+    return [join(c, "+") for c in chunks(sort(unique(xs)), 3)]
+
+s = stats(words)
+return {
+    stats: s, shape: shape(text), pairs: pairs(words), merged: merged({n: s.n}, upper(text[:3])),
+    ratios: [safe_ratio(len(w) - 4, len(w) - 3) for w in words], batches: batches(words),
+    min_word: min(words, by=lambda w: [len(w), w]), has_ok: "ok" in words, empty: stats([]),
+}
+"""
+
+
+@needs_node
+@pytest.mark.parametrize("words", [["b", "apple", "kiwi", "a", "kiwi", "fig", "banana"], [], ["abc"]],
+                         ids=["seven", "none", "one"])
+def test_values_of_functions_are_the_same_in_both_targets(words: list[str], tmp_path: Path) -> None:
+    wf = tmp_path / "t.wf"
+    wf.write_text(HEADER + textwrap.dedent(VALUES), encoding="utf-8")
+    both = run_both(wf, {"words": words}, {"rules": [], "default": "fail"}, tmp_path)
+    assert_same(both)
+    if words and len(words) > 1:
+        v = both["py_value"]
+        assert v["stats"]["longest"] == "banana" and v["shape"]["slug"] == "fix-the-readme-then-12-tests-ok"
+        assert v["ratios"][:6] == [1.5, 0.5, 0, 1.5, 0, None]  # b, apple, kiwi, a, kiwi, fig
