@@ -587,3 +587,28 @@ def test_values_of_functions_are_the_same_in_both_targets(words: list[str], tmp_
         v = both["py_value"]
         assert v["stats"]["longest"] == "banana" and v["shape"]["slug"] == "fix-the-readme-then-12-tests-ok"
         assert v["ratios"][:6] == [1.5, 0.5, 0, 1.5, 0, None]  # b, apple, kiwi, a, kiwi, fig
+
+
+@needs_node
+def test_functions_named_like_variables_and_js_helpers(tmp_path: Path) -> None:
+    src = """
+        input xs: list[str] max 4
+
+        def plus(a: str, b: str) -> str:
+            return a + b
+
+        def merge(v: list[str]) -> str:
+            return join([plus(x, "!") for x in v], " ")
+
+        def stats(v: list[str]) -> int:
+            return len(v)
+
+        stats = stats(xs)
+        merge = merge(xs)
+        return {stats: stats, merge: merge}
+        """
+    wf = tmp_path / "t.wf"
+    wf.write_text(HEADER + textwrap.dedent(src), encoding="utf-8")
+    both = run_both(wf, {"xs": ["a", "b"]}, {"rules": [], "default": "fail"}, tmp_path)
+    assert_same(both)
+    assert both["py_value"] == {"stats": 2, "merge": "a! b!"}
