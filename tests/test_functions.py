@@ -612,3 +612,22 @@ def test_functions_named_like_variables_and_js_helpers(tmp_path: Path) -> None:
     both = run_both(wf, {"xs": ["a", "b"]}, {"rules": [], "default": "fail"}, tmp_path)
     assert_same(both)
     assert both["py_value"] == {"stats": 2, "merge": "a! b!"}
+
+
+def test_literals_nested_in_calls_are_checked_once_per_level(monkeypatch: pytest.MonkeyPatch) -> None:
+    from wflang.dsl import checker
+
+    def count(depth: int) -> int:
+        e = "1"
+        for _ in range(depth):
+            e = f"f({{v: {e}}})"
+        seen = []
+        real = checker._Checker._expr
+        monkeypatch.setattr(checker._Checker, "_expr", lambda self, x, s: seen.append(1) or real(self, x, s))
+        r = check(f"type Box:\n    v: int\n\ndef f(b: Box) -> int:\n    return b.v\n\nx = {e}\nreturn x\n")
+        monkeypatch.undo()
+        assert r.ok, [d.message for d in r.diagnostics]
+        return len(seen)
+
+    # checking an argument's literal again at each level was 2^depth (16 levels: 3 s)
+    assert count(16) - count(15) == count(15) - count(14)
