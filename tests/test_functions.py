@@ -488,3 +488,146 @@ def test_calls_nested_past_the_limit_are_refused_not_a_crash() -> None:
     assert deep[0].span is not None and [d.code for d in r.diagnostics] == ["WF117"]
     twenty = src[:src.index("\ndef f21(")] + "\nr = f20(xs)\n"
     assert check(twenty).ok
+
+
+def test_a_declared_result_range_starts_a_range() -> None:
+    src = """
+        input xs: list[str] max 8
+
+        def first_real(v: list[str]) -> int min 1 max 8:
+            if len(v) > 1:
+                return 2
+            return 1
+
+        r = fanout i in range(first_real(xs), 5):
+            agent "step {i}"
+        return r
+        """
+    r = check(src)
+    assert r.ok, [d.message for d in r.diagnostics]
+    assert r.bound.total == 4  # range(a, 5) with a >= 1
+    assert "WF309" in codes(src.replace("int min 1 max 8", "int"))
+
+
+VALUES = """
+input words: list[str] max 8
+input text: str = "Fix: the README, then 12 tests; ok?"
+
+type Stats:
+    n: int
+    longest: str?
+    mean: float?
+    short: list[str] max 8
+
+type Shape:
+    slug: str
+    parts: list[str] max 4
+    nums: list[str] max 3
+    clean: str
+    pct: str
+
+type Pair:
+    at: int
+    w: str
+    next: str?
+
+type Count:
+    n: int
+
+type Merged:
+    n: int
+    extra: str
+    odd: bool
+
+def stats(xs: list[str]) -> Stats:
+    if len(xs) == 0:
+        return {n: 0, longest: none, mean: none, short: []}
+    total = sum([len(x) for x in xs])
+    return {n: len(xs), longest: max(xs, by=lambda x: len(x)), mean: total / len(xs),
+            short: [x for x in xs if len(x) <= 3]}
+
+def shape(s: str) -> Shape:
+    return {slug: slug(s), parts: split(s, ",", max=4), nums: findall(s, "[0-9]+", max=3),
+            clean: re_replace(s, "[;?]", ""), pct: fixed(len(s) / 7, 2)}
+
+def pairs(xs: list[str]) -> list[Pair]:
+    return [{at: i, w: x, next: xs[i + 1]} for i, x in enumerate(xs) if i % 2 == 0]
+
+def merged(a: Count, extra: str) -> Merged:
+    return a | {extra: extra, odd: a.n % 2 == 1}
+
+def safe_ratio(a: int, b: int) -> float?:
+    if b == 0:
+        return none
+    elif a < 0:
+        return round(a / b, 1)
+    return a / b
+
+def batches(xs: list[str]) -> list[str]:
+    return [join(c, "+") for c in chunks(sort(unique(xs)), 3)]
+
+s = stats(words)
+return {
+    stats: s, shape: shape(text), pairs: pairs(words), merged: merged({n: s.n}, upper(text[:3])),
+    ratios: [safe_ratio(len(w) - 4, len(w) - 3) for w in words], batches: batches(words),
+    min_word: min(words, by=lambda w: [len(w), w]), has_ok: "ok" in words, empty: stats([]),
+}
+"""
+
+
+@needs_node
+@pytest.mark.parametrize("words", [["b", "apple", "kiwi", "a", "kiwi", "fig", "banana"], [], ["abc"]],
+                         ids=["seven", "none", "one"])
+def test_values_of_functions_are_the_same_in_both_targets(words: list[str], tmp_path: Path) -> None:
+    wf = tmp_path / "t.wf"
+    wf.write_text(HEADER + textwrap.dedent(VALUES), encoding="utf-8")
+    both = run_both(wf, {"words": words}, {"rules": [], "default": "fail"}, tmp_path)
+    assert_same(both)
+    if words and len(words) > 1:
+        v = both["py_value"]
+        assert v["stats"]["longest"] == "banana" and v["shape"]["slug"] == "fix-the-readme-then-12-tests-ok"
+        assert v["ratios"][:6] == [1.5, 0.5, 0, 1.5, 0, None]  # b, apple, kiwi, a, kiwi, fig
+
+
+@needs_node
+def test_functions_named_like_variables_and_js_helpers(tmp_path: Path) -> None:
+    src = """
+        input xs: list[str] max 4
+
+        def plus(a: str, b: str) -> str:
+            return a + b
+
+        def merge(v: list[str]) -> str:
+            return join([plus(x, "!") for x in v], " ")
+
+        def stats(v: list[str]) -> int:
+            return len(v)
+
+        stats = stats(xs)
+        merge = merge(xs)
+        return {stats: stats, merge: merge}
+        """
+    wf = tmp_path / "t.wf"
+    wf.write_text(HEADER + textwrap.dedent(src), encoding="utf-8")
+    both = run_both(wf, {"xs": ["a", "b"]}, {"rules": [], "default": "fail"}, tmp_path)
+    assert_same(both)
+    assert both["py_value"] == {"stats": 2, "merge": "a! b!"}
+
+
+def test_literals_nested_in_calls_are_checked_once_per_level(monkeypatch: pytest.MonkeyPatch) -> None:
+    from wflang.dsl import checker
+
+    def count(depth: int) -> int:
+        e = "1"
+        for _ in range(depth):
+            e = f"f({{v: {e}}})"
+        seen = []
+        real = checker._Checker._expr
+        monkeypatch.setattr(checker._Checker, "_expr", lambda self, x, s: seen.append(1) or real(self, x, s))
+        r = check(f"type Box:\n    v: int\n\ndef f(b: Box) -> int:\n    return b.v\n\nx = {e}\nreturn x\n")
+        monkeypatch.undo()
+        assert r.ok, [d.message for d in r.diagnostics]
+        return len(seen)
+
+    # checking an argument's literal again at each level was 2^depth (16 levels: 3 s)
+    assert count(16) - count(15) == count(15) - count(14)

@@ -1839,6 +1839,8 @@ class _Checker:
             return a * b if a >= 0 and b >= 0 else None
         if isinstance(e, ast.Call) and not e.kwargs:
             b = builtins.get(e.func)
+            if b is None and e.func in self.fns.table:  # `-> int min A ...`: never below A
+                return functions.lower_bound(self.fns.table[e.func])
             return b.lower(self, e, scope) if b is not None else None
         return None
 

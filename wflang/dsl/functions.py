@@ -29,6 +29,7 @@ from wflang.dsl import ast, builtins
 from wflang.dsl.sizes import ZERO, Knob, Sym, Var
 from wflang.dsl.span import Span
 from wflang.dsl.types import (
+    ANY,
     ERROR,
     NONE,
     ListT,
@@ -38,6 +39,8 @@ from wflang.dsl.types import (
     Ranged,
     Record,
     Type,
+    Union,
+    assignable,
     is_any,
     join,
     strip_opt,
@@ -185,6 +188,15 @@ def check_call_depths(c: _Checker) -> None:
         return
     for part in (*c.p.consts, *c.p.requires, *c.p.body):
         _depth_fits(c, None, part, "the calls of this statement")
+
+
+def lower_bound(info: FunctionInfo) -> int | None:
+    """What a call's int value never goes below: the `min` of a declared `-> int min A`
+    (every return is checked to lie in the range, and the result is never none)."""
+    t = info.result
+    if info.ok and isinstance(t, Ranged) and t.name == "int" and t.lo is not None:
+        return int(t.lo)
+    return None
 
 
 def _range_sizes(info: FunctionInfo) -> dict[str, tuple[Sym | None, int]]:
@@ -394,10 +406,30 @@ class _Body:
 
 
 def _fits(c: _Checker, e: ast.Expr, t: Type, target: Type, scope: _Scope) -> bool:
-    try:
-        return t == NONE and isinstance(target, Opt) or c.fits(e, t, target, scope)
-    except _stop():
-        return True
+    """May the value of `e` (already checked: type `t`) stand where `target` is declared?
+    Literals are read as written, as the checker's `fits` reads them, but from the types
+    already found rather than by checking their parts again (which doubles the work per
+    level of literals nested in calls)."""
+    if t == NONE:
+        return isinstance(target, Opt)
+    goal = strip_opt(target)
+    if isinstance(e, ast.NoneLit):
+        return isinstance(target, Opt)
+    if isinstance(e, ast.StrLit) and e.is_plain and isinstance(goal, Union):
+        return e.text in goal.options
+    if isinstance(e, ast.DictLit) and isinstance(goal, Record):
+        rec = strip_opt(t)
+        fields = rec.fields if isinstance(rec, Record) else {}
+        return {k for k, _ in e.entries} == set(goal.fields) and all(
+            _fits(c, v, fields.get(k, ANY), goal.fields[k], scope) for k, v in e.entries)
+    if isinstance(e, ast.ListLit) and isinstance(goal, ListT):
+        lt = strip_opt(t)
+        item = lt.item if isinstance(lt, ListT) else ANY
+        return all(_fits(c, x, item, goal.item, scope) for x in e.items)
+    if isinstance(goal, Ranged) and isinstance(e, (ast.IntLit, ast.FloatLit)):
+        return assignable(t, target) and (goal.lo is None or e.value >= goal.lo) and (
+            goal.hi is None or e.value <= goal.hi)
+    return assignable(t, target)
 
 
 # ---------------------------------------------------------------- call sites
