@@ -65,6 +65,9 @@ class Expected:
     grants: dict[tuple[str, str], set[str]] = field(default_factory=dict)
     # (label, prompt) -> the shared heads the Python runtime marked for that call (None: none)
     heads: dict[tuple[str, str], set[str | None]] = field(default_factory=dict)
+    # label -> why the Python runtime failed that agent before it started (an unknown agent
+    # type, a worktree outside git): Claude Code counts those in agentCount but sends nothing
+    unstarted: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -103,8 +106,10 @@ def fake_answers(example: Path, answers: str) -> dict[str, Any]:
     return {**own, "fail_one_in": 3}
 
 
-def python_run(example: Path, args: Any, fake: dict[str, Any], work: Path) -> tuple[Any, list[dict[str, Any]]]:
-    """The Python runtime on fake answers, as `wf run --fake` runs it: (result, calls)."""
+def python_run(example: Path, args: Any, fake: dict[str, Any],
+               work: Path) -> tuple[Any, list[dict[str, Any]], dict[str, str]]:
+    """The Python runtime on fake answers, as `wf run --fake` runs it: (result, calls, and
+    the error of each agent that failed before it started, by label)."""
     loaded = load(str(next(example.glob("*.wf"))))
     assert loaded.ok, [d.message for d in loaded.diagnostics]
     values, problems = validate_args(loaded.program, args)
@@ -117,7 +122,10 @@ def python_run(example: Path, args: Any, fake: dict[str, Any], work: Path) -> tu
     outcome = trio.run(run_program, loaded.program, values, scheduler)
     for call, request in zip(backend.calls, backend.requests, strict=True):
         call["capabilities"] = capabilities(request)
-    return outcome.value, backend.calls
+    asked = Counter(c["label"] for c in backend.calls)
+    unstarted = {a.label: a.error or "" for a in scheduler.agents
+                 if a.status == "failed" and not asked[a.label]}
+    return outcome.value, backend.calls, unstarted
 
 
 def heads_of(calls: list[dict[str, Any]]) -> dict[tuple[str, str], set[str | None]]:
@@ -190,7 +198,7 @@ def example_cases(work: Path, only: set[str] | None = None) -> list[Case]:
         name = re.search(r"name: '([^']+)'", script)
         assert name, "the compiled script has no meta.name"
         fake = fake_answers(example, answers)
-        value, calls = python_run(example, args, fake, work / f"py-{example.name}-{answers}")
+        value, calls, unstarted = python_run(example, args, fake, work / f"py-{example.name}-{answers}")
         launch: dict[str, Any] = {"path": {"scriptPath": "SCRIPT", "args": args},
                                   "inline": {"script": "SCRIPT", "args": args},
                                   "saved": {"name": name.group(1), "args": args},
@@ -205,7 +213,7 @@ def example_cases(work: Path, only: set[str] | None = None) -> list[Case]:
                             calls=Counter((c["label"], c["prompt"]) for c in calls),
                             permissions=list(check.get("permissions") or []),
                             failed=sum(1 for c in calls if c["failed"]), grants=grants_of(calls),
-                            heads=heads_of(calls))
+                            heads=heads_of(calls), unstarted=unstarted)
         cases.append(Case(payload["id"], example.name, mode, answers, payload, expected))
     return cases
 
@@ -245,7 +253,7 @@ def control_cases(work: Path) -> list[Case]:
     assert stripped != script, "the shared-head workflow compiles to no sharedHeadLength"
     args = json.loads((extra / "args.json").read_text(encoding="utf-8"))
     fake = fake_answers(extra, "own")
-    value, calls = python_run(extra, args, fake, work / "py-stripped")
+    value, calls, _ = python_run(extra, args, fake, work / "py-stripped")
     payload = {"id": "control--shared-head-stripped", "fake": fake, "script": stripped,
                "launch": {"scriptPath": "SCRIPT", "args": args}, "timeout": 120}
     cases.append(Case(payload["id"], "shared-head", "path", "stripped", payload,
@@ -258,7 +266,7 @@ def control_cases(work: Path) -> list[Case]:
     assert tampered != script, "the tampering control needs the announcement prompt in majority-vote"
     args = json.loads((example / "args.json").read_text(encoding="utf-8"))
     fake = fake_answers(example, "own")
-    value, calls = python_run(example, args, fake, work / "py-tampered")
+    value, calls, _ = python_run(example, args, fake, work / "py-tampered")
     payload = {"id": "control--tampered-prompt", "fake": fake, "script": tampered,
                "launch": {"scriptPath": "SCRIPT", "args": args}, "timeout": 120}
     cases.append(Case(payload["id"], "majority-vote", "path", "tampered", payload,

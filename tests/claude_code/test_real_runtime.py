@@ -50,6 +50,14 @@ def _cannot_run() -> str | None:
     return None
 
 
+# Tests that read only some example cases: test name -> the case ids one of its items needs.
+_CASES_OF = {
+    "test_an_agent_claude_code_refuses_fails_the_same_way_in_python":
+        lambda item: {f"{item.callspec.params['example']}--own--path"},
+    "test_read_only_agent_types_get_no_write_tools_in_either_target": lambda item: {"explore-agent--own--path"},
+}
+
+
 def _selected_cases(session: pytest.Session) -> set[str] | None:
     """The example cases the session's selected tests need, when they are only
     `test_example_runs_in_claude_code_as_in_python` items (`-k range-review--own`): then
@@ -58,7 +66,11 @@ def _selected_cases(session: pytest.Session) -> set[str] | None:
     for item in session.items:
         if "runtime" not in getattr(item, "fixturenames", ()):
             continue
-        if getattr(item, "originalname", None) != "test_example_runs_in_claude_code_as_in_python":
+        name = getattr(item, "originalname", None)
+        if name in _CASES_OF:  # a test of a few named cases: those alone
+            wanted |= _CASES_OF[name](item)
+            continue
+        if name != "test_example_runs_in_claude_code_as_in_python":
             return None
         wanted.add(item.callspec.params["case_id"])  # type: ignore[attr-defined]
     return wanted or None
@@ -167,7 +179,7 @@ def test_example_runs_in_claude_code_as_in_python(runtime: dict[str, Any], case_
     assert not differences(case, report)
     started = len(agents(report))
     assert started <= case.expected.bound
-    assert report["output"]["agentCount"] == started
+    assert report["output"]["agentCount"] == started + len(case.expected.unstarted)
     if case.answers == "schema-shaped":
         assert started > 0  # worst-case answers take the long paths: something ran
     failing = [t for t in agents(report).values() if t[0]["answer"].startswith("fail")]
@@ -289,3 +301,33 @@ def test_a_shared_head_is_read_back_from_the_cache(runtime: dict[str, Any]) -> N
     head_tokens = len(firsts["with"][0]["head"]) // 4
     read = {name: sum(r["cache_read"] for r in rs) for name, rs in firsts.items()}
     assert read["with"] >= read["without"] + 7 * head_tokens, read
+
+
+# The harness's workflows whose agents Claude Code refuses before they start (issue: fidelity).
+UNSTARTED = {"unknown-agent-type": {"odd"}, "worktree-outside-git": {"isolated"}}
+
+
+@pytest.mark.parametrize("example", sorted(UNSTARTED))
+def test_an_agent_claude_code_refuses_fails_the_same_way_in_python(runtime: dict[str, Any], example: str) -> None:
+    """An agent type nobody defines, a worktree outside git: Claude Code fails the agent
+    before it sends a request (its fallback stands in), and the Python runtime fails the
+    same agents with the same message."""
+    case_id = f"{example}--own--path"
+    case, report = runtime["cases"][case_id], runtime["reports"][case_id]
+    refused = {p["label"]: p["error"] for p in report["output"]["workflowProgress"] if p.get("state") == "error"}
+    assert set(refused) == UNSTARTED[example]
+    assert refused == case.expected.unstarted
+    assert not {turns[0]["label"] for turns in agents(report).values()} & UNSTARTED[example]
+
+
+def test_read_only_agent_types_get_no_write_tools_in_either_target(runtime: dict[str, Any]) -> None:
+    """Explore and Plan under a workflow declaring edit and shell: Claude Code offers them no
+    Edit, Write or NotebookEdit (Bash stays), and the Python runtime grants them shell only;
+    general-purpose keeps both."""
+    case, report = runtime["cases"]["explore-agent--own--path"], runtime["reports"]["explore-agent--own--path"]
+    by_label = {turns[0]["label"]: offered(turns[0]) for turns in agents(report).values()}
+    grants = {label: next(iter(g)) for (label, _), g in case.expected.grants.items()}
+    assert grants == {"explore": "shell", "plan": "shell", "apply": "edit,shell"}
+    for label in ("explore", "plan"):
+        assert not by_label[label] & {"Edit", "Write", "NotebookEdit"} and "Bash" in by_label[label]
+    assert {"Edit", "Write", "Bash"} <= by_label["apply"]

@@ -78,4 +78,12 @@ def load(path: str, source: str | None = None) -> Loaded:
     except WfError as e:
         return Loaded(path, source, None, e.diagnostics)
     result = check_program(program)
-    return Loaded(path, source, result, list(result.diagnostics))
+    return Loaded(path, source, result, list(result.diagnostics) + _agent_type_warnings(program, path))
+
+
+def _agent_type_warnings(program: ast.Program, path: str) -> list[Diagnostic]:
+    """Agent types Claude Code would not find, looked up where the workflow is likely to run:
+    the current folder and the .wf's own folder (wflang/dsl/agent_types.py)."""
+    from wflang.dsl.agent_types import check_agent_types
+
+    return check_agent_types(program, [Path.cwd(), Path(path).resolve().parent])

@@ -22,12 +22,13 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 import trio
 
+from wflang.dsl.agent_types import Spawns
 from wflang.dsl.guard import guard_message
 from wflang.runtime.backend import (
     AgentFailure,
@@ -134,6 +135,7 @@ class Scheduler:
         self.resume = resume
         self.permissions = permissions
         self.observer = observer or RunObserver()
+        self.spawns = Spawns(self.workspace)  # agent types and worktree isolation, as Claude Code
         if journal is not None and run_id is None:
             raise ValueError("a journaled run needs its run id")
         self.limiter = OrderedSlots(max(1, self.limits.concurrency))
@@ -298,6 +300,14 @@ class Scheduler:
         spent: Usage | None = None
         try:
             try:
+                # What Claude Code refuses before the subagent starts fails it here too, in its
+                # words; a built-in type narrows the tools (Explore and Plan never edit).
+                problem = self.spawns.problem(request.agent_type, request.isolation)
+                if problem is not None:
+                    raise AgentFailure(problem)
+                narrowed = self.spawns.narrowed(request.agent_type, request.permissions)
+                if narrowed != request.permissions:
+                    request = replace(request, permissions=narrowed)
                 result = await self.backend.run_agent(request, self.workspace)
                 spent = result.usage
             except AuthenticationFailure as exc:
