@@ -22,6 +22,8 @@ Python runs as a user's install does: with its bytecode cache (PYTHONDONTWRITEBY
 unset for the child processes; the cache goes to a temporary PYTHONPYCACHEPREFIX).
 
 Run: python bench/bench_run.py
+     python bench/bench_run.py --instructions   (part 1 in instructions, with valgrind: for
+                                                 a busy machine, where wall times wander)
 """
 
 from __future__ import annotations
@@ -273,9 +275,56 @@ def real_makespan(tmp: Path) -> None:
     _schedules_line(in_order, sum(fix), max(critical, total / 16))
 
 
+def _instructions(cmd: list[str], cwd: Path, env: dict[str, str], tries: int = 1) -> int:
+    """User-space instructions of one process (valgrind's callgrind): unlike wall time, the
+    same on a busy machine, so two versions can be compared while others run. The best of
+    `tries` runs that succeed (the node host gives its script's `meta` 1 s, which a
+    50-times-slower process under valgrind can miss on a loaded machine)."""
+    counts, err = [], ""
+    for _ in range(tries):
+        proc = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *cmd], cwd=cwd,
+                              env=env, capture_output=True, text=True, timeout=1800)
+        found = [line for line in proc.stderr.splitlines() if "Collected :" in line]
+        if proc.returncode == 0 and found:
+            counts.append(int(found[-1].split(":")[-1].replace(",", "").strip()))
+        else:
+            err = proc.stderr[-2000:]
+    if not counts:
+        raise SystemExit(f"valgrind {' '.join(cmd)} failed {tries} times:\n{err}")
+    return min(counts)
+
+
+def instructions_versus_node(tmp: Path) -> None:
+    """`python bench/bench_run.py --instructions`: the first comparison in instructions."""
+    if shutil.which("valgrind") is None or NODE is None:
+        raise SystemExit("--instructions needs valgrind and node")
+    env = _env(tmp)
+    (tmp / "xs.json").write_text(json.dumps({"xs": list(range(N))}))
+    (tmp / "fake.json").write_text(json.dumps({"rules": [], "default": "schema"}))
+    _timed([sys.executable, "-c", "pass"], tmp, env)  # site's bytecode into the fresh cache
+    base = _instructions([sys.executable, "-c", "pass"], tmp, env)
+    print(f"wf run vs the node host, user-space instructions (callgrind; `python -c pass` is {base / 1e6:.0f} M):")
+    for name, source in (("no agent", NO_AGENT), (f"{N} instant agents", FANOUT)):
+        wf = tmp / f"{name.split()[0]}.wf"
+        wf.write_text(source)
+        js = wf.with_suffix(".js")
+        _timed([sys.executable, "-m", "wflang", "compile", str(wf), "-o", str(js)], tmp, env)
+        run = [sys.executable, "-m", "wflang", "run", str(wf), "--args", "xs.json", "--fake", "fake.json",
+               "--yes", "--workspace", str(tmp)]
+        _timed(run, tmp, env)  # bytecode and parser caches, as an installed wflang has them
+        py = _instructions(run, tmp, env)
+        # V8's compiler and collector threads vary by a tenth from run to run: node's best of 3
+        node = _instructions([NODE, str(HOST), "--script", str(js), "--fake", "fake.json", "--args", "xs.json",
+                              "--out", str(tmp / "host.json")], tmp, env, tries=3)
+        print(f"  {name:<20} wf run {py / 1e6:7.0f} M   node {node / 1e6:7.0f} M   ratio {py / node:5.2f}×")
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory() as raw:
         tmp = Path(raw)
+        if sys.argv[1:2] == ["--instructions"]:
+            instructions_versus_node(tmp)
+            return
         versus_node(tmp)
         group_commit(tmp)
         real_makespan(tmp)

@@ -377,7 +377,7 @@ def _backend(fake: str | None, batch: bool = False) -> Backend:
         from wflang.runtime.backends.fake import FakeBackend, FakeFileError
 
         try:
-            return FakeBackend.load(fake)
+            return FakeBackend.load(fake, record=False)  # nothing reads its call log here
         except FakeFileError as exc:
             raise _Refused(str(exc)) from None
     try:

@@ -976,7 +976,7 @@ class FakeAnswer:
 class FakeBackend:
     """A `Backend` that answers from a fake-answer file (docs/fake-answers.md)."""
 
-    def __init__(self, spec: FakeSpec | Mapping[str, Any], *, source: str = "<dict>") -> None:
+    def __init__(self, spec: FakeSpec | Mapping[str, Any], *, source: str = "<dict>", record: bool = True) -> None:
         if not isinstance(spec, FakeSpec):
             spec = parse_fake(dict(spec) if isinstance(spec, Mapping) else spec, source)
         self.spec = spec
@@ -987,20 +987,22 @@ class FakeBackend:
             _subset_validator()
         self._lock = threading.RLock()
         self._reply_counts = [0] * len(self.spec.rules)
-        # Every call in start order, in the node host's record shape (for differential tests).
+        # Every call in start order, in the node host's record shape (for differential tests
+        # and `wf fake init`); `wf run` reads none of it and passes record=False.
         self.calls: list[dict[str, Any]] = []
+        self.record = record
 
     @classmethod
-    def load(cls, source: str | os.PathLike[str] | Mapping[str, Any]) -> FakeBackend:
+    def load(cls, source: str | os.PathLike[str] | Mapping[str, Any], *, record: bool = True) -> FakeBackend:
         """From a path to a JSON file, or from an already decoded dict."""
         if isinstance(source, Mapping):
-            return cls(source)
+            return cls(source, record=record)
         path = Path(source)
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise FakeFileError(f"fake file {path}: cannot read it: {exc}") from None
-        return cls(load_fake_text(text, str(path)), source=str(path))
+        return cls(load_fake_text(text, str(path)), source=str(path), record=record)
 
     @classmethod
     def from_json(cls, text: str, source: str = "<string>") -> FakeBackend:
@@ -1055,13 +1057,15 @@ class FakeBackend:
     async def run_agent(self, request: AgentRequest, workspace: Path) -> AgentResult:
         with self._lock:  # one step, so `calls` is in the order `replies` were handed out
             answer = self.decide(request)
-            record = self._record(request)
+            record = self._record(request) if self.record else None
         if answer.latency > 0:
             await trio.sleep(answer.latency)  # simulated time: instant under MockClock
         if answer.error is not None:
-            record.update(failed=True, error=answer.error)
+            if record is not None:
+                record.update(failed=True, error=answer.error)
             raise AgentFailure(answer.error)
-        record.update(result=_copy(answer.value), usage=answer.usage.as_dict() if answer.usage else None)
+        if record is not None:
+            record.update(result=_copy(answer.value), usage=answer.usage.as_dict() if answer.usage else None)
         return AgentResult(value=answer.value, usage=answer.usage or Usage(), model_id="fake")
 
     def _record(self, request: AgentRequest) -> dict[str, Any]:
