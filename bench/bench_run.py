@@ -12,6 +12,11 @@
    figures split the gap: barrier-aware (each phase waits for the one before: `top()`
    needs every finding), and the item-order schedule (the same agents, in their start
    order, with no engine overhead at all) over the makespan: what the engine itself costs.
+   For pr-review, the same agents in zero-overhead schedules that keep the phases in
+   order (the program's data dependencies): in item order (what wflang does, and must:
+   the start order is deterministic), in random orders, and longest first, which only a
+   scheduler that knew every duration in advance could use; bound/schedule for each
+   shows how close any engine could come to the bound (docs/decisions.md, Runtime).
 
 Python runs as a user's install does: with its bytecode cache (PYTHONDONTWRITEBYTECODE is
 unset for the child processes; the cache goes to a temporary PYTHONPYCACHEPREFIX).
@@ -24,6 +29,7 @@ from __future__ import annotations
 import heapq
 import json
 import os
+import random
 import shutil
 import statistics
 import subprocess
@@ -177,6 +183,35 @@ def _item_order(durations: list[float], slots: int = 16) -> float:
     return max(free)
 
 
+def _longest_first(durations: list[float], slots: int = 16) -> float:
+    """The same on `slots` slots, longest agent first (LPT): what a scheduler that knew
+    every agent's duration in advance could do; wflang knows none of them."""
+    return _item_order(sorted(durations, reverse=True), slots)
+
+
+def _random_orders(durations: list[float], slots: int = 16, k: int = 200) -> float:
+    """The mean over `k` random start orders: what order-blind list scheduling expects."""
+    rng = random.Random(11)
+    total = 0.0
+    for _ in range(k):
+        order = list(durations)
+        rng.shuffle(order)
+        total += _item_order(order, slots)
+    return total / k
+
+
+def _schedules_line(phases: list[list[float]], serial: float, bound: float) -> None:
+    """Zero-overhead schedules of the run's own agents, each phase after the one before
+    (the program's data dependencies: `top()` needs every finding, the fix loop every
+    verdict), and the bound over each: how close any engine could come."""
+    cols = []
+    for name, plan in (("item order", _item_order), ("random order (mean)", _random_orders),
+                       ("longest first (knows every duration)", _longest_first)):
+        span = sum(plan(p) for p in phases) + serial
+        cols.append(f"{name} {span:6.3f} s -> {bound / span:5.3f}")
+    print("    zero-overhead schedules, phases in order, bound/schedule: " + ";  ".join(cols))
+
+
 def _makespan_line(name: str, agents: list[tuple[str | None, float, float]], critical: float,
                    phased: float | None = None, ideal: float | None = None) -> None:
     span = max(f for _, _, f in agents) - min(s for _, s, _ in agents)
@@ -233,6 +268,9 @@ def real_makespan(tmp: Path) -> None:
     phased = max(max(find), sum(find) / 16) + max(max(verify), sum(verify) / 16) + sum(fix)
     ideal = sum(_item_order(_in_start_order([a for a in agents if a[0] == p])) for p in ("Find", "Verify")) + sum(fix)
     _makespan_line("pr-review, 200 files", agents, critical, phased, ideal)
+    total = sum(f - s for _, s, f in agents)
+    in_order = [_in_start_order([a for a in agents if a[0] == p]) for p in ("Find", "Verify")]
+    _schedules_line(in_order, sum(fix), max(critical, total / 16))
 
 
 def main() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -89,19 +90,18 @@ def test_check_args_deeper_than_the_limit_but_readable(tmp_path: Path, depth: in
     _refused(_wf("check", str(EX / "pr-review.wf"), "--args", "deep.json", cwd=tmp_path), "deep.json:1:")
 
 
-def test_a_json_string_argument_that_nests_too_deeply_is_refused(tmp_path: Path) -> None:
-    """A string argument that is JSON text is read as JSON (as the compiled script does);
-    one too deep for that is refused as arguments, not taken as text nor a crash."""
+def test_a_json_string_argument_that_nests_too_deeply_is_validated_on_what_is_above_the_cut() -> None:
+    """A string argument that is JSON text is read as JSON (as the compiled script does),
+    deeper levels cut off: validation fails where the compiled script's does, not a crash."""
     from wflang.dsl.arguments import validate_args
     from wflang.dsl.parser import parse
 
     program = parse('workflow w:\n    description: "x"\n\ninput files: list[str] max 5\n\n'
                     'phase "P":\n    a = agent "hi" -> str\n\nreturn {a: a}\n', "w.wf")
     values, diags = validate_args(program, '{"files": ' + "[" * 100_000 + "]" * 100_000 + "}")
-    assert values == {} and [d.code for d in diags] == ["WF401"]
-    assert "nest too deeply" in diags[0].message
-    values, diags = validate_args(program, "[" * 100_000 + "]" * 100_000)
-    assert [d.code for d in diags] == ["WF401"] and "nest too deeply" in diags[0].message
+    assert values == {} and [d.message for d in diags] == ["args.files[0]: expected a string, got a list"]
+    values, diags = validate_args(program, '{"files": ["x", ' + '{"a": ' * 100_000 + "1" + "}" * 100_000 + "]}")
+    assert [d.message for d in diags] == ["args.files[1]: expected a string, got an object"]
 
 
 def test_loads_capped_keeps_the_envelope_and_marks_the_deep_part() -> None:
@@ -314,3 +314,93 @@ def test_a_deep_batch_result_fails_its_batch_cleanly(tmp_path: Path, monkeypatch
         detail = journal.get_run(journal.list_runs()[0].id)
     assert {a.status for a in detail.agents} == {"failed"}
     assert all("nests arrays and objects too deeply" in (a.error or "") for a in detail.agents)
+
+
+# ---------------------------------------------------------------- the node host and the compiled script
+
+NODE = shutil.which("node")
+HOST = ROOT / "wflang" / "transpiler" / "host.mjs"
+needs_node = pytest.mark.skipif(NODE is None, reason="node is not installed")
+
+DEEP_WF = """workflow deep:
+    description: "agents whose answers may nest 100,000 deep"
+input n: int max 3 = 1
+type Rec:
+    a: list[list[str] max 2] max 2
+phase "Ask":
+    r = agent "list some things" -> list[str] max 3
+    s = agent "one record" -> Rec
+    t = agent "plain text"
+    many = fanout i in range(3):
+        agent "item {i}" -> Rec
+return {r: r, s: s, t: t, many: many}
+"""
+
+
+def _compiled(tmp_path: Path) -> Path:
+    (tmp_path / "deep.wf").write_text(DEEP_WF)
+    out = _wf("compile", "deep.wf", "-o", "deep.js", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    return tmp_path / "deep.js"
+
+
+@needs_node
+def test_the_compiled_script_fails_agents_whose_answers_nest_too_deeply(tmp_path: Path) -> None:
+    """An answer nested 100,000 deep reaches the script's own code (fitting it to the
+    schema): each such agent is `none`, as any answer that does not fit; the run ends
+    normally, with every agent started once."""
+    script = _compiled(tmp_path)
+    out = subprocess.run([NODE, str(ROOT / "tests" / "transpiler" / "deep_answers.mjs"), str(script)],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout)
+    assert "threw" not in report, report
+    # a fanout keeps the items whose agent did not fail (docs/semantics.md), as `wf run`
+    assert report["result"] == {"r": None, "s": None, "t": "text answer", "many": []}
+    assert report["started"] == 6
+    assert any("3 of 3 items failed" in line for line in report["logs"]), report["logs"]
+
+
+@needs_node
+def test_the_node_host_refuses_a_deep_fake_file_as_wf_run_does(tmp_path: Path) -> None:
+    script = _compiled(tmp_path)
+    fake = json.dumps({"validate": False, "rules": [{"prompt": "list", "reply": "@D@"}]})
+    (tmp_path / "fake.json").write_text(fake.replace('"@D@"', DEEP_ANSWER))
+    host = subprocess.run([NODE, str(HOST), "--script", str(script), "--fake", "fake.json"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=60)
+    run = _wf("run", "deep.wf", "--fake", "fake.json", "--yes", "--workspace", str(tmp_path), cwd=tmp_path)
+    assert host.returncode == 2 and run.returncode == 2, (host.stderr, run.stderr)
+    column = fake.index('"@D@"') + (jsonread.DEPTH_LIMIT - 3) + 1  # 3 levels above the reply; from 1
+    message = f"fake file fake.json: invalid JSON at line 1, column {column}: arrays and objects nest too deeply here"
+    assert message in host.stderr and message in run.stderr, (host.stderr, run.stderr)
+
+
+@needs_node
+def test_the_node_host_refuses_a_deep_args_file_as_wf_run_does(tmp_path: Path) -> None:
+    script = _compiled(tmp_path)
+    (tmp_path / "args.json").write_text('{"n": ' + DEEP_ANSWER + "}")
+    (tmp_path / "fake.json").write_text('{"rules": []}')
+    host = subprocess.run([NODE, str(HOST), "--script", str(script), "--fake", "fake.json", "--args", "args.json"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    run = _wf("run", "deep.wf", "--args", "args.json", "--fake", "fake.json", "--yes", "--workspace",
+              str(tmp_path), cwd=tmp_path)
+    assert host.returncode == 2 and run.returncode == 2, (host.stderr, run.stderr)
+    message = "args.json:1:206: not valid JSON: arrays and objects nest too deeply here (more than 200 levels)"
+    assert message in host.stderr and message in run.stderr, (host.stderr, run.stderr)
+
+
+@needs_node
+def test_arguments_as_deep_json_text_get_the_same_refusal_in_both_targets(tmp_path: Path) -> None:
+    """Arguments that are a JSON string of JSON text: the compiled script's JSON.parse
+    reads any depth; `wf run` reads what is above the cut, where validation stops alike."""
+    script = _compiled(tmp_path)
+    (tmp_path / "args.json").write_text(json.dumps('{"n": ' + DEEP_ANSWER + "}"))
+    (tmp_path / "fake.json").write_text('{"rules": []}')
+    host = subprocess.run([NODE, str(HOST), "--script", str(script), "--fake", "fake.json", "--args", "args.json"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    run = _wf("run", "deep.wf", "--args", "args.json", "--fake", "fake.json", "--yes", "--workspace",
+              str(tmp_path), cwd=tmp_path)
+    assert host.returncode == 1 and run.returncode != 0, (host.stderr, run.stderr)
+    message = "args.n: expected a number, got a list"
+    assert message in host.stderr and message in run.stderr, (host.stderr, run.stderr)
+    assert "Traceback" not in run.stderr and "internal error" not in run.stderr

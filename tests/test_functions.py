@@ -354,3 +354,137 @@ def test_a_chain_of_calls_checks_each_distinct_size_once(monkeypatch: pytest.Mon
     assert r.ok, [d.message for d in r.diagnostics]
     assert r.bound.total == 100
     assert len(passes) < 5 * n  # 197: each function once, then once per distinct argument size
+
+
+def test_none_for_a_list_parameter_has_no_items_and_no_made_up_size() -> None:
+    src = """
+        input xs: list[str] max 4
+
+        def f(v: list[str]?) -> list[str]:
+            return v or []
+
+        x = none
+        a = fanout y in f(x):
+            agent "a {y}"
+        b = fanout y in f(xs):
+            agent "b {y}"
+        return [a, b]
+        """
+    r = check(src)
+    assert r.ok, [d.message for d in r.diagnostics]
+    assert r.bound.total == 4 and r.bound.formula() == "xs"
+
+
+def test_calls_in_a_loop_body_first_set_to_none() -> None:
+    r = check("""
+        input xs: list[str] max 4
+
+        def more(acc: list[str]?, got: list[str]) -> list[str]:
+            if acc == none:
+                return got
+            return acc + got
+
+        acc = none
+        repeat max 3:
+            got = agent "more" -> list[str] max 2
+            acc = more(acc, got)
+        r = fanout y in acc:
+            agent "b {y}"
+        return r
+        """)
+    assert r.ok, [d.message for d in r.diagnostics]
+    inline = check("""
+        input xs: list[str] max 4
+
+        acc = none
+        repeat max 3:
+            got = agent "more" -> list[str] max 2
+            acc = got if acc == none else acc + got
+        r = fanout y in acc:
+            agent "b {y}"
+        return r
+        """)
+    assert r.bound.total == inline.bound.total == 3 + 8  # the join rule's seed, as written out
+
+
+BODIES = [
+    ("take(v, n)", "list[str]"),
+    ("v + v", "list[str]"),
+    ("[x for x in v if len(x) > 1]", "list[str]"),
+    ("flatten([[x, x] for x in v])", "list[str]"),
+    ("top(v, n)", "list[str]"),
+    ("unique(v + take(v, n))", "list[str]"),
+    ("v[:n]", "list[str]"),
+    ("flatten(chunks(v, 2))", "list[str]"),
+    ("[a + b for a in take(v, 2) for b in v]", "list[str]"),
+]
+ARGS = [("xs", "3"), ("xs", "k"), ("take(xs, 2)", "LIMIT"), ("xs + ys", "k"), ("ys", "k + LIMIT")]
+
+
+@pytest.mark.parametrize("body,result", BODIES)
+@pytest.mark.parametrize("a,n", ARGS)
+def test_a_call_is_sized_exactly_as_its_body_inlined(body: str, result: str, a: str, n: str) -> None:
+    import re
+
+    head = "input xs: list[str] max 7\ninput ys: list[str] max 3\ninput k: int max 4 = 1\nLIMIT = 2\n"
+    fn = f"def f(v: list[str], n: int) -> {result}:\n    return {body}\n"
+    use = 'r = fanout y in VALUE:\n    agent "a {y}"\nreturn r\n'
+    inlined = re.sub(r"\bn\b", f"({n})", re.sub(r"\bv\b", f"({a})", body))
+    with_fn, inline = check(head + fn + use.replace("VALUE", f"f({a}, {n})")), check(head + use.replace("VALUE", inlined))
+    assert with_fn.ok and inline.ok, [d.message for d in with_fn.diagnostics + inline.diagnostics]
+    for xs in (0, 1, 3, 7):
+        for ys in (0, 3):
+            for k in (0, 1, 4):
+                env = {"xs": xs, "ys": ys, "k": k}
+                assert with_fn.bound.evaluate(env) == inline.bound.evaluate(env), (env, with_fn.bound.formula(),
+                                                                                    inline.bound.formula())
+
+
+MAPS = """
+input files: list[str] max 6
+
+def by_ext(fs: list[str]) -> map[str, list[str]]:
+    return group_by(fs, by=lambda f: split(f, ".", max=2)[-1])
+
+def busiest(m: map[str, list[str]], n: int) -> list[str]:
+    return take(sort(keys(m), by=lambda k: len(m[k]), reverse=true), n)
+
+groups = by_ext(files)
+checked = fanout ext in busiest(groups, 2):
+    agent "Check the {ext} files: {groups[ext]}"
+return {checked: checked, counts: values(count_by(files, by=lambda f: split(f, ".", max=2)[-1]))}
+"""
+
+
+def test_maps_go_through_functions_with_their_sizes() -> None:
+    r = check(MAPS)
+    assert r.ok, [d.message for d in r.diagnostics]
+    assert r.bound.formula() == "min(files, 2)"
+    assert "WF320" in codes(MAPS.replace("def busiest(m: map[str, list[str]],", "def busiest(m: map[str, list[str]] max 3,"))
+
+
+@needs_node
+def test_maps_through_functions_in_both_targets(tmp_path: Path) -> None:
+    wf = tmp_path / "t.wf"
+    wf.write_text(HEADER + textwrap.dedent(MAPS), encoding="utf-8")
+    both = run_both(wf, {"files": ["a.py", "b.py", "c.md", "d.txt", "e.py"]},
+                    {"rules": [{"prompt": "^Check", "reply": "ok"}], "default": "fail"}, tmp_path)
+    assert_same(both)
+    assert sorted(c["prompt"].split(" ")[2] for c in both["py_calls"]) == ["md", "py"]  # the two busiest
+    assert both["py_value"]["counts"] == [1, 3, 1]  # md, py, txt
+
+
+def test_calls_nested_past_the_limit_are_refused_not_a_crash() -> None:
+    from wflang.dsl.functions import CALL_DEPTH_LIMIT
+
+    src = "input xs: list[str] max 10\n\ndef f0(v: list[str]) -> list[str]:\n    return v\n"
+    n = 300  # one call inside the next: 300 bodies deep would overflow Python's stack
+    for i in range(1, n):
+        src += f"\ndef f{i}(v: list[str]) -> list[str]:\n    return f{i - 1}(v)\n"
+    src += f"\nr = f{n - 1}(xs)\n"
+    r = check(src)
+    deep = [d for d in r.diagnostics if d.code == "WF117"]
+    assert len(deep) == 1 and f"the limit is {CALL_DEPTH_LIMIT}" in deep[0].message  # the first one only
+    assert deep[0].span is not None and [d.code for d in r.diagnostics] == ["WF117"]
+    twenty = src[:src.index("\ndef f21(")] + "\nr = f20(xs)\n"
+    assert check(twenty).ok

@@ -191,3 +191,48 @@ else:
 y = last
 """)
     assert [d.code for d in r.diagnostics] == ["WF201"]
+
+
+# ---------------------------------------------------------------- each argument checked once
+
+
+def _calls_checked(expr: str, monkeypatch: pytest.MonkeyPatch) -> tuple[int, CheckResult]:
+    """How many builtin calls the checker checks for `n = EXPR` (each call node counted
+    every time its check starts)."""
+    from wflang.dsl import checker
+
+    seen = [0]
+    original = checker._Checker.call
+
+    def counting(self, e, scope):  # type: ignore[no-untyped-def]
+        seen[0] += 1
+        return original(self, e, scope)
+
+    monkeypatch.setattr(checker._Checker, "call", counting)
+    result = check(f'n = {expr}\na = agent "hi {{n}}"\n',
+                   "input files: list[str] max 10\ntype R:\n    k: int min 0 max 4\n")
+    return seen[0], result
+
+
+@pytest.mark.parametrize(("wrap", "calls_per_level"), [
+    ("len(take(files, {}))", 2),  # take's count: a declared range read again made this 2^depth
+    ("len(top(files, {}))", 2),
+    ("len(range(max({}, 0), 5))", 3),  # range's start: min/max's lower bound checked its args again
+    ("len(take(files, min({}, 4)))", 3),
+])
+def test_nested_counts_are_checked_once_per_level(wrap: str, calls_per_level: int,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    expr = "3"
+    for _ in range(12):
+        expr = wrap.format(expr)
+    calls, result = _calls_checked(expr, monkeypatch)
+    assert result.ok, [(d.code, d.message) for d in result.diagnostics]
+    assert calls == 12 * calls_per_level  # every call node once: linear in the nesting
+
+
+def test_a_declared_range_count_still_bounds_take_and_top() -> None:
+    """The count's type comes from the call's own check now; the bound is the same."""
+    b = bound('r = agent "a number" -> R\nxs = take(files, r.k)\nys = top(files, r.k)\n'
+              'out = fanout x in xs + ys:\n    agent "do {x}"\n',
+              "input files: list[str] max 10\ntype R:\n    k: int min 0 max 4\n")
+    assert b.total == 1 + 4 + 4  # the answer agent, and one agent per item of take (≤ 4) and top (≤ 4)

@@ -63,8 +63,8 @@ def test_a_cache_of_another_grammar_is_not_used(tmp_path: Path) -> None:
 
     _check(tmp_path)
     path = Path(_cache_file(tmp_path))
-    fmt, grammar, code, data, memo = marshal.loads(path.read_bytes())
-    path.write_bytes(marshal.dumps((fmt, grammar + "\n// edited\n", code, data, memo)))
+    fmt, grammar, *rest = marshal.loads(path.read_bytes())
+    path.write_bytes(marshal.dumps((fmt, grammar + "\n// edited\n", *rest)))
     assert _check(tmp_path)["standalone"] is False
 
 
@@ -82,11 +82,11 @@ def test_each_grammar_has_its_own_file_so_checkouts_do_not_thrash(tmp_path: Path
     _check(tmp_path)
     mine = Path(_cache_file(tmp_path))
     folder = mine.parent
-    fmt, grammar, code, data, memo = marshal.loads(mine.read_bytes())
+    fmt, grammar, *rest = marshal.loads(mine.read_bytes())
     tag = sys.implementation.cache_tag
     for i in range(10):  # other grammars' files, older than ours
         other = folder / f"lalr-{tag}-{i:08x}.marshal"
-        other.write_bytes(marshal.dumps((fmt, grammar + f"\n// version {i}\n", code, data, memo)))
+        other.write_bytes(marshal.dumps((fmt, grammar + f"\n// version {i}\n", *rest)))
         os.utime(other, (1_000_000 + i, 1_000_000 + i))
     assert _check(tmp_path) == {"code": 0, "lark": False, "standalone": True}  # ours is still there
     mine.unlink()
@@ -98,3 +98,42 @@ def test_each_grammar_has_its_own_file_so_checkouts_do_not_thrash(tmp_path: Path
     assert mine.name in names and len(names) == 8
     assert f"lalr-{tag}-{9:08x}.marshal" in names and f"lalr-{tag}-{0:08x}.marshal" not in names
     assert _check(tmp_path)["standalone"] is True
+
+
+TREES = """
+import hashlib, json, sys
+from pathlib import Path
+import wflang.dsl.parser as p
+
+def shape(node):
+    if hasattr(node, "data") and hasattr(node, "children"):
+        return [str(node.data), [shape(c) for c in node.children]]
+    if node is None:
+        return None
+    return [node.type, str(node), node.line, node.column, node.end_line, node.end_column]
+
+parser, indenter = p._get_parser()
+digest = hashlib.sha256()
+for path in sorted(Path(sys.argv[1]).glob("*/*.wf")):
+    text = path.read_text(encoding="utf-8")
+    indenter.text = text
+    digest.update(json.dumps(shape(parser.parse(text, start="start"))).encode())
+print(json.dumps({"standalone": p._lark.standalone, "lark": "lark" in sys.modules, "trees": digest.hexdigest()}))
+"""
+
+
+def test_the_cached_tables_parse_every_example_as_lark_does(tmp_path: Path) -> None:
+    """The cache holds lark's tables as pickled objects of the stand-alone module's own
+    classes; the trees (tokens and positions) are the ones lark itself builds."""
+    env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path), PYTHONPATH=str(ROOT))
+
+    def trees() -> dict:
+        out = subprocess.run([sys.executable, "-c", TREES, str(ROOT / "examples")], env=env, capture_output=True,
+                             text=True, timeout=120, cwd=ROOT)
+        assert out.returncode == 0, out.stderr
+        return json.loads(out.stdout.strip().splitlines()[-1])
+
+    built = trees()  # parses with lark, and writes the cache
+    cached = trees()
+    assert (built["standalone"], cached["standalone"], cached["lark"]) == (False, True, False)
+    assert cached["trees"] == built["trees"]

@@ -52,9 +52,7 @@ def normalize(raw: Any, program: ast.Program) -> Any:
         stripped = raw.strip()
         if stripped.startswith(("{", "[")):
             try:
-                raw = jsonread.loads(stripped)
-            except jsonread.TooDeep:
-                raise  # not text that merely looks like JSON: validate_args refuses it
+                raw = jsonread.loads_capped(stripped, _TOO_DEEP)
             except ValueError:
                 pass
     if raw is None:
@@ -64,14 +62,18 @@ def normalize(raw: Any, program: ast.Program) -> Any:
     return raw
 
 
+# What arguments' JSON text nested deeper than jsonread.DEPTH_LIMIT reads as. The compiled
+# script's JSON.parse reads any depth; types nest at most 100 levels (docs/language.md), so
+# validation stops at the same place, with the same message, on what is above the cut.
+_TOO_DEEP = "\u0000wflang: nested too deeply"
+
+
 def _json_object(text: str) -> dict[str, Any] | None:
     """The object `text` is the JSON of (as JS JSON.parse reads it: no NaN), else None."""
     if not text.startswith("{"):
         return None
     try:
-        value = jsonread.loads(text, parse_constant=_no_constant)
-    except jsonread.TooDeep:
-        raise
+        value = jsonread.loads_capped(text, _TOO_DEEP, parse_constant=_no_constant)
     except ValueError:
         return None
     return value if isinstance(value, dict) else None
@@ -119,11 +121,7 @@ def validate_args(program: ast.Program, raw: Any, *, child: bool = False) -> tup
     """The input values for a run, defaults applied, or diagnostics saying what is wrong.
     `child`: the arguments of `run "x.wf"`, whose records may carry fields the child does
     not declare (they are dropped, not refused)."""
-    try:
-        args = V.normalize(normalize(raw, program))  # numbers as JSON means them: 2.0 is 2, as in JS
-    except jsonread.TooDeep as exc:
-        return {}, [Diagnostic("WF401", f"the arguments' JSON text (column {exc.colno}): {exc.msg}", None,
-                               "pass the arguments as a JSON object of the workflow's inputs")]
+    args = V.normalize(normalize(raw, program))  # numbers as JSON means them: 2.0 is 2, as in JS
     diags: list[Diagnostic] = []
     if not isinstance(args, dict):
         shape = ", ".join(i.name for i in program.inputs) or "no inputs"

@@ -310,6 +310,10 @@ class _Checker:
         self.trial = 0  # inside a silent trial pass over a loop body (seed_none_names): record nothing
         self.seen_titles: dict[str, ast.Phase] = {}
         self.fns = functions.FunctionState()  # the program's `def`s (wflang/dsl/functions.py)
+        # The type each builtin's argument got when that call was last checked (by node):
+        # a lower-bound question about an argument asks right after its call's arguments
+        # were checked, in the same scope, and must not check them again (see checked_type).
+        self.arg_types: dict[int, Type] = {}
 
     # ------------------------------------------------------------ diagnostics
 
@@ -342,6 +346,7 @@ class _Checker:
         self.check_defaults()
         agent_budget, token_budget = self.check_budget()
         functions.check_definitions(self)
+        functions.check_call_depths(self)
         for c in self.p.consts:
             try:
                 t = self.expr(c.value, scope)
@@ -561,13 +566,14 @@ class _Checker:
             self.error("WF308", f"`min {t.min.value}` is above `max {t.max.value}`: no {kind} fits", t.min.span,
                        "swap them, or lower the min")
 
-    def size_of(self, e: ast.Expr, what: str, scope: _Scope | None = None) -> Sym:
+    def size_of(self, e: ast.Expr, what: str, scope: _Scope | None = None, known: Type | None = None) -> Sym:
         """A size: an int literal, an int input with a max, or + and × of those. With
         `scope` (a count read during the run: take, top, range), also any int whose type
         declares its range, `min 0` or more (a field `n: int min 0 max 5`): at most its max.
-        Those builtins read a `none` count as 0, so an optional one is fine too."""
+        Those builtins read a `none` count as 0, so an optional one is fine too. `known`:
+        the type of `e` the caller already has (see declared_size)."""
         if scope is not None and not self._static_size(e):
-            bounded = self.declared_size(e, what, scope)
+            bounded = self.declared_size(e, what, scope, known)
             if bounded is not None:
                 return bounded
         if isinstance(e, ast.IntLit):
@@ -602,11 +608,17 @@ class _Checker:
     def static_size(self, e: ast.Expr, what: str) -> Sym | None:
         return self.size_of(e, what) if self._static_size(e) else None
 
-    def declared_size(self, e: ast.Expr, what: str, scope: _Scope) -> Sym | None:
-        try:
-            t = strip_opt(self.expr(e, scope))
-        except _Stop:
-            return ZERO
+    def declared_size(self, e: ast.Expr, what: str, scope: _Scope, known: Type | None = None) -> Sym | None:
+        """The max of an int whose type declares its range. `known`: the type of `e` the
+        caller has already checked (a builtin's argument): checking `e` again would check
+        a count nested in counts (`take(xs, len(take(ys, ...)))`) twice per level, 2^depth."""
+        if known is not None:
+            t = strip_opt(known)
+        else:
+            try:
+                t = strip_opt(self.expr(e, scope))
+            except _Stop:
+                return ZERO
         if not (isinstance(t, Ranged) and t.name == "int" and t.hi is not None):
             return None
         if t.lo is None or t.lo < 0:
@@ -1526,6 +1538,11 @@ class _Checker:
                 size = t.max
                 if e.lo is None and isinstance(e.hi, ast.IntLit) and e.hi.value >= 0:
                     size = smin(t.max, Const(e.hi.value))
+                elif e.lo is None and e.hi is not None and self._static_size(e.hi) and (
+                        self.lower_bound(e.hi, scope) is not None and self.lower_bound(e.hi, scope) >= 0):
+                    # `xs[:n]` with n known before the run and never below 0 (a constant, an
+                    # int input, a function's size parameter): min(|xs|, n), as a literal
+                    size = smin(t.max, self.size_of(e.hi, "a slice's end"))
                 return ListT(t.item, size, t.why)
             return t
         if isinstance(e, ast.BinOp):
@@ -1701,6 +1718,7 @@ class _Checker:
                        f"did you mean `{guess}`?" if guess else "builtins: " + ", ".join(BUILTINS))
             raise _Stop
         args = [self.expr(a, scope) for a in e.args]
+        self.arg_types.update(zip(map(id, e.args), args, strict=True))
         allowed = set(b.keywords)
         for k in e.kwargs:
             if k.name not in allowed:
@@ -1722,6 +1740,13 @@ class _Checker:
     def constant(self, name: str) -> ast.Expr | None:
         c = next((c for c in self.p.consts if c.targets == [name]), None)
         return c.value if c is not None else None
+
+    def checked_type(self, e: ast.Expr, scope: _Scope) -> Type:
+        """The type of a builtin's argument `e`, as its call's check just found it: checking
+        it again (min/max's lower bound inside range's start) doubled the work per level of
+        nesting, `range(max(len(range(max(...), 5)), 0), 5)` took 2^depth."""
+        t = self.arg_types.get(id(e))
+        return t if t is not None else self.expr(e, scope)
 
     def lower_bound(self, e: ast.Expr, scope: _Scope) -> int | None:
         """A number that the int value of `e` is known never to go below (and never None),

@@ -28,7 +28,20 @@ from typing import TYPE_CHECKING, Any
 from wflang.dsl import ast, builtins
 from wflang.dsl.sizes import ZERO, Knob, Sym, Var
 from wflang.dsl.span import Span
-from wflang.dsl.types import ERROR, NONE, ListT, Opt, Prim, Ranged, Record, Type, is_any, join, strip_opt
+from wflang.dsl.types import (
+    ERROR,
+    NONE,
+    ListT,
+    MapT,
+    Opt,
+    Prim,
+    Ranged,
+    Record,
+    Type,
+    is_any,
+    join,
+    strip_opt,
+)
 
 if TYPE_CHECKING:  # the checker imports this module; no import cycle at run time
     from wflang.dsl.checker import _Checker, _Scope
@@ -50,6 +63,7 @@ class FunctionInfo:
     ok: bool = True  # its definition checked without errors
     memo: dict[Any, Type] = field(default_factory=dict)  # argument types -> the result's type
     outer: list[ast.Name] = field(default_factory=list)  # reads of the workflow's names (WF256)
+    depth: int | None = None  # its body's tree depth, the bodies it calls included
 
 
 @dataclass
@@ -106,6 +120,9 @@ def check_definitions(c: _Checker) -> None:
     for info in infos:
         d, result = info.decl, info.result
         n_errors = len(c.diags)
+        if not _depth_fits(c, info, d.body, f"the calls inside `{d.name}`"):
+            info.ok = False
+            continue
         _check_names(c, d)
         info.outer = _outer_reads(c, d)
         _, ends = _run_body(c, info, dict(info.params), _range_sizes(info), check_returns=True)
@@ -113,6 +130,61 @@ def check_definitions(c: _Checker) -> None:
             c.error("WF252", f"`{d.name}` can end without a `return`", d.name_span,
                     f"end every path of the body with `return EXPR` (a value of type {result.describe()})")
         info.ok = not any(x.severity == "error" for x in c.diags[n_errors:])
+
+
+# How deep a chain of calls may nest, counting every node of the tree from the workflow's
+# statement (or a body's first line) through each body it calls: each function's body is
+# checked inside its caller's expression, so their depths add up. With the text's own
+# limit (WF117, 100 levels per file), this keeps the checker and the runtime within
+# Python's stack (measured: 430 nested nodes overflow it, 240 do not).
+CALL_DEPTH_LIMIT = 160
+
+
+def _deepest(c: _Checker, root: Any) -> tuple[int, ast.Call | None]:
+    """The depth of `root`'s tree, calls of the program's functions counted through their
+    bodies, and the call through which the deepest of those paths goes (None when no path
+    through a call is the deepest: the text's own limit covers it)."""
+    plain, deep, where = 0, 0, None
+    stack: list[tuple[Any, int]] = [(root, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, (list, tuple)):
+            stack.extend((x, depth) for x in node)
+            continue
+        if not isinstance(node, ast.Node):
+            continue
+        here = depth + 1
+        plain = max(plain, here)
+        if isinstance(node, ast.Call):
+            info = c.fns.table.get(node.func)
+            if info is not None and info.depth is not None and here + info.depth > deep:
+                deep, where = here + info.depth, node
+        stack.extend((getattr(node, f), here) for f in node.__dataclass_fields__ if f not in ("span", "program"))
+    return (deep, where) if deep >= plain else (plain, None)
+
+
+def _depth_fits(c: _Checker, info: FunctionInfo | None, root: Any, what: str) -> bool:
+    """Record a function's depth (`info`), or check a workflow statement's; too deep is WF117."""
+    depth, call = _deepest(c, root)
+    if info is not None:
+        info.depth = depth
+    if depth <= CALL_DEPTH_LIMIT or call is None:
+        return True
+    if not c.fns.table[call.func].ok:
+        return False  # the function it calls was refused already: said once, there
+    at = call.span
+    c.error("WF117", f"{what} nest {depth} levels deep, counting the bodies of the functions they call; "
+            f"the limit is {CALL_DEPTH_LIMIT}", at,
+            "name an inner result first (`ys = f(xs)`, then `g(ys)`), or call fewer functions inside each other")
+    return False
+
+
+def check_call_depths(c: _Checker) -> None:
+    """Each statement, constant and `require` of the workflow, with the functions it calls."""
+    if not c.p.functions:
+        return
+    for part in (*c.p.consts, *c.p.requires, *c.p.body):
+        _depth_fits(c, None, part, "the calls of this statement")
 
 
 def _range_sizes(info: FunctionInfo) -> dict[str, tuple[Sym | None, int]]:
@@ -133,7 +205,11 @@ def _declared(c: _Checker, t: ast.TypeExpr, size_name: str, where: str) -> Type:
         item = _declared(c, t.item, f"len({size_name}[i])", where)
         c.list_min(t)
         return ListT(item, Var(size_name, Knob(f"the argument of {where}", t.span)), f"{where}, line {t.span.line}")
-    return c.type_of(t, where, need_max=False)
+    declared = c.type_of(t, where, need_max=False)
+    if isinstance(t, ast.MapType) and t.max is None and isinstance(declared, MapT):
+        return MapT(declared.value, Var(size_name, Knob(f"the argument of {where}", t.span)),
+                    f"{where}, line {t.span.line}")
+    return declared
 
 
 def _check_names(c: _Checker, d: ast.FunctionDef) -> None:
@@ -372,7 +448,7 @@ def call(c: _Checker, info: FunctionInfo, e: ast.Call, scope: _Scope) -> Type:
             bad = True
             continue
         given = strip_opt(t)
-        if isinstance(strip_opt(declared), ListT) and not isinstance(given, ListT) and t != NONE:
+        if isinstance(strip_opt(declared), (ListT, MapT)) and not isinstance(given, (ListT, MapT)) and t != NONE:
             _once(c, "WF305", f"{d.name}: the size of the argument `{name}` is not known", a.span,
                     "pass a list whose maximum is declared or derived")
             bad = True
@@ -430,7 +506,12 @@ def _result(c: _Checker, info: FunctionInfo, e: ast.Call, binds: dict[str, Type]
         for _, t in returns:
             got = t if got is None else join(got, t)
         found = _shape(info.result, got if got is not None else NONE)
-        info.memo[key] = found
+        if not state.stack and _symbolic(found):  # a safety net: never a size made up
+            _once(c, "WF305", f"`{info.decl.name}`: the size of this call's result is not known", e.span,
+                  "pass lists whose maximum is declared or derived")
+            raise _stop()
+        if not c.trial:  # a trial pass (the join rule of loops) reads `none` its own way
+            info.memo[key] = found
     _check_result_max(c, info, e, found)
     return found
 
@@ -439,12 +520,14 @@ def _within_max(c: _Checker, a: ast.Expr, t: Type, texpr: ast.TypeExpr, d: ast.F
     """A list parameter declared `list[T] max N` takes only arguments of at most N items."""
     inner = texpr.inner if isinstance(texpr, ast.OptionalType) else texpr
     given = strip_opt(t)
-    if not (isinstance(inner, ast.ListType) and isinstance(inner.max, ast.IntLit) and isinstance(given, ListT)):
+    if not (isinstance(inner, (ast.ListType, ast.MapType)) and isinstance(inner.max, ast.IntLit)
+            and isinstance(given, (ListT, MapT))):
         return True
     most = _worst(c, given.max)
     if most is None or most <= inner.max.value:
         return True
-    _once(c, "WF320", f"the argument `{name}` of `{d.name}` can have {most} items; the parameter takes at most "
+    unit = "keys" if isinstance(given, MapT) else "items"
+    _once(c, "WF320", f"the argument `{name}` of `{d.name}` can have {most} {unit}; the parameter takes at most "
             f"{inner.max.value}", a.span, f"pass take(xs, {inner.max.value}), or raise the parameter's max "
             f"(line {d.span.line})", [f"size {given.max.show()} = {most}"])
     return False
@@ -455,11 +538,13 @@ def _check_result_max(c: _Checker, info: FunctionInfo, e: ast.Call, got: Type) -
     texpr = info.decl.result
     inner = texpr.inner if isinstance(texpr, ast.OptionalType) else texpr
     lt = strip_opt(got)
-    if not (isinstance(inner, ast.ListType) and isinstance(inner.max, ast.IntLit) and isinstance(lt, ListT)):
+    if not (isinstance(inner, (ast.ListType, ast.MapType)) and isinstance(inner.max, ast.IntLit)
+            and isinstance(lt, (ListT, MapT))):
         return
     most = _worst(c, lt.max)
     if most is not None and most > inner.max.value:
-        _once(c, "WF320", f"`{info.decl.name}` can return {most} items here; it declares at most {inner.max.value}",
+        unit = "keys" if isinstance(lt, MapT) else "items"
+        _once(c, "WF320", f"`{info.decl.name}` can return {most} {unit} here; it declares at most {inner.max.value}",
                 e.span, f"cut the result in the body, `return take(..., {inner.max.value})`, or raise the max "
                 f"(line {info.decl.span.line})", [f"size {lt.max.show()} = {most}"])
 
@@ -506,16 +591,46 @@ def _refine(declared: Type, given: Type) -> Type:
     g = strip_opt(given)
     if is_any(g):
         return given
-    if isinstance(declared, Opt):
-        return Opt(_refine(declared.inner, g)) if g != NONE else declared
+    if isinstance(declared, Opt):  # an argument that is always none: no list in it has items
+        return Opt(_refine(declared.inner, g)) if g != NONE else Opt(_unsized_empty(declared.inner))
     if isinstance(declared, ListT) and isinstance(g, ListT):
         return ListT(_refine(declared.item, g.item), g.max, g.why)
+    if isinstance(declared, MapT) and isinstance(g, MapT):
+        return MapT(_refine(declared.value, g.value), g.max, g.why)
     if isinstance(declared, Record) and isinstance(g, Record):
         return Record(declared.name, {k: _refine(v, g.fields[k]) if k in g.fields else v
                                       for k, v in declared.fields.items()})
     if isinstance(g, Ranged) and type(declared) is Prim and declared.name == g.name:
         return g
     return declared
+
+
+def _unsized_empty(t: Type) -> Type:
+    """A declared parameter type for a value that is none: its lists sized by the argument
+    (a symbol, in the definition's pass) have no items."""
+    if isinstance(t, Opt):
+        return Opt(_unsized_empty(t.inner))
+    if isinstance(t, ListT) and isinstance(t.max, Var) and t.max.name.startswith("len("):
+        return ListT(_unsized_empty(t.item), ZERO, "none")
+    if isinstance(t, MapT) and isinstance(t.max, Var) and t.max.name.startswith("len("):
+        return MapT(t.value, ZERO, "none")
+    return t
+
+
+def _symbolic(t: Type, seen: int = 0) -> bool:
+    """Whether a type still has a size of a parameter of a function being defined (a
+    `len(p)` symbol): it must never reach the workflow's own code."""
+    if seen > 100:
+        return False
+    if isinstance(t, Opt):
+        return _symbolic(t.inner, seen + 1)
+    if isinstance(t, (ListT, MapT)):  # a parameter's symbol, or a declared list without max
+        inner = t.item if isinstance(t, ListT) else t.value
+        return (t.why == "no max" or any(v.startswith("len(") for v in t.max.vars())
+                or _symbolic(inner, seen + 1))
+    if isinstance(t, Record):
+        return any(_symbolic(v, seen + 1) for v in t.fields.values())
+    return False
 
 
 def _shape(declared: Type, got: Type) -> Type:
@@ -530,6 +645,8 @@ def _shape(declared: Type, got: Type) -> Type:
         return Opt(_shape(declared.inner, g))
     if isinstance(declared, ListT):
         return ListT(_shape(declared.item, g.item), g.max, g.why) if isinstance(g, ListT) else _empty(declared)
+    if isinstance(declared, MapT):
+        return MapT(_shape(declared.value, g.value), g.max, g.why) if isinstance(g, MapT) else _empty(declared)
     if isinstance(declared, Record) and isinstance(g, Record):
         return Record(declared.name, {k: _shape(v, g.fields[k]) if k in g.fields else v
                                       for k, v in declared.fields.items()})
@@ -540,6 +657,8 @@ def _shape(declared: Type, got: Type) -> Type:
 
 def _empty(t: Type) -> Type:
     """`t` for a value that is none: a list type of max 0."""
+    if isinstance(t, MapT):
+        return MapT(t.value, ZERO, "none")
     return ListT(t.item, ZERO, "none") if isinstance(t, ListT) else t
 
 
@@ -547,6 +666,8 @@ def _type_key(t: Type) -> Any:
     """A hashable key of a type, sizes included (for the memo of call results)."""
     if isinstance(t, ListT):
         return ("L", _type_key(t.item), _size_key(t.max))
+    if isinstance(t, MapT):
+        return ("M", _type_key(t.value), _size_key(t.max))
     if isinstance(t, Record):
         return ("R", t.name, tuple((k, _type_key(v)) for k, v in t.fields.items()))
     if isinstance(t, Opt):

@@ -52,24 +52,24 @@ def _deeper_than_limit(text: str) -> bool:
     return len(brackets) > 2 * DEPTH_LIMIT and max(accumulate(map(_STEP.__getitem__, brackets))) > DEPTH_LIMIT
 
 
-def loads_capped(text: str, marker: str) -> Any:
+def loads_capped(text: str, marker: str, **kw: Any) -> Any:
     """`loads`, except that each array or object opening level DEPTH_LIMIT + 1 is read as
     the string `marker`: a reply whose answer nests too deeply still has its envelope
     (ids, usage, the other fields), so the caller can name the place and ask again.
     Malformed JSON raises `json.JSONDecodeError` as `loads` does."""
     try:
-        return loads(text)
+        return loads(text, **kw)
     except TooDeep:
         pass
     spans = _too_deep_spans(text)
     if not spans:  # unbalanced: let the reader say where
-        return loads(text)
+        return loads(text, **kw)
     parts, at = [], 0
     for start, end in spans:
         parts += [text[at:start], json.dumps(marker)]
         at = end
     parts.append(text[at:])
-    return loads("".join(parts))
+    return loads("".join(parts), **kw)
 
 
 def find_marker(value: Any, marker: str) -> list[str | int] | None:

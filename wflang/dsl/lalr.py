@@ -22,7 +22,7 @@ from typing import Any
 
 from wflang.dsl.gcpause import paused
 
-_FORMAT = 1  # bump when what we generate changes
+_FORMAT = 2  # bump when what we generate changes (it is part of the file's name)
 _MODULE = "wflang.dsl._lalr_standalone"
 
 # The options the parser is built with, in both paths (parser.py passes postlex/_plugins).
@@ -41,7 +41,7 @@ def cache_path(grammar: str) -> str | None:
     if not os.path.isabs(base):
         return None
     tag = sys.implementation.cache_tag or "python"
-    crc = zlib.crc32(grammar.encode("utf-8"))
+    crc = zlib.crc32(f"{_FORMAT}\n{grammar}".encode())
     return os.path.join(base, "wflang", f"lalr-{tag}-{crc:08x}.marshal")
 
 
@@ -71,23 +71,59 @@ def load_standalone(grammar: str) -> Any:
         with open(path, "rb") as f:
             blob = f.read()  # one read: marshal.load(f) reads a file in many small pieces
         with paused():  # hundreds of thousands of objects, no cycles
-            fmt, cached_grammar, code, data, memo = marshal.loads(blob)
+            fmt, cached_grammar, code, data, memo, tables = marshal.loads(blob)
     except Exception:  # missing, unreadable, from another marshal version: rebuild
         return None
     if fmt != _FORMAT or cached_grammar != grammar or not isinstance(code, types.CodeType):
         return None
     module = types.ModuleType(_MODULE)
     module.__file__ = path
-    sys.modules[_MODULE] = module  # dataclasses look classes' modules up
+    sys.modules[_MODULE] = module  # dataclasses (and pickle) look classes' modules up
     try:
         with paused():
             exec(code, module.__dict__)
+            _use_tables(module, tables)
         lark_cls = module.Lark
     except Exception:
         sys.modules.pop(_MODULE, None)
         return None
     module.Lark_StandAlone = lambda **options: lark_cls._load_from_dict(data, memo, **options)
     return module
+
+
+def _use_tables(module: types.ModuleType, tables: bytes) -> None:
+    """Make the module's loader take its rules, terminals and parse table from `tables`
+    (pickled objects of the module's own classes) instead of rebuilding them from their
+    JSON-like form: lark's generic deserializer was a fifth of a fresh `wf check`."""
+    try:  # the C unpickler alone: `pickle` itself imports more than it saves here
+        from _pickle import loads
+    except ImportError:  # not CPython
+        from pickle import loads
+
+    objects, parse_table = loads(tables)
+    module.SerializeMemoizer.deserialize = classmethod(lambda cls, data, namespace, memo: objects)
+    module.IntParseTable.deserialize = classmethod(lambda cls, data, memo: parse_table)
+
+
+def _pickled_tables(code: types.CodeType, data: dict[str, Any], memo: dict[Any, Any]) -> bytes:
+    """The rules and terminals (lark's memo) and the parse table, made with the classes of
+    the stand-alone module `code` defines, pickled: what `_use_tables` hands its loader."""
+    import pickle
+
+    module = types.ModuleType(_MODULE)
+    before = sys.modules.get(_MODULE)
+    sys.modules[_MODULE] = module
+    try:
+        exec(code, module.__dict__)
+        objects = module.SerializeMemoizer.deserialize(memo, {"Rule": module.Rule, "TerminalDef": module.TerminalDef},
+                                                       {})
+        parse_table = module.IntParseTable.deserialize(data["parser"]["parser"], objects)
+        return pickle.dumps((objects, parse_table), protocol=pickle.HIGHEST_PROTOCOL)
+    finally:
+        if before is None:
+            sys.modules.pop(_MODULE, None)
+        else:
+            sys.modules[_MODULE] = before
 
 
 # Edits to lark's stand-alone code, each applied only where the text is exactly this
@@ -139,9 +175,14 @@ def build_standalone(parser: Any, grammar: str) -> None:
         data, memo = parser.memo_serialize([TerminalDef, Rule])
         data = dict(data, options=dict(data["options"], postlex=None, _plugins={}))
         code_obj = compile(source, "<wflang: lark.tools.standalone>", "exec")
+        tables = _pickled_tables(code_obj, data, memo)
+        # What the pickle holds need not be read again: the states (most of the data) and
+        # the memo (a placeholder: lark's loader requires one).
+        parser_data = dict(data["parser"], parser=dict(data["parser"]["parser"], states={}))
+        data = dict(data, parser=parser_data)
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(tmp, "wb") as f:
-            marshal.dump((_FORMAT, grammar, code_obj, data, memo), f)
+            marshal.dump((_FORMAT, grammar, code_obj, data, {"tables": "pickled"}, tables), f)
         os.replace(tmp, path)  # atomic: a concurrent `wf` reads the old file or the new one
         _prune(path)
     except Exception:

@@ -30,6 +30,10 @@ const DEFAULT_INT_SPAN = 999
 const FNV_OFFSET = 0x811c9dc5
 const FNV_PRIME = 0x01000193
 const SYNC_SLICE_MS = 30000
+// Levels of arrays and objects a fake file or an args file may nest, as wf run's reader
+// (wflang/dsl/jsonread.py): JSON.parse reads 100,000 levels, but JSON.stringify (the copy
+// of each reply) and every recursive walk overflow the stack on them.
+const DEPTH_LIMIT = 200
 
 const DATE_MSG = 'Date.now() / new Date() are unavailable in workflow scripts (breaks resume). ' +
   'Stamp results after the workflow returns, or pass timestamps via args.'
@@ -526,6 +530,31 @@ export function validateValue (schema, value) {
 
 export class FakeFileError extends Error {}
 
+/** Offset of the first `[` or `{` that opens level DEPTH_LIMIT + 1 (strings skipped), or
+ * -1; for text JSON.parse has accepted. */
+export function tooDeepAt (text) {
+  let depth = 0
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]
+    if (ch === '"') {
+      for (i++; i < text.length && text[i] !== '"'; i++) if (text[i] === '\\') i++
+    } else if (ch === '[' || ch === '{') {
+      if (++depth > DEPTH_LIMIT) return i
+    } else if (ch === ']' || ch === '}') {
+      depth--
+    }
+  }
+  return -1
+}
+
+/** "line L, column C" of an offset, both from 1, as Python's JSONDecodeError counts them. */
+function lineColumn (text, position) {
+  const before = text.slice(0, position)
+  return { line: before.split('\n').length, column: before.length - before.lastIndexOf('\n') }
+}
+
+const TOO_DEEP = `arrays and objects nest too deeply here (more than ${DEPTH_LIMIT} levels)`
+
 const fileErr = (source, where, problem) => new FakeFileError(`fake file ${source}: ${where}: ${problem}`)
 
 function checkKeys (obj, allowed, source, where) {
@@ -616,6 +645,11 @@ export function loadFakeText (text, source) {
       throw new FakeFileError(`fake file ${source}: invalid JSON at line ${line}, column ${column}: ${errMessage(e)}`)
     }
     throw new FakeFileError(`fake file ${source}: invalid JSON: ${errMessage(e)}`)
+  }
+  const deep = tooDeepAt(text)
+  if (deep >= 0) {
+    const { line, column } = lineColumn(text, deep)
+    throw new FakeFileError(`fake file ${source}: invalid JSON at line ${line}, column ${column}: ${TOO_DEEP}`)
   }
   return parseFake(data, source)
 }
@@ -1098,11 +1132,19 @@ function readSetup (opts) {
   }
   let argsJson
   if (opts.args !== undefined) {
+    let text, data
     try {
-      argsJson = JSON.stringify(JSON.parse(fs.readFileSync(opts.args, 'utf8')))
+      text = fs.readFileSync(opts.args, 'utf8')
+      data = JSON.parse(text)
     } catch (e) {
       throw new Error(`args file ${opts.args}: ${errMessage(e)}`)
     }
+    const deep = tooDeepAt(text)
+    if (deep >= 0) { // as `wf run --args` refuses it (JSON.stringify below would overflow)
+      const { line, column } = lineColumn(text, deep)
+      throw new Error(`args file ${opts.args}:${line}:${column}: not valid JSON: ${TOO_DEEP}`)
+    }
+    argsJson = JSON.stringify(data)
   }
   return { spec, argsJson }
 }

@@ -37,7 +37,12 @@ class Checking(Protocol):
 
     # `scope`: a count read during the run (take, top, range), which an int whose type
     # declares its range may give (a field `n: int min 0 max 5`)
-    def size_of(self, e: ast.Expr, what: str, scope: Any = None) -> Sym: ...
+    def size_of(self, e: ast.Expr, what: str, scope: Any = None, known: Type | None = None) -> Sym: ...
+
+    def declared_size(self, e: ast.Expr, what: str, scope: Any, known: Type | None = None) -> Sym | None:
+        """The max of a count whose type declares its range; `known`: its type, when the
+        caller has it (a builtin's checked argument), so it is not checked again."""
+        ...
 
     def static_size(self, e: ast.Expr, what: str) -> Sym | None:
         """`size_of(e)` when `e` is a size known before the run, else None (no diagnostic)."""
@@ -48,6 +53,10 @@ class Checking(Protocol):
     def key_orders(self, e: ast.Call, lt: ListT | None, by: ast.Keyword | None, scope: Any) -> list[Type]: ...
 
     def lower_bound(self, e: ast.Expr, scope: Any) -> int | None: ...
+
+    def checked_type(self, e: ast.Expr, scope: Any) -> Type:
+        """The type a builtin's argument got when its call was checked (not checked again)."""
+        ...
 
     def source(self, node: ast.Node) -> str: ...
 

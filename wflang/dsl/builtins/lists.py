@@ -93,8 +93,8 @@ class _Cut(Builtin):
         # A count known before the run bounds the result; any other count (computed, an
         # agent's answer) still cuts, never lengthens: at most the list's own max.
         n = c.static_size(e.args[1], self.name)
-        if n is None:  # a count whose type declares its range (`n: int min 0 max 5`)
-            n = c.declared_size(e.args[1], self.name, scope)
+        if n is None:  # a count whose type declares its range (`n: int min 0 max 5`), checked once
+            n = c.declared_size(e.args[1], self.name, scope, args[1])
         c.key_orders(e, lt, self.keyword(e, "by"), scope)
         if lt is None:
             return ListT(ANY, n if n is not None else ZERO, "")
@@ -205,7 +205,7 @@ class Min(Builtin):
         """min(...) of known lower bounds; max(...) of ints with one known."""
         if len(e.args) < 2:
             return None
-        if not all(_is_int(c.expr(a, scope)) for a in e.args):
+        if not all(_is_int(c.checked_type(a, scope)) for a in e.args):
             return None
         known = [c.lower_bound(a, scope) for a in e.args]
         if self.sign < 0:
@@ -285,9 +285,9 @@ class Range(Builtin):
 
     def check(self, c: Checking, e: ast.Call, args: list[Type], scope: Any) -> Type:
         if len(e.args) == 1:
-            n = c.size_of(e.args[0], "range", scope)
+            n = c.size_of(e.args[0], "range", scope, args[0])
         else:
-            n = c.size_of(e.args[1], "range", scope)
+            n = c.size_of(e.args[1], "range", scope, args[1])
             lo = c.lower_bound(e.args[0], scope)
             if lo is None:
                 c.error("WF309", "the start of range(a, b) must have a lower bound known before the run",
