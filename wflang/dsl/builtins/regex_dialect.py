@@ -15,7 +15,8 @@ each target's pattern from it, spelling out what the engines read differently:
 Allowed: literal characters, `\\` before a punctuation character, `\\n \\t \\r \\f \\v`,
 classes `[a-z_]` / `[^...]` with ranges and `\\d \\w \\s` inside, groups `( )` `(?: )`,
 lookahead `(?= )` `(?! )`, alternation `|`, quantifiers `* + ? {n} {n,} {n,m}` (m ≤ 1000)
-with an optional lazy `?`. Everything else is refused with the reason: lookbehind, `\\B`, named
+with an optional lazy `?`, on a group only when the group cannot match the empty text.
+Everything else is refused with the reason: lookbehind, `\\B`, named
 groups, backreferences and octal escapes, inline flags, possessive and atomic forms,
 `\\A \\Z \\z`, `\\x \\u \\p` escapes (write the character itself), a `{`, `}` or `]` that is
 not part of its construct, nested `[` and set operations in a class, empty classes.
@@ -135,6 +136,10 @@ class _Parser:
             if self.peek() in ("*", "+", "?", "{"):
                 if not repeatable:
                     raise self.fail("nothing here can be repeated", "a quantifier follows a character, a class or a group")
+                if nullable:  # JavaScript drops an empty repetition and backtracks; Python keeps it
+                    raise self.fail("a repeated group that can match the empty text reads differently in "
+                                    "Python and JavaScript", "make the group match at least one character: "
+                                    "`(a|b)*` rather than `(a*|b)*`, `(x+)?` rather than `(x*)?`")
                 q, least = self.quantifier()
                 nullable = nullable or least == 0
                 if self.peek() in ("*", "+", "?", "{"):
@@ -246,7 +251,7 @@ class _Parser:
                 raise self.fail("comments inside a pattern are Python-only", "remove the comment", at)
             else:
                 raise self.fail("inline flags `(?...)` are not in the dialect",
-                                "spell out the cases, e.g. `[Aa]`", at)
+                                "for `(?i)` write `ignore_case=true` in the call; the other flags have no equivalent", at)
         py, js, empty = self.alternation()
         if self.peek() != ")":
             raise self.fail("a `(` without its `)`", "close the group", at)
