@@ -7,6 +7,7 @@ lines included."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -210,3 +211,22 @@ def test_the_program_checks_with_its_bound() -> None:
     loaded = load("strings.wf", PROGRAM)
     assert loaded.ok, [d.message for d in loaded.diagnostics]
     assert loaded.result.bound.total == 0  # type: ignore[union-attr]
+
+
+def test_a_repeated_group_that_can_match_empty_is_refused_because_the_engines_differ() -> None:
+    """Hypothesis found `(?:\\b|[^0-9]*[^ ])*` splitting a text differently: JavaScript
+    rejects an empty iteration of a quantified group and backtracks into another branch,
+    Python accepts it and stops. `?` differs too. Each is now refused (WF240)."""
+    raw = [("(?:\\b|[^0-9]*[^ ])*", "\u00e7\U000c436f\x936\x80\U0005b4c2"), ("(?:\\b|a)?[ab]", "ab")]
+    script = ("const cases = JSON.parse(require('fs').readFileSync(0, 'utf8'));"
+              "process.stdout.write(JSON.stringify(cases.map(([p, s]) => Array.from(s.matchAll(new RegExp(p, 'gu')),"
+              " (m) => [Array.from(s.slice(0, m.index)).length, Array.from(m[0]).length]))))")
+    proc = subprocess.run([str(NODE), "-e", script], input=json.dumps(raw), capture_output=True, text=True, timeout=60)
+    js = json.loads(proc.stdout)
+    for (p, s), j in zip(raw, js, strict=True):
+        py = [[m.start(), m.end() - m.start()] for m in re.finditer(p, s, re.ASCII)]
+        assert py != j, p  # the engines really part here
+        with pytest.raises(PatternError, match="repeated group that can match the empty text"):
+            translate(p)
+    for ok in ("(a|b)*", "(-?[0-9]+)?", "((a)?b)*", "(\\s*,)+"):
+        translate(ok)

@@ -24,6 +24,7 @@ import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from functools import partial
 from importlib import resources
 from typing import Any
 
@@ -31,7 +32,7 @@ from wflang.dsl import ast, builtins, labels, shared_head
 from wflang.dsl import schema as schemas
 from wflang.dsl.arguments import ARGS_PROBLEM, INT_INPUT_MIN, type_text
 from wflang.dsl.builtins.regex_dialect import translate
-from wflang.dsl.builtins.strings import pattern_literal
+from wflang.dsl.builtins.strings import ignore_case, pattern_literal
 from wflang.dsl.diagnostics import Diagnostic
 from wflang.dsl.guard import agent_sites
 from wflang.transpiler.functions import function_lines
@@ -1899,12 +1900,17 @@ class _Emitter:
         if method is not None:  # a builtin whose helper takes more than its arguments
             return method(e, args, kwargs, ctx)
         if b.pattern_at is not None:  # a checked pattern of the dialect: a JS regex literal
-            pattern = pattern_literal(e.args[b.pattern_at], lambda name: _constant(ctx.program, name))
-            if pattern is None:
+            constant = partial(_constant, ctx.program)
+            pattern = pattern_literal(e.args[b.pattern_at], constant)
+            fold = ignore_case(e, constant)
+            if pattern is None or fold is None:
                 raise CompileError(f"{e.func}: the pattern is not a literal", e)
-            args[b.pattern_at] = "/" + translate(pattern).js + "/" + ("gu" if b.global_flag else "u")
+            args[b.pattern_at] = "/" + translate(pattern, fold).js + "/" + ("gu" if b.global_flag else "u")
+        if b.static_keywords:  # compiled into the code above, not passed to the helper
+            kwargs = {k: v for k, v in kwargs.items() if k not in b.static_keywords}
         if b.logs_cut:  # (label, keywords in declared order, arguments): see builtins/base.py
-            keywords = [self.expr(kwargs[k], ctx, top=True) if k in kwargs else "null" for k in b.keywords]
+            keywords = [self.expr(kwargs[k], ctx, top=True) if k in kwargs else "null" for k in b.keywords
+                        if k not in b.static_keywords]
             args = [js_string(f"{e.func} (line {e.span.line})"), *keywords, *args]
         else:  # the arguments, then the keywords in their declared order
             args += [self.expr(kwargs[k], ctx, top=True) for k in b.keywords if k in kwargs]

@@ -399,6 +399,109 @@ const reFindall = (where, n, s, re) => {
   return cutLog(where, pieces.length, pieces.slice(0, Math.max(0, n ?? 0)))
 }
 
+// @helper baseName
+// Paths, URLs and hash (baseName .. hashText; wflang/dsl/builtins/paths.py) are written
+// out rather than taken from Node's path, URL or crypto: the sandbox may lack them, and
+// these rules look only at ASCII delimiters, so UTF-16 indices cut where Python's
+// code-point indices do. basename: the last part, trailing '/' ignored.
+const baseName = (p) => {
+  if (typeof p !== 'string') return null
+  const q = p.replace(/\/+$/, '')
+  return q.slice(q.lastIndexOf('/') + 1)
+}
+
+// @helper dirName
+// All before the last part without its trailing '/'; '.' (or '/') when there is none.
+const dirName = (p) => {
+  if (typeof p !== 'string') return null
+  const q = p.replace(/\/+$/, '')
+  const i = q.lastIndexOf('/')
+  if (i < 0) return p.startsWith('/') ? '/' : '.'
+  return q.slice(0, i).replace(/\/+$/, '') || '/'
+}
+
+// @helper extensionOf
+// From the basename's last '.', when something other than '.' comes before it.
+const extensionOf = (p) => {
+  const b = baseName(p)
+  if (b === null) return null
+  const i = b.lastIndexOf('.')
+  return i > 0 && /[^.]/.test(b.slice(0, i)) ? b.slice(i) : ''
+}
+
+// @helper stemOf
+const stemOf = (p) => {
+  const b = baseName(p)
+  return b === null ? null : b.slice(0, b.length - extensionOf(p).length)
+}
+
+// @helper urlParts
+// scheme://[userinfo@]host[:port]path[?query][#fragment], or null (docs/semantics.md).
+const urlRegName = /^(?:[A-Za-z0-9._~!$&\x27()*+,;=-]|%[0-9A-Fa-f]{2})*$/
+const urlParts = (u) => {
+  if (typeof u !== 'string' || /[\x00-\x20\x7f\\]/.test(u)) return null
+  const i = u.indexOf('://')
+  if (i <= 0 || !/^[A-Za-z][A-Za-z0-9+.-]*$/.test(u.slice(0, i))) return null
+  const rest = u.slice(i + 3)
+  const end = rest.search(/[/?#]/) < 0 ? rest.length : rest.search(/[/?#]/)
+  let authority = rest.slice(0, end)
+  let tail = rest.slice(end)
+  let fragment = ''
+  let query = ''
+  const hashAt = tail.indexOf('#')
+  if (hashAt >= 0) { fragment = tail.slice(hashAt + 1); tail = tail.slice(0, hashAt) }
+  const queryAt = tail.indexOf('?')
+  if (queryAt >= 0) { query = tail.slice(queryAt + 1); tail = tail.slice(0, queryAt) }
+  const at = authority.split('@')
+  if (at.length > 2) return null
+  if (at.length === 2) {
+    if (!/^(?:[A-Za-z0-9._~!$&\x27()*+,;=:-]|%[0-9A-Fa-f]{2})*$/.test(at[0])) return null
+    authority = at[1]
+  }
+  let host = authority
+  let port = null
+  if (authority.startsWith('[')) {
+    const close = authority.indexOf(']') + 1
+    host = authority.slice(0, close)
+    const after = authority.slice(close)
+    if (close === 0 || !/^\[[0-9A-Fa-f:.]+\]$/.test(host) || (after && !after.startsWith(':'))) return null
+    port = after ? after.slice(1) : null
+  } else if (authority.includes(':')) {
+    const colon = authority.lastIndexOf(':')
+    host = authority.slice(0, colon)
+    port = authority.slice(colon + 1)
+    if (!urlRegName.test(host)) return null
+  } else if (!urlRegName.test(host)) return null
+  if (port !== null && !(/^[0-9]{1,5}$/.test(port) && Number(port) <= 65535)) return null
+  return { scheme: u.slice(0, i).toLowerCase(), host: host.toLowerCase(), port: port === null ? null : Number(port),
+    path: tail, query, fragment }
+}
+
+// @helper hashText
+// FNV-1a, 64 bits (two 32-bit halves: no BigInt needed), over the UTF-8 of s, a lone
+// surrogate as U+FFFD: 16 lowercase hex digits.
+const hashText = (s) => {
+  if (typeof s !== 'string') return null
+  let hi = 0xcbf29ce4
+  let lo = 0x84222325
+  const mix = (b) => {
+    lo = (lo ^ b) >>> 0
+    const a = lo * 0x1b3 // h * 0x100000001b3 = h * 0x1b3 + (h << 40), mod 2^64
+    const low = a >>> 0
+    hi = (hi * 0x1b3 + (a - low) / 4294967296 + lo * 256) >>> 0
+    lo = low
+  }
+  for (const ch of s) {
+    let c = ch.codePointAt(0)
+    if (c >= 0xd800 && c <= 0xdfff) c = 0xfffd
+    if (c < 0x80) mix(c)
+    else if (c < 0x800) { mix(0xc0 | (c >> 6)); mix(0x80 | (c & 63)) }
+    else if (c < 0x10000) { mix(0xe0 | (c >> 12)); mix(0x80 | ((c >> 6) & 63)); mix(0x80 | (c & 63)) }
+    else { mix(0xf0 | (c >> 18)); mix(0x80 | ((c >> 12) & 63)); mix(0x80 | ((c >> 6) & 63)); mix(0x80 | (c & 63)) }
+  }
+  return hi.toString(16).padStart(8, '0') + lo.toString(16).padStart(8, '0')
+}
+
 // @helper itemAt
 // xs[i]: negative counts from the end, out of range is None; strings by code point;
 // a record or a map by key (a missing key is None).

@@ -7,12 +7,13 @@ diagnostics show. The families: lists.py (len, flatten, take, top, sort, unique,
 sum, any, all, range, chunks, keys), text.py (join, lower, upper, strip, json, str, int) and
 strings.py (split, lines, replace, find, contains, starts_with, ends_with, slug, round,
 fixed, and the regular expressions matches, re_replace, findall of regex_dialect.py),
-maps.py (values, entries, group_by, count_by, to_map).
+maps.py (values, entries, group_by, count_by, to_map), paths.py (basename, dirname, extension,
+stem, url, hash).
 """
 
 from __future__ import annotations
 
-from wflang.dsl.builtins import lists, maps, strings, text  # noqa: F401  (registers their builtins)
+from wflang.dsl.builtins import lists, maps, paths, strings, text  # noqa: F401  (registers their builtins)
 from wflang.dsl.builtins.base import REGISTRY, Builtin, Checking, builtin
 
 _ORDER = ("len", "flatten", "take", "top", "sort", "unique", "join", "lower", "upper", "strip",

@@ -81,6 +81,9 @@ class Builtin:
     # which the emitter writes as a JS regex literal, with flag `g` when global_flag.
     pattern_at: ClassVar[int | None] = None
     global_flag: ClassVar[bool] = False
+    # Keywords whose value is fixed before the run and compiled into the emitted code (the
+    # pattern's `ignore_case`): the runtime passes them to `py`, the JS helper never sees them.
+    static_keywords: ClassVar[tuple[str, ...]] = ()
 
     def check(self, c: Checking, e: ast.Call, args: list[Type], scope: Any) -> Type:
         raise NotImplementedError

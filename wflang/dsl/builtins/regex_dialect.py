@@ -15,10 +15,17 @@ each target's pattern from it, spelling out what the engines read differently:
 Allowed: literal characters, `\\` before a punctuation character, `\\n \\t \\r \\f \\v`,
 classes `[a-z_]` / `[^...]` with ranges and `\\d \\w \\s` inside, groups `( )` `(?: )`,
 lookahead `(?= )` `(?! )`, alternation `|`, quantifiers `* + ? {n} {n,} {n,m}` (m ≤ 1000)
-with an optional lazy `?`. Everything else is refused with the reason: lookbehind, `\\B`, named
+with an optional lazy `?`, on a group only when the group cannot match the empty text.
+Everything else is refused with the reason: lookbehind, `\\B`, named
 groups, backreferences and octal escapes, inline flags, possessive and atomic forms,
 `\\A \\Z \\z`, `\\x \\u \\p` escapes (write the character itself), a `{`, `}` or `]` that is
 not part of its construct, nested `[` and set operations in a class, empty classes.
+
+`ignore_case` folds ASCII letters only, and is written into the pattern (`k` → `[kK]`,
+`[a-c]` → `[a-cA-C]`) rather than given to the engines as a flag: JavaScript's `ui` folds
+by Unicode's simple case folding (`k` matches U+212A KELVIN SIGN, `s` U+017F LONG S),
+Python's `re.IGNORECASE` with `re.ASCII` folds ASCII only and without it folds
+differently again (`i` matches U+0130), and both follow their own Unicode version.
 """
 
 from __future__ import annotations
@@ -88,10 +95,23 @@ def _class(ranges: list[tuple[int, int]], negated: bool) -> tuple[str, str]:
     return f"[{neg}{body(_py_char)}]", f"[{neg}{body(_js_char)}]"
 
 
+def _folded(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The ranges with the other case of every ASCII letter in them added (a negated class
+    then leaves out both cases, as case-insensitive engines read `[^a]`)."""
+    out = list(ranges)
+    for lo, hi in ranges:
+        for first, last, shift in ((65, 90, 32), (97, 122, -32)):
+            a, b = max(lo, first), min(hi, last)
+            if a <= b:
+                out.append((a + shift, b + shift))
+    return out
+
+
 class _Parser:
-    def __init__(self, src: str) -> None:
+    def __init__(self, src: str, fold: bool = False) -> None:
         self.s = src
         self.i = 0
+        self.fold = fold  # ignore_case: each ASCII letter stands for both its cases
 
     def fail(self, message: str, hint: str, at: int | None = None) -> PatternError:
         return PatternError(message, self.i if at is None else at, hint)
@@ -116,6 +136,10 @@ class _Parser:
             if self.peek() in ("*", "+", "?", "{"):
                 if not repeatable:
                     raise self.fail("nothing here can be repeated", "a quantifier follows a character, a class or a group")
+                if nullable:  # JavaScript drops an empty repetition and backtracks; Python keeps it
+                    raise self.fail("a repeated group that can match the empty text reads differently in "
+                                    "Python and JavaScript", "make the group match at least one character: "
+                                    "`(a|b)*` rather than `(a*|b)*`, `(x+)?` rather than `(x*)?`")
                 q, least = self.quantifier()
                 nullable = nullable or least == 0
                 if self.peek() in ("*", "+", "?", "{"):
@@ -176,6 +200,8 @@ class _Parser:
             return pair, repeatable, not repeatable  # \b is the one zero-width escape
         if 0xD800 <= ord(c) <= 0xDFFF:
             raise self.fail("a lone surrogate in a pattern", "use whole characters", at)
+        if self.fold and c.isascii() and c.isalpha():
+            return _class(_folded([(ord(c), ord(c))]), False), True, False
         return (_py_char(ord(c)), _js_char(ord(c))), True, False
 
     def escape(self, at: int) -> tuple[tuple[str, str], bool]:
@@ -225,7 +251,7 @@ class _Parser:
                 raise self.fail("comments inside a pattern are Python-only", "remove the comment", at)
             else:
                 raise self.fail("inline flags `(?...)` are not in the dialect",
-                                "spell out the cases, e.g. `[Aa]`", at)
+                                "for `(?i)` write `ignore_case=true` in the call; the other flags have no equivalent", at)
         py, js, empty = self.alternation()
         if self.peek() != ")":
             raise self.fail("a `(` without its `)`", "close the group", at)
@@ -270,7 +296,7 @@ class _Parser:
                 ranges.append((lo, hi))
             else:
                 ranges.append((lo, lo))
-        return _class(ranges, negated)
+        return _class(_folded(ranges) if self.fold else ranges, negated)
 
     def class_char(self) -> int | list[tuple[int, int]]:
         c = self.peek()
@@ -299,12 +325,13 @@ class _Parser:
 
 
 @lru_cache(maxsize=256)
-def translate(pattern: str) -> Translated:
-    """The pattern in each engine's syntax, or PatternError saying what is outside the dialect."""
+def translate(pattern: str, ignore_case: bool = False) -> Translated:
+    """The pattern in each engine's syntax, or PatternError saying what is outside the dialect;
+    with ignore_case, ASCII letters match either case (written out: no engine flag)."""
     if len(pattern) > MAX_PATTERN:
         raise PatternError(f"a pattern of {len(pattern)} characters (at most {MAX_PATTERN})", 0,
                            "split the work into several patterns")
-    p = _Parser(pattern)
+    p = _Parser(pattern, ignore_case)
     py, js, empty = p.alternation()
     if p.i < len(pattern):  # only a `)` stops the top level early
         raise p.fail("a `)` without its `(`", "write `\\)` for the character")
@@ -312,5 +339,5 @@ def translate(pattern: str) -> Translated:
 
 
 @lru_cache(maxsize=256)
-def compiled(pattern: str) -> re.Pattern[str]:
-    return re.compile(translate(pattern).python, re.ASCII)
+def compiled(pattern: str, ignore_case: bool = False) -> re.Pattern[str]:
+    return re.compile(translate(pattern, ignore_case).python, re.ASCII)

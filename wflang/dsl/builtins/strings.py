@@ -308,12 +308,33 @@ def pattern_literal(arg: ast.Expr, constant: Any) -> str | None:
     return None
 
 
+def ignore_case(e: ast.Call, constant: Any) -> bool | None:
+    """The `ignore_case=` of a pattern call: false when absent, None when it is not `true` or
+    `false` written in the call or a constant set to one (it shapes the pattern itself)."""
+    k = Builtin.keyword(e, "ignore_case")
+    if k is None:
+        return False
+    value = k.value
+    if isinstance(value, ast.Name):
+        value = constant(value.id) or value
+    return value.value if isinstance(value, ast.BoolLit) else None
+
+
 class _Regex(Builtin):
-    """A builtin whose argument `pattern_at` is a pattern of the dialect."""
+    """A builtin whose argument `pattern_at` is a pattern of the dialect, and which takes
+    `ignore_case=true` (ASCII letters in either case, regex_dialect.py)."""
     pattern_at = 1
+    static_keywords = ("ignore_case",)
 
     def check_pattern(self, c: Checking, e: ast.Call, args: list[Type]) -> None:
         need_str(c, e, 0, args, self.usage)
+        fold = ignore_case(e, c.constant)
+        if fold is None:
+            k = self.keyword(e, "ignore_case")
+            c.error("WF241", f"{e.func}: ignore_case must be `true` or `false`, written in the call or "
+                    "a constant", k.value.span if k else e.span,
+                    "it is part of the pattern, which is checked and translated before the run")
+            fold = False
         arg = e.args[self.pattern_at]
         pattern = pattern_literal(arg, c.constant)
         if pattern is None:
@@ -321,7 +342,7 @@ class _Regex(Builtin):
                     f"write the pattern in the call ({self.usage}): it is checked before the run")
             return
         try:
-            if translate(pattern).empty and self.global_flag:
+            if translate(pattern, fold).empty and self.global_flag:
                 c.error("WF240", f"{e.func}: this pattern can match the empty text, where Python and "
                         "JavaScript go on differently", arg.span,
                         "make it match at least one character (`+` rather than `*`, no `?` or `|` "
@@ -339,6 +360,7 @@ class _Regex(Builtin):
 class Matches(_Regex):
     name = "matches"
     arity = (2, 2)
+    keywords = ("ignore_case",)
     usage = 'matches(s, "[0-9]+")'
     js = "reMatches"
 
@@ -347,15 +369,16 @@ class Matches(_Regex):
         return BOOL
 
     @staticmethod
-    def py(s: Value, pattern: str) -> bool:
+    def py(s: Value, pattern: str, ignore_case: Value = False) -> bool:
         """Whether the pattern matches anywhere in s (none → false)."""
-        return isinstance(s, str) and compiled(pattern).search(s) is not None
+        return isinstance(s, str) and compiled(pattern, ignore_case is True).search(s) is not None
 
 
 @builtin
 class ReReplace(_Regex):
     name = "re_replace"
     arity = (3, 3)
+    keywords = ("ignore_case",)
     usage = 're_replace(s, "[0-9]+", "N")'
     js = "reReplace"
     global_flag = True
@@ -366,18 +389,19 @@ class ReReplace(_Regex):
         return STR
 
     @staticmethod
-    def py(s: Value, pattern: str, new: Value) -> Value:
+    def py(s: Value, pattern: str, new: Value, ignore_case: Value = False) -> Value:
         """Every match replaced by `new`, taken as plain text (no group references)."""
         if not isinstance(s, str):
             return None
         new = text(new)
-        return compiled(pattern).sub(lambda _: new, s)
+        return compiled(pattern, ignore_case is True).sub(lambda _: new, s)
 
 
 @builtin
 class Findall(_Regex, _ListOfText):
     name = "findall"
     arity = (2, 2)
+    keywords = ("max", "ignore_case")
     usage = 'findall(s, "[0-9]+", max=20)'
     js = "reFindall"
     global_flag = True
@@ -387,8 +411,8 @@ class Findall(_Regex, _ListOfText):
         return self.result(c, e)
 
     @staticmethod
-    def py(s: Value, pattern: str) -> list[Value]:
+    def py(s: Value, pattern: str, ignore_case: Value = False) -> list[Value]:
         """The text of every match, left to right (whole matches; groups only group)."""
         if not isinstance(s, str):
             return []
-        return [m.group(0) for m in compiled(pattern).finditer(s)]
+        return [m.group(0) for m in compiled(pattern, ignore_case is True).finditer(s)]
