@@ -122,6 +122,8 @@ def validate_args(program: ast.Program, raw: Any, *, child: bool = False) -> tup
     `child`: the arguments of `run "x.wf"`, whose records may carry fields the child does
     not declare (they are dropped, not refused)."""
     args = V.normalize(normalize(raw, program))  # numbers as JSON means them: 2.0 is 2, as in JS
+    if not child:  # as JSON.parse holds them in the compiled script (a child's are values already)
+        args = V.js_key_order(args)
     diags: list[Diagnostic] = []
     if not isinstance(args, dict):
         shape = ", ".join(i.name for i in program.inputs) or "no inputs"
@@ -181,6 +183,12 @@ def fit_value(v: Any, t: ast.TypeExpr, records: dict[str, ast.TypeDecl]) -> Any:
         return None
     if isinstance(t, ast.OptionalType):
         return fit_value(v, t.inner, records)
+    if isinstance(t, ast.AnyOfType):  # the first option it fits (closed records first), as JS picks
+        for closed in (True, False):
+            for option in t.options:
+                if type_problem(v, option, records, "", closed=closed) is None:
+                    return fit_value(v, option, records)
+        return v
     if isinstance(t, ast.ListType) and isinstance(v, list):
         return [fit_value(x, t.item, records) for x in v]
     if isinstance(t, ast.MapType) and isinstance(v, dict):
@@ -224,6 +232,8 @@ def type_problem(v: Any, t: ast.TypeExpr, records: dict[str, ast.TypeDecl], path
     if isinstance(t, ast.OptionalType):
         return None if v is None else type_problem(v, t.inner, records, path, closed=closed,
                                                    default_min=default_min)
+    if isinstance(t, ast.NamedType) and t.name == "json":
+        return None  # any JSON value, null included
     if v is None:
         return f"{path}: required, got null"
     if isinstance(t, ast.UnionType):
@@ -231,6 +241,14 @@ def type_problem(v: Any, t: ast.TypeExpr, records: dict[str, ast.TypeDecl], path
             return None
         # JSON quoting, as the user writes the arguments: "fast", not 'fast'
         return f"{path}: expected one of {', '.join(json.dumps(o, ensure_ascii=False) for o in t.options)}, got {_show(v)}"
+    if isinstance(t, ast.LiteralType):
+        if any(_json_equal(v, o) for o in t.options):
+            return None
+        return f"{path}: expected one of {', '.join(_literal_text(o) for o in t.options)}, got {_show(v)}"
+    if isinstance(t, ast.AnyOfType):
+        if any(type_problem(v, o, records, path, closed=closed) is None for o in t.options):
+            return None
+        return f"{path}: expected {_type_src(t)}, got {_show(v)}"
     if isinstance(t, ast.ListType):
         if not isinstance(v, list):
             return f"{path}: expected a list, got {_kind(v)}"
@@ -303,6 +321,25 @@ def type_problem(v: Any, t: ast.TypeExpr, records: dict[str, ast.TypeDecl], path
     return None
 
 
+def type_text(t: ast.TypeExpr) -> str:
+    """A type as written (`int | str`), for messages both targets print alike."""
+    return _type_src(t)
+
+
+def _literal_text(v: Any) -> str:
+    """A literal as `JSON.stringify` writes it (`1`, not `1.0`)."""
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return js_number(v)
+    return json.dumps(v, ensure_ascii=False)
+
+
+def _json_equal(a: Any, b: Any) -> bool:
+    """JSON equality of literals, as JS `===` sees them: `1 == 1.0`, but `true` is not `1`."""
+    if isinstance(a, bool) or isinstance(b, bool) or isinstance(a, str) or isinstance(b, str):
+        return type(a) is type(b) and a == b
+    return isinstance(a, (int, float)) and isinstance(b, (int, float)) and a == b
+
+
 def _unknown_fields(names: list[str]) -> str:
     """`unknown field `x``, or the first three of many (sorted by code point, as the JS
     helper sorts them, so both targets name the same ones)."""
@@ -344,7 +381,8 @@ def _kind(v: Any) -> str:
 
 def _show(v: Any) -> str:
     """A value as the JS helper shows it: JSON.stringify, cut after 37 UTF-16 units."""
-    units = V.to_json(v, indent=None).encode("utf-16-le", "surrogatepass")
+    # the argument as JSON.parse holds it: array-index keys first
+    units = V.to_json(V.js_key_order(v), indent=None).encode("utf-16-le", "surrogatepass")
     if len(units) <= 80:
         return units.decode("utf-16-le", "surrogatepass")
     return units[:74].decode("utf-16-le", "surrogatepass") + "..."
@@ -352,9 +390,15 @@ def _show(v: Any) -> str:
 
 def _type_src(t: ast.TypeExpr, default_min: int | None = None) -> str:
     if isinstance(t, ast.OptionalType):
+        if isinstance(t.inner, (ast.AnyOfType, ast.LiteralType)):
+            return _type_src(t.inner, default_min) + " | none"  # as written: `int | str | none`
         return _type_src(t.inner, default_min) + "?"
     if isinstance(t, ast.UnionType):
         return " | ".join(f'"{o}"' for o in t.options)
+    if isinstance(t, ast.LiteralType):
+        return " | ".join(_literal_text(o) for o in t.options)
+    if isinstance(t, ast.AnyOfType):
+        return " | ".join(_type_src(o) for o in t.options)
     if isinstance(t, ast.ListType):
         m = f" max {t.max.value}" if isinstance(t.max, ast.IntLit) else ""
         if isinstance(t.min, ast.IntLit):

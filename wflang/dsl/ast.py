@@ -70,6 +70,24 @@ class UnionType(TypeExpr):
 
 
 @dataclass(eq=False)
+class LiteralType(TypeExpr):
+    """A union of literals that are not all strings: `1 | 2 | 3`, `true | "auto"`. Its
+    schema is an `enum`; a value is one of `options` (JSON equality: `true` is not `1`)."""
+
+    options: list[Any]
+
+
+@dataclass(eq=False)
+class AnyOfType(TypeExpr):
+    """A union of types: `int | str`, `Finding | list[Finding] max 3`, `int | "auto"` (the
+    literals gathered into one UnionType or LiteralType option). `none` among the options
+    makes the parser wrap it in OptionalType. Its schema is an `anyOf`; a value is the first
+    option that fits."""
+
+    options: list[TypeExpr]
+
+
+@dataclass(eq=False)
 class OptionalType(TypeExpr):
     inner: TypeExpr
 

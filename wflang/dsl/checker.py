@@ -8,9 +8,11 @@ compiles and, if it does, its proven worst case.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from wflang.dsl import ast, builtins, functions
 from wflang.dsl.arguments import INT_INPUT_MIN, literal_value, type_problem
@@ -41,8 +43,10 @@ from wflang.dsl.types import (
     ERROR,
     FLOAT,
     INT,
+    JSON,
     NONE,
     STR,
+    Alt,
     KeyFn,
     ListT,
     MapT,
@@ -52,6 +56,7 @@ from wflang.dsl.types import (
     Record,
     Type,
     Union,
+    alt,
     assignable,
     is_any,
     is_numeric,
@@ -423,7 +428,7 @@ class _Checker:
 
     def declare_types(self) -> None:
         for d in self.p.types:
-            if d.name in self.records or d.name in ("str", "int", "float", "bool", "list", "map"):
+            if d.name in self.records or d.name in ("str", "int", "float", "bool", "list", "map", "json"):
                 self.error("WF205", f"type `{d.name}` is already defined", d.span, "pick another name")
                 continue
             self.records[d.name] = Record(d.name, {})
@@ -464,6 +469,10 @@ class _Checker:
                 again = self.word_span(Span(first.line, first.end_col, first.line, first.end_col), f'"{repeat}"')
                 self.error("WF211", f'"{repeat}" appears twice in this union', again, "remove the repeat")
             return Union(tuple(t.options))
+        if isinstance(t, ast.LiteralType):
+            return self.literal_union(t)
+        if isinstance(t, ast.AnyOfType):
+            return alt([self.type_of(o, where, need_max) for o in t.options])
         if isinstance(t, ast.ListType):
             item = self.type_of(t.item, where, need_max)
             if t.max is None:
@@ -477,7 +486,7 @@ class _Checker:
         if isinstance(t, ast.MapType):
             return self.map_type(t, where, need_max)
         if isinstance(t, ast.NamedType):
-            prim = {"str": STR, "int": INT, "float": FLOAT, "bool": BOOL}.get(t.name)
+            prim = {"str": STR, "int": INT, "float": FLOAT, "bool": BOOL, "json": JSON}.get(t.name)
             if prim is not None:
                 return self.scalar_type(t, prim)
             for clause in (t.min, t.max):
@@ -516,11 +525,11 @@ class _Checker:
         points), `bool` without. Only int and float keep the range in their type: a field
         `n: int min 0 max 5` can size a `take` or a `range` (both targets refuse an answer
         outside it)."""
-        if t.name == "bool":
+        if t.name in ("bool", "json"):
             for clause in (t.min, t.max):
                 if clause is not None:
                     word = "min" if clause is t.min else "max"
-                    self.error("WF212", f"`{word}` applies to ints, floats, strings and lists, not `bool`",
+                    self.error("WF212", f"`{word}` applies to ints, floats, strings and lists, not `{t.name}`",
                                clause.span, "remove it")
             return prim
         bounds: list[float | None] = []
@@ -552,6 +561,31 @@ class _Checker:
         if t.name == "str" or (lo is None and hi is None):
             return prim
         return Ranged(t.name, lo, hi)
+
+    def literal_union(self, t: ast.LiteralType) -> Type:
+        """`1 | 2 | 3` is an int from 1 to 3 (so it can size a `take`), `0.5 | 1` a float,
+        `true | false` a bool, and a mix (`true | "auto"`) the union of those."""
+        seen: list[Any] = []
+        for v in t.options:
+            if any(_json_equal(v, w) for w in seen):
+                self.error("WF211", f"{_literal_src(v)} appears twice in this union", t.span, "remove the repeat")
+            seen.append(v)
+        kinds: list[Type] = []
+        bools = [v for v in t.options if isinstance(v, bool)]
+        nums = [v for v in t.options if isinstance(v, (int, float)) and not isinstance(v, bool)]
+        strs = [v for v in t.options if isinstance(v, str)]
+        for v in t.options:  # in the order written
+            if isinstance(v, bool) and bools:
+                kinds.append(BOOL)
+                bools = []
+            elif isinstance(v, (int, float)) and not isinstance(v, bool) and nums:
+                kind = "int" if all(isinstance(n, int) for n in nums) else "float"
+                kinds.append(Ranged(kind, min(nums), max(nums)))
+                nums = []
+            elif isinstance(v, str) and strs:
+                kinds.append(Union(tuple(strs)))
+                strs = []
+        return alt(kinds)
 
     def list_min(self, t: ast.ListType | ast.MapType) -> None:
         """`list[T] min N max M`: the fewest items an answer may have (JSON Schema minItems);
@@ -619,6 +653,11 @@ class _Checker:
                 t = strip_opt(self.expr(e, scope))
             except _Stop:
                 return ZERO
+        if t == JSON:  # its shape is not checked, so nothing read from it has a maximum
+            self.error("WF303", f"{what}: a json value cannot size anything", e.span,
+                       "ask the agent for an int whose type declares its range "
+                       "(a field `n: int min 0 max N`), not a json value")
+            return ZERO
         if not (isinstance(t, Ranged) and t.name == "int" and t.hi is not None):
             return None
         if t.lo is None or t.lo < 0:
@@ -1103,6 +1142,8 @@ class _Checker:
                 self.fits(v, self.expr(v, scope), target.fields[k], scope) for k, v in given.items())
         if isinstance(e, ast.ListLit) and isinstance(target, ListT):
             return all(self.fits(x, self.expr(x, scope), target.item, scope) for x in e.items)
+        if isinstance(target, Alt):
+            return any(self.fits(e, et, o, scope) for o in target.options)
         if isinstance(target, Ranged) and isinstance(e, (ast.IntLit, ast.FloatLit)):
             return assignable(et, t) and (target.lo is None or e.value >= target.lo) and (
                 target.hi is None or e.value <= target.hi)
@@ -1180,6 +1221,10 @@ class _Checker:
             self.error("WF305", f"{what}: the size of this list is not known", e.span,
                        "iterate a list input declared with `max N`, an agent result `-> list[T] max N`, "
                        "or use take(xs, N)")
+        elif t == JSON or isinstance(t, Alt):
+            self.error("WF305", f"{what} needs a list with a known maximum, not {t.describe()}", e.span,
+                       "a json value or a union has no size the checker can bound: ask the agent for "
+                       "`list[T] max N` instead")
         else:
             self.error("WF220", f"{what} needs a list, not {t.describe()}", e.span, not_list_hint)
         raise _Stop
@@ -1524,6 +1569,8 @@ class _Checker:
                 return _opt(t.value)  # a missing key reads as none
             if isinstance(t, Record):
                 return ANY
+            if t == JSON:
+                return JSON  # a list's item, a record's key, a string's character, or none
             if is_stringy(t):
                 return STR
             if not is_any(t):
@@ -1533,7 +1580,16 @@ class _Checker:
             t = strip_opt(self.expr(e.obj, scope))
             for b in (e.lo, e.hi):
                 if b is not None:
-                    self.expr(b, scope)
+                    bt = strip_opt(self.expr(b, scope))
+                    if not (is_numeric(bt) or is_any(bt)):  # both targets agree only on numbers
+                        self.error("WF213", f"a slice bound must be a number, not {bt.describe()}", b.span,
+                                   "write xs[a:b] with ints a and b" + (
+                                       ": read a number out of a json value with int(...)" if bt == JSON else ""))
+            if t == JSON or isinstance(t, Alt):
+                # a json value may be a number or a record, which neither target slices
+                self.error("WF213", f"cannot slice {t.describe()}", e.span,
+                           "only lists and strings slice: ask the agent for `list[T] max N` or a `str`")
+                raise _Stop
             if isinstance(t, ListT):
                 size = t.max
                 if e.lo is None and isinstance(e.hi, ast.IntLit) and e.hi.value >= 0:
@@ -1648,6 +1704,19 @@ class _Checker:
         if isinstance(t, ListT):
             self.error("WF225", f"`.{e.name}` on a list", e.span,
                        f"take each item's field with a comprehension: [x.{e.name} for x in ...]")
+            raise _Stop
+        if t == JSON:
+            self.error("WF225", f"`.{e.name}` on a json value", e.span,
+                       f'read a json record\'s key with `[...]`: {_src(self.p, e.obj)}["{e.name}"] '
+                       "(none when the value is not a record or has no such key)")
+            raise _Stop
+        if isinstance(t, Alt):
+            if all(isinstance(o, Record) and e.name in o.fields for o in t.options):
+                ft = alt([o.fields[e.name] for o in t.options])  # type: ignore[attr-defined]
+                return Opt(ft) if opt and not isinstance(ft, Opt) else ft
+            self.error("WF225", f"`.{e.name}` on {t.describe()}: not every option is a record with "
+                       f"a field `{e.name}`", _field_name_span(e),
+                       "give every option of the union that field, or ask for one record type")
             raise _Stop
         if is_any(t) or (isinstance(t, Prim) and t.name == "none"):
             return ANY
@@ -1875,6 +1944,15 @@ def _per(c: Cost) -> str:
         plain = all(re.fullmatch(r"\d+ (agents?|checks?)|no agents", p) for p in c.desc.split(" + "))
         return f"{c.agents.n} agents" if plain else f"({c.desc})"
     return f"({c.desc})"
+
+
+def _json_equal(a: Any, b: Any) -> bool:
+    """JSON equality of two literals: `1 == 1.0`, `true != 1`."""
+    return isinstance(a, bool) == isinstance(b, bool) and isinstance(a, str) == isinstance(b, str) and a == b
+
+
+def _literal_src(v: Any) -> str:
+    return json.dumps(v, ensure_ascii=False)
 
 
 def _num_src(x: float) -> str:

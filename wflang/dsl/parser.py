@@ -590,6 +590,14 @@ def _int(tok: Token) -> int:
 _FLOAT_MAX = int(sys.float_info.max)
 
 
+class _Lit:
+    """A literal option of a union type, before `union_type` sorts the options."""
+
+    def __init__(self, value: Any, span: Span) -> None:
+        self.value = value
+        self.span = span
+
+
 def _bound_lit(tok: Token, sign: int, span: Span) -> ast.Expr:
     """The number of a `min`/`max` clause (an int, or a float for `float min 0.5`)."""
     if tok.type == "FLOAT":
@@ -795,14 +803,65 @@ class _Builder:
             raise WfError([Diagnostic("WF202", f"`{name}[..., ...]` is not a type", _tok_span(name), hint)])
         return ast.MapType(key, value, max_, span=_span(meta), min=min_)
 
-    def union_type(self, meta, *options):
-        texts = []
-        for o in options:
-            parts = self._string_parts(o)
-            if not all(isinstance(p, str) for p in parts):
-                raise WfError([Diagnostic("WF108", "a union option cannot interpolate", _tok_span(o))])
-            texts.append("".join(parts))
-        return ast.UnionType(texts, span=_span(meta))
+    def union_type(self, meta, *atoms):
+        """Sort a union's options: all strings → UnionType (as before: their order ranks
+        them); other literals → LiteralType; any type among them → AnyOfType, its literals
+        gathered into one option where the first stood; `none` → the whole is `T?`."""
+        if len(atoms) == 1 and isinstance(atoms[0], ast.TypeExpr):
+            return atoms[0]
+        span = _span(meta)
+        has_none = any(isinstance(a, _Lit) and a.value is None for a in atoms)
+        lits = [a for a in atoms if isinstance(a, _Lit) and a.value is not None]
+        types = [a for a in atoms if isinstance(a, ast.TypeExpr)]
+        if not lits and not types:
+            raise WfError([Diagnostic("WF202", "`none` alone is not a type", span,
+                                      "write `T?` (or `T | none`) for a value that may be none")])
+        lit_type: ast.TypeExpr | None = None
+        if lits:
+            lit_span = Span(lits[0].span.line, lits[0].span.col, lits[-1].span.end_line, lits[-1].span.end_col)
+            if all(isinstance(x.value, str) for x in lits):
+                lit_type = ast.UnionType([x.value for x in lits], span=lit_span)
+            else:
+                lit_type = ast.LiteralType([x.value for x in lits], span=lit_span)
+        out: ast.TypeExpr
+        if not types:
+            out = lit_type  # type: ignore[assignment]
+        else:
+            options: list[ast.TypeExpr] = []
+            for a in atoms:
+                if isinstance(a, ast.TypeExpr):
+                    options.append(a)
+                elif a is (lits[0] if lits else None):
+                    options.append(lit_type)  # type: ignore[arg-type]
+            out = options[0] if len(options) == 1 else ast.AnyOfType(options, span=span)
+        return ast.OptionalType(out, span=span) if has_none else out
+
+    def lit_string(self, meta, tok):
+        parts = self._string_parts(tok)
+        if not all(isinstance(p, str) for p in parts):
+            raise WfError([Diagnostic("WF108", "a union option cannot interpolate", _tok_span(tok))])
+        return _Lit("".join(parts), _tok_span(tok))
+
+    def lit_int(self, meta, tok):
+        return _Lit(_int(tok), _tok_span(tok))
+
+    def lit_neg_int(self, meta, tok):
+        return _Lit(-_int(tok), _span(meta))
+
+    def lit_float(self, meta, tok):
+        return _Lit(float(str(tok).replace("_", "")), _tok_span(tok))
+
+    def lit_neg_float(self, meta, tok):
+        return _Lit(-float(str(tok).replace("_", "")), _span(meta))
+
+    def lit_true(self, meta, *_):
+        return _Lit(True, _span(meta))
+
+    def lit_false(self, meta, *_):
+        return _Lit(False, _span(meta))
+
+    def lit_none(self, meta, *_):
+        return _Lit(None, _span(meta))
 
     def optional_type(self, meta, inner):
         return ast.OptionalType(inner, span=_span(meta))

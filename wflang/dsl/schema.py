@@ -39,9 +39,15 @@ def type_schema(t: ast.TypeExpr, records: dict[str, ast.TypeDecl],
     maxima (`list[T] max rounds`); a max that cannot be resolved is left out."""
     if isinstance(t, ast.OptionalType):
         inner = type_schema(t.inner, records, sizes)
+        if list(inner) == ["anyOf"]:  # `int | str | none`: one anyOf, null last
+            return {"anyOf": [*inner["anyOf"], {"type": "null"}]}
         return {"anyOf": [inner, {"type": "null"}]}
     if isinstance(t, ast.UnionType):
         return {"type": "string", "enum": list(t.options)}
+    if isinstance(t, ast.LiteralType):
+        return {**_literal_kind(t.options), "enum": list(t.options)}
+    if isinstance(t, ast.AnyOfType):
+        return {"anyOf": [type_schema(o, records, sizes) for o in t.options]}
     if isinstance(t, ast.ListType):
         out: dict[str, Any] = {"type": "array", "items": type_schema(t.item, records, sizes)}
         if isinstance(t.min, ast.IntLit) and t.min.value > 0:
@@ -62,6 +68,8 @@ def type_schema(t: ast.TypeExpr, records: dict[str, ast.TypeDecl],
     if isinstance(t, ast.NamedType):
         if t.name in _SCALARS:
             return {"type": _SCALARS[t.name], **_bounds(t)}
+        if t.name == "json":
+            return {}  # any JSON value
         decl = records.get(t.name)
         if decl is None:
             raise SchemaError(f"unknown type `{t.name}`")
@@ -74,6 +82,15 @@ def type_schema(t: ast.TypeExpr, records: dict[str, ast.TypeDecl],
             "additionalProperties": False,
         }
     raise SchemaError(f"no schema for {type(t).__name__}")
+
+
+def _literal_kind(options: list[Any]) -> dict[str, Any]:
+    """`1 | 2 | 3` is `{"type": "integer", "enum": [...]}`; a mix of kinds has no `type`."""
+    kinds = {"boolean" if isinstance(v, bool) else "string" if isinstance(v, str)
+             else "integer" if isinstance(v, int) else "number" for v in options}
+    if kinds == {"integer", "number"}:
+        kinds = {"number"}
+    return {"type": kinds.pop()} if len(kinds) == 1 else {}
 
 
 def _bounds(t: ast.NamedType) -> dict[str, Any]:

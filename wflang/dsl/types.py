@@ -80,6 +80,29 @@ class ListT(Type):
 
 
 @dataclass(frozen=True, eq=False)
+class Alt(Type):
+    """A union of types (`int | str`, `true | "auto"`): a value is one of `options`. Only
+    what every value allows applies to it: `==`, `!=`, `in`, truth, interpolation, `str`,
+    `json`, passing it on; a field that every option (all records) has. No arithmetic, no
+    ordering, no iteration: nothing it holds can size a loop."""
+
+    options: tuple[Type, ...]
+
+    def describe(self) -> str:
+        return " | ".join(o.describe() for o in self.options)
+
+
+def alt(options: list[Type]) -> Type:
+    """The union of `options`, flattened, repeats removed; one option is itself."""
+    flat: list[Type] = []
+    for o in options:
+        for x in (o.options if isinstance(o, Alt) else (o,)):
+            if not any(x is y or x == y for y in flat):
+                flat.append(x)
+    return flat[0] if len(flat) == 1 else Alt(tuple(flat))
+
+
+@dataclass(frozen=True, eq=False)
 class MapT(Type):
     """`map[str, T] max N`: string keys known only at run time, at most `max` of them.
     Its keys, values and entries are lists of max `max`."""
@@ -110,6 +133,9 @@ class KeyFn(Type):
         return "key function"
 
 
+# Any JSON value (`json`): null, a boolean, a number, a string, a list, a record. Its
+# fields and items are `json` too; it is never iterated and never sizes anything.
+JSON = Prim("json")
 STR = Prim("str")
 INT = Prim("int")
 FLOAT = Prim("float")
@@ -149,6 +175,10 @@ def join(a: Type, b: Type) -> Type:
     if isinstance(a, Opt) or isinstance(b, Opt):
         inner = join(strip_opt(a), strip_opt(b))
         return inner if is_any(inner) else Opt(inner)
+    if isinstance(a, Alt) or isinstance(b, Alt):
+        return alt([a, b])
+    if a == JSON or b == JSON:
+        return JSON if a == b else alt([a, b])
     if isinstance(a, Ranged) or isinstance(b, Ranged):
         if isinstance(a, Ranged) and isinstance(b, Ranged) and a.name == b.name:
             return Ranged(a.name, _hull(a.lo, b.lo, min), _hull(a.hi, b.hi, max))
@@ -199,10 +229,18 @@ def assignable(value: Type, target: Type) -> bool:
     """May a value of type `value` stand where `target` is declared (inputs' defaults)?"""
     if is_any(value) or is_any(target):
         return True
+    if strip_opt(target) == JSON:
+        return True
     if isinstance(value, Prim) and value.name == "none":
         return isinstance(target, Opt)
     target = strip_opt(target)
     value = strip_opt(value)
+    if isinstance(value, Alt):
+        return all(assignable(o, target) for o in value.options)
+    if isinstance(target, Alt):
+        return any(assignable(value, o) for o in target.options)
+    if value == JSON:
+        return False
     if isinstance(target, Union):
         return isinstance(value, Union) and set(value.options) <= set(target.options)
     if isinstance(target, Prim):

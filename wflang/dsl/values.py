@@ -59,6 +59,24 @@ def normalize(v: Value) -> Value:
     return v
 
 
+_ARRAY_INDEX = re.compile(r"0|[1-9][0-9]{0,9}")
+
+
+def js_key_order(v: Value) -> Value:
+    """A `json` value's objects, deeply, with their keys in the order a JavaScript object
+    holds them: array-index keys ("0", "7", "10") first, ascending, then the others as
+    they came. The compiled script keeps a json value as the object JSON.parse built, so
+    `"{j}"`, `json(j)` and a run's result read alike in both targets."""
+    if isinstance(v, list):
+        return [js_key_order(x) for x in v]
+    if not isinstance(v, dict):
+        return v
+    index = sorted((k for k in v if _ARRAY_INDEX.fullmatch(k) and int(k) < 2**32 - 1), key=int)
+    first = set(index)
+    rest = [k for k in v if k not in first]
+    return {k: js_key_order(v[k]) for k in index + rest}
+
+
 def js_number(x: int | float) -> str:
     """`String(x)` of JavaScript: shortest round-trip digits, exponent form from 1e21 up
     and below 1e-6 (`1e+21`, `1e-7`)."""
@@ -357,7 +375,7 @@ def contains(container: Value, x: Value) -> bool:
         return isinstance(x, str) and x in container
     if isinstance(container, dict):
         return isinstance(x, str) and x in container
-    raise ValueError_(f"`in` needs a list, a string or a record, not a {kind(container)}")
+    return False  # a number or a bool (a json value may be one) holds nothing, as in JS
 
 
 def compare_op(op: str, a: Value, b: Value) -> bool:

@@ -21,6 +21,8 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from wflang.dsl.values import js_key_order
+
 NOT_FIT: Any = object()  # the answer does not fit: the agent counts as failed
 
 
@@ -33,6 +35,9 @@ def fit(v: Any, schema: Mapping[str, Any]) -> Any:
             if out is not NOT_FIT:
                 return out
         return NOT_FIT
+    options = schema.get("enum")
+    if options is not None and not any(_json_equal(v, o) for o in options):
+        return NOT_FIT  # a literal union (`1 | 2 | 3`, `true | "auto"`)
     kind = schema.get("type")
     if kind == "object":
         if not isinstance(v, dict):
@@ -89,7 +94,18 @@ def fit(v: Any, schema: Mapping[str, Any]) -> Any:
         return v if isinstance(v, bool) else NOT_FIT
     if kind == "null":
         return None if v is None else NOT_FIT
-    return v  # a schema without a type (none of wflang's): anything
+    # `{}` (`json`) or an enum of mixed kinds (checked above): as it is, its objects' keys
+    # in the order the JS helper's objects hold them
+    return js_key_order(v)
+
+
+def _json_equal(a: Any, b: Any) -> bool:
+    """JSON equality of scalars, as JS `===` sees them: `1 == 1.0`, but `true` is not `1`."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return type(a) is type(b) and a == b
+    if isinstance(a, str) or isinstance(b, str) or a is None or b is None:
+        return type(a) is type(b) and a == b
+    return _is_number(a) and _is_number(b) and a == b
 
 
 def _fit_map(v: dict[str, Any], values: Mapping[str, Any], most: Any, least: int) -> Any:

@@ -30,7 +30,7 @@ from typing import Any
 
 from wflang.dsl import ast, builtins, labels, shared_head
 from wflang.dsl import schema as schemas
-from wflang.dsl.arguments import ARGS_PROBLEM, INT_INPUT_MIN
+from wflang.dsl.arguments import ARGS_PROBLEM, INT_INPUT_MIN, type_text
 from wflang.dsl.builtins.regex_dialect import translate
 from wflang.dsl.builtins.strings import ignore_case, pattern_literal
 from wflang.dsl.diagnostics import Diagnostic
@@ -659,6 +659,8 @@ class _Emitter:
             return f"{self.describe_type(t.inner, depth)} or null"
         if isinstance(t, ast.UnionType):
             return " | ".join(json.dumps(o, ensure_ascii=False) for o in t.options)
+        if isinstance(t, (ast.LiteralType, ast.AnyOfType)):
+            return type_text(t)
         if isinstance(t, ast.ListType):
             n = self.size_text(t.max)
             item = self.describe_type(t.item, depth + 1)
@@ -669,7 +671,8 @@ class _Emitter:
             n = self.size_text(t.max)
             return f"object of up to {n} keys, each value {self.describe_type(t.value, depth + 1)}"
         if isinstance(t, ast.NamedType):
-            scalar = {"str": "string", "int": "integer", "float": "number", "bool": "true/false"}
+            scalar = {"str": "string", "int": "integer", "float": "number", "bool": "true/false",
+                      "json": "any JSON value"}
             if t.name in scalar:
                 n = self.size_text(t.max)
                 if t.name == "int" and depth == 0:  # an input: its range, with the default min
@@ -782,6 +785,9 @@ class _Emitter:
                 visit(t.inner)
             elif isinstance(t, ast.ListType):
                 visit(t.item)
+            elif isinstance(t, ast.AnyOfType):
+                for o in t.options:
+                    visit(o)
             elif isinstance(t, ast.MapType):
                 visit(t.value)
             elif isinstance(t, ast.NamedType) and t.name in records and t.name not in consts:
@@ -928,6 +934,11 @@ class _Emitter:
             return {"type": "optional", "inner": self.type_descriptor(t.inner, program, input_)}
         if isinstance(t, ast.UnionType):
             return {"type": "union", "options": list(t.options)}
+        if isinstance(t, ast.LiteralType):
+            return {"type": "enum", "options": list(t.options)}
+        if isinstance(t, ast.AnyOfType):
+            return {"type": "anyOf", "options": [self.type_descriptor(o, program) for o in t.options],
+                    "shown": type_text(t)}
         if isinstance(t, ast.ListType):
             out: dict[str, Any] = {"type": "list", "item": self.type_descriptor(t.item, program)}
             if isinstance(t.max, ast.IntLit):
@@ -949,7 +960,7 @@ class _Emitter:
                 limits = {k: c.value for k, c in (("min", t.min), ("max", t.max))
                           if isinstance(c, (ast.IntLit, ast.FloatLit))}
                 return {"type": t.name, **limits} if limits else t.name
-            if t.name == "bool":
+            if t.name in ("bool", "json"):
                 return t.name
             if t.name == "int":
                 bounds: dict[str, Any] = {"type": "int"}

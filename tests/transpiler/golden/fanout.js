@@ -211,6 +211,8 @@ const fitAnswer = (v, s) => {
     }
     return undefined
   }
+  // a literal union (`1 | 2 | 3`, `true | "auto"`): JSON equality, as fit.py's
+  if (Array.isArray(s.enum) && !s.enum.some((o) => o === v)) return undefined
   switch (s.type) {
     case 'object': {
       if (v === null || typeof v !== 'object' || Array.isArray(v)) return undefined
@@ -344,7 +346,7 @@ const limiter = (n) => {
 // `wf run`, wflang/dsl/arguments.py). Types are 'str' | 'int' | 'float' | 'bool' or
 // {type: 'int' | 'float', min, max, implicitMin} | {type: 'str', min, max} (a length) | {type: 'union', options} |
 // {type: 'record', name, fields} | {type: 'list', item, max, min} | {type: 'map', value, max, min} |
-// {type: 'optional', inner};
+// {type: 'optional', inner} | 'json' | {type: 'enum', options} (literals) | {type: 'anyOf', options, shown};
 // a list max that is a string names an int input (its value is in `sizes`). Records are
 // closed: an undeclared field is a problem unless `open` (a `run` child's arguments).
 const kindOf = (v) => (v === null ? 'null' : typeof v === 'boolean' ? 'a boolean' : typeof v === 'number' ? 'a number'
@@ -352,12 +354,18 @@ const kindOf = (v) => (v === null ? 'null' : typeof v === 'boolean' ? 'a boolean
 const typeProblem = (v, t, where, sizes, open = false) => {
   const kind = typeof t === 'string' ? t : t.type
   if (kind === 'optional') return v === null ? null : typeProblem(v, t.inner, where, sizes, open)
+  if (kind === 'json') return null // any JSON value, null included
   if (v === null) return `${where}: required, got null`
-  if (kind === 'union') {
-    if (typeof v === 'string' && t.options.includes(v)) return null
+  if (kind === 'union' || kind === 'enum') {
+    if (kind === 'union' ? typeof v === 'string' && t.options.includes(v) : t.options.some((o) => o === v)) return null
     const shown = JSON.stringify(v)
     return `${where}: expected one of ${t.options.map((o) => JSON.stringify(o)).join(', ')}, got ` +
       (shown.length <= 40 ? shown : shown.slice(0, 37) + '...')
+  }
+  if (kind === 'anyOf') {
+    if (t.options.some((o) => typeProblem(v, o, where, sizes, open) === null)) return null
+    const shown = JSON.stringify(v)
+    return `${where}: expected ${t.shown}, got ` + (shown.length <= 40 ? shown : shown.slice(0, 37) + '...')
   }
   if (kind === 'map') {
     if (typeof v !== 'object' || Array.isArray(v)) return `${where}: expected an object (a map), got ${kindOf(v)}`
@@ -424,6 +432,11 @@ const typeProblem = (v, t, where, sizes, open = false) => {
 const fitArgument = (v, t) => {
   if (v === null || typeof t === 'string') return v
   if (t.type === 'optional') return fitArgument(v, t.inner)
+  if (t.type === 'anyOf') { // the first option it fits (closed records first), as wf run picks
+    const first = t.options.find((o) => typeProblem(v, o, '', {}, false) === null) ??
+      t.options.find((o) => typeProblem(v, o, '', {}, true) === null)
+    return first === undefined ? v : fitArgument(v, first)
+  }
   if (t.type === 'list') return Array.isArray(v) ? v.map((x) => fitArgument(x, t.item)) : v
   if (t.type === 'map') return mapOf(entriesOf(v).map(([k, x]) => [k, fitArgument(x, t.value)]))
   if (t.type === 'record' && typeof v === 'object' && !Array.isArray(v)) {

@@ -16,6 +16,7 @@ from wflang.dsl.types import (
     BOOL,
     FLOAT,
     INT,
+    JSON,
     STR,
     ListT,
     MapT,
@@ -89,11 +90,11 @@ class _Cut(Builtin):
 
     def check(self, c: Checking, e: ast.Call, args: list[Type], scope: Any) -> Type:
         lt = c.need_list(e, 0, args)
-        _count_type(c, e, args, self.usage)
+        counts = _count_type(c, e, args, self.usage)
         # A count known before the run bounds the result; any other count (computed, an
         # agent's answer) still cuts, never lengthens: at most the list's own max.
         n = c.static_size(e.args[1], self.name)
-        if n is None:  # a count whose type declares its range (`n: int min 0 max 5`), checked once
+        if n is None and counts:  # a count whose type declares its range (`n: int min 0 max 5`), checked once
             n = c.declared_size(e.args[1], self.name, scope, args[1])
         c.key_orders(e, lt, self.keyword(e, "by"), scope)
         if lt is None:
@@ -107,11 +108,19 @@ class _Cut(Builtin):
         return value, len(items(args[0])) if args else None
 
 
-def _count_type(c: Checking, e: ast.Call, args: list[Type], usage: str) -> None:
+def _count_type(c: Checking, e: ast.Call, args: list[Type], usage: str) -> bool:
+    """Is the count a number? Reports it when not (a json value: that it sizes nothing)."""
     t = strip_opt(args[1])
+    if t == JSON:
+        c.error("WF213", f"{e.func}: the count must be a number, not json: a json value cannot size anything",
+                e.args[1].span, f"write {usage} with an int n: read a number out of it with "
+                "int(...), or ask the agent for `n: int min 0 max N`")
+        return False
     if not (is_numeric(t) or is_any(t)):
         c.error("WF213", f"{e.func}: the count must be a number, not {t.describe()}", e.args[1].span,
                 f"write {usage} with an int n")
+        return False
+    return True
 
 
 @builtin
