@@ -167,7 +167,7 @@ return {m: matches(text, "to(do|-do)", ignore_case=true), n: matches(text, "todo
 
 
 @settings(max_examples=6, deadline=None, suppress_health_check=list(HealthCheck))
-@given(text=st.sampled_from(["A TODO, a To-Do and FIXME", "K\u212ak ABC abc", "ß SS ſ"]) | strings.filter(bool))
+@given(text=st.sampled_from(["A TODO, a To-Do and FIXME", "K\u212ak ABC abc", "ß SS ſ"]) | strings.filter(str.strip))
 def test_a_program_with_ignore_case_means_the_same_in_both_targets(
         text: str, tmp_path_factory: pytest.TempPathFactory) -> None:
     work = tmp_path_factory.mktemp("folded")
