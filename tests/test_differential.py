@@ -252,3 +252,26 @@ def test_explicit_labels_are_normalized_alike_in_both_targets(tmp_path: Path) ->
     assert shown == sorted(c["label"] for c in both["js"]["calls"])
     assert {"check: ab cd", "check: x y", "check: tail", "check: lead", "plain label",
             "judge ab cd · reviewer 1", "judge lead · reviewer 2"} <= set(shown)
+
+
+MAP_RESULT = '''workflow edge:
+    description: "a map result reaches the caller as a JavaScript object"
+
+input tags: list[str] max 6
+
+counts = count_by(tags, by=lambda t: t)
+return {counts: counts, nested: [counts], keys: keys(counts)}
+'''
+
+
+def test_a_map_result_has_its_keys_in_javascript_object_order(tmp_path: Path) -> None:
+    # Inside the program a map iterates in code-point order ("10" before "9") in both
+    # targets; the result Claude Code receives is a plain object, where array-index keys
+    # come first, ascending. wf run's result must list them alike, not only compare equal.
+    wf = tmp_path / "edge.wf"
+    wf.write_text(MAP_RESULT, encoding="utf-8")
+    both = run_both(wf, {"tags": ["b", "10", "a", "9", "10", "x1"]}, SCHEMA_ANSWERS, tmp_path)
+    assert_same(both)
+    assert json.dumps(both["py_value"]) == json.dumps(both["js"]["result"])
+    assert list(both["py_value"]["counts"]) == ["9", "10", "a", "b", "x1"]
+    assert both["py_value"]["keys"] == ["10", "9", "a", "b", "x1"]  # code-point order inside

@@ -231,7 +231,9 @@ class Interpreter:
             value = await self._run_program(info, frame, args)
         except ArgumentsRefused as refused:  # as the compiled script throws it
             raise ArgumentsRefused(ARGS_PROBLEM + str(refused)) from None
-        return RunOutcome(value, self.logs)
+        # Claude Code receives the result as a JavaScript object (a map through `plain`), so
+        # array-index keys ("9", "10") come first there: print the result in that order too.
+        return RunOutcome(V.js_key_order(value), self.logs)
 
     def _program_info(self, program: ast.Program, args: dict[str, Value], is_child: bool) -> ProgramInfo:
         from wflang.dsl.arguments import sizes
