@@ -219,3 +219,36 @@ def test_an_exhausted_budget_ends_the_run_in_both_targets(tmp_path: Path) -> Non
         trio.run(run_program, loaded.program, values, scheduler)
     # one agent at a time, each answer costs 4 tokens: both stop after the third
     assert len(backend.calls) == len(js["calls"]) == 3
+
+
+LABELS_WITH_WHITE_SPACE = '''workflow edge:
+    description: "explicit labels are normalized as Claude Code shows them"
+
+input names: list[str] max 4
+
+phase "A":
+    out = fanout n in names:
+        agent "say {n}" -> str
+            with label="  check:\\t{n}  "
+    kept = review n in names by 2:
+        agent "judge {n}" -> bool
+            with label="judge  {n} "
+        accept when answer
+    plain = agent "x" -> str
+        with label=" plain   label "
+return [out, kept, plain]
+'''
+
+
+def test_explicit_labels_are_normalized_alike_in_both_targets(tmp_path: Path) -> None:
+    # Claude Code shows `String(label).replace(/\s+/g, " ").trim()`: both targets pass the
+    # label already in that form, for every white space JavaScript's `\s` knows.
+    wf = tmp_path / "edge.wf"
+    wf.write_text(LABELS_WITH_WHITE_SPACE, encoding="utf-8")
+    args = {"names": ["ab  cd", "x\u3000\u2028y", "tail\ufeff ", "\u00a0lead"]}
+    both = run_both(wf, args, SCHEMA_ANSWERS, tmp_path)
+    assert_same(both)
+    shown = sorted(c["label"] for c in both["py_calls"])
+    assert shown == sorted(c["label"] for c in both["js"]["calls"])
+    assert {"check: ab cd", "check: x y", "check: tail", "check: lead", "plain label",
+            "judge ab cd · reviewer 1", "judge lead · reviewer 2"} <= set(shown)

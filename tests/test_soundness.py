@@ -391,3 +391,48 @@ def test_a_write_in_a_loop_body_leaves_the_outer_size_alone(flag: bool, tmp_path
     assert json.loads(stdout) == [[0, 0] if flag else [3, 3], 3]
     report = host(wf, args, {})
     assert report["error"] is None and report["agents_started"] == started
+
+
+# ---------------------------------------------------------------- 5. a function's result as a size
+
+FUNCTION_SIZE = '''workflow fnsize:
+    description: "a function's result sizes a fan-out"
+
+input files: list[str] max 6
+input n: int max 4 = 4
+
+type Finding:
+    file: str
+    tags: list[str] max 3
+
+def tagged(fs: list[Finding], k: int) -> list[str]:
+    every = flatten([f.tags for f in fs])
+    if k > 2:
+        return take(every, k)
+    return take(every, 2)
+
+phase "P":
+    found = fanout f in files:
+        agent "Tag {f}" -> Finding
+    checked = fanout t in tagged(found, n):
+        agent "Check {t}"
+return checked
+'''
+
+
+@needs_node
+@pytest.mark.parametrize("files,n", [(6, 4), (3, 1), (1, 4), (0, 4)])
+def test_a_function_result_sizes_a_fanout_exactly(files: int, n: int, tmp_path: Path) -> None:
+    # The body is checked at the call with the arguments' sizes: the bound is
+    # files + max(min(3×files, n), min(3×files, 2)), and worst-case answers (every list as
+    # long as its max) make both targets start exactly that many agents.
+    wf = write(tmp_path, "fnsize.wf", FUNCTION_SIZE)
+    args = {"files": [f"f{i}" for i in range(files)], "n": n}
+    proven = files + max(min(3 * files, n), min(3 * files, 2))
+    status, out = wf_check(wf, args)
+    assert status == 0 and f"at most {proven}" in out, out
+    status, stdout, err = wf_run(wf, args, {"rules": [], "default": "schema"})
+    assert status == 0, err
+    assert len(json.loads(stdout)) == proven - files
+    report = host(wf, args, {"rules": [], "default": "schema"})
+    assert report["error"] is None and report["agents_started"] == proven

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 import trio
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from rich.console import Console
 
 from wflang.runtime.backend import AgentRequest, AgentResult, Usage
@@ -136,6 +138,37 @@ def test_cache_occurrences_of_the_same_call(journal: Journal) -> None:
     key = content_key(req)
     assert [journal.cached(run_id, key, n).value for n in (0, 1)] == ["first", "second"]
     assert journal.cached(run_id, key, 2) is None
+
+
+def _reference_key(request: AgentRequest) -> str:
+    """The content key as it was first written (json.dumps of the fields): journals made
+    before the key was written out field by field must keep their hits."""
+    import hashlib
+
+    fields = {"v": 1, "prompt": request.prompt, "schema": request.schema, "model": request.model,
+              "effort": request.effort, "agent_type": request.agent_type, "isolation": request.isolation,
+              "sample_index": request.sample_index}
+    if request.toolless:
+        fields["tools"] = "none"
+    canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+_texts = st.text(st.characters(codec="utf-8"), max_size=12)
+_json = st.recursive(st.none() | st.booleans() | st.integers() | _texts,
+                     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_texts, inner, max_size=3),
+                     max_leaves=8)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_texts, st.none() | st.dictionaries(_texts, _json, max_size=4), st.none() | _texts, st.none() | _texts,
+       st.none() | _texts, st.none() | _texts, st.integers(0, 99), st.booleans())
+def test_content_key_is_the_original_canonical_json(prompt, schema, model, effort, agent_type, isolation,
+                                                    sample, toolless) -> None:
+    req = AgentRequest(prompt=prompt, schema=schema, label="l", model=model, effort=effort, agent_type=agent_type,
+                       isolation=isolation, sample_index=sample, toolless=toolless)
+    assert content_key(req) == _reference_key(req)
+    assert content_key(req) == _reference_key(req)  # the schema's cached part too
 
 
 def test_content_key_ignores_label_and_phase_only() -> None:

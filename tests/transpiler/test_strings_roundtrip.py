@@ -24,6 +24,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from wflang.dsl import labels
 from wflang.dsl.loader import load
 from wflang.transpiler.emit import compile_js
 from wflang.transpiler.js_strings import js_string, js_template, template_text
@@ -161,7 +162,7 @@ return [C, {wf_literal(s[6])}, given, a]
     assert out["meta"]["whenToUse"] == s[1]
     assert [p["title"] for p in out["meta"]["phases"]] == [s[2]]
     assert out["calls"] == [
-        {"prompt": s[4] + "|" + s[3] + "|" + s[4], "label": s[5], "phase": s[2]},
+        {"prompt": s[4] + "|" + s[3] + "|" + s[4], "label": labels.normalize(s[5]), "phase": s[2]},
         {"prompt": s[6], "label": "b", "phase": s[2]},
     ]
     assert out["result"] == [s[3], s[6], s[7], "ok"]
@@ -189,3 +190,19 @@ def test_escapes_by_hand() -> None:
     assert template_text("`${x}` costs $5 \\") == "\\`\\${x}\\` costs $5 \\\\"
     assert js_template([("text", "a"), ("code", "b")]) == "`a${b}`"
     assert js_template([("text", "plain")]) == "'plain'"
+
+
+@needs_node
+def test_label_normalization_reads_white_space_as_javascript_does() -> None:
+    # Claude Code shows String(label).replace(/\s+/g, " ").trim(); labels.normalize must
+    # agree on every BMP character, so both targets' labels match what Claude Code shows.
+    samples = [f"{chr(c)}a{chr(c)}{chr(c)}b{chr(c)}" for c in range(0x10000) if not 0xD800 <= c <= 0xDFFF]
+    script = ("const xs = JSON.parse(require('fs').readFileSync(0, 'utf8'));"
+              "process.stdout.write(JSON.stringify(xs.map((x) => x" + labels.JS_NORMALIZE + ")));")
+    proc = subprocess.run([str(NODE), "-e", script], input=json.dumps(samples), capture_output=True,
+                          text=True, encoding="utf-8", timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    shown = json.loads(proc.stdout)
+    differ = [hex(ord(x[0])) for x, js in zip(samples, shown, strict=True) if labels.normalize(x) != js]
+    assert differ == []
+    assert labels.normalize(" a \u3000\t b\u2028") == "a b"

@@ -237,7 +237,8 @@ class Keyword(Node):
 
 @dataclass(eq=False)
 class Call(Expr):
-    """A builtin call; user functions do not exist."""
+    """A builtin call, or a call of a function the program defines (`def`, FunctionDef):
+    a builtin's name is never a function's (the checker refuses it)."""
 
     func: str
     args: list[Expr]
@@ -451,6 +452,27 @@ class Require(Node):
 
 
 @dataclass(eq=False)
+class Param(Node):
+    """`name: T`, one parameter of a `def`."""
+
+    name: str
+    type: TypeExpr
+
+
+@dataclass(eq=False)
+class FunctionDef(Node):
+    """`def NAME(p: T, ...) -> R:` BODY: a small pure function (wflang/dsl/functions.py).
+    Its body holds assignments, `if`/`elif`/`else` and `return`, over pure expressions;
+    it may call only the functions defined above it, so there is no recursion."""
+
+    name: str
+    params: list[Param]
+    result: TypeExpr
+    body: list[Stmt]
+    name_span: Span = NOWHERE
+
+
+@dataclass(eq=False)
 class FieldDecl(Node):
     """`name: T`, or `name?: T` (`omittable`: the model may leave it out; it reads as
     `none`, so the parser wraps `type` in OptionalType). `doc` is the description string
@@ -489,6 +511,12 @@ class Program(Node):
     # `require` argument checks, in source order: run after the arguments and constants,
     # before the first statement (docs/semantics.md "Arguments")
     requires: list[Require] = field(default_factory=list)
+    # `def` functions, in source order (a function calls only those above it)
+    functions: list[FunctionDef] = field(default_factory=list)
+
+    def function(self, name: str) -> FunctionDef | None:
+        """The function the program defines under `name` (the first, if twice)."""
+        return next((f for f in self.functions if f.name == name), None)
 
     def phases(self) -> list[Phase]:
         """Every phase block, in source order: the top-level ones and those in a top-level

@@ -12,7 +12,7 @@ import math
 import re
 from dataclasses import dataclass, field, replace
 
-from wflang.dsl import ast, builtins
+from wflang.dsl import ast, builtins, functions
 from wflang.dsl.arguments import INT_INPUT_MIN, literal_value, type_problem
 from wflang.dsl.bounds import AGENT_CAP, ITEM_CAP, Bound, InputSize, Term
 from wflang.dsl.diagnostics import Diagnostic, did_you_mean
@@ -313,6 +313,7 @@ class _Checker:
         # a lower-bound question about an argument asks right after its call's arguments
         # were checked, in the same scope, and must not check them again (see checked_type).
         self.arg_types: dict[int, Type] = {}
+        self.fns = functions.FunctionState()  # the program's `def`s (wflang/dsl/functions.py)
 
     # ------------------------------------------------------------ diagnostics
 
@@ -344,6 +345,7 @@ class _Checker:
         self.declare_inputs(scope)
         self.check_defaults()
         agent_budget, token_budget = self.check_budget()
+        functions.check_definitions(self)
         for c in self.p.consts:
             try:
                 t = self.expr(c.value, scope)
@@ -1700,6 +1702,9 @@ class _Checker:
     # ------------------------------------------------------------ builtins
 
     def call(self, e: ast.Call, scope: _Scope) -> Type:
+        fn = self.fns.table.get(e.func)
+        if fn is not None:  # a `def` of the program: A(call) = 0, sizes from its body
+            return functions.call(self, fn, e, scope)
         b = builtins.get(e.func)
         if b is None:
             guess = did_you_mean(e.func, list(BUILTINS))

@@ -18,18 +18,33 @@ reads well and survives edits that move lines:
   `round r`, a fix `attempt k` for the body and `check k` for the check after attempt k
   (`check 0` first).
 
-An explicit `label=` is used as given, with ` · reviewer k` / ` · voter k` appended for
+An explicit `label=` is used with white space normalized as Claude Code shows it
+(`normalize`), with ` · reviewer k` / ` · voter k` appended for
 the copies of a review or vote. docs/semantics.md is the contract; this module is the
 one implementation of its static half.
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 from wflang.dsl import ast
 
 SEP = " · "
+
+# JavaScript's `\s` (WhiteSpace and LineTerminator), spelled out so that Python reads the
+# same set: Claude Code shows `String(label).replace(/\s+/g, " ").trim()`.
+_JS_SPACE = "\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+_JS_SPACES = re.compile(f"[{_JS_SPACE}]+")
+# the same, as JavaScript source, for the emitter
+JS_NORMALIZE = ".replace(/\\s+/g, ' ').trim()"
+
+
+def normalize(label: str) -> str:
+    """An explicit label as Claude Code shows it: each run of white space one space, none
+    at either end. Both targets apply it, so fake rules and journals match word for word."""
+    return _JS_SPACES.sub(" ", label).strip(" ")
 
 
 def singular(name: str) -> str:

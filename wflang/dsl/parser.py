@@ -456,6 +456,9 @@ def _bad_token(e: UnexpectedToken, text: str, at: Any) -> Diagnostic:
     if prev is not None and prev.type == "NAME" and str(prev.value) == "fail" and tok.type in ("STRING", "LONG_STRING"):
         return Diagnostic("WF223", "`fail` can only start a statement", _tok_span_at(prev, at),
                           '`fail "message"` ends the run; it has no value to assign or use')
+    fn = _def_mistake(tok, prev, text, line, at)
+    if fn is not None:
+        return fn
     word = _keyword(tok)
     if word in _TOP_LEVEL_WORDS and col > 1:
         what = "a phase" if word == "phase" else f"`{word}`"
@@ -489,6 +492,23 @@ def _bad_token(e: UnexpectedToken, text: str, at: Any) -> Diagnostic:
             hint = 'give the message the run fails with: `fail "nothing to review"`'
         return Diagnostic("WF106", msg, at(line, col), hint)
     return Diagnostic("WF107", f"unexpected {_unexpected(tok)}", at(line, col, width), hint)
+
+
+def _def_mistake(tok: Token, prev: Token | None, text: str, line: int, at: Any) -> Diagnostic | None:
+    """The usual slips in a `def` line (docs/language.md §13b), said as such."""
+    if prev is not None and prev.type == "NAME" and str(prev.value) == "def" and (prev.column or 1) > 1:
+        return Diagnostic("WF115", "a function cannot be defined inside a block", _tok_span_at(prev, at),
+                          "`def` belongs at the top level of the file: move it to column 1")
+    src = text.split("\n")[line - 1] if line <= text.count("\n") + 1 else ""
+    if not src.startswith("def "):
+        return None
+    if tok.type == "COLON" and "->" not in src:
+        return Diagnostic("WF107", "a function declares the type of its result", _tok_span_at(tok, at),
+                          "write `-> T` before the `:`, e.g. `def name(x: str) -> int:`")
+    if tok.type in ("RPAR", "COMMA") and prev is not None and prev.type == "NAME":
+        return Diagnostic("WF107", f"the parameter `{prev.value}` has no type", _tok_span_at(prev, at),
+                          f"write `{prev.value}: T`, e.g. `{prev.value}: str`")
+    return None
 
 
 def _open_interpolation(raw: str) -> bool:
@@ -620,8 +640,11 @@ class _Builder:
         header = items[0]
         inputs, types, defaults, budget, consts, body = [], [], [], [], [], []
         requires: list[ast.Require] = []
+        functions: list[ast.FunctionDef] = []
         for it in items[1:]:
-            if isinstance(it, ast.InputDecl):
+            if isinstance(it, ast.FunctionDef):
+                functions.append(it)
+            elif isinstance(it, ast.InputDecl):
                 inputs.append(it)
             elif isinstance(it, ast.Require):
                 if body:  # it runs before every statement: written after one, it would mislead
@@ -643,7 +666,7 @@ class _Builder:
                 body.append(it)
         body = self._plain_body(body, "workflow")
         return ast.Program(self.file, self.source, header, inputs, types, defaults, budget, consts, body,
-                           requires, span=_span(meta))
+                           requires, functions, span=_span(meta))
 
     def workflow_header(self, meta, name, *entries):
         h = ast.Header(name[0], span=name[1])
@@ -748,6 +771,16 @@ class _Builder:
         return ast.Phase("".join(parts), stmts, title_span=_tok_span(title), span=_span(meta))
 
     # ---- types
+    def def_decl(self, meta, name, params, result, body):
+        return ast.FunctionDef(str(name), params or [], result, self._plain_body(body, "def"),
+                               name_span=_tok_span(name), span=_span(meta))
+
+    def def_params(self, meta, *params):
+        return list(params)
+
+    def def_param(self, meta, name, typ):
+        return ast.Param(str(name), typ, span=_span(meta))
+
     def named_type(self, meta, name, min_, max_):
         return ast.NamedType(str(name), max_, min_, span=_span(meta))
 

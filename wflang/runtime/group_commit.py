@@ -65,10 +65,10 @@ class GroupCommit:
         if group is None:
             group = self._open = _Group()
         group.rows.append(row)
-        # Shielded: a row handed over is written even when the run is being cancelled
-        # (Ctrl-C), so what finished is not lost; the wait is one transaction at most.
-        with trio.CancelScope(shield=True):
-            if leader:
+        if leader:
+            # Shielded: a row handed over is written even when the run is being cancelled
+            # (Ctrl-C), so what finished is not lost; the wait is one transaction at most.
+            with trio.CancelScope(shield=True):
                 await trio.sleep(0)  # let the agents that finished in the same moment join
                 async with self._writer:
                     if self._open is group:
@@ -83,8 +83,10 @@ class GroupCommit:
                         group.error = exc
                     finally:
                         group.written.set()
-            else:
-                await group.written.wait()
+        else:
+            # A member's row is written by its leader, shielded; a member cancelled while
+            # it waits only never uses its result (no scope per agent: they cost).
+            await group.written.wait()
         if group.error is not None:
             if leader:
                 raise group.error

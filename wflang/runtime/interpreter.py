@@ -27,6 +27,7 @@ from wflang.dsl.schema import CHECK_SCHEMA, SchemaError, list_max, records_of, r
 from wflang.dsl.shared_head import shared_heads
 from wflang.runtime.backend import AgentRequest
 from wflang.runtime.fit import NOT_FIT, fit
+from wflang.runtime.functions import call_function
 from wflang.runtime.progress import RunObserver
 from wflang.runtime.scheduler import BoundExceeded, RunError, RunFailed, Scheduler
 from wflang.runtime.slots import OrderedSlots
@@ -77,6 +78,13 @@ class Frame:
     parts: tuple[str, ...] = ()  # the same as label loop parts: `file 3`, `reviewer 2` (dsl/labels.py)
     copy: str | None = None  # the innermost vote voter / review reviewer, `voter 2` (explicit labels)
     sample: int = 0  # the journal's sample index
+
+
+def _with(f: Frame, **changes: Any) -> Frame:
+    """`replace(f, **changes)` at a tenth of its cost (once per item of a fan-out)."""
+    g = object.__new__(Frame)
+    g.__dict__.update(f.__dict__, **changes)
+    return g
 
 
 class _Return(Exception):
@@ -367,7 +375,7 @@ class Interpreter:
         phase = V.text(opts["phase"]) if opts.get("phase") is not None else f.phase
         shown_phase = phase if phase is not None else self.phase_cursor
         if opts.get("label") is not None:
-            label = V.text(opts["label"]) + (f"{labels.SEP}{f.copy}" if f.copy is not None else "")
+            label = labels.normalize(V.text(opts["label"])) + (f"{labels.SEP}{f.copy}" if f.copy is not None else "")
         else:  # the site and the loop parts, as the JS emitter writes them
             prefix = f.prog.program.header.name + labels.SEP if f.prog.is_child else ""
             label = labels.SEP.join([prefix + labels.site_name(f.prog.program, e), *f.parts])
@@ -462,8 +470,8 @@ class Interpreter:
             binds: dict[str, Value] = {e.var: items[i]}
             if e.index_var is not None:
                 binds[e.index_var] = i  # from 0, as Python's enumerate
-            g = replace(f, scope=Scope(binds, f.scope), indices=f.indices + (i + 1,),
-                        parts=f.parts + (f"{noun} {i + 1}",))
+            g = _with(f, scope=Scope(binds, f.scope), indices=f.indices + (i + 1,),
+                      parts=f.parts + (f"{noun} {i + 1}",))
             if stop is not None and V.truthy(self.eval(stop.cond, g)):
                 skipped[i] = True
                 return
@@ -857,7 +865,11 @@ class Interpreter:
     def _call(self, e: ast.Call, s: Scope) -> Value:
         b = builtins.get(e.func)
         if b is None:
-            raise V.ValueError_(f"unknown function `{e.func}`")
+            fn = self._frame.prog.program.function(e.func) if self._frame is not None else None
+            if fn is None:
+                raise V.ValueError_(f"unknown function `{e.func}`")
+            # a `def` of the program (runtime/functions.py): pure, evaluated where it stands
+            return call_function(fn, [self._ev(a, s) for a in e.args], Scope, self._ev)
         args = [self._ev(a, s) for a in e.args]
         kwargs: dict[str, Value] = {}
         for k in e.kwargs:

@@ -260,27 +260,43 @@ def content_key(request: AgentRequest) -> str:
     cache hits mid-fan-out. Run-level knobs (`max_output_tokens`, `permissions`) stay out
     too, following the design's key.
     """
-    fields = {
-        "v": KEY_VERSION,
-        "prompt": request.prompt,
-        "schema": request.schema,
-        "model": request.model,
-        "effort": request.effort,
-        "agent_type": request.agent_type,
-        "isolation": request.isolation,
-        "sample_index": request.sample_index,
-    }
-    if request.toolless:
+    # The canonical JSON of {"v", "prompt", "schema", ...} with sorted keys, written out
+    # in key order: the same bytes as json.dumps(fields, sort_keys=True, ...), which
+    # tests/runtime/test_journal.py checks, with the schema's part made once per schema.
+    enc = _KEY_JSON.encode
+    canonical = "".join((
+        '{"agent_type":', enc(request.agent_type),
+        ',"effort":', enc(request.effort),
+        ',"isolation":', enc(request.isolation),
+        ',"model":', enc(request.model),
+        ',"prompt":', enc(request.prompt),
+        ',"sample_index":', enc(request.sample_index),
+        ',"schema":', _key_schema(request.schema),
         # Only when set, so the keys of agents with tools stay what they were.
-        fields["tools"] = "none"
-    canonical = json.dumps(
-        fields,
-        sort_keys=True,  # nested too: two equal schemas give one key whatever their key order
-        separators=(",", ":"),
-        ensure_ascii=False,
-        allow_nan=False,
-    )
+        ',"tools":"none"' if request.toolless else "",
+        ',"v":', enc(KEY_VERSION), "}",
+    ))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+# nested keys sorted too: two equal schemas give one key whatever their key order
+_KEY_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+_key_schemas: dict[int, tuple[Any, str]] = {}
+
+
+def _key_schema(schema: Any) -> str:
+    """A schema's part of the content key, once per schema object (as `_schema_json`)."""
+    if schema is None:
+        return "null"
+    hit = _key_schemas.get(id(schema))
+    if hit is not None and hit[0] is schema:
+        return hit[1]
+    text = _KEY_JSON.encode(schema)
+    with _schema_lock:
+        if len(_key_schemas) >= 256:
+            _key_schemas.clear()
+        _key_schemas[id(schema)] = (schema, text)
+    return text
 
 
 def agent_row(

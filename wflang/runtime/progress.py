@@ -12,13 +12,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-
-from rich.console import Console, Group
-from rich.live import Live
-from rich.table import Table
-from rich.text import Text
+from typing import TYPE_CHECKING, Any
 
 from wflang.runtime.backend import Usage
+from wflang.runtime.lines import Literal, Styled, lines_of, styled
+
+if TYPE_CHECKING:  # rich is imported only to draw the live view (runtime/lines.py)
+    from rich.console import Group
 
 NO_PHASE = "(top level)"
 
@@ -85,13 +85,13 @@ class ProgressView(RunObserver):
     """Draws the run on `console`: live when `live` is true, else one line per event that
     matters. Use as a context manager around the run."""
 
-    def __init__(self, console: Console, live: bool, clock: Callable[[], float] = time.monotonic) -> None:
-        self.console = console
+    def __init__(self, console: Any, live: bool, clock: Callable[[], float] = time.monotonic) -> None:
+        self.console = lines_of(console)
         self.live = live
         self._clock = clock
         self._phases: dict[str, _PhaseView] = {}
         self._t0 = clock()
-        self._live: Live | None = None
+        self._live: Any = None
         self._batches: dict[str, tuple[str, dict[str, int]]] = {}
 
     # ------------------------------------------------------------ lifecycle
@@ -99,7 +99,9 @@ class ProgressView(RunObserver):
     def __enter__(self) -> ProgressView:
         self._t0 = self._clock()
         if self.live:
-            self._live = Live(get_renderable=self._render, console=self.console, refresh_per_second=4,
+            from rich.live import Live
+
+            self._live = Live(get_renderable=self._render, console=self.console.rich, refresh_per_second=4,
                               transient=False, redirect_stdout=False, redirect_stderr=False)
             self._live.start()
         return self
@@ -119,7 +121,7 @@ class ProgressView(RunObserver):
             view = self._phases[key] = _PhaseView(key)
         return view
 
-    def _print(self, text: Text) -> None:
+    def _print(self, text: Literal | Styled) -> None:
         self.console.print(text, soft_wrap=True)
 
     def phase_started(self, title: str) -> None:
@@ -127,28 +129,28 @@ class ProgressView(RunObserver):
         if view.started is None:
             view.started = self._clock()
         if not self.live:
-            self._print(Text.assemble(("phase ", "bold"), (title, "bold cyan")))
+            self._print(styled(("phase ", "bold"), (title, "bold cyan")))
 
     def phase_finished(self, title: str) -> None:
         view = self._phase(title)
         view.ended = self._clock()
         # the phase's outcome line, live too (it prints above the table): the run's story
         style = "red" if view.failed and not view.done else ("yellow" if view.failed else "green")
-        self._print(Text.assemble(("phase ", "bold"), (title, "bold cyan"), ": ",
+        self._print(styled(("phase ", "bold"), (title, "bold cyan"), ": ",
                                   (self._summary(view), style)))
 
     def log(self, phase: str | None, message: str) -> None:
         prefix = f"[{phase}] " if phase else ""
-        self._print(Text.assemble(("log ", "dim"), (prefix, "cyan"), message))
+        self._print(styled(("log ", "dim"), (prefix, "cyan"), message))
 
     def note(self, message: str) -> None:
-        self._print(Text(message, style="yellow"))
+        self._print(styled((message, "yellow")))
 
     def batch(self, batch_id: str, status: str, counts: dict[str, int]) -> None:
         before = self._batches.get(batch_id)
         self._batches[batch_id] = (status, counts)
         if not self.live and before != (status, counts):
-            self._print(Text(f"batch {batch_id}: {_batch_text(status, counts)}"))
+            self._print(Literal(f"batch {batch_id}: {_batch_text(status, counts)}"))
 
     def agent_queued(self, phase: str | None, label: str) -> None:
         view = self._phase(phase)
@@ -174,7 +176,7 @@ class ProgressView(RunObserver):
             view.done += 1
         else:
             view.failed += 1
-            self._print(Text.assemble(("failed ", "red"), label, f": {error or 'no value'}"))
+            self._print(styled(("failed ", "red"), label, f": {error or 'no value'}"))
         view.usage.add(usage)
         view.ended = self._clock()
 
@@ -187,6 +189,10 @@ class ProgressView(RunObserver):
                 f"{v.usage.output_tokens:,} output tokens, {_fmt_elapsed(elapsed)}")
 
     def _render(self) -> Group:
+        from rich.console import Group
+        from rich.table import Table
+        from rich.text import Text
+
         table = Table(box=None, pad_edge=False, header_style="bold")
         for name, justify in [("phase", "left"), ("queued", "right"), ("running", "right"),
                               ("done", "right"), ("failed", "right"), ("out tokens", "right"),
@@ -210,4 +216,4 @@ class ProgressView(RunObserver):
             return
         for v in self._phases.values():
             if v.title == NO_PHASE and (v.done or v.failed):
-                self._print(Text(f"top level: {self._summary(v)}"))
+                self._print(Literal(f"top level: {self._summary(v)}"))

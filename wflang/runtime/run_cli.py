@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from wflang.dsl import ast
+from wflang.runtime.lines import Literal, console_for
 from wflang.runtime.models import BATCH_PRICE_FACTOR
 
 if TYPE_CHECKING:
@@ -112,8 +113,6 @@ def run_command(
 def _run(file: str, args_file: str | None, args_json: str | None, fake: str | None, resume: str | None,
          concurrency: int | None, allow: str | None, sample: int | None, json_out: bool, out_file: str | None,
          workspace: str | None, yes: bool, stdout: TextIO, stderr: TextIO, stdin: TextIO) -> int:
-    from rich.console import Console
-
     from wflang.dsl.loader import load
     from wflang.dsl.report import human
     from wflang.runtime.journal import JournalError
@@ -168,7 +167,7 @@ def _run(file: str, args_file: str | None, args_json: str | None, fake: str | No
         plan = _make_plan(program, source, bound, raw, sample)
         if before is not None:
             _check_something_to_resume(before, source, plan.values)
-        err = Console(file=stderr, highlight=False, soft_wrap=True)
+        err = console_for(stderr, highlight=False, soft_wrap=True)
         batch = _batch_mode(err, plan, fake)
         backend = _backend(fake, batch=True) if batch else _backend(fake)
         interactive = _is_tty(stdin) and _is_tty(stderr)
@@ -264,14 +263,12 @@ def _kept_fake(path: str, run_id: str) -> str:
 
 
 def _resume_note(err: Any, before: Any, source: str, values: Any) -> None:
-    from rich.text import Text
-
     from wflang.runtime.journal import source_sha256
 
     changed = [what for what, differs in (("the workflow", source_sha256(source) != before.source_sha256),
                                           ("its arguments", values != before.args)) if differs]
     if changed:
-        err.print(Text(f"note: {' and '.join(changed)} changed since run {before.id} ran; agents whose "
+        err.print(Literal(f"note: {' and '.join(changed)} changed since run {before.id} ran; agents whose "
                        "request is unchanged are served from the journal, the others run fresh"))
 
 
@@ -452,8 +449,6 @@ def _model_line(program: ast.Program, fake: bool) -> str:
 
 def _show_plan(err: Any, plan: _Plan, file: str, fake: str | None, concurrency: int | None, resume: str | None,
                declared: list[str], perm_note: str) -> None:
-    from rich.text import Text
-
     program, bound = plan.program, plan.bound
     limits = ["cap 1000"]
     if bound.agent_budget is not None:
@@ -488,7 +483,7 @@ def _show_plan(err: Any, plan: _Plan, file: str, fake: str | None, concurrency: 
                      "the Message Batches API at half price; a batch answers within 24 hours (most far "
                      "sooner); the other agents run live")
     for line in lines:
-        err.print(Text(line))
+        err.print(Literal(line))
 
 
 def _concurrency(program: ast.Program, concurrency: int | None) -> int:
@@ -553,7 +548,6 @@ def _execute(plan: _Plan, backend: Backend, journal: Any, run_id: str, resuming:
              concurrency: int | None, sample: int | None, json_out: bool, out_file: str | None,
              stdout: TextIO, stderr: TextIO) -> int:
     import trio
-    from rich.console import Console
 
     from wflang.runtime.interpreter import collapse, run_program
     from wflang.runtime.journal import JournalError
@@ -563,7 +557,7 @@ def _execute(plan: _Plan, backend: Backend, journal: Any, run_id: str, resuming:
     program, bound = plan.program, plan.bound
     limits = Limits(concurrency=_concurrency(program, concurrency), budget_agents=bound.agent_budget,
                     budget_output_tokens=bound.token_budget, bound=plan.agents_bound)
-    err = Console(file=stderr, highlight=False, soft_wrap=True)
+    err = console_for(stderr, highlight=False, soft_wrap=True)
     # --json: stdout carries one record; the story goes to stderr line by line (no live view)
     view = ProgressView(err, live=_is_tty(stdout) and _is_tty(stderr) and not json_out)
     sched = Scheduler(backend, ws, limits, journal=journal, run_id=run_id, resume=resuming,

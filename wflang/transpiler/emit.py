@@ -34,6 +34,7 @@ from wflang.dsl.builtins.regex_dialect import translate
 from wflang.dsl.builtins.strings import pattern_literal
 from wflang.dsl.diagnostics import Diagnostic
 from wflang.dsl.guard import agent_sites
+from wflang.transpiler.functions import function_lines
 from wflang.transpiler.guard import bound_js
 from wflang.transpiler.js_strings import (
     JS_RESERVED,
@@ -360,8 +361,10 @@ def _all_wf_names(program: ast.Program) -> set[str]:
     while programs:
         p = programs.pop()
         names.update(i.name for i in p.inputs)
-        for n in ast.walk([p.consts, p.body, p.inputs]):
-            if isinstance(n, ast.Name):
+        for n in ast.walk([p.consts, p.body, p.inputs, p.functions]):
+            if isinstance(n, ast.Param):
+                names.add(n.name)
+            elif isinstance(n, ast.Name):
                 names.add(n.id)
             elif isinstance(n, ast.Assign):
                 names.update(n.targets)
@@ -497,12 +500,14 @@ class _Emitter:
         self._heads: dict[int, dict[int, str]] = {}  # program id -> shared heads (dsl/shared_head.py)
         self.warnings: list[CompileWarning] = []
         self._sized: set[str] = set()  # schema consts whose size was checked
+        self.fn_js: dict[tuple[int, str], str] = {}  # (program id, `def` name) -> its JS function (functions.py)
 
     # ------------------------------------------------------------------ the whole script
 
     def compile(self) -> str:
         scope = _Scope({}, plan=_plan(self.program.consts + self.program.body))
         ctx = _Ctx(scope, self.program, None, grants=frozenset(self.program.header.permissions))
+        functions = function_lines(self, self.program, ctx)
         inputs = self.arguments(self.program, ctx)
         early, late = self.split_consts(self.program)
         early_lines = self.top_statements(early, ctx, consts_only=True)
@@ -517,6 +522,7 @@ class _Emitter:
             self.schema_section(self.program, dynamic=False),
             self.denied_section(),
             self.helper_section(),
+            functions,
             early_lines,
             inputs,
             guard,
@@ -1301,7 +1307,15 @@ class _Emitter:
         and its loop parts, `confirmed · finding 3 · reviewer 2`; no line numbers."""
         parts: list[tuple[str, str]] = []
         if "label" in options:
-            parts += self.text_parts(options["label"], ctx)
+            # white space normalized as Claude Code shows it (labels.normalize)
+            given = self.text_parts(options["label"], ctx)
+            if all(kind == "text" for kind, _ in given):
+                parts = [("text", labels.normalize("".join(t for _, t in given)))]
+            else:
+                normalized = f"{js_template(given)}{labels.JS_NORMALIZE}"
+                if ctx.copy is None:
+                    return normalized
+                parts = [("code", normalized)]
             if ctx.copy is not None:
                 parts += [("text", f"{labels.SEP}{ctx.copy[0]} "), ("code", ctx.copy[1])]
             return js_template(parts)
@@ -1329,7 +1343,8 @@ class _Emitter:
         raw = self.namer.fresh("childArgs")
         prefix = js_string(f"run {json.dumps(e.path)}: ")
         try:
-            lines = self.arguments(child, inner, raw=raw, open_records=True,
+            lines = function_lines(self, child, inner)
+            lines += self.arguments(child, inner, raw=raw, open_records=True,
                                    on_error=lambda a: f"throw new Error({prefix} + {a}.errors.join('; '))")
             body = (self.top_statements(child.consts, inner)
                     + self.requirements(child, inner, on_error=lambda u: f"throw new Error({prefix} + {u}.join('; '))")
@@ -1861,7 +1876,12 @@ class _Emitter:
     def expr_Call(self, e: ast.Call, ctx: _Ctx) -> str:
         b = builtins.get(e.func)
         if b is None:
-            raise CompileError(f"unknown builtin `{e.func}`", e)
+            fn = self.fn_js.get((id(ctx.program), e.func))
+            if fn is None:
+                raise CompileError(f"unknown builtin `{e.func}`", e)
+            # a `def` of the program: a plain JS function (transpiler/functions.py)
+            return f"{fn}({', '.join(self.expr(a, ctx, top=True) for a in e.args)})"
+
         kwargs = {k.name: k.value for k in e.kwargs}
         args = [self.expr(a, ctx, top=True) for a in e.args]
         method = getattr(self, f"call_{e.func}", None)

@@ -515,7 +515,7 @@ const note = await callAgent(`Write one note on ${text(topic)}.`,
   { at: 'line 17 in "1 agent" (line 17)' })
 // line 18: ideas = agent "List ideas about {topic}." -> list[str] max 4 with label="ideas for {topic}"
 const ideas = await callAgent(`List ideas about ${text(topic)}.`,
-  { label: `ideas for ${text(topic)}`, phase: 'Ask', schema: STR_LIST_4, model: 'sonnet', effort: 'low', disallowedTools: DENIED_TOOLS },
+  { label: `ideas for ${text(topic)}`.replace(/\s+/g, ' ').trim(), phase: 'Ask', schema: STR_LIST_4, model: 'sonnet', effort: 'low', disallowedTools: DENIED_TOOLS },
   { unwrap: 'items', max: 4, at: 'line 18 in "1 agent" (line 18)' })
 // line 19: ok = agent "Is {note.title} any good?" -> bool
 const ok = await callAgent(`Is ${text(note?.title ?? null)} any good?`,

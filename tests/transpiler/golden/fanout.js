@@ -536,7 +536,7 @@ phase('Scan')
 // line 7: summaries = fanout f in files:
 const summariesEach = await runParallel(iter(files).map((f, i) => () =>
   callAgent(`Summarize ${text(f)}.`,
-    { label: `summary ${text(f)}`, phase: 'Scan', disallowedTools: DENIED_TOOLS },
+    { label: `summary ${text(f)}`.replace(/\s+/g, ' ').trim(), phase: 'Scan', disallowedTools: DENIED_TOOLS },
     { at: 'line 8 in "fanout over files (max 20, line 4) × 1 agent" (line 7)' })))
 const summaries = dropFailed(summariesEach, 'fanout f in files (line 7)')
 // line 9: sizes = for f in files:

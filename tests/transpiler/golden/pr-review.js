@@ -590,7 +590,7 @@ phase('Find')
 // line 22: reports = fanout f in files:
 const reportsEach = await runParallel(iter(files).map((f, i) => () =>
   callAgent(`Review ${text(f)} for ${text(focus)} problems. Report each finding with file and line.`,
-    { label: `find ${text(f)}`, phase: 'Find', schema: FINDING_LIST_5, model: 'haiku' },
+    { label: `find ${text(f)}`.replace(/\s+/g, ' ').trim(), phase: 'Find', schema: FINDING_LIST_5, model: 'haiku' },
     { unwrap: 'items', max: 5, at: 'line 23 in "fanout over files (max 200, line 5) × 1 agent" (line 22)' })))
 const reports = dropFailed(reportsEach, 'fanout f in files (line 22)')
 const findings = top('top (line 26)', unique(flatten(reports), (v) => [v?.file ?? null, v?.line ?? null]), 60, (v) => v?.severity ?? null, ranked(['low', 'medium', 'high']))

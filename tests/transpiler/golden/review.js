@@ -530,7 +530,7 @@ const strictLenses = iter(LENSES)
 const strictTallies = await runParallel(iter(kept).map((c, i2) => () =>
   parallel(strictLenses.map((lens, r2) => () =>
     callAgent(`Check ${text(c)} for ${text(lens)} problems.`,
-      { label: `check ${text(lens)} · lens ${r2 + 1}`, phase: 'Judge', schema: VERDICT, disallowedTools: DENIED_TOOLS },
+      { label: `${`check ${text(lens)}`.replace(/\s+/g, ' ').trim()} · lens ${r2 + 1}`, phase: 'Judge', schema: VERDICT, disallowedTools: DENIED_TOOLS },
       { at: 'line 17 in "review: kept ≤ 8 (review, line 13) × 2 reviewers (LENSES)" (line 16)' })))
     .then((verdicts2) => tally(c, verdicts2, 'all', (answer) => !truthy(answer?.refuted ?? null) && (compare(len(answer?.why ?? null), 0) > 0)))))
 const strict = reviewOutcome(strictTallies, 'review (line 16)').kept

@@ -466,6 +466,6 @@ boundGuard.limit = 1
 phase('Quote `this` ${x}')
 // line 10: echoed = agent """
 const echoed = await callAgent(`Echo this exactly: \`${text(text_)}\` and $${text(NOTE)}.\nTemplate \${not_interpolated} and a lone brace: }`,
-  { label: `echo \`${text(text_)}\` \${x}`, phase: 'Quote `this` ${x}', disallowedTools: DENIED_TOOLS },
+  { label: `echo \`${text(text_)}\` \${x}`.replace(/\s+/g, ' ').trim(), phase: 'Quote `this` ${x}', disallowedTools: DENIED_TOOLS },
   { at: 'line 10 in "1 agent" (line 10)' })
 return guardDone({ echoed, note: NOTE, text: text_ })

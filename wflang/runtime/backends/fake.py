@@ -80,7 +80,9 @@ class SchemaValueError(ValueError):
 # ------------------------------------------------------------------ strings and hashing
 
 
-def _utf16_units(text: str) -> array.array:
+def _utf16_units(text: str) -> array.array | bytes:
+    if text.isascii():  # one unit per character, the same number (most prompts)
+        return text.encode("ascii")
     # 'surrogatepass' keeps lone surrogates as themselves, exactly like JS charCodeAt.
     units = array.array("H", text.encode("utf-16-le", "surrogatepass"))
     if sys.byteorder == "big":
@@ -90,12 +92,16 @@ def _utf16_units(text: str) -> array.array:
 
 def utf16_len(text: str) -> int:
     """The JavaScript `.length` of `text`: its number of UTF-16 code units."""
+    if text.isascii():
+        return len(text)
     return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def _normalize(text: str) -> str:
     """Join surrogate pairs written as two Python code points into one code point, so that
     code-point counts agree with JavaScript's (JSON-decoded strings are already joined)."""
+    if text.isascii():  # nothing to join
+        return text
     return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")
 
 
