@@ -72,3 +72,15 @@ def test_a_program_with_require_lines_is_still_checked_against_them(cache: Path,
     result = _probe(cache, "check", str(wf), "--args", str(args))
     assert result["code"] == 1
     assert "wflang.runtime" in result["loaded"]
+
+
+def test_without_site_hooks_check_needs_no_file_machinery(cache: Path) -> None:
+    """Run as on a machine whose `site` imports nothing (`python -S`; here a sandbox's
+    `.pth` hook imports certifi and with it importlib.resources, pathlib, zipfile...):
+    `wf check` reads its grammar and the file itself and needs none of them, nor any
+    installed package (the parser cache replaces lark)."""
+    env = dict(os.environ, XDG_CACHE_HOME=str(cache), PYTHONPATH=str(ROOT))
+    watched = ["importlib.resources", "pathlib", "zipfile", "tempfile", "urllib", "lark", "trio", "rich"]
+    out = subprocess.run([sys.executable, "-S", "-c", PROBE, json.dumps(["check", str(EXAMPLE / "pr-review.wf")]),
+                          json.dumps(watched)], env=env, capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert json.loads(out.stderr.strip().splitlines()[-1]) == {"code": 0, "loaded": []}, out.stderr[-2000:]

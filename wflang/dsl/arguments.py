@@ -63,7 +63,7 @@ def normalize(raw: Any, program: ast.Program) -> Any:
 
 
 # What arguments' JSON text nested deeper than jsonread.DEPTH_LIMIT reads as. The compiled
-# script's JSON.parse reads any depth; types nest at most 100 levels (docs/language.md), so
+# script's JSON.parse reads any depth; declared types nest far less than 200 levels, so
 # validation stops at the same place, with the same message, on what is above the cut.
 _TOO_DEEP = "\u0000wflang: nested too deeply"
 

@@ -7,11 +7,11 @@ first time, so `wf check` starts fast.
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 import threading
 from collections.abc import Iterator
-from importlib import resources
 from typing import Any
 
 from wflang.dsl import ast, lalr
@@ -21,7 +21,10 @@ from wflang.dsl.lexer import lazy_contextual_lexer
 from wflang.dsl.span import Span, source_lines
 from wflang.dsl.strings import Interpolation, split_string
 
-_GRAMMAR = resources.files("wflang.dsl").joinpath("grammar.lark").read_text(encoding="utf-8")
+# Beside this module (package data: an install puts it there). importlib.resources would
+# bring zipfile, tempfile, shutil and pathlib with it: a tenth of a fresh `wf check`.
+with open(os.path.join(os.path.dirname(__file__), "grammar.lark"), encoding="utf-8") as _f:
+    _GRAMMAR = _f.read()
 _lark = lalr.api(_GRAMMAR)
 Lark, Token, Tree, Indenter = _lark.Lark, _lark.Token, _lark.Tree, _lark.Indenter
 UnexpectedInput, UnexpectedCharacters = _lark.UnexpectedInput, _lark.UnexpectedCharacters
