@@ -103,11 +103,14 @@ NO_GIT_WORKTREE = ("Cannot create agent worktree: not in a git repository and no
 def check_agent_types(program: ast.Program, workspaces: list[Path]) -> list[Diagnostic]:
     """Warnings for each `agent_type` literal that names no built-in type and no agent file
     in any of `workspaces` (Claude Code would fail those agents)."""
+    options = _agent_type_options(program)
+    if not options:  # the common case: no folder to read
+        return []
     known: set[str] = set()
     for w in workspaces:
         known |= set(defined_types(w))
     out = []
-    for option in _agent_type_options(program):
+    for option in options:
         v = option.value
         if isinstance(v, ast.StrLit) and v.is_plain and v.text not in known:
             out.append(Diagnostic(

@@ -85,6 +85,11 @@ def load(path: str, source: str | None = None) -> Loaded:
 def _agent_type_warnings(program: ast.Program, path: str) -> list[Diagnostic]:
     """Agent types Claude Code would not find, looked up where the workflow is likely to run:
     the current folder and the .wf's own folder (wflang/dsl/agent_types.py)."""
+    if not any(isinstance(n, ast.RunWorkflow) or isinstance(n, ast.Option) and n.name == "agent_type"
+               for n in ast.walk([program.defaults, program.body])):
+        return []  # nothing to look up: `wf check` reads no folder and imports no pathlib
+    from pathlib import Path
+
     from wflang.dsl.agent_types import check_agent_types
 
     return check_agent_types(program, [Path.cwd(), Path(path).resolve().parent])
