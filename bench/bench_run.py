@@ -38,6 +38,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -104,11 +105,11 @@ def _best(cmd: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float]
     return min(walls), statistics.median(walls)
 
 
-def versus_node(tmp: Path) -> None:
-    env = _env(tmp)
+def _workloads(tmp: Path, env: dict[str, str]) -> Iterator[tuple[str, list[str], list[str]]]:
+    """(name, `wf run` command, node host command) for each workload, compiled and warmed
+    (bytecode and parser caches, as an installed wflang has them)."""
     (tmp / "xs.json").write_text(json.dumps({"xs": list(range(N))}))
     (tmp / "fake.json").write_text(json.dumps({"rules": [], "default": "schema"}))
-    print(f"wf run vs the node host on the same compiled workflow (best / median of {REPEATS} runs):")
     for name, source in (("no agent", NO_AGENT), (f"{N} instant agents", FANOUT)):
         wf = tmp / f"{name.split()[0]}.wf"
         wf.write_text(source)
@@ -116,12 +117,19 @@ def versus_node(tmp: Path) -> None:
         _timed([sys.executable, "-m", "wflang", "compile", str(wf), "-o", str(js)], tmp, env)
         run = [sys.executable, "-m", "wflang", "run", str(wf), "--args", "xs.json", "--fake", "fake.json",
                "--yes", "--workspace", str(tmp)]
-        _timed(run, tmp, env)  # warm the bytecode cache, as an installed wflang has it
+        _timed(run, tmp, env)
+        host = [str(NODE), str(HOST), "--script", str(js), "--fake", "fake.json", "--args", "xs.json",
+                "--out", str(tmp / "host.json")]
+        yield name, run, host
+
+
+def versus_node(tmp: Path) -> None:
+    env = _env(tmp)
+    print(f"wf run vs the node host on the same compiled workflow (best / median of {REPEATS} runs):")
+    for name, run, host in _workloads(tmp, env):
         py_best, py_med = _best(run, tmp, env)
         line = f"  {name:<20} wf run {py_best:6.3f} s / {py_med:6.3f} s"
         if NODE is not None:
-            host = [NODE, str(HOST), "--script", str(js), "--fake", "fake.json", "--args", "xs.json",
-                    "--out", str(tmp / "host.json")]
             node_best, node_med = _best(host, tmp, env)
             line += f"   node {node_best:6.3f} s / {node_med:6.3f} s   ratio {py_best / node_best:5.2f}×"
         else:
@@ -299,23 +307,13 @@ def instructions_versus_node(tmp: Path) -> None:
     if shutil.which("valgrind") is None or NODE is None:
         raise SystemExit("--instructions needs valgrind and node")
     env = _env(tmp)
-    (tmp / "xs.json").write_text(json.dumps({"xs": list(range(N))}))
-    (tmp / "fake.json").write_text(json.dumps({"rules": [], "default": "schema"}))
     _timed([sys.executable, "-c", "pass"], tmp, env)  # site's bytecode into the fresh cache
     base = _instructions([sys.executable, "-c", "pass"], tmp, env)
     print(f"wf run vs the node host, user-space instructions (callgrind; `python -c pass` is {base / 1e6:.0f} M):")
-    for name, source in (("no agent", NO_AGENT), (f"{N} instant agents", FANOUT)):
-        wf = tmp / f"{name.split()[0]}.wf"
-        wf.write_text(source)
-        js = wf.with_suffix(".js")
-        _timed([sys.executable, "-m", "wflang", "compile", str(wf), "-o", str(js)], tmp, env)
-        run = [sys.executable, "-m", "wflang", "run", str(wf), "--args", "xs.json", "--fake", "fake.json",
-               "--yes", "--workspace", str(tmp)]
-        _timed(run, tmp, env)  # bytecode and parser caches, as an installed wflang has them
+    for name, run, host in _workloads(tmp, env):
         py = _instructions(run, tmp, env)
         # V8's compiler and collector threads vary by a tenth from run to run: node's best of 3
-        node = _instructions([NODE, str(HOST), "--script", str(js), "--fake", "fake.json", "--args", "xs.json",
-                              "--out", str(tmp / "host.json")], tmp, env, tries=3)
+        node = _instructions(host, tmp, env, tries=3)
         print(f"  {name:<20} wf run {py / 1e6:7.0f} M   node {node / 1e6:7.0f} M   ratio {py / node:5.2f}×")
 
 

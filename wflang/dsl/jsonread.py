@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from itertools import accumulate
 from typing import Any
 
@@ -97,33 +98,8 @@ def describe_path(path: list[str | int]) -> str:
     return "/" + "/".join(parts[:4]) + "/…/" + "/".join(parts[-2:]) + f" ({len(parts)} levels down)"
 
 
-def _too_deep_spans(text: str) -> list[tuple[int, int]]:
-    """[start, end) of each array or object that opens level DEPTH_LIMIT + 1, strings
-    skipped; [] when the brackets do not balance."""
-    spans: list[tuple[int, int]] = []
-    depth, i, n, start = 0, 0, len(text), -1
-    while i < n:
-        ch = text[i]
-        if ch == '"':
-            i += 1
-            while i < n and text[i] != '"':
-                i += 2 if text[i] == "\\" else 1
-        elif ch in "[{":
-            depth += 1
-            if depth == DEPTH_LIMIT + 1:
-                start = i
-        elif ch in "]}":
-            depth -= 1
-            if depth == DEPTH_LIMIT:
-                spans.append((start, i + 1))
-            elif depth < 0:
-                return []
-        i += 1
-    return spans if depth == 0 else []
-
-
-def _too_deep_at(text: str) -> int:
-    """Offset of the first `[` or `{` that opens level DEPTH_LIMIT + 1 (strings skipped)."""
+def _brackets(text: str) -> Iterator[tuple[int, int]]:
+    """(offset, depth after it) of every `[`, `{`, `]` and `}` outside strings, in order."""
     depth, i, n = 0, 0, len(text)
     while i < n:
         ch = text[i]
@@ -133,9 +109,28 @@ def _too_deep_at(text: str) -> int:
                 i += 2 if text[i] == "\\" else 1
         elif ch in "[{":
             depth += 1
-            if depth > DEPTH_LIMIT:
-                return i
+            yield i, depth
         elif ch in "]}":
             depth -= 1
+            yield i, depth
         i += 1
-    return 0
+
+
+def _too_deep_spans(text: str) -> list[tuple[int, int]]:
+    """[start, end) of each array or object that opens level DEPTH_LIMIT + 1, strings
+    skipped; [] when the brackets do not balance."""
+    spans: list[tuple[int, int]] = []
+    depth, start = 0, -1
+    for i, depth in _brackets(text):
+        if depth == DEPTH_LIMIT + 1 and text[i] in "[{":
+            start = i
+        elif depth == DEPTH_LIMIT and text[i] in "]}":
+            spans.append((start, i + 1))
+        elif depth < 0:
+            return []
+    return spans if depth == 0 else []
+
+
+def _too_deep_at(text: str) -> int:
+    """Offset of the first `[` or `{` that opens level DEPTH_LIMIT + 1 (strings skipped)."""
+    return next((i for i, depth in _brackets(text) if depth > DEPTH_LIMIT), 0)
