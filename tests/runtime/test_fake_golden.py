@@ -22,7 +22,16 @@ from typing import Any
 import pytest
 
 from wflang.runtime.backend import AgentRequest
-from wflang.runtime.backends.fake import FakeBackend, fnv1a32, js_json, schema_value, subset_error
+from wflang.runtime.backends.fake import (
+    FakeBackend,
+    SchemaValueError,
+    _plain,
+    _shaped,
+    fnv1a32,
+    js_json,
+    schema_value,
+    subset_error,
+)
 
 GOLDEN = Path(__file__).parent / "fake_golden.txt"
 UPDATE = os.environ.get("WF_UPDATE_GOLDEN") == "1"
@@ -316,3 +325,69 @@ def test_fnv1a32_is_the_documented_hash(text: str) -> None:
     for k in range(0, len(units), 2):
         h = ((h ^ int.from_bytes(units[k:k + 2], "little")) * 0x01000193) % 2**32
     assert fnv1a32(text) == h
+
+
+# ---------------------------------------------------------------------------- plans
+# A schema's values are made by a plan built once per schema; the plan says when every value
+# it makes fits (the fake then skips checking it) and when every value is plain JSON (its
+# text is then written without looking at it first). Both must be true when claimed.
+
+
+def _all_schemas() -> list[Any]:
+    from tests.runtime.test_fake_backend import _validation_schema, random_schema
+    from tests.transpiler.test_node_host import SCHEMAS, _random_schema
+
+    rng = random.Random(5)
+    randoms = [{"type": "object", "properties": {f"p{j}": make(rng, 3) for j in range(rng.randint(1, 4))}}
+               for k in range(900) for make in [(random_schema, _random_schema, _validation_schema)[k % 3]]]
+    every = [*_language_schemas(), *EDGE_SCHEMAS, *SCHEMAS, *randoms]
+    return [s for s in every if s is not None]  # None: a text agent, no schema
+
+
+def test_a_plan_claims_only_what_is_true() -> None:
+    proven = plain = 0
+    for n, schema in enumerate(_all_schemas()):
+        for label, prompt in ((LABELS[n % len(LABELS)], PROMPTS[n % len(PROMPTS)]), ("r · 3", "item 3")):
+            try:
+                value, plan = _shaped(schema, label, prompt)
+            except SchemaValueError:
+                continue
+            assert plan is not None
+            if plan.proven:
+                assert subset_error(schema, value) is None, (schema, value)
+                proven += 1
+            if plan.plain:
+                assert _plain(value), (schema, value)
+                plain += 1
+    assert proven > 1000 and plain > 1000  # the claims are made, not only withheld
+
+
+def test_every_language_schema_is_proven() -> None:
+    """Every `.wf` result type gets values the fake need not check; a type without floats
+    gets values known to be plain JSON (a float, as in `half: 0.5 | 1`, may not be)."""
+    plains = []
+    for schema in filter(None, _language_schemas()):  # None: a text agent, no schema
+        value, plan = _shaped(schema, "r · 3", "item 3")
+        assert plan is not None and plan.proven, schema
+        assert _plain(value) or not plan.plain
+        plains.append(plan.plain)
+    assert plains.count(False) == 3 and len(plains) == 18  # Plan (ratio 0.5), Step (half), map of Plan
+
+
+def test_the_fake_plans_once_per_schema_and_checks_only_what_is_not_proven(monkeypatch: pytest.MonkeyPatch) -> None:
+    from wflang.runtime.backends import fake
+
+    planned: list[Any] = []
+    checked: list[Any] = []
+    plan_of, check = fake._plan_of, fake.subset_error
+    monkeypatch.setattr(fake, "_plan_of", lambda root, s, *rest: planned.append(s) or plan_of(root, s, *rest))
+    monkeypatch.setattr(fake, "subset_error", lambda schema, value: checked.append(value) or check(schema, value))
+    record = {"type": "object", "required": ["n"], "properties": {"n": {"type": "integer"}}, "additionalProperties": False}
+    contradictory = {"type": "object", "properties": {"n": {"type": "integer", "minimum": 5, "maximum": 3}}}
+    backend = FakeBackend({"rules": [], "default": "schema"})
+    for i in range(50):
+        assert backend.decide(AgentRequest(prompt=f"item {i}", schema=record, label=f"r · {i}")).error is None
+    assert len(planned) == 2 and checked == []  # the record and its one field, once; nothing checked
+    answer = backend.decide(AgentRequest(prompt="p", schema=contradictory, label="L"))
+    assert answer.error == "fake: the schema-shaped value does not match the schema at /n: 5 is greater than the maximum 3"
+    assert checked == [{"n": 5}]
