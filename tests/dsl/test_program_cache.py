@@ -368,11 +368,13 @@ def test_a_hit_imports_neither_the_parser_nor_the_checker(tmp_path: Path, cache_
             str(EXAMPLE / "fake.json"), "--allow", "edit,shell", "--yes", "--workspace", str(tmp_path)]
     env = dict(os.environ, XDG_CACHE_HOME=str(cache_home), PYTHONPATH=str(ROOT))
 
-    def probe() -> dict:
-        out = subprocess.run([sys.executable, "-c", PROBE, json.dumps(args)], env=env, capture_output=True,
+    def probe(argv: list[str] = args) -> dict:
+        out = subprocess.run([sys.executable, "-c", PROBE, json.dumps(argv)], env=env, capture_output=True,
                              text=True, timeout=120, cwd=tmp_path)
         return json.loads(out.stderr.strip().splitlines()[-1])
 
     miss = probe()
     assert miss["code"] == 0 and "wflang.dsl.checker" in miss["loaded"]
     assert probe() == {"code": 0, "loaded": []}
+    check = probe(["check", str(EXAMPLE / "pr-review.wf")])  # the proof checks from scratch, always
+    assert check["code"] == 0 and {"wflang.dsl.checker", "wflang.dsl.parser"} <= set(check["loaded"])
