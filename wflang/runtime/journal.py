@@ -359,7 +359,7 @@ def agent_row(
         schema_json,
         status,
         result_json,
-        scrub(error),
+        None if error is None else scrub(error),
         *tokens,
         started,
         finished,

@@ -60,7 +60,7 @@ def redact_texts(texts: tuple[str | None, ...]) -> tuple[str | None, ...]:
     """`texts` with each one redacted (None stays None): the same tuple, after one test of
     them all, when none may hold a secret (the journal stores eight texts per agent)."""
     joined = "\x00".join([t for t in texts if t is not None])
-    if _KEY_PREFIX not in joined and not any(secret in joined for secret in _known):
+    if _KEY_PREFIX not in joined and not (_known and any(secret in joined for secret in _known)):
         return texts
     return tuple(None if t is None else redact_text(t) for t in texts)
 
@@ -71,4 +71,4 @@ def json_may_hold_secret(text: str) -> bool:
     value gives this very text. (JSON writes a string's characters as they are but for
     quotes, backslashes and control characters; a secret holding one of those is assumed
     to be there.)"""
-    return _escaped or _KEY_PREFIX in text or any(secret in text for secret in _known)
+    return _escaped or _KEY_PREFIX in text or bool(_known and any(secret in text for secret in _known))

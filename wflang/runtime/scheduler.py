@@ -307,12 +307,13 @@ class Scheduler:
             try:
                 # What Claude Code refuses before the subagent starts fails it here too, in its
                 # words; a built-in type narrows the tools (Explore and Plan never edit).
-                problem = self.spawns.problem(request.agent_type, request.isolation)
-                if problem is not None:
-                    raise AgentFailure(problem)
-                narrowed = self.spawns.narrowed(request.agent_type, request.permissions)
-                if narrowed != request.permissions:
-                    request = replace(request, permissions=narrowed)
+                if request.agent_type is not None or request.isolation is not None:  # else nothing to check
+                    problem = self.spawns.problem(request.agent_type, request.isolation)
+                    if problem is not None:
+                        raise AgentFailure(problem)
+                    narrowed = self.spawns.narrowed(request.agent_type, request.permissions)
+                    if narrowed != request.permissions:
+                        request = replace(request, permissions=narrowed)
                 result = await self.backend.run_agent(request, self.workspace)
                 spent = result.usage
             except AuthenticationFailure as exc:
