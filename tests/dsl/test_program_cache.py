@@ -183,6 +183,15 @@ def test_a_change_to_wflang_itself_is_a_miss(tmp_path: Path, monkeypatch: pytest
     assert not hit(load_cached(wf))
 
 
+def test_a_package_whose_files_cannot_be_listed_is_never_cached(tmp_path: Path, cache_home: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """(wflang run from a zip, say): no fingerprint, no key, no cache, and no error."""
+    monkeypatch.setattr(program_cache, "PACKAGE_ROOT", str(tmp_path / "no-such-folder"))
+    wf = write(tmp_path / "w.wf", SIMPLE)
+    assert program_cache.key(wf, SIMPLE) is None
+    assert load_cached(wf).ok and not hit(load_cached(wf)) and entries(cache_home) == []
+
+
 def test_another_python_is_a_miss(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     wf = write(tmp_path / "w.wf", SIMPLE)
     before = program_cache.key(wf, SIMPLE)
