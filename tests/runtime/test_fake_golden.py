@@ -175,6 +175,13 @@ SPECS: list[dict[str, Any]] = [
     {"rules": [], "default": "schema"},
     {"rules": [], "default": "schema", "fail_one_in": 3},
     {"rules": [{"label": "fix *", "latency": 2.5}, {"prompt": "^item", "latency": 1}], "default": "schema"},
+    # Explicit replies, shaped and validated against every schema (added before their check
+    # was kept per schema and reply).
+    {"rules": [{"label": "r *", "reply": {"n": 5}}, {"label": "fix *", "reply": [1, "two", None]},
+               {"label": "emoji*", "reply": "text 😀"}, {"prompt": "^Review", "reply": {"items": []}},
+               {"label": "lone*", "reply": 7.5}], "default": {"reply": {"value": True}}},
+    {"rules": [{"label": "r *", "reply": {"n": "five"}}, {"label": "task", "reply": False}],
+     "default": {"reply": ["a", {"b": 1}]}, "validate": False},
 ]
 
 HASHED = ["", "a", "foobar", "é", "😀", "\ud83d\ude00", "\ud800", "a\udfffb", "task\ndo it\n", "x" * 1000,
@@ -217,8 +224,11 @@ def _requests() -> tuple[list[Any], list[tuple[int, str, str]]]:
     return schemas, out
 
 
-def _answer(backend: FakeBackend, schema: Any, label: str, prompt: str) -> dict[str, Any]:
-    a = backend.decide(AgentRequest(prompt=prompt, schema=schema, label=label))
+def _answer(backend: FakeBackend, schema: Any, label: str, prompt: str) -> Any:
+    try:
+        a = backend.decide(AgentRequest(prompt=prompt, schema=schema, label=label))
+    except Exception as exc:  # a reply for a schema that is not an object: the scheduler's
+        return ("raises", type(exc).__name__, str(exc))  # "a broken backend fails this agent"
     usage = None if a.usage is None else (a.usage.input_tokens, a.usage.output_tokens)
     return {"latency": a.latency, "value": a.value, "error": a.error, "usage": usage}
 
@@ -235,7 +245,7 @@ def _outcomes(backends: list[FakeBackend], schema: Any, label: str, prompt: str)
     (or to its value), which keeps the file short."""
     first, *others = [_answer(b, schema, label, prompt) for b in backends]
     value = _schema_value(schema, label, prompt)
-    same_value = first["error"] is None and _exact(value) == _exact(("value", first["value"]))
+    same_value = isinstance(first, dict) and first["error"] is None and _exact(value) == _exact(("value", first["value"]))
     return {"answers": [first, *("same" if _exact(a) == _exact(first) else a for a in others)],
             "schema_value": "same" if same_value else value}
 
@@ -304,7 +314,7 @@ def test_the_fake_gives_the_golden_answers() -> None:
 def test_the_golden_cases_reach_every_outcome() -> None:
     """The cases are worth pinning: values, fail_one_in failures, generator errors, values
     that do not fit their schema, latencies, non-ASCII and non-plain JSON."""
-    answers = [a for c in _load() if c["kind"] == "request" for a in c["out"]["answers"] if a != "same"]
+    answers = [a for c in _load() if c["kind"] == "request" for a in c["out"]["answers"] if isinstance(a, dict)]
     errors = [a["error"] for a in answers if a["error"] is not None]
     assert sum(a["error"] is None for a in answers) > 500
     assert any(e.startswith("fake: fail_one_in=3") for e in errors)
