@@ -401,3 +401,21 @@ def test_the_fake_plans_once_per_schema_and_checks_only_what_is_not_proven(monke
     answer = backend.decide(AgentRequest(prompt="p", schema=contradictory, label="L"))
     assert answer.error == "fake: the schema-shaped value does not match the schema at /n: 5 is greater than the maximum 3"
     assert checked == [{"n": 5}]
+
+
+def test_a_reply_is_checked_once_per_schema_and_reply(monkeypatch: pytest.MonkeyPatch) -> None:
+    from wflang.runtime.backends import fake
+
+    checked: list[Any] = []
+    validate = fake.validate_value
+    monkeypatch.setattr(fake, "validate_value", lambda schema, value: checked.append(value) or validate(schema, value))
+    record = {"type": "object", "required": ["n"], "properties": {"n": {"type": "integer"}}, "additionalProperties": False}
+    backend = FakeBackend({"rules": [{"label": "good *", "reply": {"n": 5}}, {"label": "bad *", "reply": {"n": "x"}}]})
+    for i in range(30):
+        good = backend.decide(AgentRequest(prompt=f"item {i}", schema=record, label=f"good {i}"))
+        assert good.value == {"n": 5} and good.usage is not None and good.usage.input_tokens == len(f"item {i}") // 4 + 1
+        bad = backend.decide(AgentRequest(prompt=f"item {i}", schema=record, label=f"bad {i}"))
+        assert bad.error == "fake: rules[1] gives a reply that does not match the schema at /n: 'x' is not of type 'integer'"
+    assert checked == [{"n": 5}, {"n": "x"}]
+    good.value["n"] = 6  # a copy: the next answer is the file's again
+    assert backend.decide(AgentRequest(prompt="p", schema=record, label="good x")).value == {"n": 5}

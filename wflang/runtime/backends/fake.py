@@ -252,8 +252,15 @@ def fake_usage(prompt: str, value: Any) -> Usage:
 
 def _usage(prompt: str, value: Any, plain: bool) -> Usage:
     """fake_usage, told whether `value` is _plain."""
-    text = value if isinstance(value, str) else _stringify(value, plain)
-    return Usage(input_tokens=utf16_len(prompt) // 4 + 1, output_tokens=utf16_len(text) // 4 + 1)
+    return Usage(input_tokens=_tokens(prompt), output_tokens=_output_tokens(value, plain))
+
+
+def _output_tokens(value: Any, plain: bool) -> int:
+    return _tokens(value if isinstance(value, str) else _stringify(value, plain))
+
+
+def _tokens(text: str) -> int:
+    return utf16_len(text) // 4 + 1
 
 
 def _json_type(value: Any) -> str:
@@ -1239,6 +1246,7 @@ class FakeBackend:
             _subset_validator()
         self._lock = threading.RLock()
         self._reply_counts = [0] * len(self.spec.rules)
+        self._checks: dict[tuple[int, int], tuple[Any, Any, str | None, int]] = {}  # see _checked
         # Every call in start order, in the node host's record shape (for differential tests
         # and `wf fake init`); `wf run` reads none of it and passes record=False.
         self.calls: list[dict[str, Any]] = []
@@ -1304,10 +1312,28 @@ class FakeBackend:
                     f"fake: {where} gives {_with_article(_json_type(reply))} reply to a text agent, which needs a string"))
             return FakeAnswer(latency, value=reply, usage=fake_usage(request.prompt, reply))
         value = shape_reply(request.schema, reply)
-        problem = validate_value(request.schema, value) if self.spec.validate else None
+        problem, output_tokens = self._checked(request.schema, reply, value)
         if problem is not None:
             return FakeAnswer(latency, error=f"fake: {where} gives a reply that does not match the schema {problem}")
-        return FakeAnswer(latency, value=value, usage=fake_usage(request.prompt, value))
+        usage = Usage(input_tokens=_tokens(request.prompt), output_tokens=output_tokens)
+        return FakeAnswer(latency, value=value, usage=usage)
+
+    def _checked(self, schema: Any, reply: Any, value: Any) -> tuple[str | None, int]:
+        """For `value` = shape_reply(schema, reply): validate_value's problem (None when
+        replies are not validated) and the output tokens, worked out once per (schema,
+        reply). A site's schema and a rule's reply are the same objects call after call, and
+        neither figure reads anything else (jsonschema alone costs some 15 us a call). An
+        entry keeps both objects alive, so their ids cannot be reused while it is kept."""
+        key = (id(schema), id(reply))
+        hit = self._checks.get(key)
+        if hit is not None and hit[0] is schema and hit[1] is reply:
+            return hit[2], hit[3]
+        problem = validate_value(schema, value) if self.spec.validate else None
+        output_tokens = _output_tokens(value, _plain(value))
+        if len(self._checks) >= 4096:  # schemas made per call (a test's, a script's): start over
+            self._checks.clear()
+        self._checks[key] = (schema, reply, problem, output_tokens)
+        return problem, output_tokens
 
     async def run_agent(self, request: AgentRequest, workspace: Path) -> AgentResult:
         with self._lock:  # one step, so `calls` is in the order `replies` were handed out
