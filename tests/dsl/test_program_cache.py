@@ -361,14 +361,17 @@ def test_a_run_from_the_cache_is_the_same_as_a_fresh_one(tmp_path: Path, monkeyp
 # ---------------------------------------------------------------- what a hit imports
 
 PROBE = """
-import json, sys
+import json, os, sys
 sys.argv = ["wf", *json.loads(sys.argv[1])]
-from wflang.cli import main
-code = main()
 watched = ("lark", "wflang.dsl.parser", "wflang.dsl.checker", "wflang.dsl.lexer", "wflang.dsl._lalr_standalone",
            "wflang.dsl.strings", "pickle")
-print(json.dumps({"code": code, "loaded": sorted(m for m in sys.modules if m in watched or m.startswith("lark."))}),
-      file=sys.stderr)
+def report(code):
+    loaded = sorted(m for m in sys.modules if m in watched or m.startswith("lark."))
+    print(json.dumps({"code": code, "loaded": loaded}), file=sys.stderr)
+exit_now = os._exit
+os._exit = lambda code: (report(code), sys.stderr.flush(), exit_now(code))  # a finished run ends the process
+from wflang.cli import main
+report(main())  # as the console script calls it
 """
 
 
