@@ -112,6 +112,37 @@ async def test_a_row_handed_over_is_written_even_when_the_run_is_cancelled(tmp_p
     journal.close()
 
 
+async def test_a_member_cancelled_while_it_waits_stops_waiting_and_its_row_is_still_written(tmp_path: Path):
+    journal = _open_slow(tmp_path)
+    run_id = journal.start_run("t", "t.wf", "src", {})
+    commits = GroupCommit(journal, run_id)
+    req = AgentRequest(prompt="p", schema=None, label="l")
+    scopes = {key: trio.CancelScope() for key in ("a", "b")}
+    outcome: list[str] = []
+
+    async def agent(key: str) -> None:
+        with scopes[key]:
+            await commits.commit(agent_row(run_id, key, req, "failed", None, "x", None, 0.0, 1.0))
+            outcome.append(f"{key} written")
+            return
+        outcome.append(f"{key} cancelled")
+
+    async with trio.open_nursery() as nursery:
+        await commits._writer.acquire()  # held: both rows wait in one group, unwritten
+        nursery.start_soon(agent, "a")
+        nursery.start_soon(agent, "b")
+        while commits._open is None or len(commits._open.rows) < 2:
+            await trio.sleep(0)
+        leader, member = (row.params[1] for row in commits._open.rows)
+        scopes[member].cancel()  # the member is parked, waiting for the write
+        while len(outcome) < 1:
+            await trio.sleep(0)
+        commits._writer.release()
+    assert outcome == [f"{member} cancelled", f"{leader} written"]
+    assert sorted(journal.committed) == ["a", "b"]  # handed over: written all the same
+    journal.close()
+
+
 @pytest.mark.parametrize("n", [1, 7])
 async def test_counts(tmp_path: Path, n: int):
     journal = Journal.open(tmp_path)

@@ -19,6 +19,7 @@ event loop. A SIGKILL can lose the lines logged since the last group, never an a
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING
 
 import trio
@@ -32,22 +33,22 @@ if TYPE_CHECKING:
 class _Group:
     """The rows of one transaction, and the members parked until it is written."""
 
-    __slots__ = ("rows", "parked", "written", "error")
+    __slots__ = ("rows", "parked", "done", "error")
 
     def __init__(self) -> None:
         self.rows: list[AgentRow] = []
         # The members waiting for the write: trio's low-level wait (what an Event does
         # inside, without its parking lot), one wake-up each when the group is written.
         self.parked: list[Task] = []
-        self.written = False
+        self.done = False  # written (or failed): the members may go on
         self.error: BaseException | None = None
 
-    async def wait_written(self) -> None:
-        """Return once the leader has written the group (a cancellation point, as
-        `Event.wait`: a member cancelled while it waits leaves the group's wake-ups)."""
-        if self.written:
-            await trio.lowlevel.checkpoint()
-            return
+    def written(self) -> Awaitable[object]:
+        """What a member awaits until the leader has written the group: a cancellation
+        point, as `Event.wait` (a member cancelled while it waits leaves the group's
+        wake-ups). Trio's own awaitable, handed back, not wrapped in a coroutine of ours."""
+        if self.done:
+            return trio.lowlevel.checkpoint()
         task = trio.lowlevel.current_task()
         self.parked.append(task)
 
@@ -55,10 +56,10 @@ class _Group:
             self.parked.remove(task)
             return trio.lowlevel.Abort.SUCCEEDED
 
-        await trio.lowlevel.wait_task_rescheduled(abort)
+        return trio.lowlevel.wait_task_rescheduled(abort)
 
     def set_written(self) -> None:
-        self.written = True
+        self.done = True
         parked, self.parked = self.parked, []
         for task in parked:
             trio.lowlevel.reschedule(task)
@@ -115,7 +116,7 @@ class GroupCommit:
         else:
             # A member's row is written by its leader, shielded; a member cancelled while
             # it waits only never uses its result (no scope per agent: they cost).
-            await group.wait_written()
+            await group.written()
         if group.error is not None:
             if leader:
                 raise group.error
