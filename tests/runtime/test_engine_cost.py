@@ -84,3 +84,31 @@ def test_a_run_restores_the_collector_threshold(tmp_path: Path, monkeypatch: pyt
     before = gc.get_threshold()
     _run(tmp_path, 5, monkeypatch)
     assert gc.get_threshold() == before
+
+
+def test_a_fresh_run_makes_none_of_the_readers_records(tmp_path: Path) -> None:
+    """`wf run` writes the journal; the records a reader gets (journal_records.py: seven
+    dataclasses, some 25 M instructions to make) are imported only by what reads them."""
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / "w.wf").write_text(SOURCE)
+    (tmp_path / "fake.json").write_text('{"rules": [], "default": "schema"}')
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "wflang", "run", "w.wf", "--args-json",
+                           '{"xs": [1, 2, 3]}', "--fake", "fake.json", "--yes", "--workspace", "."],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    imported = {line.split("|")[-1].strip() for line in proc.stderr.splitlines() if line.startswith("import time:")}
+    assert "wflang.runtime.journal" in imported
+    assert "wflang.runtime.journal_records" not in imported
+
+
+def test_the_records_are_still_named_by_the_journal() -> None:
+    from wflang.runtime import journal, journal_records
+
+    assert journal.AgentRecord is journal_records.AgentRecord
+    assert journal.RunDetail is journal_records.RunDetail
+    with pytest.raises(AttributeError):
+        journal.NoSuchRecord  # noqa: B018

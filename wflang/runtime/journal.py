@@ -29,14 +29,23 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from json.encoder import encode_basestring  # what JSONEncoder.encode writes a str with (ensure_ascii off)
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from wflang.dsl import jsonread
 from wflang.runtime.backend import AgentRequest, AgentResult, Usage
 from wflang.runtime.redact import json_may_hold_secret, redact_text, redact_texts, redact_value
+
+if TYPE_CHECKING:
+    from wflang.runtime.journal_records import (
+        AgentRecord,
+        CachedAgent,
+        PhaseSummary,
+        RunDetail,
+        RunRecord,
+        RunSummary,
+    )
 
 JOURNAL_DIR = ".wf"
 JOURNAL_FILE = "journal.sqlite"
@@ -129,117 +138,33 @@ class JournalError(Exception):
 
 # ---------------------------------------------------------------------------- records
 
-
-@dataclass
-class RunRecord:
-    id: str
-    workflow: str
-    source_path: str
-    source_sha256: str
-    args: Any
-    bound: Any
-    # As stored, except that a "running" run whose process is gone (killed before it
-    # could write its status) is reported as "interrupted".
-    status: str
-    started: float
-    finished: float | None
-    result: Any
-    error: str | None
-    usage: Usage
-    pid: int | None
-    host: str | None
-    resumes: int
-    # The run's options, so a resume carries them over: {"concurrency", "fake", "granted"}.
-    options: Any = None
+# RunRecord, RunSummary, AgentRecord, LogRecord, PhaseSummary, RunDetail and CachedAgent
+# live in journal_records.py, imported when first needed (`__getattr__` below names them
+# here too): a fresh `wf run` makes none of them.
 
 
-@dataclass
-class RunSummary:
-    id: str
-    workflow: str
-    status: str
-    started: float
-    finished: float | None
-    agents_done: int
-    agents_failed: int
-    usage: Usage
-    source_path: str | None = None
-
-    @property
-    def resumable(self) -> bool:
-        """`wf run FILE --resume ID` continues it as it is (a finished run only after an edit)."""
-        return self.status in ("failed", "interrupted")
+_RECORDS = frozenset({"RunRecord", "RunSummary", "AgentRecord", "LogRecord", "PhaseSummary", "RunDetail",
+                      "CachedAgent"})
 
 
-@dataclass
-class AgentRecord:
-    id: int
-    run_id: str
-    key: str
-    sample_index: int
-    label: str
-    phase: str | None
-    model: str | None
-    model_id: str | None
-    effort: str | None
-    agent_type: str | None
-    isolation: str | None
-    prompt: str
-    schema: dict[str, Any] | None
-    status: str
-    result: Any
-    error: str | None
-    usage: Usage
-    started: float
-    finished: float
-    duration: float
+def __getattr__(name: str) -> Any:
+    # The name is checked first: `from wflang.runtime.journal import X` asks for `__path__`.
+    if name not in _RECORDS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from wflang.runtime import journal_records
+
+    return getattr(journal_records, name)
 
 
-@dataclass
-class LogRecord:
-    seq: int
-    time: float
-    phase: str | None
-    message: str
-
-
-@dataclass
-class PhaseSummary:
-    phase: str | None
-    agents_done: int = 0
-    agents_failed: int = 0
-    usage: Usage = field(default_factory=Usage)
-    agent_seconds: float = 0.0  # summed agent durations, not wall time
-
-
-@dataclass
-class RunDetail:
-    run: RunRecord
-    agents: list[AgentRecord]
-    logs: list[LogRecord]
-    phases: list[PhaseSummary]  # in order of each phase's first agent
-    usage: Usage  # summed over the journaled agents
-
-
-@dataclass
-class CachedAgent:
-    key: str
-    value: Any
-    usage: Usage
-    model_id: str | None
-    label: str
-    phase: str | None
-
-    def as_result(self) -> AgentResult:
-        return AgentResult(value=self.value, usage=self.usage, model_id=self.model_id)
-
-
-@dataclass(frozen=True)
 class AgentRow:
-    """One finished agent, encoded for the agents table (see `agent_row`)."""
+    """One finished agent, encoded for the agents table (see `agent_row`). A plain class
+    with slots, made once per agent (a frozen dataclass's init costs twice as much)."""
 
-    params: tuple[Any, ...]  # the INSERT's parameters, run id first
-    tokens: tuple[int, int, int, int]
+    __slots__ = ("params", "tokens")
+
+    def __init__(self, params: tuple[Any, ...], tokens: tuple[int, int, int, int]) -> None:
+        self.params = params  # the INSERT's parameters, run id first
+        self.tokens = tokens
 
 
 _KEEP: Any = object()  # resume_run: leave the stored value as it is
@@ -706,6 +631,8 @@ class Journal:
         picks the n-th finished copy, for a workflow that makes the very same call more
         than once and wants one cached answer per call; copies are interchangeable, so
         their order does not matter."""
+        from wflang.runtime.journal_records import CachedAgent
+
         with self._tx(write=False) as conn:
             row = conn.execute(
                 "SELECT key, result_json, schema_json, model_id, label, phase, input_tokens, output_tokens,"
@@ -829,6 +756,8 @@ class Journal:
 
     def list_runs(self, limit: int = 20) -> list[RunSummary]:
         """The most recent runs first."""
+        from wflang.runtime.journal_records import RunSummary
+
         with self._tx(write=False) as conn:
             rows = conn.execute(
                 "SELECT r.id, r.workflow, r.source_path, r.status, r.started, r.finished, r.pid, r.host,"
@@ -854,6 +783,8 @@ class Journal:
         ]
 
     def get_run(self, run_id: str) -> RunDetail:
+        from wflang.runtime.journal_records import LogRecord, RunDetail
+
         with self._tx(write=False) as conn:
             row = conn.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
             if row is None:
@@ -1049,6 +980,8 @@ def _process_alive_here(row: sqlite3.Row) -> bool:
 
 
 def _run_record(row: sqlite3.Row) -> RunRecord:
+    from wflang.runtime.journal_records import RunRecord
+
     orphaned = _orphaned(row["status"], row["pid"], row["host"])
     return RunRecord(
         id=row["id"],
@@ -1071,6 +1004,8 @@ def _run_record(row: sqlite3.Row) -> RunRecord:
 
 
 def _agent_record(row: sqlite3.Row) -> AgentRecord:
+    from wflang.runtime.journal_records import AgentRecord
+
     result, schema = _load(row["result_json"]), _load(row["schema_json"])
     if row["status"] == "done":
         _check_done_row(row["run_id"], row, result, schema)
@@ -1099,6 +1034,8 @@ def _agent_record(row: sqlite3.Row) -> AgentRecord:
 
 
 def _phases(agents: list[AgentRecord]) -> list[PhaseSummary]:
+    from wflang.runtime.journal_records import PhaseSummary
+
     by_phase: dict[str | None, PhaseSummary] = {}
     for agent in agents:
         summary = by_phase.setdefault(agent.phase, PhaseSummary(phase=agent.phase))
