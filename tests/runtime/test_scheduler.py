@@ -356,14 +356,14 @@ def test_a_bound_over_the_cap_for_these_arguments_is_refused(tmp_path: Path, mon
     # says otherwise for these arguments.
     from wflang.dsl import loader
 
-    real_load = loader.load
+    real_load = loader.load_cached  # what `wf run` loads with
 
     def load(path: str) -> Any:
         loaded = real_load(path)
         loaded.result.bound.evaluate = lambda sizes: 2000
         return loaded
 
-    monkeypatch.setattr(loader, "load", load)
+    monkeypatch.setattr(loader, "load_cached", load)
     code, _, err = _cli(tmp_path, HEADER + FANOUT.replace("\n    ", "\n"), {"xs": [1, 2]})
     assert code == 1 and "may start 2000 agents; a run may start at most 1000" in err  # the arguments
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Callable
 from typing import Any
 
 from wflang.dsl import ast, jsonread
@@ -96,7 +97,15 @@ def from_text(v: Any, t: ast.TypeExpr, records: dict[str, ast.TypeDecl]) -> Any:
     if isinstance(t, ast.OptionalType):
         return from_text(v, t.inner, records)
     if isinstance(t, ast.ListType):
-        return [from_text(x, t.item, records) for x in v] if isinstance(v, list) else v
+        if not isinstance(v, list):
+            return v
+        item = t.item
+        if isinstance(item, (ast.UnionType, ast.LiteralType, ast.AnyOfType)):
+            return list(v)  # read as they are (see the last lines below)
+        if isinstance(item, ast.NamedType) and item.name not in records:
+            # a scalar type reads only strings: one test per item, not the whole walk
+            return [from_text(x, item, records) if isinstance(x, str) else x for x in v]
+        return [from_text(x, item, records) for x in v]
     if isinstance(t, ast.MapType):
         return {k: from_text(x, t.value, records) for k, x in v.items()} if isinstance(v, dict) else v
     if not isinstance(t, ast.NamedType):
@@ -121,9 +130,7 @@ def validate_args(program: ast.Program, raw: Any, *, child: bool = False) -> tup
     """The input values for a run, defaults applied, or diagnostics saying what is wrong.
     `child`: the arguments of `run "x.wf"`, whose records may carry fields the child does
     not declare (they are dropped, not refused)."""
-    args = V.normalize(normalize(raw, program))  # numbers as JSON means them: 2.0 is 2, as in JS
-    if not child:  # as JSON.parse holds them in the compiled script (a child's are values already)
-        args = V.js_key_order(args)
+    args = _as_json(normalize(raw, program), key_order=not child)
     diags: list[Diagnostic] = []
     if not isinstance(args, dict):
         shape = ", ".join(i.name for i in program.inputs) or "no inputs"
@@ -171,6 +178,28 @@ def validate_args(program: ast.Program, raw: Any, *, child: bool = False) -> tup
     return values, diags
 
 
+def _as_json(args: Any, key_order: bool) -> Any:
+    """The arguments with numbers as JSON means them (`V.normalize`: 2.0 is 2, as in JS)
+    and, unless `key_order` is off (a child's arguments are values already), with objects
+    in the key order JSON.parse gives them in the compiled script (`V.js_key_order`). An
+    argument that is a list of strings, booleans, nulls and safe ints (the usual long one)
+    is copied, not walked: both would give back each of its items unchanged."""
+    plain = {k: list(x) for k, x in args.items() if _plain_list(x)} if isinstance(args, dict) else {}
+    if not plain:
+        args = V.normalize(args)
+        return V.js_key_order(args) if key_order else args
+    rest = {k: None if k in plain else V.normalize(x) for k, x in args.items()}
+    if key_order:  # reorders the top level's keys, and walks only the other arguments
+        rest = V.js_key_order(rest)
+    return {k: plain[k] if k in plain else x for k, x in rest.items()}
+
+
+def _plain_list(v: Any) -> bool:
+    return type(v) is list and all(type(x) is str or type(x) is bool or x is None
+                                   or type(x) is int and -V.MAX_SAFE_INTEGER <= x <= V.MAX_SAFE_INTEGER
+                                   for x in v)
+
+
 def _raw_hint(d: ast.InputDecl, program: ast.Program) -> str:
     return f" (it is the text of `/{program.header.name} some text`)" if d.raw else ""
 
@@ -190,7 +219,11 @@ def fit_value(v: Any, t: ast.TypeExpr, records: dict[str, ast.TypeDecl]) -> Any:
                     return fit_value(v, option, records)
         return v
     if isinstance(t, ast.ListType) and isinstance(v, list):
-        return [fit_value(x, t.item, records) for x in v]
+        item = t.item
+        if isinstance(item, (ast.UnionType, ast.LiteralType)) or (isinstance(item, ast.NamedType)
+                                                                   and item.name not in records):
+            return list(v)  # no record inside: every item stays as it is (the last line below)
+        return [fit_value(x, item, records) for x in v]
     if isinstance(t, ast.MapType) and isinstance(v, dict):
         # a map iterates in key order (code point), in both targets: rebuilt sorted
         return {k: fit_value(v[k], t.value, records) for k in sorted(v)}
@@ -256,6 +289,9 @@ def type_problem(v: Any, t: ast.TypeExpr, records: dict[str, ast.TypeDecl], path
             return f"{path}: {len(v)} items, the workflow declares max {t.max.value}"
         if isinstance(t.min, ast.IntLit) and len(v) < t.min.value:
             return f"{path}: {len(v)} items, the workflow declares min {t.min.value}"
+        fits = _plain_fit(t.item, records)
+        if fits is not None and all(map(fits, v)):
+            return None  # every item passes the test that stands for the walk below
         for i, item in enumerate(v):
             p = type_problem(item, t.item, records, f"{path}[{i}]", closed=closed)
             if p is not None:
@@ -268,6 +304,9 @@ def type_problem(v: Any, t: ast.TypeExpr, records: dict[str, ast.TypeDecl], path
             return f"{path}: {len(v)} keys, the workflow declares max {t.max.value}"
         if isinstance(t.min, ast.IntLit) and len(v) < t.min.value:
             return f"{path}: {len(v)} keys, the workflow declares min {t.min.value}"
+        fits = _plain_fit(t.value, records)
+        if fits is not None and all(map(fits, v.values())):
+            return None  # as for a list
         for k in sorted(v):  # by code point, as the JS helper: the same first problem
             p = type_problem(v[k], t.value, records, f"{path}[{json_string(k)}]", closed=closed)
             if p is not None:
@@ -318,6 +357,35 @@ def type_problem(v: Any, t: ast.TypeExpr, records: dict[str, ast.TypeDecl], path
             if p is not None:
                 return p
         return None
+    return None
+
+
+def _plain_fit(t: ast.TypeExpr, records: dict[str, ast.TypeDecl]) -> Callable[[Any], bool] | None:
+    """For the item type of a list, when it is a scalar (str, bool, int, float with their
+    limits, a union of strings, json): a test built once per list that is true only of a
+    value `type_problem` accepts, so a long list of fitting items is not walked item by item
+    (each check, each path text `args.xs[i]`). None for other types. A false answer only
+    sends the list down the walk, which words the message: the messages stay the same."""
+    if isinstance(t, ast.UnionType):
+        options = frozenset(t.options)
+        return lambda v: type(v) is str and v in options
+    if not isinstance(t, ast.NamedType) or t.name in records:
+        return None
+    if t.name == "json":
+        return lambda v: True
+    if t.name == "bool":
+        return lambda v: type(v) is bool
+    if t.name == "str":
+        lo = t.min.value if isinstance(t.min, ast.IntLit) else 0
+        hi = t.max.value if isinstance(t.max, ast.IntLit) else math.inf
+        return lambda v: type(v) is str and lo <= len(v) <= hi
+    if t.name in ("int", "float"):
+        low, high = int_range(t, None)  # an item: no implied min (see the docstring above)
+        lo = -math.inf if low is None else low
+        hi = math.inf if high is None else high
+        if t.name == "int":
+            return lambda v: type(v) is int and lo <= v <= hi
+        return lambda v: (type(v) is int or type(v) is float) and lo <= v <= hi
     return None
 
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from wflang.dsl import ast
-from wflang.dsl.checker import CheckResult, check_program
 from wflang.dsl.diagnostics import Diagnostic, WfError
-from wflang.dsl.parser import parse
+
+if TYPE_CHECKING:  # imported when a load checks: a cached one (`load_cached`) needs neither
+    from wflang.dsl.checker import CheckResult
+    from wflang.dsl.program_cache import Checked, Dep
 
 
 @dataclass
@@ -16,7 +19,7 @@ class Loaded:
 
     path: str
     source: str | None
-    result: CheckResult | None
+    result: CheckResult | Checked | None
     diagnostics: list[Diagnostic]
 
     @property
@@ -51,8 +54,11 @@ def read_source(path: str) -> tuple[str | None, Diagnostic | None]:
                                 "save the file as UTF-8")
 
 
-def parse_file(path: str, source: str) -> ast.Program:
-    """Parse `source` and every workflow it runs (one level), attached to its `run` nodes."""
+def parse_file(path: str, source: str, reads: list[Dep] | None = None) -> ast.Program:
+    """Parse `source` and every workflow it runs (one level), attached to its `run` nodes;
+    what each of those files held goes to `reads` (the program cache's dependencies)."""
+    from wflang.dsl.parser import parse
+
     program = parse(source, path)
     for node in ast.walk(program.body):
         if isinstance(node, ast.RunWorkflow):
@@ -60,6 +66,10 @@ def parse_file(path: str, source: str) -> ast.Program:
 
             child_path = Path(path).parent / node.path
             text, problem = read_source(str(child_path))
+            if reads is not None:
+                from wflang.dsl.program_cache import text_dep
+
+                reads.append(text_dep(str(child_path), text))
             if text is not None:
                 try:
                     node.program = parse(text, str(child_path))
@@ -68,18 +78,42 @@ def parse_file(path: str, source: str) -> ast.Program:
     return program
 
 
-def load(path: str, source: str | None = None) -> Loaded:
+def load(path: str, source: str | None = None, reads: list[Dep] | None = None) -> Loaded:
+    """Parse and check from scratch (`wf check`, `wf compile`, `wf graph`): the proof."""
     if source is None:
         source, problem = read_source(path)
         if problem is not None:
             return Loaded(path, None, None, [problem])
     assert source is not None
     try:
-        program = parse_file(path, source)
+        program = parse_file(path, source, reads)
     except WfError as e:
         return Loaded(path, source, None, e.diagnostics)
+    from wflang.dsl.checker import check_program
+
     result = check_program(program)
     return Loaded(path, source, result, list(result.diagnostics) + _agent_type_warnings(program, path))
+
+
+def load_cached(path: str) -> Loaded:
+    """`load`, served from the user's program cache (wflang/dsl/program_cache.py) when the
+    same text was checked before and nothing the check read has changed since: a hit
+    imports neither the parser nor the checker. `wf run` loads this way."""
+    source, problem = read_source(path)
+    if problem is not None:
+        return Loaded(path, None, None, [problem])
+    assert source is not None
+    from wflang.dsl import program_cache
+
+    k = program_cache.key(path, source)
+    hit = program_cache.lookup(path, source, k)
+    if hit is not None:  # the agent-type warnings read folders that may have changed: again
+        return Loaded(path, source, hit, list(hit.diagnostics) + _agent_type_warnings(hit.program, path))
+    reads: list[Dep] = []
+    loaded = load(path, source, reads)
+    if loaded.ok and loaded.result is not None:  # only a program that checks
+        program_cache.store(path, source, loaded.result, reads, k)
+    return loaded
 
 
 def _agent_type_warnings(program: ast.Program, path: str) -> list[Diagnostic]:

@@ -45,13 +45,45 @@ def num(x: int | float) -> int | float:
 def normalize(v: Value) -> Value:
     """Integral floats to ints, deeply: what JSON from an agent or the arguments means.
     An int beyond 2**53 becomes the double JavaScript reads for it."""
+    # The exact JSON types first (every agent's answer passes here): one type test each.
+    t = type(v)
+    if t is str or t is bool or v is None:
+        return v
+    if t is int:
+        return v if -MAX_SAFE_INTEGER <= v <= MAX_SAFE_INTEGER else _big(v)
+    # A member that is already normal (a str, bool, None or safe int) is kept without a
+    # call of its own: an agent's answer is mostly such members.
+    if t is dict:
+        out: dict[str, Value] = {}
+        for k, x in v.items():
+            tx = type(x)
+            plain = tx is str or tx is bool or x is None or (tx is int and -MAX_SAFE_INTEGER <= x <= MAX_SAFE_INTEGER)
+            out[k] = x if plain else normalize(x)
+        return out
+    if t is list:
+        items: list[Value] = []
+        for x in v:
+            tx = type(x)
+            plain = tx is str or tx is bool or x is None or (tx is int and -MAX_SAFE_INTEGER <= x <= MAX_SAFE_INTEGER)
+            items.append(x if plain else normalize(x))
+        return items
+    return _normalize_other(v)
+
+
+def _big(v: int) -> float:
+    """An int beyond 2**53 as the double JavaScript reads for it."""
+    try:
+        return float(v)
+    except OverflowError:
+        return math.inf if v > 0 else -math.inf
+
+
+def _normalize_other(v: Value) -> Value:
+    """`normalize` of a float or of a subclass of a JSON type (as before the fast path)."""
     if isinstance(v, float):
         return num(v)
     if isinstance(v, int) and not isinstance(v, bool) and abs(v) > MAX_SAFE_INTEGER:
-        try:
-            return float(v)
-        except OverflowError:
-            return math.inf if v > 0 else -math.inf
+        return _big(v)
     if isinstance(v, list):
         return [normalize(x) for x in v]
     if isinstance(v, dict):
@@ -205,6 +237,8 @@ def text(v: Value) -> str:
     """Interpolation, `log`, `join` and `str`."""
     if isinstance(v, str):
         return v
+    if type(v) is int and -MAX_SAFE_INTEGER <= v <= MAX_SAFE_INTEGER:
+        return str(v)  # js_number's first case, without its calls (a loop index in every prompt)
     if v is None:
         return "null"
     if v is True:

@@ -18,7 +18,7 @@ The JS helper `fitAnswer` in wflang/transpiler/prelude.js is the same function.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from wflang.dsl.values import js_key_order
@@ -132,3 +132,167 @@ def _in_range(v: float, schema: Mapping[str, Any]) -> bool:
 
 def _is_number(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+# ---------------------------------------------------------------- one fitter per schema
+
+Fitter = Callable[[Any], Any]
+_fitters: dict[int, tuple[Mapping[str, Any], Fitter]] = {}
+
+
+def fitter(schema: Mapping[str, Any]) -> Fitter:
+    """`lambda v: fit(v, schema)`, with the schema read once: every agent of a site has
+    the same schema object, and `fit` would look up its keywords again for each answer.
+    One per schema object (keyed by identity; the entry keeps the object alive, so no id is
+    reused). Schemas are never changed once made."""
+    hit = _fitters.get(id(schema))
+    if hit is not None and hit[0] is schema:
+        return hit[1]
+    made = _compiled(schema)
+    if len(_fitters) >= 256:
+        _fitters.clear()
+    _fitters[id(schema)] = (schema, made)
+    return made
+
+
+def _compiled(schema: Mapping[str, Any]) -> Fitter:
+    """The fitter of `schema`: the same tests as `fit`, in the same order."""
+    alternatives = schema.get("anyOf")
+    if alternatives is not None:
+        alts = [_compiled(alt) for alt in alternatives]
+
+        def any_of(v: Any) -> Any:
+            for alt in alts:
+                out = alt(v)
+                if out is not NOT_FIT:
+                    return out
+            return NOT_FIT
+
+        return any_of
+    kind = _compiled_kind(schema)
+    options = schema.get("enum")
+    if options is None:
+        return kind
+
+    def one_of(v: Any) -> Any:
+        if not any(_json_equal(v, o) for o in options):
+            return NOT_FIT  # a literal union (`1 | 2 | 3`, `true | "auto"`)
+        return kind(v)
+
+    return one_of
+
+
+def _compiled_kind(schema: Mapping[str, Any]) -> Fitter:
+    kind = schema.get("type")
+    if kind == "object":
+        values = schema.get("additionalProperties")
+        if isinstance(values, Mapping):
+            return _compiled_map(values, schema.get("maxProperties"), schema.get("minProperties", 0))
+        return _compiled_record(schema)
+    if kind == "array":
+        return _compiled_list(schema)
+    if kind == "string":
+        return _compiled_string(schema)
+    if kind in ("integer", "number"):
+        low, high = schema.get("minimum", -math.inf), schema.get("maximum", math.inf)
+        whole = kind == "integer"
+
+        def number(v: Any) -> Any:
+            if _is_number(v) and (not whole or float(v).is_integer()) and low <= v <= high:
+                return v
+            return NOT_FIT
+
+        return number
+    if kind == "boolean":
+        return lambda v: v if isinstance(v, bool) else NOT_FIT
+    if kind == "null":
+        return lambda v: None if v is None else NOT_FIT
+    return js_key_order
+
+
+def _compiled_record(schema: Mapping[str, Any]) -> Fitter:
+    props: Mapping[str, Any] = schema.get("properties", {})
+    required = set(schema.get("required", ()))
+    fields = [(name, _compiled(sub), name in required) for name, sub in props.items()]
+
+    def record(v: Any) -> Any:
+        if not isinstance(v, dict):
+            return NOT_FIT
+        out: dict[str, Any] = {}
+        for name, fit_field, needed in fields:
+            if name not in v:
+                if needed:
+                    return NOT_FIT
+                out[name] = None  # an omittable field left out reads as none
+                continue
+            item = fit_field(v[name])
+            if item is NOT_FIT:
+                return NOT_FIT
+            out[name] = item
+        return out
+
+    return record
+
+
+def _compiled_map(values: Mapping[str, Any], most: Any, least: int) -> Fitter:
+    fit_value = _compiled(values)
+
+    def map_(v: Any) -> Any:
+        if not isinstance(v, dict):
+            return NOT_FIT
+        names = sorted(v)
+        if isinstance(most, int):
+            names = names[: max(0, most)]
+        if len(names) < least:
+            return NOT_FIT
+        out: dict[str, Any] = {}
+        for name in names:
+            item = fit_value(v[name])
+            if item is NOT_FIT:
+                return NOT_FIT
+            out[name] = item
+        return out
+
+    return map_
+
+
+def _compiled_list(schema: Mapping[str, Any]) -> Fitter:
+    most = schema.get("maxItems")
+    least = schema.get("minItems", 0)
+    sub = schema.get("items")
+    fit_item = _compiled(sub) if sub is not None else None
+
+    def list_(v: Any) -> Any:
+        if not isinstance(v, list):
+            return NOT_FIT
+        items = v[: max(0, most)] if isinstance(most, int) else v
+        if len(items) < least:
+            return NOT_FIT
+        if fit_item is None:
+            return list(items)
+        out = []
+        for x in items:
+            y = fit_item(x)
+            if y is NOT_FIT:
+                return NOT_FIT
+            out.append(y)
+        return out
+
+    return list_
+
+
+def _compiled_string(schema: Mapping[str, Any]) -> Fitter:
+    options = schema.get("enum")
+    shortest, longest = schema.get("minLength", 0), schema.get("maxLength", math.inf)
+
+    def string(v: Any) -> Any:
+        if not isinstance(v, str):
+            return NOT_FIT
+        if options is not None and v not in options:
+            return NOT_FIT
+        # code points, as JSON Schema counts (and the JS helper, with [...v].length)
+        if len(v) < shortest or len(v) > longest:
+            return NOT_FIT
+        return v
+
+    return string

@@ -19,20 +19,49 @@ event loop. A SIGKILL can lose the lines logged since the last group, never an a
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import trio
 
 if TYPE_CHECKING:
+    from trio.lowlevel import Task
+
     from wflang.runtime.journal import AgentRow, Journal
 
 
-@dataclass(eq=False)
 class _Group:
-    rows: list[AgentRow] = field(default_factory=list)
-    written: trio.Event = field(default_factory=trio.Event)
-    error: BaseException | None = None
+    """The rows of one transaction, and the members parked until it is written."""
+
+    __slots__ = ("rows", "parked", "written", "error")
+
+    def __init__(self) -> None:
+        self.rows: list[AgentRow] = []
+        # The members waiting for the write: trio's low-level wait (what an Event does
+        # inside, without its parking lot), one wake-up each when the group is written.
+        self.parked: list[Task] = []
+        self.written = False
+        self.error: BaseException | None = None
+
+    async def wait_written(self) -> None:
+        """Return once the leader has written the group (a cancellation point, as
+        `Event.wait`: a member cancelled while it waits leaves the group's wake-ups)."""
+        if self.written:
+            await trio.lowlevel.checkpoint()
+            return
+        task = trio.lowlevel.current_task()
+        self.parked.append(task)
+
+        def abort(_: object) -> trio.lowlevel.Abort:
+            self.parked.remove(task)
+            return trio.lowlevel.Abort.SUCCEEDED
+
+        await trio.lowlevel.wait_task_rescheduled(abort)
+
+    def set_written(self) -> None:
+        self.written = True
+        parked, self.parked = self.parked, []
+        for task in parked:
+            trio.lowlevel.reschedule(task)
 
 
 class GroupCommit:
@@ -82,11 +111,11 @@ class GroupCommit:
                     except BaseException as exc:  # the members re-raise it
                         group.error = exc
                     finally:
-                        group.written.set()
+                        group.set_written()
         else:
             # A member's row is written by its leader, shielded; a member cancelled while
             # it waits only never uses its result (no scope per agent: they cost).
-            await group.written.wait()
+            await group.wait_written()
         if group.error is not None:
             if leader:
                 raise group.error

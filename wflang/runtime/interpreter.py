@@ -11,9 +11,10 @@ what its agents' labels and sample indices are made of.
 
 from __future__ import annotations
 
+import gc
 import re
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,7 @@ from wflang.dsl.guard import agent_sites, guard_message
 from wflang.dsl.schema import CHECK_SCHEMA, SchemaError, list_max, records_of, result_schema, wrap_key
 from wflang.dsl.shared_head import shared_heads
 from wflang.runtime.backend import AgentRequest
-from wflang.runtime.fit import NOT_FIT, fit
+from wflang.runtime.fit import NOT_FIT, fitter
 from wflang.runtime.functions import call_function
 from wflang.runtime.progress import RunObserver
 from wflang.runtime.scheduler import BoundExceeded, RunError, RunFailed, Scheduler
@@ -67,6 +68,45 @@ class ProgramInfo:
     is_child: bool = False
     schemas: dict[int, dict[str, Any] | None] = field(default_factory=dict)
     heads: dict[int, str] | None = None  # id(agent node) -> shared head, on first use
+    sites: dict[int, _Site] = field(default_factory=dict)  # id(agent node) -> its _Site, on first use
+
+
+# Options that only name an agent: evaluated per agent, they leave its request's other
+# fields (model, effort, tools ...) the same for every agent of the site.
+_NAMING_OPTIONS = frozenset({"label", "phase"})
+_LITERALS = (ast.IntLit, ast.FloatLit, ast.BoolLit, ast.NoneLit)
+
+
+def _literal(e: ast.Expr) -> bool:
+    """Whether `e` has the same value in every frame (and evaluating it cannot fail)."""
+    if isinstance(e, ast.StrLit):
+        return all(isinstance(p, str) for p in e.parts)
+    return isinstance(e, _LITERALS)
+
+
+_PENDING: Any = object()  # a _Site's schema before its first agent's options are evaluated
+
+
+@dataclass(eq=False)
+class _Site:
+    """What every agent of one `agent`/`check` site shares in one program, worked out at
+    its first agent (a fan-out asks for a thousand from one site): the options that are
+    literals or defaults, the request's fields when no other option varies, the label's
+    site name, the schema and how the answer is unwrapped and cut."""
+
+    opts: dict[str, Value]  # the defaults and the literal options
+    dynamic: list[ast.Option]  # the options evaluated per agent, in source order
+    fixed: bool  # no option but label and phase varies: one template serves every agent
+    label: str | None  # the explicit label, normalized, when it is a literal
+    site_label: str  # the label's site name (with a child's workflow name), before the loop parts
+    head: str | None  # the shared head of its prompts (dsl/shared_head.py)
+    # Made after the first agent's options are evaluated (`_ready`), so a bad option is
+    # still reported before a bad schema, as when nothing was kept per site:
+    schema: dict[str, Any] | None = _PENDING
+    template: AgentRequest | None = None  # prompt, label, phase, sample and order to fill
+    wrap: str | None = None  # the key a list or scalar answer is wrapped in
+    inner: dict[str, Any] | None = None  # the schema of what is under `wrap` (or the whole schema)
+    most: int | None = None  # a list result's declared max
 
 
 @dataclass(frozen=True)
@@ -85,6 +125,14 @@ def _with(f: Frame, **changes: Any) -> Frame:
     g = object.__new__(Frame)
     g.__dict__.update(f.__dict__, **changes)
     return g
+
+
+def _filled(template: AgentRequest, **changes: Any) -> AgentRequest:
+    """`replace(template, **changes)` at a tenth of its cost (once per agent; AgentRequest
+    is a frozen dataclass without __post_init__)."""
+    request = object.__new__(AgentRequest)
+    request.__dict__.update(template.__dict__, **changes)
+    return request
 
 
 class _Return(Exception):
@@ -369,40 +417,91 @@ class Interpreter:
         child `.wf` run from a parent never gets more than its own header says."""
         return self.sched.permissions & frozenset(prog.program.header.permissions)
 
-    async def agent(self, e: ast.Agent | ast.Check, f: Frame) -> Value:
-        prompt = V.text(self.eval(e.prompt, f))
-        opts = dict(f.prog.defaults)
+    def _site_of(self, e: ast.Agent | ast.Check, prog: ProgramInfo) -> _Site:
+        """The `_Site` of `e` in `prog`, at its first agent (nothing here can fail)."""
+        opts = dict(prog.defaults)
+        dynamic: list[ast.Option] = []
+        names = [o.name for o in e.options]
+        unique = len(set(names)) == len(names)  # else every option per agent, in order
         for o in e.options:
-            opts[o.name] = self.eval(o.value, f)
-        phase = V.text(opts["phase"]) if opts.get("phase") is not None else f.phase
-        shown_phase = phase if phase is not None else self.phase_cursor
-        if opts.get("label") is not None:
-            label = labels.normalize(V.text(opts["label"])) + (f"{labels.SEP}{f.copy}" if f.copy is not None else "")
-        else:  # the site and the loop parts, as the JS emitter writes them
-            prefix = f.prog.program.header.name + labels.SEP if f.prog.is_child else ""
-            label = labels.SEP.join([prefix + labels.site_name(f.prog.program, e), *f.parts])
-        schema = self._schema(e, f.prog)
+            if unique and _literal(o.value):
+                opts[o.name] = self._ev(o.value, Scope())
+            else:
+                dynamic.append(o)
+        if prog.heads is None:
+            prog.heads = shared_heads(prog.program)
+        explicit = "label" not in {o.name for o in dynamic} and opts.get("label") is not None
+        prefix = prog.program.header.name + labels.SEP if prog.is_child else ""
+        site = prog.sites[id(e)] = _Site(
+            opts=opts,
+            dynamic=dynamic,
+            fixed=all(o.name in _NAMING_OPTIONS for o in dynamic),
+            label=labels.normalize(V.text(opts["label"])) if explicit else None,
+            site_label=prefix + labels.site_name(prog.program, e),
+            head=prog.heads.get(id(e)),
+        )
+        return site
+
+    def _ready(self, site: _Site, e: ast.Agent | ast.Check, prog: ProgramInfo, opts: dict[str, Value]) -> None:
+        """The schema-made parts of `site` (raises RunError for a schema that cannot be made)."""
+        schema = self._schema(e, prog)
+        if isinstance(e, ast.Agent):
+            site.wrap = wrap_key(e.result, prog.records)
+            site.inner = schema["properties"][site.wrap] if site.wrap is not None and schema is not None else schema
+            if isinstance(e.result, ast.ListType):
+                site.most = list_max(e.result, prog.sizes)
+        if site.fixed:
+            site.template = self._template(opts, prog, schema, site.head)
+        site.schema = schema
+
+    def _template(self, opts: dict[str, Value], prog: ProgramInfo, schema: dict[str, Any] | None,
+                  head: str | None) -> AgentRequest:
+        """A request with every field its options make; prompt, label, phase, sample index
+        and order are filled per agent (`_filled`)."""
         mot = opts.get("max_output_tokens")
         toolless = "tools" in opts and opts["tools"] is None
-        if f.prog.heads is None:
-            f.prog.heads = shared_heads(f.prog.program)
-        request = AgentRequest(
-            prompt=prompt,
+        return AgentRequest(
+            prompt="",
             schema=schema,
-            label=label,
-            phase=shown_phase,
+            label="",
             model=_opt_text(opts, "model"),
             effort=_opt_text(opts, "effort"),
             agent_type=_opt_text(opts, "agent_type"),
             isolation=_opt_text(opts, "isolation"),
             max_output_tokens=int(mot) if V.is_number(mot) else None,
-            sample_index=f.sample,
             # A tool-less agent holds no capability: it has no tool to use one with.
-            permissions=frozenset() if toolless else self._permissions(f.prog),
+            permissions=frozenset() if toolless else self._permissions(prog),
             toolless=toolless,
-            order=f.indices,
-            shared_head=f.prog.heads.get(id(e)),
+            shared_head=head,
         )
+
+    async def agent(self, e: ast.Agent | ast.Check, f: Frame) -> Value:
+        prompt = V.text(self.eval(e.prompt, f))
+        prog = f.prog
+        site = prog.sites.get(id(e)) or self._site_of(e, prog)
+        opts = site.opts
+        if site.dynamic:
+            opts = dict(opts)
+            for o in site.dynamic:
+                opts[o.name] = self.eval(o.value, f)
+        if site.schema is _PENDING:
+            self._ready(site, e, prog, opts)
+        phase = V.text(opts["phase"]) if opts.get("phase") is not None else f.phase
+        shown_phase = phase if phase is not None else self.phase_cursor
+        if site.label is not None or opts.get("label") is not None:
+            label = site.label if site.label is not None else labels.normalize(V.text(opts["label"]))
+            if f.copy is not None:
+                label += f"{labels.SEP}{f.copy}"
+        elif f.parts:  # the site and the loop parts, as the JS emitter writes them
+            label = labels.SEP.join((site.site_label, *f.parts))
+        else:
+            label = site.site_label
+        schema = site.schema
+        template = site.template
+        if template is None:  # an option such as `model=` varies from agent to agent
+            template = self._template(opts, prog, schema, site.head)
+        request = _filled(template, prompt=prompt, label=label, phase=shown_phase, sample_index=f.sample,
+                          order=f.indices)
         try:
             result = await self.sched.run_agent(request)
         except BoundExceeded as exc:
@@ -415,22 +514,19 @@ class Interpreter:
             return self._fitted(value, schema)
         if e.result is None:
             return value if isinstance(value, str) else V.text(value)
-        key = wrap_key(e.result, f.prog.records)
-        inner = schema
+        key = site.wrap
         if key is not None:
             if not isinstance(value, dict) or key not in value:
                 return None  # not what the schema says: as good as a failure
             value = value[key]
-            inner = schema["properties"][key] if schema is not None else None
         elif not isinstance(value, dict):
             return None
-        if isinstance(e.result, ast.ListType) and isinstance(value, list):
-            n = list_max(e.result, f.prog.sizes)
-            if n is not None and len(value) > n:
-                n = max(n, 0)
-                self.log(f, f"{label}: kept {n} of {len(value)} items (declared max {n})")
-                value = value[:n]
-        return self._fitted(value, inner)
+        n = site.most
+        if n is not None and isinstance(value, list) and len(value) > n:
+            n = max(n, 0)
+            self.log(f, f"{label}: kept {n} of {len(value)} items (declared max {n})")
+            value = value[:n]
+        return self._fitted(value, site.inner)
 
     def _site(self, e: ast.Agent | ast.Check) -> str:
         """Where an agent is and which proven construct counts it; computed only when the
@@ -449,7 +545,7 @@ class Interpreter:
         does not fit at all, as for any failed agent."""
         if schema is None:
             return value
-        out = fit(value, schema)
+        out = fitter(schema)(value)  # fit(value, schema), with the schema read once per schema
         return None if out is NOT_FIT else out
 
     # ------------------------------------------------------------ fanout and for
@@ -488,18 +584,17 @@ class Interpreter:
             limiter = OrderedSlots(width) if width else None
 
             async def limited(i: int) -> None:
-                if limiter is None:
-                    await item(i)
-                    return
+                assert limiter is not None
                 await limiter.acquire(f.indices + (i + 1,))
                 try:  # `stop when` is evaluated when the item gets its slot
                     await item(i)
                 finally:
                     limiter.release()
 
+            task = item if limiter is None else limited  # one coroutine less per item when unlimited
             async with _nursery() as nursery:
                 for i in range(n):
-                    nursery.start_soon(limited, i)
+                    nursery.start_soon(task, i)
         word = "for" if e.sequential else "fanout"
         src = source_text(f.prog.program, e.iter.span)
         loop = f"{e.index_var}, {e.var} in enumerate({src})" if e.index_var else f"{e.var} in {src}"
@@ -787,7 +882,11 @@ class Interpreter:
         return fn(e, s)
 
     def _strlit(self, e: ast.StrLit, s: Scope) -> str:
-        return "".join(p if isinstance(p, str) else V.text(self._ev(p, s)) for p in e.parts)
+        # A loop, not a generator: every agent's prompt is one (no generator to resume per part).
+        out = []
+        for p in e.parts:
+            out.append(p if isinstance(p, str) else V.text(self._ev(p, s)))
+        return "".join(out)
 
     def _name(self, e: ast.Name, s: Scope) -> Value:
         found, value = s.lookup(e.id)
@@ -906,4 +1005,32 @@ class ArgumentsRefused(RunError):
 async def run_program(program: ast.Program, args: dict[str, Value], scheduler: Scheduler,
                       observer: RunObserver | None = None) -> RunOutcome:
     """Run a checked program on validated arguments through `scheduler`."""
-    return await Interpreter(program, scheduler, observer).run(args)
+    with _fewer_young_collections():
+        return await Interpreter(program, scheduler, observer).run(args)
+
+
+# The collector's young generation during a run: each agent makes some thirty short-lived
+# containers (its task, coroutines, frame, request, row), so at CPython's default of 700
+# allocations a young collection ran every twenty-odd agents, each also scanning what was
+# alive (a thousand waiting tasks): 22 K instructions per agent of 1,000 instant agents,
+# against nothing measurable at 10,000 (docs/decisions.md, Runtime).
+_YOUNG_THRESHOLD = 10_000
+# Runs in flight in this process (a child `run`, tests running several): the first sets
+# the threshold, the last restores what it was.
+_runs_in_flight = 0
+_saved_threshold: tuple[int, ...] = ()
+
+
+@contextmanager
+def _fewer_young_collections() -> Iterator[None]:
+    global _runs_in_flight, _saved_threshold
+    if _runs_in_flight == 0:
+        _saved_threshold = gc.get_threshold()
+        gc.set_threshold(max(_YOUNG_THRESHOLD, _saved_threshold[0]), *_saved_threshold[1:])
+    _runs_in_flight += 1
+    try:
+        yield
+    finally:
+        _runs_in_flight -= 1
+        if _runs_in_flight == 0:
+            gc.set_threshold(*_saved_threshold)

@@ -27,15 +27,16 @@ import socket
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from json.encoder import encode_basestring  # what JSONEncoder.encode writes a str with (ensure_ascii off)
 from pathlib import Path
 from typing import Any
 
 from wflang.dsl import jsonread
 from wflang.runtime.backend import AgentRequest, AgentResult, Usage
-from wflang.runtime.redact import redact_text, redact_value
+from wflang.runtime.redact import json_may_hold_secret, redact_text, redact_texts, redact_value
 
 JOURNAL_DIR = ".wf"
 JOURNAL_FILE = "journal.sqlite"
@@ -262,26 +263,40 @@ def content_key(request: AgentRequest) -> str:
     """
     # The canonical JSON of {"v", "prompt", "schema", ...} with sorted keys, written out
     # in key order: the same bytes as json.dumps(fields, sort_keys=True, ...), which
-    # tests/runtime/test_journal.py checks, with the schema's part made once per schema.
-    enc = _KEY_JSON.encode
+    # tests/runtime/test_journal.py checks. The fields before the prompt are the same for
+    # every agent of a site: their part is made once per combination (`_key_head`).
+    head = _key_heads.get((request.agent_type, request.effort, request.isolation, request.model))
+    if head is None:
+        head = _key_head(request.agent_type, request.effort, request.isolation, request.model)
+    prompt, sample = request.prompt, request.sample_index
     canonical = "".join((
-        '{"agent_type":', enc(request.agent_type),
-        ',"effort":', enc(request.effort),
-        ',"isolation":', enc(request.isolation),
-        ',"model":', enc(request.model),
-        ',"prompt":', enc(request.prompt),
-        ',"sample_index":', enc(request.sample_index),
+        head,
+        encode_basestring(prompt) if type(prompt) is str else _KEY_JSON.encode(prompt),
+        ',"sample_index":', str(sample) if type(sample) is int else _KEY_JSON.encode(sample),
         ',"schema":', _key_schema(request.schema),
         # Only when set, so the keys of agents with tools stay what they were.
         ',"tools":"none"' if request.toolless else "",
-        ',"v":', enc(KEY_VERSION), "}",
+        _KEY_TAIL,
     ))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 # nested keys sorted too: two equal schemas give one key whatever their key order
 _KEY_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+_KEY_TAIL = f',"v":{_KEY_JSON.encode(KEY_VERSION)}}}'
 _key_schemas: dict[int, tuple[Any, str]] = {}
+_key_heads: dict[tuple[Any, ...], str] = {}
+
+
+def _key_head(agent_type: Any, effort: Any, isolation: Any, model: Any) -> str:
+    """The content key's canonical JSON up to the prompt's value, once per combination."""
+    enc = _KEY_JSON.encode
+    head = "".join(('{"agent_type":', enc(agent_type), ',"effort":', enc(effort), ',"isolation":', enc(isolation),
+                    ',"model":', enc(model), ',"prompt":'))
+    if len(_key_heads) >= 256:
+        _key_heads.clear()
+    _key_heads[agent_type, effort, isolation, model] = head
+    return head
 
 
 def _key_schema(schema: Any) -> str:
@@ -329,19 +344,22 @@ def agent_row(
         key,
         request.sample_index,
         # Every string is scrubbed (a label or option can interpolate an argument holding a
-        # key); display only: the key was computed from the originals.
-        scrub(request.label),
-        scrub(request.phase),
-        scrub(request.model),
-        scrub(result.model_id if result is not None else None),
-        scrub(request.effort),
-        scrub(request.agent_type),
-        scrub(request.isolation),
-        scrub(request.prompt),
+        # key); display only: the key was computed from the originals. One test for the
+        # eight texts (redact_texts); each is redacted only when one may hold a secret.
+        *redact_texts((
+            request.label,
+            request.phase,
+            request.model,
+            result.model_id if result is not None else None,
+            request.effort,
+            request.agent_type,
+            request.isolation,
+            request.prompt,
+        )),
         schema_json,
         status,
         result_json,
-        scrub(error),
+        None if error is None else scrub(error),
         *tokens,
         started,
         finished,
@@ -377,10 +395,42 @@ def _new_run_id(now: float) -> str:
 
 
 def _dump(value: Any, what: str) -> str:
+    """The JSON the journal stores of `value`, scrubbed: `json.dumps(scrub_value(value))`.
+    A value is encoded once; only when its text may hold a secret (json_may_hold_secret,
+    rare) is the scrubbed copy made and encoded instead, so the bytes are the same."""
     try:
-        return json.dumps(scrub_value(value), ensure_ascii=False, allow_nan=False)
+        text = _STORED_JSON(value)
+        if json_may_hold_secret(text):
+            text = _STORED_JSON(scrub_value(value))
+        return text
     except (TypeError, ValueError) as exc:
         raise JournalError(f"cannot journal {what}: it is not plain JSON ({exc})") from None
+
+
+def _reusable(encoder: json.JSONEncoder) -> Callable[[Any], str]:
+    """`encoder.encode`, without the set-up `JSONEncoder.iterencode` repeats at every call
+    (it makes a new C encoder each time: two thirds of the cost of an agent's small
+    answer). The C encoder is the one `encode` itself uses, so the text is the same; made
+    without circular-reference markers it keeps no state between calls (threads may share
+    it; a cycle is a RecursionError, as `scrub_value` made it before). Where the C encoder
+    is missing or differs (another Python), `encode` as it is."""
+    try:
+        from json.encoder import c_make_encoder
+
+        if c_make_encoder is None or encoder.check_circular or encoder.indent is not None or encoder.ensure_ascii:
+            return encoder.encode
+        once = c_make_encoder(None, encoder.default, encode_basestring, None, encoder.key_separator,
+                              encoder.item_separator, encoder.sort_keys, encoder.skipkeys, encoder.allow_nan)
+        probe = {"a": [1, 2.5, -0.0, True, None, "ü\n\"\ud800"], "": {"7": 1e300}}
+        if "".join(once(probe, 0)) != encoder.encode(probe):
+            raise ValueError("another C encoder")
+    except Exception:
+        return encoder.encode
+    return lambda value: "".join(once(value, 0))
+
+
+# json.dumps(v, ensure_ascii=False, allow_nan=False), made once
+_STORED_JSON = _reusable(json.JSONEncoder(ensure_ascii=False, allow_nan=False, check_circular=False))
 
 
 _schema_cache: dict[int, tuple[Any, str]] = {}
@@ -390,8 +440,7 @@ _schema_lock = threading.Lock()
 def _schema_json(schema: Any) -> str:
     """`_dump` of an agent's schema, once per schema object: every agent of a site shares
     its schema (keyed by identity; the entry keeps the object alive, so no id is reused)."""
-    with _schema_lock:
-        hit = _schema_cache.get(id(schema))
+    hit = _schema_cache.get(id(schema))  # one dict read is atomic: the lock guards the writes
     if hit is not None and hit[0] is schema:
         return hit[1]
     text = _dump(schema, "the agent schema")

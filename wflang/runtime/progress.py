@@ -152,20 +152,22 @@ class ProgressView(RunObserver):
         if not self.live and before != (status, counts):
             self._print(Literal(f"batch {batch_id}: {_batch_text(status, counts)}"))
 
+    # The three events of every agent look their phase up inline (`_phase` makes a new one).
+
     def agent_queued(self, phase: str | None, label: str) -> None:
-        view = self._phase(phase)
+        view = self._phases.get(phase or NO_PHASE) or self._phase(phase)
         view.queued += 1
         if view.started is None:
             view.started = self._clock()
 
     def agent_started(self, phase: str | None, label: str) -> None:
-        view = self._phase(phase)
+        view = self._phases.get(phase or NO_PHASE) or self._phase(phase)
         view.queued -= 1
         view.running += 1
 
     def agent_finished(self, phase: str | None, label: str, status: str, usage: Usage,
                        error: str | None, source: str) -> None:
-        view = self._phase(phase)
+        view = self._phases.get(phase or NO_PHASE) or self._phase(phase)
         if source == "backend":
             view.running -= 1
         else:

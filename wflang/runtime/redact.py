@@ -20,15 +20,20 @@ _KEY_PREFIX = "sk-ant-"  # every match of _KEY_SHAPE starts with it
 _lock = threading.Lock()
 _secrets: set[str] = set()
 _known: tuple[str, ...] = ()  # longest first (no partial leftovers); replaced whole, read lock-free
+# Whether a known secret holds a character JSON writes escaped (a quote, a backslash, a
+# control character): such a secret is not found as is in JSON text (json_may_hold_secret).
+_escaped = False
+_JSON_ESCAPED = re.compile(r'["\\\x00-\x1f]')
 
 
 def register_secret(value: str | None) -> None:
     """Redact `value` wherever it appears from now on, in this process."""
-    global _known
+    global _known, _escaped
     if value and len(value) >= _MIN_SECRET:
         with _lock:
             _secrets.add(value)
             _known = tuple(sorted(_secrets, key=len, reverse=True))
+            _escaped = any(_JSON_ESCAPED.search(s) for s in _known)
 
 
 def redact_text(text: str) -> str:
@@ -49,3 +54,21 @@ def redact_value(value: Any) -> Any:
     if isinstance(value, dict):
         return {redact_text(k) if isinstance(k, str) else k: redact_value(v) for k, v in value.items()}
     return value
+
+
+def redact_texts(texts: tuple[str | None, ...]) -> tuple[str | None, ...]:
+    """`texts` with each one redacted (None stays None): the same tuple, after one test of
+    them all, when none may hold a secret (the journal stores eight texts per agent)."""
+    joined = "\x00".join([t for t in texts if t is not None])
+    if _KEY_PREFIX not in joined and not (_known and any(secret in joined for secret in _known)):
+        return texts
+    return tuple(None if t is None else redact_text(t) for t in texts)
+
+
+def json_may_hold_secret(text: str) -> bool:
+    """Whether `text`, the JSON of a value, may hold a secret that `redact_value` would
+    remove from the value. False: the value's strings hold none, so encoding the redacted
+    value gives this very text. (JSON writes a string's characters as they are but for
+    quotes, backslashes and control characters; a secret holding one of those is assumed
+    to be there.)"""
+    return _escaped or _KEY_PREFIX in text or bool(_known and any(secret in text for secret in _known))

@@ -114,8 +114,7 @@ def run_command(
 def _run(file: str, args_file: str | None, args_json: str | None, fake: str | None, resume: str | None,
          concurrency: int | None, allow: str | None, sample: int | None, json_out: bool, out_file: str | None,
          workspace: str | None, yes: bool, stdout: TextIO, stderr: TextIO, stdin: TextIO) -> int:
-    from wflang.dsl.loader import load
-    from wflang.dsl.report import human
+    from wflang.dsl.loader import load_cached
     from wflang.runtime.journal import JournalError
 
     ws = Path(workspace or ".").resolve()
@@ -133,9 +132,10 @@ def _run(file: str, args_file: str | None, args_json: str | None, fake: str | No
     if out_file is not None:
         _check_out(out_file)
 
-    loaded = load(file)
+    loaded = load_cached(file)  # the checked tree of an unchanged workflow, if cached
     if not loaded.ok:
         from wflang.color import paint
+        from wflang.dsl.report import human  # only to report errors
 
         print(paint(human(loaded), stderr), file=stderr)
         # a FILE that cannot be read is a usage error, as in `wf check`

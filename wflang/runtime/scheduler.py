@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
@@ -161,11 +162,17 @@ class Scheduler:
         # agent would fail the same way.
         self.auth_failure: str | None = None
         self._commits = None
+        # The backend's batching test, looked up once (not per agent).
+        self._batches: Callable[[AgentRequest], bool] | None = getattr(backend, "batches", None)
         if journal is not None:
             from wflang.runtime.group_commit import GroupCommit
+            from wflang.runtime.journal import agent_row, content_key
 
             assert run_id is not None
             self._commits = GroupCommit(journal, run_id)
+            # Imported here (a run without a journal loads no sqlite3), kept for every agent.
+            self._content_key = content_key
+            self._agent_row = agent_row
             if resume:
                 self._load_resume_cache()
 
@@ -250,9 +257,7 @@ class Scheduler:
         key = None
         fresh = False
         if self.journal is not None:
-            from wflang.runtime.journal import content_key
-
-            key = content_key(request)
+            key = self._content_key(request)
             occurrence = self._occurrence[key]
             self._occurrence[key] += 1
             if self.resume:
@@ -263,7 +268,7 @@ class Scheduler:
                     return self._from_journal(request, hit.as_result())
                 fresh = True
             request = _keyed(request, key, occurrence)
-        batched = getattr(self.backend, "batches", None)
+        batched = self._batches
         if batched is not None and batched(request):
             # A batched agent waits in a batch, not in a slot: the concurrency limit is for
             # the live conversations (one batch holds up to 100,000 requests).
@@ -302,12 +307,13 @@ class Scheduler:
             try:
                 # What Claude Code refuses before the subagent starts fails it here too, in its
                 # words; a built-in type narrows the tools (Explore and Plan never edit).
-                problem = self.spawns.problem(request.agent_type, request.isolation)
-                if problem is not None:
-                    raise AgentFailure(problem)
-                narrowed = self.spawns.narrowed(request.agent_type, request.permissions)
-                if narrowed != request.permissions:
-                    request = replace(request, permissions=narrowed)
+                if request.agent_type is not None or request.isolation is not None:  # else nothing to check
+                    problem = self.spawns.problem(request.agent_type, request.isolation)
+                    if problem is not None:
+                        raise AgentFailure(problem)
+                    narrowed = self.spawns.narrowed(request.agent_type, request.permissions)
+                    if narrowed != request.permissions:
+                        request = replace(request, permissions=narrowed)
                 result = await self.backend.run_agent(request, self.workspace)
                 spent = result.usage
             except AuthenticationFailure as exc:
@@ -332,13 +338,11 @@ class Scheduler:
         # The books first (the token budget of agents now getting a slot sees this spend),
         self._account(request, status, spent, seconds, source="backend", error=error)
         if self._commits is not None:
-            from wflang.runtime.journal import agent_row
-
             assert self.run_id is not None and key is not None
             # then the journal: committed before the result is used, so a run killed now
             # resumes without this call.
-            await self._commits.commit(agent_row(self.run_id, key, request, status, result, error, spent, wall0,
-                                                 time.time()))
+            await self._commits.commit(self._agent_row(self.run_id, key, request, status, result, error, spent,
+                                                       wall0, time.time()))
         if error is not None and self.auth_failure is not None:
             raise self._auth_stop()  # journaled first: the resume knows this agent failed
         return result

@@ -21,10 +21,14 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import operator
 from collections import deque
-from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import trio
+
+if TYPE_CHECKING:
+    from trio.lowlevel import Task
 
 
 class _Idle(trio.abc.Instrument):
@@ -60,13 +64,20 @@ async def wait_idle() -> None:
             trio.lowlevel.remove_instrument(idle)
 
 
-@dataclass(eq=False)  # compared by identity: two waiters are never equal
 class _Waiter:
-    order: tuple[int, ...]
-    seq: int
-    event: trio.Event = field(default_factory=trio.Event)
-    granted: bool = False
-    turn: int = -1  # the how-many-th slot handed out: the deterministic start order
+    """One agent waiting for a slot; compared by identity (two waiters are never equal)."""
+
+    __slots__ = ("order", "seq", "task", "granted", "turn")
+
+    def __init__(self, order: tuple[int, ...], seq: int) -> None:
+        self.order = order
+        self.seq = seq
+        self.task: Task | None = None  # set while it is parked (waiting to be rescheduled)
+        self.granted = False
+        self.turn = -1  # the how-many-th slot handed out: the deterministic start order
+
+
+_ORDER = operator.attrgetter("order", "seq")  # a wave's sort key: program order, then asking order
 
 
 class OrderedSlots:
@@ -94,7 +105,13 @@ class OrderedSlots:
                 finally:
                     self._dispatching = False
                     self._queue_arrivals()
-            await waiter.event.wait()
+            if waiter.granted:
+                await trio.lowlevel.checkpoint()  # a cancellation point all the same
+            else:
+                # Parked until `_grant` reschedules it: trio's low-level wait, as an Event
+                # does it, without an Event and its parking lot per agent.
+                waiter.task = trio.lowlevel.current_task()
+                await trio.lowlevel.wait_task_rescheduled(lambda _: self._abort(waiter))
             return waiter.turn
         except BaseException:
             if waiter.granted:
@@ -102,6 +119,13 @@ class OrderedSlots:
             else:
                 self._forget(waiter)
             raise
+
+    def _abort(self, waiter: _Waiter) -> trio.lowlevel.Abort:
+        """A parked waiter is cancelled: it leaves the queue (it was not granted, or it
+        would no longer be parked)."""
+        waiter.task = None
+        self._forget(waiter)
+        return trio.lowlevel.Abort.SUCCEEDED
 
     def release(self) -> None:
         self.borrowed -= 1
@@ -114,7 +138,7 @@ class OrderedSlots:
         self.release()
 
     def _queue_arrivals(self) -> None:
-        wave = sorted(self._arriving, key=lambda w: (w.order, w.seq))
+        wave = sorted(self._arriving, key=_ORDER)
         self._arriving.clear()
         self._fifo.extend(wave)
         self._grant()
@@ -125,7 +149,9 @@ class OrderedSlots:
             waiter.granted = True
             waiter.turn = next(self._turns)
             self.borrowed += 1
-            waiter.event.set()
+            if waiter.task is not None:  # parked; else it sees `granted` before it would park
+                trio.lowlevel.reschedule(waiter.task)
+                waiter.task = None
 
     def _forget(self, waiter: _Waiter) -> None:
         if waiter in self._arriving:

@@ -11,6 +11,7 @@ over Python's or JavaScript's native notion of a string length.
 from __future__ import annotations
 
 import array
+import codecs
 import functools
 import json
 import math
@@ -18,11 +19,10 @@ import os
 import re
 import sys
 import threading
-from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import trio
 
@@ -80,11 +80,19 @@ class SchemaValueError(ValueError):
 # ------------------------------------------------------------------ strings and hashing
 
 
-def _utf16_units(text: str) -> array.array | bytes:
-    if text.isascii():  # one unit per character, the same number (most prompts)
-        return text.encode("ascii")
+# The UTF-16 codec's own functions: str.encode("utf-16-le") finds them through the codec
+# registry at every call, several times the cost of the conversion for a label.
+_utf16_encode, _utf16_decode = codecs.utf_16_le_encode, codecs.utf_16_le_decode
+
+
+def _utf16_bytes(text: str) -> bytes:
     # 'surrogatepass' keeps lone surrogates as themselves, exactly like JS charCodeAt.
-    units = array.array("H", text.encode("utf-16-le", "surrogatepass"))
+    return _utf16_encode(text, "surrogatepass")[0]
+
+
+def _utf16_units(text: str) -> array.array:
+    """The UTF-16 code units of a non-ASCII text (an ASCII text's are its bytes)."""
+    units = array.array("H", _utf16_bytes(text))
     if sys.byteorder == "big":
         units.byteswap()
     return units
@@ -94,7 +102,7 @@ def utf16_len(text: str) -> int:
     """The JavaScript `.length` of `text`: its number of UTF-16 code units."""
     if text.isascii():
         return len(text)
-    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+    return len(_utf16_bytes(text)) // 2
 
 
 def _normalize(text: str) -> str:
@@ -102,16 +110,20 @@ def _normalize(text: str) -> str:
     code-point counts agree with JavaScript's (JSON-decoded strings are already joined)."""
     if text.isascii():  # nothing to join
         return text
-    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")
+    try:
+        text.encode("utf-8")  # fails exactly when the text holds a surrogate (C fast path)
+    except UnicodeEncodeError:
+        return _utf16_decode(_utf16_bytes(text), "surrogatepass", True)[0]
+    return text
 
 
 def fnv1a32(text: str, state: int = FNV_OFFSET) -> int:
     """FNV-1a, 32 bits, over the UTF-16 code units of `text` (one XOR per 16-bit unit).
     Pass a previous result as `state` to continue hashing (hash(a + b) == fnv1a32(b,
     fnv1a32(a)))."""
-    h = state
-    for unit in _utf16_units(text):
-        h = ((h ^ unit) * FNV_PRIME) & 0xFFFFFFFF
+    h, prime = state, FNV_PRIME  # a local: this loop runs once per character of every prompt
+    for unit in text.encode("ascii") if text.isascii() else _utf16_units(text):
+        h = ((h ^ unit) * prime) & 0xFFFFFFFF
     return h
 
 
@@ -180,11 +192,36 @@ def _plain(value: Any) -> bool:
     return True
 
 
+def _compact_dumps() -> Callable[[Any], str]:
+    """json.dumps(value, ensure_ascii=False, separators=(",", ":")) for a _plain value, with
+    its C encoder made once: json.dumps makes a JSONEncoder and a C encoder at every call,
+    most of its cost for a small value. The C encoder is made with the very arguments
+    JSONEncoder.iterencode gives it, but no circular-reference markers (a _plain value is a
+    tree); without the C accelerator, the encoder's own encode."""
+    encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:
+        return encoder.encode
+    c_encode = make(None, encoder.default, json.encoder.encode_basestring, None, encoder.key_separator,
+                    encoder.item_separator, False, False, True)
+    return lambda value: "".join(c_encode(value, 0))
+
+
+_dumps = _compact_dumps()
+
+
 def js_json(value: Any) -> str:
     """Exactly what JavaScript's `JSON.stringify(value)` returns for a JSON value."""
-    if _plain(value):  # the common case, at C speed
-        return escape_lone_surrogates(_normalize(json.dumps(value, ensure_ascii=False, separators=(",", ":"))))
-    return _js_json_slow(value)
+    return _stringify(value, _plain(value))
+
+
+def _stringify(value: Any, plain: bool) -> str:
+    """js_json, told whether `value` is _plain (a schema's plan knows it for its values)."""
+    if not plain:
+        return _js_json_slow(value)
+    text = _dumps(value)  # the common case, at C speed
+    # ASCII text holds no surrogate to join or escape.
+    return text if text.isascii() else escape_lone_surrogates(_normalize(text))
 
 
 def _js_json_slow(value: Any) -> str:
@@ -210,7 +247,12 @@ def _js_json_slow(value: Any) -> str:
 def fake_usage(prompt: str, value: Any) -> Usage:
     """input = UTF-16 length of the prompt // 4 + 1; output = UTF-16 length of the reply's
     text (or its JSON.stringify) // 4 + 1."""
-    text = value if isinstance(value, str) else js_json(value)
+    return _usage(prompt, value, _plain(value))
+
+
+def _usage(prompt: str, value: Any, plain: bool) -> Usage:
+    """fake_usage, told whether `value` is _plain."""
+    text = value if isinstance(value, str) else _stringify(value, plain)
     return Usage(input_tokens=utf16_len(prompt) // 4 + 1, output_tokens=utf16_len(text) // 4 + 1)
 
 
@@ -275,12 +317,15 @@ def _as_num(v: Any) -> int | float | None:
     return v if isinstance(v, int) or math.isfinite(v) else None
 
 
-@dataclass
 class _GenContext:
-    root: Any
-    label: str
-    prompt: str
-    _seed: int | None = None
+    """The request's part of a schema-shaped value: its label and prompt (normalized), and
+    the hash state every pick starts from."""
+
+    __slots__ = ("label", "prompt", "_seed")
+
+    def __init__(self, label: str, prompt: str) -> None:
+        self.label, self.prompt = label, prompt
+        self._seed: int | None = None
 
     @property
     def seed(self) -> int:
@@ -294,56 +339,127 @@ class _GenContext:
 def schema_value(schema: Mapping[str, Any] | None, label: str, prompt: str) -> Any:
     """The deterministic worst-case value for a request (docs/fake-answers.md, "Schema-shaped
     values"). A text agent (schema None) gets `text for <label> #0`."""
+    return _shaped(schema, label, prompt)[0]
+
+
+def _shaped(schema: Any, label: str, prompt: str) -> tuple[Any, _Plan | None]:
+    """schema_value, and the plan that made it (None for a text agent)."""
     label, prompt = _normalize(label), _normalize(prompt)
     if schema is None:
-        return _string_value({}, "text", (), label)
-    ctx = _GenContext(schema, label, prompt)
-    return _gen(ctx, schema, "value", (), 0)
+        return f"text for {label} #0", None
+    plan = _plans.get(schema, _root_plan)
+    return plan.make(_GenContext(label, prompt), ()), plan
 
 
-def _at(path: tuple[str | int, ...]) -> str:
+def _at(path: tuple[Any, ...]) -> str:
     return _pointer(path) or "/"
 
 
-def _gen(ctx: _GenContext, s: Any, name: str, path: tuple[str | int, ...], depth: int) -> Any:
+# ------------------------------------------------------------------ plans of schema-shaped values
+#
+# A schema's values are made by a plan worked out once per schema object (`_plans`, by
+# identity): the kind of every place, its bounds, enum, sizes and JSON pointer, the child
+# plans. A request then pays only for what depends on its label and prompt: the hashes and
+# the strings. The plan also knows, from the schema alone, when every value it makes fits
+# the schema (`proven`: the fake then need not check its own value) and when every value is
+# _plain (its JSON is then written without looking at it first). Where either is not
+# certain the flag is False, and the value is checked (or looked at) as always. Values,
+# errors and their order are exactly those of walking the schema for each request.
+
+_Make = Callable[[_GenContext, tuple[int, ...]], Any]
+
+
+@dataclass(frozen=True)
+class _Plan:
+    # The value at this place, given the request and the indices of the arrays around the
+    # place (outermost first; () outside any array).
+    make: _Make
+    proven: bool = False  # every value made fits the schema as subset_error checks it
+    plain: bool = False  # every value made is _plain
+
+
+class _Index:
+    """A place's segment that is an array index, known only when the value is made."""
+
+    def __repr__(self) -> str:
+        return "<index>"
+
+
+_INDEX = _Index()
+
+
+def _filled(place: tuple[Any, ...], ix: tuple[int, ...]) -> tuple[Any, ...]:
+    """The path of a place, its array indices filled in."""
+    if not ix:
+        return place
+    indices = iter(ix)
+    return tuple(next(indices) if seg is _INDEX else seg for seg in place)
+
+
+def _root_plan(schema: Any) -> _Plan:
+    return _plan(schema, schema, "value", (), 0)
+
+
+def _plan(root: Any, s: Any, name: Any, place: tuple[Any, ...], depth: int) -> _Plan:
+    """The plan of the value of schema `s` for the property `name` at `place`."""
+    try:
+        return _plan_of(root, s, name, place, depth)
+    except Exception as exc:  # absurd bounds (an OverflowError): raised when the value is made, as ever
+        return _Plan(_raising(exc))
+
+
+def _raising(exc: Exception) -> _Make:
+    def make(ctx: _GenContext, ix: tuple[int, ...]) -> Any:
+        raise exc.with_traceback(None)
+    return make
+
+
+def _failing(place: tuple[Any, ...], problem: Callable[[str], str]) -> _Plan:
+    """A place no value can be made for: the error (at the place's path) is raised when,
+    and only if, the place is reached."""
+    def make(ctx: _GenContext, ix: tuple[int, ...]) -> Any:
+        raise SchemaValueError(problem(_at(_filled(place, ix))))
+    return _Plan(make)
+
+
+def _plan_of(root: Any, s: Any, name: Any, place: tuple[Any, ...], depth: int) -> _Plan:
     if depth > MAX_SCHEMA_DEPTH:
-        raise SchemaValueError(
-            f"the schema nests deeper than {MAX_SCHEMA_DEPTH} levels at {_at(path)} (a recursive $ref?)")
+        return _failing(place, lambda at: (
+            f"the schema nests deeper than {MAX_SCHEMA_DEPTH} levels at {at} (a recursive $ref?)"))
     if s is True:
         s = {}
     if s is False:
-        raise SchemaValueError(f"the schema at {_at(path)} is false and admits no value")
+        return _failing(place, lambda at: f"the schema at {at} is false and admits no value")
     if not isinstance(s, Mapping):
-        raise SchemaValueError(f"the schema at {_at(path)} is not an object")
+        return _failing(place, lambda at: f"the schema at {at} is not an object")
     if "$ref" in s:
-        return _gen(ctx, _resolve_ref(ctx.root, s["$ref"]), name, path, depth + 1)
+        return _ref_plan(root, s["$ref"], name, place, depth + 1)
     if "const" in s:
-        return _copy(s["const"])
+        return _constant_plan(root, s, s["const"])
     enum = s.get("enum")
     if isinstance(enum, list) and enum:
-        return _copy(enum[_pick(ctx, path, len(enum))])
+        return _enum_plan(root, s, enum, place)
     kind = _type_of(s)
     if kind is None:
         for key in ("anyOf", "oneOf"):
             alternatives = s.get(key)
             if isinstance(alternatives, list) and alternatives:
-                return _gen(ctx, _first_non_null(alternatives), name, path, depth + 1)
+                return _alternative_plan(root, s, key, alternatives, name, place, depth)
         kind = "object" if "properties" in s else "array" if "items" in s else "string"
     if kind == "null":
-        return None
+        return _constant_plan(root, s, None)
     if kind == "boolean":
-        return False
-    if kind == "integer":
-        return _integer_value(ctx, s, path)
-    if kind == "number":
-        return _number_value(ctx, s, path)
+        return _constant_plan(root, s, False)
+    if kind in ("integer", "number"):
+        return _number_plan(root, s, kind, place)
     if kind == "string":
-        return _string_value(s, name, path, ctx.label)
+        return _string_plan(root, s, name, place)
     if kind == "array":
-        return _array_value(ctx, s, name, path, depth)
+        return _array_plan(root, s, name, place, depth)
     if kind == "object":
-        return _object_value(ctx, s, path, depth)
-    raise SchemaValueError(f"the schema at {_at(path)} has an unsupported type {js_json(kind)}")
+        return _object_plan(root, s, place, depth)
+    problem = f"has an unsupported type {js_json(kind)}"
+    return _failing(place, lambda at: f"the schema at {at} {problem}")
 
 
 def _type_of(s: Mapping[str, Any]) -> str | None:
@@ -384,11 +500,6 @@ def _resolve_ref(root: Any, ref: Any) -> Any:
     return node
 
 
-def _pick(ctx: _GenContext, path: tuple[str | int, ...], n: int) -> int:
-    site, index = _site(path)
-    return (fnv1a32(site, ctx.seed) + index) % n
-
-
 def _int_bounds(s: Mapping[str, Any]) -> tuple[int | None, int | None]:
     lows: list[int] = []
     highs: list[int] = []
@@ -414,65 +525,218 @@ def _default_range(lo: int | None, hi: int | None) -> tuple[int, int]:
     return lo, hi
 
 
-def _integer_value(ctx: _GenContext, s: Mapping[str, Any], path: tuple[str | int, ...]) -> int:
+def _ref_plan(root: Any, ref: Any, name: Any, place: tuple[Any, ...], depth: int) -> _Plan:
+    try:
+        target = _resolve_ref(root, ref)
+    except SchemaValueError as exc:
+        message = str(exc)
+        return _failing(place, lambda at: message)
+    # Planned when first reached: a recursive $ref is planned only as deep as values go.
+    planned: list[_Plan] = []
+
+    def make(ctx: _GenContext, ix: tuple[int, ...]) -> Any:
+        if not planned:
+            planned.append(_plan(root, target, name, place, depth))
+        return planned[0].make(ctx, ix)
+    return _Plan(make)  # not proven: its values are checked
+
+
+def _constant_plan(root: Any, s: Mapping[str, Any], value: Any) -> _Plan:
+    """`const`, null and boolean: the same value for every request."""
+    return _Plan(lambda ctx, ix: _copy(value), proven=_fits(root, s, value), plain=_plain(value))
+
+
+def _enum_plan(root: Any, s: Mapping[str, Any], enum: list[Any], place: tuple[Any, ...]) -> _Plan:
+    pick, n = _picker(place), len(enum)
+    return _Plan(lambda ctx, ix: _copy(enum[pick(ctx, ix, n)]),
+                 proven=all(_fits(root, s, option) for option in enum),
+                 plain=all(_plain(option) for option in enum))
+
+
+def _picker(place: tuple[Any, ...]) -> Callable[[_GenContext, tuple[int, ...], int], int]:
+    """The pick at a place: (FNV of its site, from the request's seed, + its index) % n."""
+    if _INDEX not in place:
+        site, index = _site(place)
+        return lambda ctx, ix, n: (fnv1a32(site, ctx.seed) + index) % n
+
+    def pick(ctx: _GenContext, ix: tuple[int, ...], n: int) -> int:
+        site, index = _site(_filled(place, ix))
+        return (fnv1a32(site, ctx.seed) + index) % n
+    return pick
+
+
+# The keywords an integer range is checked by: with only these, the integers that fit are
+# an interval, so a range fits when both its ends do.
+_RANGE_KEYWORDS = frozenset({"type", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"})
+
+
+def _number_plan(root: Any, s: Mapping[str, Any], kind: str, place: tuple[Any, ...]) -> _Plan:
     lo, hi = _default_range(*_int_bounds(s))
     if lo > hi:
-        return lo  # contradictory bounds: validation reports it
-    return lo + _pick(ctx, path, hi - lo + 1)
+        if kind == "integer":
+            return _constant_plan(root, s, lo)  # contradictory bounds: validation reports it
+        # No integer fits (e.g. 0.1..0.9): the midpoint of the raw bounds.
+        lows = [v for k in ("minimum", "exclusiveMinimum") if (v := _as_num(s.get(k))) is not None]
+        highs = [v for k in ("maximum", "exclusiveMaximum") if (v := _as_num(s.get(k))) is not None]
+        return _constant_plan(root, s, (max(lows) + min(highs)) / 2)
+    pick, span = _picker(place), hi - lo + 1
+    return _Plan(lambda ctx, ix: lo + pick(ctx, ix, span),
+                 proven=_only(s, _RANGE_KEYWORDS) and _fits(root, s, lo) and _fits(root, s, hi),
+                 plain=abs(lo) < 10**21 and abs(hi) < 10**21)
 
 
-def _number_value(ctx: _GenContext, s: Mapping[str, Any], path: tuple[str | int, ...]) -> int | float:
-    lo, hi = _default_range(*_int_bounds(s))
-    if lo <= hi:
-        return lo + _pick(ctx, path, hi - lo + 1)
-    # No integer fits (e.g. 0.1..0.9): the midpoint of the raw bounds.
-    lows = [v for k in ("minimum", "exclusiveMinimum") if (v := _as_num(s.get(k))) is not None]
-    highs = [v for k in ("maximum", "exclusiveMaximum") if (v := _as_num(s.get(k))) is not None]
-    return (max(lows) + min(highs)) / 2
+def _string_plan(root: Any, s: Mapping[str, Any], name: Any, place: tuple[Any, ...]) -> _Plan:
+    """`<name> for <label> #<indices>`, cut to maxLength, padded with "." to minLength."""
+    longest, shortest = _as_int(s.get("maxLength")), _as_int(s.get("minLength"))
+    static = _INDEX not in place
+    indices = _indices(place)
+
+    def make(ctx: _GenContext, ix: tuple[int, ...]) -> str:
+        text = f"{name} for {ctx.label} #{indices if static else _indices(_filled(place, ix))}"
+        if longest is not None and len(text) > longest:
+            text = text[:max(longest, 0)]
+        if shortest is not None and len(text) < shortest:
+            text += "." * (shortest - len(text))
+        return text
+    return _Plan(make, proven=_string_proven(root, s, name), plain=True)
 
 
-def _string_value(s: Mapping[str, Any], name: str, path: tuple[str | int, ...], label: str) -> str:
-    indices = ".".join(str(seg) for seg in path if isinstance(seg, int)) or "0"
-    points = list(f"{name} for {label} #{indices}")
-    longest = _as_int(s.get("maxLength"))
-    if longest is not None and len(points) > longest:
-        points = points[:max(longest, 0)]
-    shortest = _as_int(s.get("minLength"))
-    if shortest is not None and len(points) < shortest:
-        points += ["."] * (shortest - len(points))
-    return "".join(points)
+def _indices(path: tuple[Any, ...]) -> str:
+    return ".".join(str(seg) for seg in path if isinstance(seg, int)) or "0"
 
 
-def _array_value(ctx: _GenContext, s: Mapping[str, Any], name: str,
-                 path: tuple[str | int, ...], depth: int) -> list[Any]:
+def _string_proven(root: Any, s: Mapping[str, Any], name: Any) -> bool:
+    """Whether every string _string_plan makes fits: only its type and lengths are checked,
+    the lengths are read alike by the plan and the check (no fraction), they agree, and the
+    name is normalized (the label is: so the check counts the code points the plan did)."""
+    if not _only(s, {"type", "minLength", "maxLength"}) or not isinstance(name, str) or _normalize(name) != name:
+        return False
+    bounds = [s.get("minLength"), s.get("maxLength")]
+    if any(_as_num(b) is not None and _as_int(b) is None for b in bounds):
+        return False
+    shortest, longest = (_as_int(b) for b in bounds)
+    if longest is not None and (longest < 0 or (shortest is not None and shortest > longest)):
+        return False
+    return "type" not in s or _fits(root, {"type": s["type"]}, "")
+
+
+# The keywords a list's size is checked by (its items are the item plan's business).
+_SIZE_KEYWORDS = ("type", "minItems", "maxItems", "minProperties", "maxProperties")
+
+
+def _array_plan(root: Any, s: Mapping[str, Any], name: Any, place: tuple[Any, ...], depth: int) -> _Plan:
     most, least = _as_int(s.get("maxItems")), _as_int(s.get("minItems"))
     n = most if most is not None else max(2, least or 0)
     n = min(max(n, 0), MAX_ARRAY_ITEMS)
-    items = s.get("items", True)
-    if not isinstance(items, (Mapping, bool)):
-        items = True  # tuple-form `items` is not supported: treat as unconstrained
-    return [_gen(ctx, items, name, path + (i,), depth + 1) for i in range(n)]
+    if n == 0:
+        return _constant_plan(root, s, [])
+    raw = s.get("items", True)
+    # tuple-form `items` is not supported: treat as unconstrained
+    item = _plan(root, raw if isinstance(raw, (Mapping, bool)) else True, name, place + (_INDEX,), depth + 1)
+    proven = (item.proven and _only(s, {"type", "items", "minItems", "maxItems"}) and "prefixItems" not in s
+              and isinstance(raw, (dict, bool)) and _fits(root, _sizes(s), [None] * n))
+    return _Plan(lambda ctx, ix: [item.make(ctx, (*ix, i)) for i in range(n)], proven=proven, plain=item.plain)
 
 
-def _object_value(ctx: _GenContext, s: Mapping[str, Any], path: tuple[str | int, ...],
-                  depth: int) -> dict[str, Any]:
-    out: dict[str, Any] = {}
+def _object_plan(root: Any, s: Mapping[str, Any], place: tuple[Any, ...], depth: int) -> _Plan:
+    """The properties, then the required keys the properties lack (as `{}`), then for a map
+    (additionalProperties a schema) the keys "1".."n", n = maxProperties (else 2)."""
+    planned: dict[Any, _Plan] = {}
     props = s.get("properties")
     if isinstance(props, Mapping):
         for key, sub in props.items():
-            out[key] = _gen(ctx, sub, key, path + (key,), depth + 1)
+            planned[key] = _plan(root, sub, key, place + (key,), depth + 1)
     required = s.get("required")
     if isinstance(required, list):
         for key in required:
-            if isinstance(key, str) and key not in out:
-                out[key] = _gen(ctx, {}, key, path + (key,), depth + 1)
+            if isinstance(key, str) and key not in planned:
+                planned[key] = _plan(root, {}, key, place + (key,), depth + 1)
     extra = s.get("additionalProperties")
-    if isinstance(extra, Mapping):  # a map: keys "1".."n", n = maxProperties (else 2)
+    mapped = []
+    if isinstance(extra, Mapping):
         most = _as_int(s.get("maxProperties"))
         for i in range(1, min(max(most if most is not None else 2, 0), MAX_ARRAY_ITEMS) + 1):
-            if str(i) not in out:
-                out[str(i)] = _gen(ctx, extra, str(i), path + (str(i),), depth + 1)
-    return out
+            if str(i) not in planned:
+                planned[str(i)] = _plan(root, extra, str(i), place + (str(i),), depth + 1)
+                mapped.append(str(i))
+    fields = tuple(planned.items())
+    return _Plan(lambda ctx, ix: {key: plan.make(ctx, ix) for key, plan in fields},
+                 proven=_object_proven(root, s, planned, mapped),
+                 plain=all(isinstance(key, str) and plan.plain for key, plan in fields))
+
+
+def _object_proven(root: Any, s: Mapping[str, Any], planned: dict[Any, _Plan], mapped: list[str]) -> bool:
+    """Whether every object _object_plan makes fits: each property's value fits its own
+    schema, every required key is a string (the plan adds them all), the keys outside
+    `properties` are the map's (checked against additionalProperties, whose plan they
+    have), and the number of keys fits."""
+    props, required, extra = s.get("properties"), s.get("required"), s.get("additionalProperties")
+    if not _only(s, {"type", "properties", "required", "additionalProperties", "maxProperties", "minProperties"}):
+        return False
+    if not (props is None or isinstance(props, dict)) or not all(plan.proven for plan in planned.values()):
+        return False
+    if isinstance(required, list) and not all(isinstance(key, str) for key in required):
+        return False
+    outside = [key for key in planned if key not in (props or {})]
+    if (isinstance(extra, dict) and outside != mapped) or (extra is False and outside):
+        return False
+    return _fits(root, _sizes(s), dict.fromkeys(planned))
+
+
+def _sizes(s: Mapping[str, Any]) -> dict[str, Any]:
+    """The keywords of `s` that check a list's or an object's type and size only."""
+    return {key: s[key] for key in _SIZE_KEYWORDS if key in s}
+
+
+def _alternative_plan(root: Any, s: Mapping[str, Any], key: str, alternatives: list[Any], name: Any,
+                      place: tuple[Any, ...], depth: int) -> _Plan:
+    """anyOf / oneOf: the first alternative that is not null. Proven for an anyOf whose
+    earlier alternatives are plain {"type": "null"} (checked first, they cannot fail the
+    check itself) when the chosen one is."""
+    chosen = _first_non_null(alternatives)
+    inner = _plan(root, chosen, name, place, depth + 1)
+    earlier = alternatives[:next(k for k, alt in enumerate(alternatives) if alt is chosen)]
+    proven = (inner.proven and key == "anyOf" and _only(s, {"anyOf"})
+              and all(isinstance(alt, dict) and _only(alt, {"type"}) for alt in earlier))
+    return _Plan(inner.make, proven=proven, plain=inner.plain)
+
+
+def _only(s: Any, keywords: Any) -> bool:
+    """Whether `s` is a dict whose validated keywords are all among `keywords`."""
+    return isinstance(s, dict) and all(key in keywords or key not in VALIDATED_KEYWORDS for key in s)
+
+
+def _fits(root: Any, s: Any, value: Any) -> bool:
+    """Whether subset_error's check of `s` passes `value` (False when it cannot tell)."""
+    try:
+        return _first_error(root, s, value, ()) is None
+    except Exception:  # an unusable schema, a recursion: the check itself will say
+        return False
+
+
+class _ByIdentity:
+    """What is built once per schema object, found again by identity (the runtime's schemas
+    are shared constants, one per agent site; a schema is read as immutable once used). An
+    entry keeps its schema alive, so the id cannot be reused while it is cached."""
+
+    def __init__(self, size: int = 256) -> None:
+        self._entries: dict[int, tuple[Any, Any]] = {}
+        self._lock = threading.Lock()
+        self._size = size
+
+    def get(self, schema: Any, build: Callable[[Any], Any]) -> Any:
+        hit = self._entries.get(id(schema))  # one dict read, atomic: no lock on a hit
+        if hit is not None and hit[0] is schema:
+            return hit[1]
+        built = build(schema)
+        with self._lock:
+            self._entries[id(schema)] = (schema, built)
+            if len(self._entries) > self._size:  # the oldest goes (rebuilt if it is asked for again)
+                del self._entries[next(iter(self._entries))]
+        return built
+
+
+_plans = _ByIdentity()
 
 
 # ------------------------------------------------------------------ shaping and validation
@@ -511,23 +775,11 @@ def _subset_validator() -> Any:
     )
 
 
-_validator_cache: OrderedDict[int, tuple[Any, Any]] = OrderedDict()
-_cache_lock = threading.Lock()
+_validators = _ByIdentity()
 
 
 def _validator(schema: Mapping[str, Any]) -> Any:
-    # Keyed by identity (schemas are usually shared constants); the entry keeps the
-    # schema alive so its id cannot be reused while cached.
-    with _cache_lock:
-        hit = _validator_cache.get(id(schema))
-        if hit is not None and hit[0] is schema:
-            _validator_cache.move_to_end(id(schema))
-            return hit[1]
-        validator = _subset_validator()(schema)
-        _validator_cache[id(schema)] = (schema, validator)
-        if len(_validator_cache) > 256:
-            _validator_cache.popitem(last=False)
-        return validator
+    return _validators.get(schema, lambda schema: _subset_validator()(schema))
 
 
 def validate_value(schema: Mapping[str, Any], value: Any) -> str | None:
@@ -962,10 +1214,10 @@ def load_fake_text(text: str, source: str) -> FakeSpec:
 # ------------------------------------------------------------------ the backend
 
 
-@dataclass(frozen=True)
-class FakeAnswer:
+class FakeAnswer(NamedTuple):
     """What the fake decided for one call: wait `latency` seconds, then return `value`
-    with `usage`, or fail with `error`."""
+    with `usage`, or fail with `error`. Immutable; a NamedTuple, not a frozen dataclass,
+    whose __init__ costs several times as much (one per agent)."""
 
     latency: float
     value: Any = None
@@ -1014,8 +1266,10 @@ class FakeBackend:
         n = self.spec.fail_one_in
         if n is not None and fails_by_hash(label, prompt, n):
             return FakeAnswer(0.0, error=f"fake: fail_one_in={n} fails this call")
-        rule = next((r for r in self.spec.rules if r.matches(label, prompt)), None)
-        if rule is None:
+        for rule in self.spec.rules:  # the first rule that matches
+            if rule.matches(label, prompt):
+                break
+        else:
             return self._default(request, 0.0)
         if rule.fail is not None:
             return FakeAnswer(rule.latency, error=rule.fail)
@@ -1035,12 +1289,13 @@ class FakeBackend:
         if self.spec.default == "reply":
             return self._explicit(request, self.spec.default_reply, "default", latency)
         try:
-            value = schema_value(request.schema, request.label, request.prompt)
+            value, plan = _shaped(request.schema, request.label, request.prompt)
         except SchemaValueError as exc:
             return FakeAnswer(latency, error=f"fake: cannot build a schema-shaped value: {exc}")
-        if request.schema is not None and (problem := subset_error(request.schema, value)) is not None:
+        # A value its plan proves fitting is not checked again: the check could only pass.
+        if plan is not None and not plan.proven and (problem := subset_error(request.schema, value)) is not None:
             return FakeAnswer(latency, error=f"fake: the schema-shaped value does not match the schema {problem}")
-        return FakeAnswer(latency, value=value, usage=fake_usage(request.prompt, value))
+        return FakeAnswer(latency, value=value, usage=_usage(request.prompt, value, plan is None or plan.plain))
 
     def _explicit(self, request: AgentRequest, reply: Any, where: str, latency: float) -> FakeAnswer:
         if request.schema is None:
