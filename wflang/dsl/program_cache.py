@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from wflang.dsl.diagnostics import Diagnostic
     from wflang.dsl.types import Type
 
-_FORMAT = 1  # bump when what is stored changes
+_FORMAT = 2  # bump when what is stored changes
 _PREFIX = "program-"
 _KEEP = 64  # programs kept: the most recently used
 # wflang/ itself (this file is wflang/dsl/program_cache.py); tests point it elsewhere.

@@ -14,7 +14,7 @@ an unrolled `repeat max 200` nests a formula 200 deep, and its rounds share thei
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from math import prod
 from typing import Any
 
@@ -66,6 +66,13 @@ class Sym:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_sid", _sid_of(self._key()))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Made anew from its fields when unpickled (the program cache, program_cache.py):
+        # `_sid`, `_cache` and `_names` are ids of this process's tables (_IDS, _ENVS), which
+        # another process numbers differently; kept, they made a cached bound collide with
+        # the formulas the run builds (wrong values, a KeyError in _evaluate).
+        return (type(self), tuple(getattr(self, f.name) for f in fields(self)))  # type: ignore[arg-type]
 
     def __eq__(self, other: object) -> bool:
         return self is other or (isinstance(other, Sym) and self._sid == other._sid)
