@@ -117,10 +117,10 @@ def test_usage_and_check_errors_keep_their_codes_and_messages(tmp_path: Path) ->
 
 
 PROBE = """
-import atexit, json, os, sys
+import atexit, gc, json, os, sys
 exit_now = os._exit
 def spy(code):
-    os.write(2, f"os._exit({code})\\n".encode())
+    os.write(2, f"os._exit({code}), collector {'on' if gc.isenabled() else 'off'}\\n".encode())
     exit_now(code)
 os._exit = spy
 atexit.register(lambda: sys.stderr.write("atexit ran\\n"))
@@ -141,9 +141,11 @@ def _probe(ws: Path, how: str, *args: str) -> subprocess.CompletedProcess[str]:
 def test_run_and_check_end_with_os_exit_after_the_atexit_callbacks(tmp_path: Path) -> None:
     _setup(tmp_path / "ws")
     proc = _probe(tmp_path / "ws", "argv", "check", "t.wf")
-    assert (proc.returncode, proc.stderr) == (0, "atexit ran\nos._exit(0)\n") and proc.stdout.startswith("t.wf: ok")
+    # a check never needs the collector (its parse and check pause it anyway); a run does
+    assert (proc.returncode, proc.stderr) == (0, "atexit ran\nos._exit(0), collector off\n")
+    assert proc.stdout.startswith("t.wf: ok")
     proc = _probe(tmp_path / "ws", "argv", "run", "t.wf", "--args-json", '{"xs": [5]}', "--fake", "fake.json", "--yes")
-    assert proc.returncode == 0 and proc.stderr.endswith("atexit ran\nos._exit(0)\n")
+    assert proc.returncode == 0 and proc.stderr.endswith("atexit ran\nos._exit(0), collector on\n")
     assert json.loads(proc.stdout)["count"] == 1
 
 

@@ -19,11 +19,12 @@ _RESET = "\x1b[0m"
 _STYLE = {"error": "\x1b[1;31m", "warning": "\x1b[1;33m", "gutter": "\x1b[1;34m", "caret": "\x1b[1;31m",
           "hint": "\x1b[36m", "ok": "\x1b[32m"}
 
-_HEAD = re.compile(r"^(error|warning)(\[WF\d+\])?:")
-_ARROW = re.compile(r"^(\s*-->)( .*)$")
-_GUTTER = re.compile(r"^(\s*\d*\s*\|)(.*)$")
-_NOTE = re.compile(r"^(\s*=) (hint:)?(.*)$")
-_OK = re.compile(r"^(\S.*: )(ok)$")
+# Compiled on first use (re's own cache keeps them): only output to a terminal is painted.
+_HEAD = r"^(error|warning)(\[WF\d+\])?:"
+_ARROW = r"^(\s*-->)( .*)$"
+_GUTTER = r"^(\s*\d*\s*\|)(.*)$"
+_NOTE = r"^(\s*=) (hint:)?(.*)$"
+_OK = r"^(\S.*: )(ok)$"
 
 
 def set_mode(mode: str) -> None:
@@ -60,23 +61,23 @@ def _wrap(style: str, s: str) -> str:
 
 
 def _line(line: str) -> str:
-    m = _HEAD.match(line)
+    m = re.match(_HEAD, line)
     if m:
         return _wrap(m.group(1), line[: m.end()]) + line[m.end():]
-    m = _ARROW.match(line)
+    m = re.match(_ARROW, line)
     if m:
         return _wrap("gutter", m.group(1)) + m.group(2)
-    m = _GUTTER.match(line)
+    m = re.match(_GUTTER, line)
     if m:
         rest = m.group(2)
         if rest.strip() and set(rest.strip()) == {"^"}:
             return _wrap("gutter", m.group(1)) + _wrap("caret", rest)
         return _wrap("gutter", m.group(1)) + rest
-    m = _NOTE.match(line)
+    m = re.match(_NOTE, line)
     if m:
         return _wrap("gutter", m.group(1)) + " " + (_wrap("hint", m.group(2)) + m.group(3) if m.group(2)
                                                    else m.group(3))
-    m = _OK.match(line)
+    m = re.match(_OK, line)
     if m:
         return m.group(1) + _wrap("ok", m.group(2))
     return line

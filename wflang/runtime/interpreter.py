@@ -87,26 +87,31 @@ def _literal(e: ast.Expr) -> bool:
 _PENDING: Any = object()  # a _Site's schema before its first agent's options are evaluated
 
 
-@dataclass(eq=False)
 class _Site:
     """What every agent of one `agent`/`check` site shares in one program, worked out at
     its first agent (a fan-out asks for a thousand from one site): the options that are
     literals or defaults, the request's fields when no other option varies, the label's
-    site name, the schema and how the answer is unwrapped and cut."""
+    site name, the schema and how the answer is unwrapped and cut. (A plain class with
+    slots: a dataclass costs some 3 M instructions to make at import.)"""
 
-    opts: dict[str, Value]  # the defaults and the literal options
-    dynamic: list[ast.Option]  # the options evaluated per agent, in source order
-    fixed: bool  # no option but label and phase varies: one template serves every agent
-    label: str | None  # the explicit label, normalized, when it is a literal
-    site_label: str  # the label's site name (with a child's workflow name), before the loop parts
-    head: str | None  # the shared head of its prompts (dsl/shared_head.py)
-    # Made after the first agent's options are evaluated (`_ready`), so a bad option is
-    # still reported before a bad schema, as when nothing was kept per site:
-    schema: dict[str, Any] | None = _PENDING
-    template: AgentRequest | None = None  # prompt, label, phase, sample and order to fill
-    wrap: str | None = None  # the key a list or scalar answer is wrapped in
-    inner: dict[str, Any] | None = None  # the schema of what is under `wrap` (or the whole schema)
-    most: int | None = None  # a list result's declared max
+    __slots__ = ("opts", "dynamic", "fixed", "label", "site_label", "head", "schema", "template", "wrap", "inner",
+                 "most")
+
+    def __init__(self, opts: dict[str, Value], dynamic: list[ast.Option], fixed: bool, label: str | None,
+                 site_label: str, head: str | None) -> None:
+        self.opts = opts  # the defaults and the literal options
+        self.dynamic = dynamic  # the options evaluated per agent, in source order
+        self.fixed = fixed  # no option but label and phase varies: one template serves every agent
+        self.label = label  # the explicit label, normalized, when it is a literal
+        self.site_label = site_label  # the label's site name (with a child's workflow name)
+        self.head = head  # the shared head of its prompts (dsl/shared_head.py)
+        # Made after the first agent's options are evaluated (`_ready`), so a bad option
+        # is still reported before a bad schema, as when nothing was kept per site:
+        self.schema: dict[str, Any] | None = _PENDING
+        self.template: AgentRequest | None = None  # prompt, label, phase, sample and order to fill
+        self.wrap: str | None = None  # the key a list or scalar answer is wrapped in
+        self.inner: dict[str, Any] | None = None  # the schema of what is under `wrap` (or the whole)
+        self.most: int | None = None  # a list result's declared max
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ BATCH_PRICE_FACTOR = 0.5
 
 # A bare lowercase word can only be an alias (real ids carry a dash, dot, colon...), so
 # an unknown one is a typo we report instead of sending it to the API.
-_BARE_WORD = re.compile(r"^[a-z]+$")
+_BARE_WORD = r"^[a-z]+$"  # compiled on first use (re's cache): most names are in the table
 
 
 class ModelConfigError(ValueError):
@@ -84,7 +84,7 @@ def resolve_model(
     name = name.strip()
     if name in table:
         return table[name]
-    if _BARE_WORD.match(name):
+    if re.match(_BARE_WORD, name):
         known = ", ".join(sorted(table))
         raise ModelConfigError(
             f"unknown model alias {name!r} (known: {known}); give a full model id or add it to {ENV_VAR}"

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from wflang.runtime.backend import Usage
@@ -54,17 +53,22 @@ class RunObserver:
         (a finished agent of a resumed run) or "refused" (a cap or budget: never started)."""
 
 
-@dataclass
 class _PhaseView:
-    title: str
-    queued: int = 0
-    running: int = 0
-    done: int = 0
-    failed: int = 0
-    cached: int = 0
-    usage: Usage = field(default_factory=Usage)
-    started: float | None = None
-    ended: float | None = None
+    """One phase's counts (a plain class with slots: a dataclass costs some 3 M
+    instructions to make at import)."""
+
+    __slots__ = ("title", "queued", "running", "done", "failed", "cached", "usage", "started", "ended")
+
+    def __init__(self, title: str) -> None:
+        self.title = title
+        self.queued = 0
+        self.running = 0
+        self.done = 0
+        self.failed = 0
+        self.cached = 0
+        self.usage = Usage()
+        self.started: float | None = None
+        self.ended: float | None = None
 
 
 def _batch_text(status: str, counts: dict[str, int]) -> str:

@@ -23,7 +23,7 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
@@ -85,26 +85,35 @@ class Limits:
     bound: int | None = None
 
 
-@dataclass
+# AgentStat and PhaseStat are plain classes with slots, not dataclasses: one is made per
+# agent, and a dataclass costs some 3 M instructions to make at import.
+
+
 class AgentStat:
-    label: str
-    phase: str | None
-    model: str | None
-    status: str  # "done" | "failed" | "refused" (cap or budget: never started)
-    usage: Usage
-    seconds: float  # on the trio clock (simulated time under MockClock)
-    cached: bool = False
-    error: str | None = None
+    __slots__ = ("label", "phase", "model", "status", "usage", "seconds", "cached", "error")
+
+    def __init__(self, label: str, phase: str | None, model: str | None, status: str, usage: Usage,
+                 seconds: float, cached: bool = False, error: str | None = None) -> None:
+        self.label = label
+        self.phase = phase
+        self.model = model
+        self.status = status  # "done" | "failed" | "refused" (cap or budget: never started)
+        self.usage = usage
+        self.seconds = seconds  # on the trio clock (simulated time under MockClock)
+        self.cached = cached
+        self.error = error
 
 
-@dataclass
 class PhaseStat:
-    phase: str | None
-    done: int = 0
-    failed: int = 0
-    cached: int = 0
-    usage: Usage = field(default_factory=Usage)
-    agent_seconds: float = 0.0
+    __slots__ = ("phase", "done", "failed", "cached", "usage", "agent_seconds")
+
+    def __init__(self, phase: str | None) -> None:
+        self.phase = phase
+        self.done = 0
+        self.failed = 0
+        self.cached = 0
+        self.usage = Usage()
+        self.agent_seconds = 0.0
 
 
 def _keyed(request: AgentRequest, key: str, occurrence: int) -> AgentRequest:

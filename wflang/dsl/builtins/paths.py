@@ -105,21 +105,23 @@ class Stem(_PathPart):
 
 URL_RECORD = Record(None, {"scheme": STR, "host": STR, "port": Opt(INT), "path": STR, "query": STR,
                            "fragment": STR})
-_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*")
-_REG_NAME = re.compile(r"(?:[A-Za-z0-9._~!$&'()*+,;=\-]|%[0-9A-Fa-f]{2})*")
-_USERINFO = re.compile(r"(?:[A-Za-z0-9._~!$&'()*+,;=:\-]|%[0-9A-Fa-f]{2})*")
-_IP_LITERAL = re.compile(r"\[[0-9A-Fa-f:.]+\]")
-_PORT = re.compile(r"[0-9]{1,5}")
-_REFUSED = re.compile(r"[\x00-\x20\x7f\\]")
+# Pattern texts, compiled on first use (re's own cache keeps them): most runs and checks
+# never parse a URL, and compiling these six at import was a fifth of the builtins' import.
+_SCHEME = r"[A-Za-z][A-Za-z0-9+.\-]*"
+_REG_NAME = r"(?:[A-Za-z0-9._~!$&'()*+,;=\-]|%[0-9A-Fa-f]{2})*"
+_USERINFO = r"(?:[A-Za-z0-9._~!$&'()*+,;=:\-]|%[0-9A-Fa-f]{2})*"
+_IP_LITERAL = r"\[[0-9A-Fa-f:.]+\]"
+_PORT = r"[0-9]{1,5}"
+_REFUSED = r"[\x00-\x20\x7f\\]"
 
 
 def parse_url(u: str) -> dict[str, Value] | None:
     """`scheme://[userinfo@]host[:port]path[?query][#fragment]`, the grammar of
     docs/semantics.md (RFC 3986 with an authority), or None."""
-    if _REFUSED.search(u):
+    if re.search(_REFUSED, u):
         return None
     i = u.find("://")
-    if i <= 0 or not _SCHEME.fullmatch(u[:i]):
+    if i <= 0 or not re.fullmatch(_SCHEME, u[:i]):
         return None
     rest = u[i + 3:]
     end = next((j for j, ch in enumerate(rest) if ch in "/?#"), len(rest))
@@ -133,22 +135,22 @@ def parse_url(u: str) -> dict[str, Value] | None:
         return None
     if "@" in authority:
         userinfo, authority = authority.split("@")
-        if not _USERINFO.fullmatch(userinfo):
+        if not re.fullmatch(_USERINFO, userinfo):
             return None
     host, port = authority, None
     if authority.startswith("["):
         close = authority.find("]") + 1
         host, after = authority[:close], authority[close:]
-        if close == 0 or not _IP_LITERAL.fullmatch(host) or (after and not after.startswith(":")):
+        if close == 0 or not re.fullmatch(_IP_LITERAL, host) or (after and not after.startswith(":")):
             return None
         port = after[1:] if after else None
     elif ":" in authority:
         host, port = authority.rsplit(":", 1)
-        if not _REG_NAME.fullmatch(host):
+        if not re.fullmatch(_REG_NAME, host):
             return None
-    elif not _REG_NAME.fullmatch(host):
+    elif not re.fullmatch(_REG_NAME, host):
         return None
-    if port is not None and not (_PORT.fullmatch(port) and int(port) <= 65535):
+    if port is not None and not (re.fullmatch(_PORT, port) and int(port) <= 65535):
         return None
     return {"scheme": u[:i].lower(), "host": host.lower(), "port": None if port is None else int(port),
             "path": tail, "query": query, "fragment": fragment}

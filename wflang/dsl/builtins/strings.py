@@ -15,14 +15,13 @@ from typing import Any
 
 from wflang.dsl import ast
 from wflang.dsl.builtins.base import Builtin, Checking, builtin
-from wflang.dsl.builtins.regex_dialect import PatternError, compiled, translate
 from wflang.dsl.builtins.support import count
 from wflang.dsl.sizes import ZERO, Sym
 from wflang.dsl.types import BOOL, ERROR, FLOAT, INT, STR, ListT, Type, is_numeric, is_stringy, strip_opt
 from wflang.dsl.values import Value, is_number, js_number, text
 
 _BLANKS = " \t\n\r\f\v"
-_BLANK_RUN = re.compile(r"[ \t\n\r\f\v]+")
+_BLANK_RUN = r"[ \t\n\r\f\v]+"  # compiled on first use (re's cache), as _NOT_SLUG
 
 
 def need_str(c: Checking, e: ast.Call, i: int, args: list[Type], usage: str) -> None:
@@ -92,7 +91,7 @@ class Split(_ListOfText):
         if not isinstance(s, str):
             return []
         if sep is None:
-            return [w for w in _BLANK_RUN.split(s) if w]
+            return [w for w in re.split(_BLANK_RUN, s) if w]
         sep = text(sep)
         return list(s) if sep == "" else s.split(sep)
 
@@ -198,7 +197,7 @@ class EndsWith(_Search):
         return isinstance(s, str) and s.endswith(text(suffix))
 
 
-_NOT_SLUG = re.compile(r"[^a-z0-9]+")
+_NOT_SLUG = r"[^a-z0-9]+"
 _ASCII_LOWER = {c: c + 32 for c in range(65, 91)}
 
 
@@ -218,7 +217,7 @@ class Slug(Builtin):
         one `-`, none at either end: `"Fix: the README!"` → `"fix-the-readme"`."""
         if not isinstance(s, str):
             return None
-        return _NOT_SLUG.sub("-", s.translate(_ASCII_LOWER)).strip("-")
+        return re.sub(_NOT_SLUG, "-", s.translate(_ASCII_LOWER)).strip("-")
 
 
 _MAX_DIGITS = 20
@@ -327,6 +326,10 @@ class _Regex(Builtin):
     static_keywords = ("ignore_case",)
 
     def check_pattern(self, c: Checking, e: ast.Call, args: list[Type]) -> None:
+        # The dialect is loaded by the programs that use a pattern (here and in `py`), not
+        # with the builtins: it was a sixth of their import.
+        from wflang.dsl.builtins.regex_dialect import PatternError, translate
+
         need_str(c, e, 0, args, self.usage)
         fold = ignore_case(e, c.constant)
         if fold is None:
@@ -371,6 +374,8 @@ class Matches(_Regex):
     @staticmethod
     def py(s: Value, pattern: str, ignore_case: Value = False) -> bool:
         """Whether the pattern matches anywhere in s (none → false)."""
+        from wflang.dsl.builtins.regex_dialect import compiled
+
         return isinstance(s, str) and compiled(pattern, ignore_case is True).search(s) is not None
 
 
@@ -393,6 +398,8 @@ class ReReplace(_Regex):
         """Every match replaced by `new`, taken as plain text (no group references)."""
         if not isinstance(s, str):
             return None
+        from wflang.dsl.builtins.regex_dialect import compiled
+
         new = text(new)
         return compiled(pattern, ignore_case is True).sub(lambda _: new, s)
 
@@ -415,4 +422,6 @@ class Findall(_Regex, _ListOfText):
         """The text of every match, left to right (whole matches; groups only group)."""
         if not isinstance(s, str):
             return []
+        from wflang.dsl.builtins.regex_dialect import compiled
+
         return [m.group(0) for m in compiled(pattern, ignore_case is True).finditer(s)]

@@ -104,7 +104,7 @@ class Str(_Text):
         return text(v)
 
 
-_DIGITS = re.compile(r"[+-]?[0-9]+")
+_DIGITS = r"[+-]?[0-9]+"  # compiled on first use (re's cache): not every program converts text
 
 
 @builtin
@@ -123,5 +123,5 @@ class Int(Builtin):
                 return None
             return int(v)  # truncates toward zero
         if isinstance(v, str):
-            return int(v) if _DIGITS.fullmatch(v) else None
+            return int(v) if re.fullmatch(_DIGITS, v) else None
         return None
