@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -182,3 +183,116 @@ def test_planted_parser_tables_in_a_shared_cache_folder_are_never_run(tmp_path: 
     checked = wf(ws, cache, "check", "w.wf")
     assert checked.returncode == 0, checked.stderr
     assert not marker.exists()
+
+
+def test_two_first_runs_at_once_both_store_and_neither_is_hurt(tmp_path: Path) -> None:
+    """Two `wf run`s of a workflow nobody ran before, started together: both miss, both
+    store; each gets its own result and journal, one entry is left and no temporary file."""
+    cache = tmp_path / "cache"
+    wss = []
+    for i in range(2):
+        (tmp_path / f"p{i}").mkdir()
+        wss.append(workspace(tmp_path / f"p{i}"))
+    env = _env(cache)
+    procs = [subprocess.Popen([sys.executable, "-m", "wflang", "run", "w.wf", "--args-json", '{"xs": [4, 5]}',
+                               "--fake", "fake.json", "--yes", "--json"], cwd=ws, env=env, text=True,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE) for ws in wss]
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], [o[1] for o in outs]
+    records = [json.loads(o[0]) for o in outs]
+    assert records[0]["result"] == records[1]["result"] and len(records[0]["result"]) == 2
+    assert len(entries(cache)) == 1
+    assert [p.name for p in (cache / "wflang").iterdir() if p.name.endswith(".tmp")] == []
+    third = run_simple(wss[0], cache, args='{"xs": [4, 5]}')
+    assert third.returncode == 0 and json.loads(third.stdout)["result"] == records[0]["result"]
+
+
+def test_an_entry_of_another_program_under_this_name_is_never_served(tmp_path: Path) -> None:
+    """A valid entry, ours, of another workflow, copied over this workflow's entry (a
+    backup restored, a sync tool): the key inside differs, the load checks from scratch."""
+    cache = tmp_path / "cache"
+    ws = workspace(tmp_path)
+    (ws / "other.wf").write_text(SIMPLE.replace('"item {x}" -> int', '"other {x}" -> str'), encoding="utf-8")
+    assert run_simple(ws, cache).returncode == 0
+    [mine] = entries(cache)
+    assert run_simple(ws, cache, file="other.wf").returncode == 0
+    [theirs] = [e for e in entries(cache) if e != mine]
+    shutil.copyfile(theirs, mine)
+    again = run_simple(ws, cache)
+    assert again.returncode == 0, again.stderr
+    result = json.loads(again.stdout)["result"]
+    assert len(result) == 3 and all(isinstance(v, int) for v in result)  # this program's type, not str
+    assert any(p.startswith("item ") for p in prompts(ws)) and mine.read_bytes() != theirs.read_bytes()
+
+
+def test_a_one_character_edit_that_keeps_the_size_and_time_is_a_miss(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    ws = workspace(tmp_path)
+    wfile = ws / "w.wf"
+    assert run_simple(ws, cache).returncode == 0
+    st = wfile.stat()
+    wfile.write_text(SIMPLE.replace('"item {x}"', '"itex {x}"'), encoding="utf-8")
+    os.utime(wfile, ns=(st.st_atime_ns, st.st_mtime_ns))  # same size, same mtime
+    assert wfile.stat().st_size == st.st_size
+    again = run_simple(ws, cache)
+    assert again.returncode == 0, again.stderr
+    assert sum(p.startswith("itex ") for p in prompts(ws)) == 3 and len(entries(cache)) == 2
+
+
+def test_a_run_workflow_child_edited_between_two_runs_is_read_again(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    parent = 'workflow p:\n    description: "d"\nr = run "child.wf" with {n: 2}\nreturn r\n'
+    child = 'workflow c:\n    description: "c"\ninput n: int max 5\na = agent "child {n}" -> int\nreturn a\n'
+    ws = workspace(tmp_path, parent)
+    (ws / "child.wf").write_text(child, encoding="utf-8")
+    first = run_simple(ws, cache, args="{}")
+    assert first.returncode == 0, first.stderr
+    (ws / "child.wf").write_text(child.replace('"child {n}" -> int', '"kid {n}" -> str'), encoding="utf-8")
+    second = run_simple(ws, cache, args="{}")
+    assert second.returncode == 0, second.stderr
+    assert isinstance(json.loads(second.stdout)["result"], str) and "kid 2" in prompts(ws)
+    # A child that no longer checks: the cached parent must not hide it.
+    (ws / "child.wf").write_text(child.replace("return a", "return nope"), encoding="utf-8")
+    third = run_simple(ws, cache, args="{}")
+    assert third.returncode == 1 and "nope" in third.stderr
+
+
+def test_resume_of_an_edited_workflow_after_cached_runs_serves_the_unchanged_agents(tmp_path: Path) -> None:
+    """Issue 11's resume after an edit, with the cache in the way: the first run stores,
+    the second is served from the cache; after an edit that adds an agent the resume
+    serves the three unchanged agents from the journal and runs the new one."""
+    cache = tmp_path / "cache"
+    ws = workspace(tmp_path)
+    assert run_simple(ws, cache).returncode == 0
+    second = run_simple(ws, cache)
+    assert second.returncode == 0
+    run_id = json.loads(second.stdout)["run_id"]
+    edited = SIMPLE.replace("return r\n", 'extra = agent "one more" -> int\nreturn r\n')
+    (ws / "w.wf").write_text(edited, encoding="utf-8")
+    resumed = run_simple(ws, cache, "--resume", run_id)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "resume: 3 agents served from the journal, 1 ran fresh" in resumed.stderr
+    assert json.loads(resumed.stdout)["status"] == "done"
+    (ws / "w.wf").write_text(SIMPLE, encoding="utf-8")  # back: the cached tree, all served
+    back = run_simple(ws, cache, "--resume", run_id)
+    assert back.returncode == 0 and "resume: 3 agents served from the journal, 0 ran fresh" in back.stderr
+
+
+@pytest.mark.parametrize("where", ["relative", "a file", "a dangling link"])
+def test_an_unusable_cache_home_changes_nothing_but_the_time(tmp_path: Path, where: str) -> None:
+    ws = workspace(tmp_path)
+    if where == "relative":
+        home: str = "rel-cache"
+    elif where == "a file":
+        (tmp_path / "file").write_text("not a folder")
+        home = str(tmp_path / "file")
+    else:
+        (tmp_path / "link").symlink_to(tmp_path / "nowhere" / "deeper")
+        home = str(tmp_path / "link")
+    outs = [run_simple(ws, home) for _ in range(2)]
+    for out in outs:
+        assert out.returncode == 0, out.stderr
+        assert "cache" not in out.stderr.lower()
+    assert outs[0].stdout.replace(json.loads(outs[0].stdout)["run_id"], "R") \
+        .split('"journal"')[0] == outs[1].stdout.replace(json.loads(outs[1].stdout)["run_id"], "R").split('"journal"')[0]
+    assert not (ws / "rel-cache").exists() and not (tmp_path / "rel-cache").exists()
