@@ -614,7 +614,8 @@ def _execute(plan: _Plan, backend: Backend, journal: Any, run_id: str, resuming:
         _resume_report(err, sched)
         print(f"run {run_id} failed: {exc}\nresume after a fix with: {resume_hint}", file=stderr)
         if json_out:
-            _write_json(_record(plan, sched, run_id, ws, "failed", str(exc), None, []), stdout)
+            with contextlib.suppress(BrokenPipeError):  # `| head -1`: the reader left; still exit 1
+                _write_json(_record(plan, sched, run_id, ws, "failed", str(exc), None, []), stdout)
         return EXIT_ERRORS
     except JournalError as exc:
         print(f"error: the journal failed: {exc}", file=stderr)
@@ -638,9 +639,12 @@ def _execute(plan: _Plan, backend: Backend, journal: Any, run_id: str, resuming:
     _resume_report(err, sched)
     if sample is not None:
         _sample_report(err, plan, sched, sample)
-    code = _emit_result(outcome.value, json_out, out_file, stdout, stderr,
-                        _record(plan, sched, run_id, ws, status, why, outcome.value, outcome.logs, sample)
-                        if json_out else None)
+    try:
+        code = _emit_result(outcome.value, json_out, out_file, stdout, stderr,
+                            _record(plan, sched, run_id, ws, status, why, outcome.value, outcome.logs, sample)
+                            if json_out else None)
+    except BrokenPipeError:  # `wf run ... | head -1`: the reader left (the result is journaled);
+        code = EXIT_OK  # a failed run must still say so below and exit 1, not 0 from main's handler
     if status != "done":
         print(f"the run failed: {why}\nresume after a fix with: {resume_hint}", file=stderr)
         return EXIT_ERRORS
