@@ -21,13 +21,16 @@ RUN_ONLY = ("trio", "anthropic", "rich", "jsonschema", "httpx", "httpcore", "any
             "lark", "wflang.runtime", "wflang.transpiler", "wflang.graph", "wflang.patterns")
 
 PROBE = """
-import json, sys
+import json, os, sys
 args, watched = json.loads(sys.argv[1]), json.loads(sys.argv[2])
 sys.argv = ["wf", *args]
+def report(code):
+    loaded = sorted(m for m in sys.modules if any(m == p or m.startswith(p + ".") for p in watched))
+    print(json.dumps({"code": code, "loaded": loaded}), file=sys.stderr)
+exit_now = os._exit
+os._exit = lambda code: (report(code), sys.stderr.flush(), exit_now(code))  # `wf check` ends the process
 from wflang.cli import main
-code = main()  # as the console script calls it
-loaded = sorted(m for m in sys.modules if any(m == p or m.startswith(p + ".") for p in watched))
-print(json.dumps({"code": code, "loaded": loaded}), file=sys.stderr)
+report(main())  # as the console script calls it
 """
 
 

@@ -10,6 +10,7 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Callable
 from typing import TextIO
 
 from wflang import exits
@@ -45,37 +46,23 @@ def _concurrency_arg(text: str) -> int:
     return n
 
 
-def _parser() -> argparse.ArgumentParser:
-    from wflang import __version__
-    from wflang.color import MODES
+COLOR_HELP = "colour in diagnostics: auto (a terminal, unless NO_COLOR is set), always, never"
 
-    p = argparse.ArgumentParser(prog="wf", description="Check, compile and run .wf workflows.",
-                                epilog="run `wf COMMAND --help` for a command's options and an example",
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--version", action="version", version=f"wf (wflang) {__version__}")
-    color_help = "colour in diagnostics: auto (a terminal, unless NO_COLOR is set), always, never"
-    p.add_argument("--color", choices=MODES, default="auto", help=color_help)
-    sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
-    def command(name: str, help: str) -> argparse.ArgumentParser:
-        c = sub.add_parser(name, help=help, description=help[:1].upper() + help[1:] + ".", epilog=_epilog(name),
-                           formatter_class=argparse.RawDescriptionHelpFormatter)
-        # also after the command (`wf check --color never F`); SUPPRESS keeps the top-level value
-        c.add_argument("--color", choices=MODES, default=argparse.SUPPRESS, help=color_help)
-        return c
-
-    c = command("check", "prove the worst-case agent bound; report errors")
+def _check_options(c: argparse.ArgumentParser) -> None:
     c.add_argument("files", nargs="+", metavar="FILE")
     c.add_argument("--args", dest="args_file", metavar="F", help="JSON arguments: validate and bound them")
     c.add_argument("--json", action="store_true", help="machine-readable report")
 
-    c = command("compile", "emit the Claude Code workflow script (JavaScript)")
+
+def _compile_options(c: argparse.ArgumentParser) -> None:
     c.add_argument("file", metavar="FILE")
     c.add_argument("-o", "--out", metavar="OUT", help="write here instead of stdout")
     c.add_argument("--install", action="store_true", help="write .claude/workflows/<name>.js here")
     c.add_argument("--force", action="store_true", help="with --install: overwrite a different file")
 
-    c = command("run", "execute a workflow with subagents")
+
+def _run_options(c: argparse.ArgumentParser) -> None:
     c.add_argument("file", metavar="FILE")
     c.add_argument("--args", dest="args_file", metavar="F", help="JSON file of arguments")
     c.add_argument("--args-json", metavar="JSON", help="arguments as a JSON string")
@@ -101,34 +88,96 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--stall-timeout", type=float, metavar="S",
                    help="seconds one agent turn may wait on the API, retries included (default 240)")
 
-    c = command("runs", "list journaled runs")
+
+def _runs_options(c: argparse.ArgumentParser) -> None:
     c.add_argument("--workspace", default=".", metavar="DIR")
     c.add_argument("--limit", type=int, default=20)
     c.add_argument("--json", action="store_true")
 
-    c = command("show", "show one run: agents with their prompts and answers, tokens, result")
+
+def _show_options(c: argparse.ArgumentParser) -> None:
     c.add_argument("run_id", metavar="RUN_ID")
     c.add_argument("--workspace", default=".", metavar="DIR")
     c.add_argument("--full", action="store_true", help="whole prompts and answers (default: their beginning)")
     c.add_argument("--json", action="store_true")
 
-    c = command("graph", "draw the workflow (Mermaid, dot or SVG)")
+
+def _graph_options(c: argparse.ArgumentParser) -> None:
     c.add_argument("file", metavar="FILE")
     c.add_argument("--format", choices=["mermaid", "dot", "svg"], default="mermaid")
     c.add_argument("-o", "--out", metavar="OUT")
 
-    c = command("new", "start a workflow from a pattern")
+
+def _new_options(c: argparse.ArgumentParser) -> None:
     c.add_argument("name", metavar="NAME")
     c.add_argument("--pattern", default="review",
                    choices=["review", "sweep", "research", "fix", "vote", "tournament"])
     c.add_argument("-o", "--out", metavar="OUT", help="file to write (default NAME.wf)")
 
-    c = command("fake", "write a skeleton fake-answer file: every label and schema a run produces")
+
+def _fake_options(c: argparse.ArgumentParser) -> None:
     c.add_argument("action", choices=["init"], metavar="init")
     c.add_argument("file", metavar="FILE")
     c.add_argument("--args", dest="args_file", metavar="F", help="JSON file of arguments (labels depend on them)")
     c.add_argument("--args-json", metavar="JSON", help="arguments as a JSON string")
     c.add_argument("-o", "--out", metavar="OUT", help="write here instead of stdout (refuses to overwrite)")
+
+
+# Each command: its one-line help (also its description) and its options, in `wf --help` order.
+_COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
+    "check": ("prove the worst-case agent bound; report errors", _check_options),
+    "compile": ("emit the Claude Code workflow script (JavaScript)", _compile_options),
+    "run": ("execute a workflow with subagents", _run_options),
+    "runs": ("list journaled runs", _runs_options),
+    "show": ("show one run: agents with their prompts and answers, tokens, result", _show_options),
+    "graph": ("draw the workflow (Mermaid, dot or SVG)", _graph_options),
+    "new": ("start a workflow from a pattern", _new_options),
+    "fake": ("write a skeleton fake-answer file: every label and schema a run produces", _fake_options),
+}
+
+
+def command_named(argv: list[str]) -> str | None:
+    """The command `argv` runs, when that is plain from the words before it: only the
+    top-level `--color X` / `--color=X` may come first. None otherwise (no command, help,
+    `--version`, an abbreviated or unknown option, `--`...): then every command is built."""
+    i = 0
+    while i < len(argv):
+        word = argv[i]
+        if word == "--color":
+            i += 2
+        elif word.startswith("--color="):
+            i += 1
+        elif word.startswith("-"):
+            return None
+        else:
+            return word if word in _COMMANDS else None
+    return None
+
+
+def _parser(only: str | None = None) -> argparse.ArgumentParser:
+    """`wf`'s parser; with `only`, the one command argparse will run is the only one it
+    holds. An ArgumentParser and its options cost about a millisecond per command (each
+    option asks the terminal its width), and a run needs one. Whatever argv `command_named`
+    names `only` for gives the same namespace, messages and exit code either way: the
+    top-level help and the invalid-command error, the only outputs that list the other
+    commands, come from argv it returns None for (tests/test_cli_parser.py)."""
+    from wflang import __version__
+    from wflang.color import MODES
+
+    p = argparse.ArgumentParser(prog="wf", description="Check, compile and run .wf workflows.",
+                                epilog="run `wf COMMAND --help` for a command's options and an example",
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--version", action="version", version=f"wf (wflang) {__version__}")
+    p.add_argument("--color", choices=MODES, default="auto", help=COLOR_HELP)
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (help, options) in _COMMANDS.items():
+        if only is not None and name != only:
+            continue
+        c = sub.add_parser(name, help=help, description=help[:1].upper() + help[1:] + ".", epilog=_epilog(name),
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+        # also after the command (`wf check --color never F`); SUPPRESS keeps the top-level value
+        c.add_argument("--color", choices=MODES, default=argparse.SUPPRESS, help=COLOR_HELP)
+        options(c)
     return p
 
 
@@ -196,12 +245,13 @@ def read_json_file(path: str) -> tuple[object, str | None]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = _parser()
+    parser = _parser(command_named(sys.argv[1:] if argv is None else argv))
     ns = parser.parse_args(argv)
     if ns.command is None:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
-    if argv is None and ns.command in ("check", "run"):
+    ends_process = argv is None and ns.command in ("check", "run")
+    if ends_process:
         import atexit
         import gc
 
@@ -210,7 +260,8 @@ def main(argv: list[str] | None = None) -> int:
         # a fresh `wf check`, 3% of a `wf run` of 1,000 agents. Frozen objects are left to
         # the exit; a check owns no file, lock or connection that needs a finalizer, and a
         # run has closed its journal and written its result by then. (Not when called in
-        # a process that goes on, e.g. with an argv list from a test.)
+        # a process that goes on, e.g. with an argv list from a test.) Kept for the exits
+        # that go through the interpreter's teardown (see _end_process).
         atexit.register(gc.freeze)
     from wflang import color
 
@@ -219,7 +270,7 @@ def main(argv: list[str] | None = None) -> int:
     if ns.color == "never":
         os.environ["NO_COLOR"] = "1"  # rich (the run's live view and tables) honours it too
     try:
-        return _dispatch(ns)
+        code = _dispatch(ns)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return exits.INTERRUPTED
@@ -239,6 +290,39 @@ def main(argv: list[str] | None = None) -> int:
                 os.environ.pop("NO_COLOR", None)
             else:
                 os.environ["NO_COLOR"] = saved_env
+    if ends_process:
+        _end_process(code)  # returns only when the interpreter's own exit must run
+    return code
+
+
+def _end_process(code: int) -> None:
+    """End a `wf run` or `wf check` process that has finished normally, without the
+    interpreter's teardown, which frees every module and object one by one only for the
+    process to end (trio and its imports alone made the exit a quarter slower: `os._exit`
+    after `import trio` against a normal exit). Nothing is lost: by the time `_dispatch`
+    returns, a run has committed and closed its journal, closed its backend (its client,
+    the agents' tools) and written its result; a check opened nothing that stays open.
+    What a normal exit still does is done here: the atexit callbacks (logging.shutdown,
+    which flushes any log handler, and whatever else a library registered), then stdout
+    and stderr are flushed. A stream that cannot be flushed any more (a closed pipe:
+    `wf run ... | head -1`) changes nothing: the exit code stays the command's. Left to
+    the interpreter: a Python without `atexit._run_exitfuncs`, and a process where a
+    thread that is not a daemon still runs (the interpreter waits for it at exit)."""
+    import atexit
+
+    run_exitfuncs = getattr(atexit, "_run_exitfuncs", None)
+    threading = sys.modules.get("threading")  # not imported: no thread to wait for
+    if run_exitfuncs is None or (threading is not None and any(
+            t.is_alive() and not t.daemon and t is not threading.main_thread() for t in threading.enumerate())):
+        return
+    run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None:
+                stream.flush()
+        except Exception:  # a closed pipe or stream: nothing more can be written to it
+            pass
+    os._exit(code)
 
 
 def _dispatch(ns: argparse.Namespace) -> int:

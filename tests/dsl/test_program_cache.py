@@ -183,6 +183,15 @@ def test_a_change_to_wflang_itself_is_a_miss(tmp_path: Path, monkeypatch: pytest
     assert not hit(load_cached(wf))
 
 
+def test_a_package_whose_files_cannot_be_listed_is_never_cached(tmp_path: Path, cache_home: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """(wflang run from a zip, say): no fingerprint, no key, no cache, and no error."""
+    monkeypatch.setattr(program_cache, "PACKAGE_ROOT", str(tmp_path / "no-such-folder"))
+    wf = write(tmp_path / "w.wf", SIMPLE)
+    assert program_cache.key(wf, SIMPLE) is None
+    assert load_cached(wf).ok and not hit(load_cached(wf)) and entries(cache_home) == []
+
+
 def test_another_python_is_a_miss(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     wf = write(tmp_path / "w.wf", SIMPLE)
     before = program_cache.key(wf, SIMPLE)
@@ -352,14 +361,17 @@ def test_a_run_from_the_cache_is_the_same_as_a_fresh_one(tmp_path: Path, monkeyp
 # ---------------------------------------------------------------- what a hit imports
 
 PROBE = """
-import json, sys
+import json, os, sys
 sys.argv = ["wf", *json.loads(sys.argv[1])]
-from wflang.cli import main
-code = main()
 watched = ("lark", "wflang.dsl.parser", "wflang.dsl.checker", "wflang.dsl.lexer", "wflang.dsl._lalr_standalone",
            "wflang.dsl.strings", "pickle")
-print(json.dumps({"code": code, "loaded": sorted(m for m in sys.modules if m in watched or m.startswith("lark."))}),
-      file=sys.stderr)
+def report(code):
+    loaded = sorted(m for m in sys.modules if m in watched or m.startswith("lark."))
+    print(json.dumps({"code": code, "loaded": loaded}), file=sys.stderr)
+exit_now = os._exit
+os._exit = lambda code: (report(code), sys.stderr.flush(), exit_now(code))  # a finished run ends the process
+from wflang.cli import main
+report(main())  # as the console script calls it
 """
 
 

@@ -17,23 +17,28 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from wflang.dsl.reprs import field_repr
 from wflang.dsl.span import NOWHERE, Span, source_lines
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class Node:
+    """The base of every tree node: where in the source it was written (`span`)."""
+
+    __repr__ = field_repr  # the dataclass text, made on demand (reprs.py)
+
     span: Span = field(default=NOWHERE, kw_only=True)
 
 
 # ---------------------------------------------------------------- types (as written)
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class TypeExpr(Node):
-    pass
+    """A type as the program writes it (resolved by the checker into types.py's types)."""
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class NamedType(TypeExpr):
     """`str`, `int`, `float`, `bool`, or a record declared with `type`. `min`/`max` bound
     an `int` or a `float` (`input rounds: int min 1 max 10`; an int input without `min`
@@ -44,14 +49,16 @@ class NamedType(TypeExpr):
     min: Expr | None = None
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class ListType(TypeExpr):
+    """`list[T] max N [min M]`: the list's maximum is what makes a fan-out's agent count provable."""
+
     item: TypeExpr
     max: Expr | None  # an IntLit or a Name of an int input with a declared max
     min: Expr | None = None  # `list[T] min 1`: an IntLit, JSON Schema minItems
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class MapType(TypeExpr):
     """`map[str, T] max N`: a record whose string keys are known only at run time."""
 
@@ -61,7 +68,7 @@ class MapType(TypeExpr):
     min: Expr | None = None  # `map[str, T] min 1`: an IntLit, JSON Schema minProperties
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class UnionType(TypeExpr):
     """A union of string literals: `"low" | "medium" | "high"`. Order matters: it is
     the ranking `sort`/`top` use for values of this type."""
@@ -69,7 +76,7 @@ class UnionType(TypeExpr):
     options: list[str]
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class LiteralType(TypeExpr):
     """A union of literals that are not all strings: `1 | 2 | 3`, `true | "auto"`. Its
     schema is an `enum`; a value is one of `options` (JSON equality: `true` is not `1`)."""
@@ -77,7 +84,7 @@ class LiteralType(TypeExpr):
     options: list[Any]
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class AnyOfType(TypeExpr):
     """A union of types: `int | str`, `Finding | list[Finding] max 3`, `int | "auto"` (the
     literals gathered into one UnionType or LiteralType option). `none` among the options
@@ -87,20 +94,22 @@ class AnyOfType(TypeExpr):
     options: list[TypeExpr]
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class OptionalType(TypeExpr):
+    """`T?` or `T | none`: `inner`, or none."""
+
     inner: TypeExpr
 
 
 # ---------------------------------------------------------------- expressions
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class Expr(Node):
-    pass
+    """The base of the expressions (agent-starting ones and blocks with a value too)."""
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class StrLit(Expr):
     """A string; `parts` alternates plain text and `{expr}` interpolations. A string
     without interpolation has exactly one `str` part (possibly empty)."""
@@ -117,32 +126,40 @@ class StrLit(Expr):
         return "".join(p for p in self.parts if isinstance(p, str))
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class IntLit(Expr):
+    """An integer literal."""
+
     value: int
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class FloatLit(Expr):
+    """A float literal."""
+
     value: float
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class BoolLit(Expr):
+    """`true` or `false`."""
+
     value: bool
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class NoneLit(Expr):
-    pass
+    """`none`."""
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class Name(Expr):
+    """A variable, an input or a constant, by name."""
+
     id: str
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class Field(Expr):
     """`obj.name`. On None it yields None."""
 
@@ -150,54 +167,66 @@ class Field(Expr):
     name: str
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class Accessor(Expr):
     """`.a.b` alone: a key function, usable where a key is expected (`by=.severity`)."""
 
     path: list[str]
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class Index(Expr):
+    """`obj[index]`: a list item or a map's value."""
+
     obj: Expr
     index: Expr
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class Slice(Expr):
+    """`obj[lo:hi]`, either bound optional, as in Python."""
+
     obj: Expr
     lo: Expr | None
     hi: Expr | None
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class BinOp(Expr):
+    """An arithmetic operation, string concatenation, or `|` (record merge)."""
+
     op: str  # "+", "-", "*", "/", "%", "|" (record merge)
     left: Expr
     right: Expr
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class Compare(Expr):
+    """A comparison of two values: true or false."""
+
     op: str  # "==", "!=", "<", "<=", ">", ">=", "in", "not in"
     left: Expr
     right: Expr
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class BoolOp(Expr):
+    """`and` / `or`."""
+
     op: str  # "and", "or": short-circuit, value is the deciding operand (as in Python)
     left: Expr
     right: Expr
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class UnaryOp(Expr):
+    """`not x` or `-x`."""
+
     op: str  # "not", "-"
     operand: Expr
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class CondExpr(Expr):
     """`then if cond else orelse`."""
 
@@ -206,54 +235,68 @@ class CondExpr(Expr):
     orelse: Expr
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class ListLit(Expr):
+    """`[a, b, ...]`."""
+
     items: list[Expr]
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class TupleLit(Expr):
     """`(a, b)`: a fixed-size list; mostly used for compound keys `by=(.file, .line)`."""
 
     items: list[Expr]
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class DictLit(Expr):
+    """`{key: value, ...}`: a record literal, its keys in written order."""
+
     entries: list[tuple[str, Expr]]
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class CompFor(Node):
+    """`for x in C` (or `for i, x in enumerate(C)`) inside a list comprehension."""
+
     var: str
     iter: Expr
     index_var: str | None = None  # `for i, x in enumerate(C)`: the item's index, from 0
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class CompIf(Node):
+    """`if COND` inside a list comprehension: keeps the items for which it holds."""
+
     cond: Expr
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class ListComp(Expr):
+    """`[elt for x in C if ...]`."""
+
     elt: Expr
     clauses: list[CompFor | CompIf]  # the first is always a CompFor
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class Lambda(Expr):
+    """`lambda a, b: body`, as a key (`by=lambda f: ...`)."""
+
     params: list[str]
     body: Expr
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class Keyword(Node):
+    """`name=value` in a call."""
+
     name: str
     value: Expr
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class Call(Expr):
     """A builtin call, or a call of a function the program defines (`def`, FunctionDef):
     a builtin's name is never a function's (the checker refuses it)."""
@@ -270,7 +313,7 @@ class Call(Expr):
 # ---------------------------------------------------------------- agent-starting expressions
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class Option(Node):
     """`name=value` in `with ...` and `defaults ...`."""
 
@@ -278,7 +321,7 @@ class Option(Node):
     value: Expr
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class Agent(Expr):
     """`agent PROMPT [-> T] [with k=v, ...] [else FALLBACK]`: one subagent."""
 
@@ -288,7 +331,7 @@ class Agent(Expr):
     fallback: Expr | None = None  # `else E`: the value when the agent fails (not a failure then)
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class Check(Expr):
     """`check PROMPT [with ...]`: an agent returning {passed: bool, details: str}."""
 
@@ -296,7 +339,7 @@ class Check(Expr):
     options: list[Option]
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class RunWorkflow(Expr):
     """`run "other.wf" [with ARGS]`: another workflow inline, one level deep."""
 
@@ -309,7 +352,7 @@ class RunWorkflow(Expr):
 # ---------------------------------------------------------------- block constructs (expressions)
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class Fanout(Expr):
     """`fanout x in C [with concurrency=N]: BODY` (concurrent) and `for x in C: BODY`
     (sequential, `sequential=True`). A `stop when` may only open the body."""
@@ -322,7 +365,7 @@ class Fanout(Expr):
     index_var: str | None = None  # `fanout i, x in enumerate(C)`: the item's index, from 0
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class Review(Expr):
     """`review x in C by N [keep if K]:` or `review x in C by v in L [keep if K|all]:`
     REVIEWER... `accept when EXPR`. `keep` None means a majority of the reviewers."""
@@ -339,7 +382,7 @@ class Review(Expr):
     accept_span: Span = NOWHERE
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class Vote(Expr):
     """`vote N [quorum K]: AGENT...`: N independent answers, the most frequent wins."""
 
@@ -348,7 +391,7 @@ class Vote(Expr):
     body: list[Stmt]
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class Tournament(Expr):
     """`tournament a vs b in C: JUDGE... pick a when COND`: a single-elimination bracket."""
 
@@ -360,7 +403,7 @@ class Tournament(Expr):
     cond: Expr
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class Repeat(Expr):
     """`repeat max K [as i]: BODY` with `stop when COND` statements inside."""
 
@@ -369,7 +412,7 @@ class Repeat(Expr):
     body: list[Stmt]
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class Fix(Expr):
     """`fix max K [stall N]: BODY until CHECK`: value {passed, attempts, last}."""
 
@@ -382,12 +425,12 @@ class Fix(Expr):
 # ---------------------------------------------------------------- statements
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class Stmt(Node):
-    pass
+    """The base of the statements."""
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class Assign(Stmt):
     """`x = value` or `a, b = value` (tuple unpacking; only of `review`, which yields
     kept, dropped)."""
@@ -396,42 +439,55 @@ class Assign(Stmt):
     value: Expr
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class ExprStmt(Stmt):
+    """An expression on its own line (its value is the block's value if it is last)."""
+
     value: Expr
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class If(Stmt):
+    """`if` / `elif` / `else`."""
+
     cond: Expr
     then: list[Stmt]
     orelse: list[Stmt]  # `elif` is a nested If here
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class Log(Stmt):
+    """`log MESSAGE`: a line in the run's story and journal."""
+
     message: Expr
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class Fail(Stmt):
     """`fail MESSAGE`: the run ends here as failed, with the message (text of the value)."""
 
     message: Expr
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class StopWhen(Stmt):
+    """`stop when COND`: ends a `repeat` once COND holds; opening a fan-out body, skips the
+    items left once it holds (a budget guard)."""
+
     cond: Expr
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class Return(Stmt):
+    """`return VALUE`: the workflow's result."""
+
     value: Expr
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class Phase(Stmt):
+    """`phase "Title": BODY`: the agents started inside are shown under this title."""
+
     title: str
     body: list[Stmt]
     title_span: Span = NOWHERE
@@ -440,8 +496,10 @@ class Phase(Stmt):
 # ---------------------------------------------------------------- declarations and the program
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class Header(Node):
+    """`workflow NAME:` and its entries (description, when, permissions)."""
+
     name: str
     description: str | None = None
     when: str | None = None  # becomes meta.whenToUse
@@ -449,7 +507,7 @@ class Header(Node):
     fields: dict[str, Span] = field(default_factory=dict)  # where each entry was written
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class InputDecl(Node):
     """`input NAME: T [raw] [= DEFAULT]`; `raw`: the input that receives the text of a
     `/NAME some text` launch (a string argument), docs/semantics.md "Arguments"."""
@@ -460,7 +518,7 @@ class InputDecl(Node):
     raw: bool = False
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class Require(Node):
     """`require COND, MESSAGE`: an argument check; when COND does not hold for the given
     arguments the run fails with MESSAGE before any agent starts."""
@@ -469,7 +527,7 @@ class Require(Node):
     message: Expr
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class Param(Node):
     """`name: T`, one parameter of a `def`."""
 
@@ -477,7 +535,7 @@ class Param(Node):
     type: TypeExpr
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class FunctionDef(Node):
     """`def NAME(p: T, ...) -> R:` BODY: a small pure function (wflang/dsl/functions.py).
     Its body holds assignments, `if`/`elif`/`else` and `return`, over pure expressions;
@@ -490,7 +548,7 @@ class FunctionDef(Node):
     name_span: Span = NOWHERE
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class FieldDecl(Node):
     """`name: T`, or `name?: T` (`omittable`: the model may leave it out; it reads as
     `none`, so the parser wraps `type` in OptionalType). `doc` is the description string
@@ -502,21 +560,27 @@ class FieldDecl(Node):
     doc: str | None = None
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class TypeDecl(Node):
+    """`type NAME:` with its fields: a record type and the JSON Schema of answers of that type."""
+
     name: str
     fields: list[FieldDecl]
     doc: str | None = None  # the string line under `type T:`, the schema's description
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class BudgetLimit(Node):
+    """One line of `budget`: a limit the checker proves the program stays within."""
+
     key: str  # "agents" | "output_tokens" | "concurrency"
     value: Expr
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class Program(Node):
+    """A whole `.wf` file: its header, declarations and statements, as parsed."""
+
     file: str
     source: str
     header: Header

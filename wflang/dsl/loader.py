@@ -105,13 +105,14 @@ def load_cached(path: str) -> Loaded:
     assert source is not None
     from wflang.dsl import program_cache
 
-    hit = program_cache.lookup(path, source)
+    k = program_cache.key(path, source)
+    hit = program_cache.lookup(path, source, k)
     if hit is not None:  # the agent-type warnings read folders that may have changed: again
         return Loaded(path, source, hit, list(hit.diagnostics) + _agent_type_warnings(hit.program, path))
     reads: list[Dep] = []
     loaded = load(path, source, reads)
     if loaded.ok and loaded.result is not None:  # only a program that checks
-        program_cache.store(path, source, loaded.result, reads)
+        program_cache.store(path, source, loaded.result, reads, k)
     return loaded
 
 

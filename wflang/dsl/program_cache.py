@@ -99,9 +99,14 @@ def _sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def key(path: str, source: str) -> str:
+def key(path: str, source: str) -> str | None:
+    """The entry's key (None when the package's files cannot be listed: no cache)."""
     tag = sys.implementation.cache_tag or "python"
-    return _sha256(f"{_FORMAT}\0{tag}\0{package_fingerprint()}\0{path}\0{_sha256(source)}")
+    try:
+        fingerprint = package_fingerprint()
+    except Exception:  # a package in a zip, a folder gone: no key
+        return None
+    return _sha256(f"{_FORMAT}\0{tag}\0{fingerprint}\0{path}\0{_sha256(source)}")
 
 
 def text_dep(path: str, text: str | None) -> Dep:
@@ -161,12 +166,13 @@ def _read_own_file(path: str) -> bytes | None:
             os.close(fd)
 
 
-def lookup(path: str, source: str) -> Checked | None:
-    """The cached check of `source` (read from `path`), or None: a miss."""
+def lookup(path: str, source: str, k: str | None = None) -> Checked | None:
+    """The cached check of `source` (read from `path`), or None: a miss. `k`: its key,
+    when the caller has it (the fingerprint is read once per load)."""
     try:
-        k = key(path, source)
-        entry = _entry_path(k)
-        if entry is None:
+        k = k or key(path, source)
+        entry = None if k is None else _entry_path(k)
+        if entry is None or k is None:
             return None
         blob = _read_own_file(entry)
         if blob is None:
@@ -195,7 +201,7 @@ def lookup(path: str, source: str) -> Checked | None:
         return None
 
 
-def store(path: str, source: str, checked: Any, deps: list[Dep]) -> None:
+def store(path: str, source: str, checked: Any, deps: list[Dep], k: str | None = None) -> None:
     """Keep the check of `source` for the next run (best effort; only a program that checked)."""
     if not checked.ok or checked.bound is None:
         return
@@ -206,14 +212,14 @@ def store(path: str, source: str, checked: Any, deps: list[Dep]) -> None:
         except ImportError:  # not CPython
             from pickle import dumps
 
-        k = key(path, source)
-        entry = _entry_path(k)
-        if entry is None or not hasattr(os, "getuid"):
+        k = k or key(path, source)
+        entry = None if k is None else _entry_path(k)
+        if entry is None or k is None or not hasattr(os, "getuid"):
             return
         blob = dumps((_FORMAT, k, [*deps, parser_dep()], checked.program, list(checked.diagnostics),
                       checked.bound, checked.result), protocol=5)
         os.makedirs(os.path.dirname(entry), mode=0o700, exist_ok=True)
-        tmp = f"{entry}.{os.getpid()}.tmp"
+        tmp = f"{entry}.{os.getpid()}-{os.urandom(4).hex()}.tmp"  # never a stale one of a dead process
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
         with os.fdopen(fd, "wb") as f:
             f.write(blob)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from math import prod
 from typing import Any
 
+from wflang.dsl.reprs import field_repr
 from wflang.dsl.span import Span
 
 # Values beyond any literal (literals stay under 1.8e308) change no comparison with a cap,
@@ -44,13 +45,20 @@ def show_int(n: int) -> str:
     return f"more than 10^{len(str(SATURATE)) - 1}" if n >= SATURATE else str(n)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Knob:
+    """A number's origin, which an error names as the thing to change."""
+
+    __repr__ = field_repr  # the dataclass text, made on demand (reprs.py)
+
     what: str  # "files max 200", "by 3", "top(..., 60)"
     span: Span
 
 
 class Sym:
+    """A formula. Its classes say `repr=False` and share this `__repr__` (reprs.py)."""
+
+    __repr__ = field_repr
     _sid: int
 
     def _key(self) -> tuple[Any, ...]:
@@ -189,7 +197,7 @@ def _names(root: Sym) -> frozenset[str]:
     return got[root._sid] if root._sid in got else root.__dict__["_names"]
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class Const(Sym):
     """A number; `knob` is the literal (or literals, once folded) it came from."""
 
@@ -220,7 +228,7 @@ class Const(Sym):
         return self.knob if isinstance(self.knob, tuple) else ()
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class Var(Sym):
     """The size of a list input, or the value of an int input."""
 
@@ -246,8 +254,10 @@ class Var(Sym):
         return env.get(self.name, self)
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class _Nary(Sym):
+    """A sum, product, min or max of `items` (the subclass says which)."""
+
     items: tuple[Sym, ...]
 
     def _key(self) -> tuple[Any, ...]:
@@ -304,7 +314,7 @@ class Max(_Nary):
         return smax(*kids)
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class CeilDiv(Sym):
     """⌈a / n⌉ for a constant n ≥ 1: the number of chunks."""
 
@@ -327,7 +337,7 @@ class CeilDiv(Sym):
         return ceil_div(kids[0], self.n)
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class Monus(Sym):
     """max(a − c, 0): a tournament over n items runs n − 1 judges."""
 
@@ -353,7 +363,7 @@ class Monus(Sym):
         return monus(kids[0], self.c)
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class Step(Sym):
     """1 when k ≥ r, else 0: round r of a loop whose count k is an input."""
 

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from wflang.dsl.reprs import field_repr
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, repr=False)
 class Span:
+    """Where a node is written: from (line, col) up to, not including, (end_line, end_col)."""
+
+    __repr__ = field_repr  # the dataclass text, made on demand (reprs.py)
+
     line: int
     col: int
     end_line: int

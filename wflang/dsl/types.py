@@ -8,23 +8,31 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from wflang.dsl.reprs import field_repr
 from wflang.dsl.sizes import Const, Sym, smax
 
 
 class Type:
+    """The base of the checker's types. Their classes say `repr=False`: they share this
+    `__repr__`, the text the generated one gives, made on demand (reprs.py)."""
+
+    __repr__ = field_repr
+
     def describe(self) -> str:
         raise NotImplementedError
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Prim(Type):
+    """A type without parts, by name; the module's constants (STR, INT, ...) are its values."""
+
     name: str  # "str" | "int" | "float" | "bool" | "none" | "any"
 
     def describe(self) -> str:
         return self.name
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Ranged(Prim):
     """An `int` or `float` with declared bounds (a field `n: int min 0 max 5`). A value of
     this type is within them: both targets refuse an answer or an argument outside
@@ -50,16 +58,21 @@ def widen(t: Type) -> Type:
     return Prim(t.name) if isinstance(t, Ranged) else t
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Union(Type):
+    """A union of string literals (`"low" | "high"`), in declared order: the ranking
+    `sort`/`top` use."""
+
     options: tuple[str, ...]
 
     def describe(self) -> str:
         return " | ".join(f'"{o}"' for o in self.options)
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class Record(Type):
+    """A record: a declared `type` (by `name`) or a literal's shape (`name` None), field by field."""
+
     name: str | None
     fields: dict[str, Type]
 
@@ -69,8 +82,10 @@ class Record(Type):
         return "{" + ", ".join(f"{k}: {v.describe()}" for k, v in self.fields.items()) + "}"
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class ListT(Type):
+    """A list of `item`s, at most `max` of them (a formula over the inputs: sizes.py)."""
+
     item: Type
     max: Sym
     why: str = ""  # where the maximum came from, for derivations: "top, line 26"
@@ -79,7 +94,7 @@ class ListT(Type):
         return f"list[{self.item.describe()}] max {self.max.show()}"
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class Alt(Type):
     """A union of types (`int | str`, `true | "auto"`): a value is one of `options`. Only
     what every value allows applies to it: `==`, `!=`, `in`, truth, interpolation, `str`,
@@ -102,7 +117,7 @@ def alt(options: list[Type]) -> Type:
     return flat[0] if len(flat) == 1 else Alt(tuple(flat))
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class MapT(Type):
     """`map[str, T] max N`: string keys known only at run time, at most `max` of them.
     Its keys, values and entries are lists of max `max`."""
@@ -115,15 +130,17 @@ class MapT(Type):
         return f"map[str, {self.value.describe()}] max {self.max.show()}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Opt(Type):
+    """`inner` or none."""
+
     inner: Type
 
     def describe(self) -> str:
         return f"{self.inner.describe()}?"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class KeyFn(Type):
     """An accessor `.f` or a lambda, as a key; `result` is its value's type when known."""
 

@@ -12,9 +12,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from wflang.dsl.reprs import field_repr
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, repr=False)
 class AgentRequest:
+    """One agent to run, everything a backend needs: the prompt, the schema of the answer,
+    the model and options, and where it stands in the run."""
+
+    __repr__ = field_repr  # the dataclass text, made on demand (wflang/dsl/reprs.py)
+
     prompt: str
     # JSON Schema with an object root (a list or bool result is already wrapped as
     # {"items": [...]} / {"value": ...}); None means a plain-text agent.
@@ -47,8 +54,12 @@ class AgentRequest:
     shared_head: str | None = None
 
 
-@dataclass
+@dataclass(repr=False)
 class Usage:
+    """Tokens one agent (or a whole run, summed with `add`) used."""
+
+    __repr__ = field_repr
+
     input_tokens: int = 0
     output_tokens: int = 0
     cache_read_tokens: int = 0
@@ -69,8 +80,12 @@ class Usage:
         }
 
 
-@dataclass
+@dataclass(repr=False)
 class AgentResult:
+    """What a backend answers for one request: the value, its tokens and the model."""
+
+    __repr__ = field_repr
+
     # The agent's final text (no schema), or the validated object (with a schema: still
     # wrapped exactly as the schema says; the interpreter unwraps).
     value: Any

@@ -34,6 +34,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from wflang.dsl.reprs import field_repr
+
 MAX_PATTERN = 1000
 MAX_REPEAT = 1000
 _PUNCT = set("\\.^$|?*+()[]{}/-,:=!<>#&~%@'\"`;_ ")
@@ -62,8 +64,12 @@ class PatternError(Exception):
         self.message, self.offset, self.hint = message, offset, hint
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Translated:
+    """A pattern of the dialect, written for each engine."""
+
+    __repr__ = field_repr  # the dataclass text, made on demand (wflang/dsl/reprs.py)
+
     python: str  # compile with re.ASCII
     js: str  # the body of a JS regex literal, flag `u` (plus `g` where all matches count)
     # Can it match the empty text somewhere? After an empty match Python looks for a

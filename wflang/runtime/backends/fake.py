@@ -22,7 +22,7 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import trio
 
@@ -1214,10 +1214,10 @@ def load_fake_text(text: str, source: str) -> FakeSpec:
 # ------------------------------------------------------------------ the backend
 
 
-@dataclass(frozen=True)
-class FakeAnswer:
+class FakeAnswer(NamedTuple):
     """What the fake decided for one call: wait `latency` seconds, then return `value`
-    with `usage`, or fail with `error`."""
+    with `usage`, or fail with `error`. Immutable; a NamedTuple, not a frozen dataclass,
+    whose __init__ costs several times as much (one per agent)."""
 
     latency: float
     value: Any = None
