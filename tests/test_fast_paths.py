@@ -87,3 +87,98 @@ def test_every_example_runs_from_the_cache_as_it_runs_fresh(name: str, tmp_path:
                                                                       first["agents"])
     assert plan_lines(cached.stderr) == plan_lines(fresh.stderr)
     assert agent_rows(tmp_path / "cached") == agent_rows(tmp_path / "fresh")
+
+
+SIMPLE = '''workflow w:
+    description: "d"
+input xs: list[int] max 10
+r = fanout x in xs:
+    agent "item {x}" -> int
+return r
+'''
+FAKE = {"rules": [], "default": "schema"}
+
+
+def workspace(tmp_path: Path, source: str = SIMPLE, name: str = "w.wf") -> Path:
+    ws = tmp_path / "ws"
+    ws.mkdir(exist_ok=True)
+    (ws / name).write_text(source, encoding="utf-8")
+    (ws / "fake.json").write_text(json.dumps(FAKE), encoding="utf-8")
+    return ws
+
+
+def run_simple(ws: Path, cache: Path | str | None, *extra: str, file: str = "w.wf",
+               args: str = '{"xs": [1, 2, 3]}') -> subprocess.CompletedProcess[str]:
+    return wf(ws, cache, "run", file, "--args-json", args, "--fake", "fake.json", "--yes", "--json", *extra)
+
+
+def prompts(ws: Path) -> list[str]:
+    with sqlite3.connect(ws / ".wf" / "journal.sqlite") as db:
+        return sorted(r[0] for r in db.execute("SELECT prompt FROM agents"))
+
+
+# A pickle that, if it were ever unpickled, would leave a file behind.
+class _Payload:
+    def __init__(self, marker: Path) -> None:
+        self.marker = str(marker)
+
+    def __reduce__(self) -> tuple:
+        return (os.system, (f"touch {self.marker}",))
+
+
+def _plant(path: Path, blob: bytes, owner_nobody: bool, mode: int) -> None:
+    path.unlink(missing_ok=True)
+    path.write_bytes(blob)
+    os.chmod(path, mode)
+    if owner_nobody:
+        os.chown(path, 65534, 65534)
+
+
+PLANTS = [("world-writable", False, 0o666), ("group-writable", False, 0o620)]
+if hasattr(os, "geteuid") and os.geteuid() == 0:  # changing a file's owner needs root
+    PLANTS.append(("another user's", True, 0o644))
+
+
+@pytest.mark.parametrize("what,nobody,mode", PLANTS, ids=[p[0] for p in PLANTS])
+def test_a_planted_program_in_a_shared_cache_folder_is_never_unpickled(tmp_path: Path, what: str, nobody: bool,
+                                                                       mode: int) -> None:
+    """The cache folder is a symlink to a folder everybody can write (a shared /tmp
+    folder, another user's home): a pickle planted there under the very name of the
+    workflow's entry is not read."""
+    import pickle
+
+    ws = workspace(tmp_path)
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    os.chmod(shared, 0o777)
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / "wflang").symlink_to(shared)
+    assert run_simple(ws, cache).returncode == 0
+    [entry] = entries(cache)
+    marker = tmp_path / "unpickled"
+    _plant(entry, pickle.dumps(_Payload(marker)), nobody, mode)
+    again = run_simple(ws, cache)
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["status"] == "done"
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("what,nobody,mode", PLANTS, ids=[p[0] for p in PLANTS])
+def test_planted_parser_tables_in_a_shared_cache_folder_are_never_run(tmp_path: Path, what: str, nobody: bool,
+                                                                      mode: int) -> None:
+    """The parser's tables (wflang/dsl/lalr.py) live in the same folder and hold a code
+    object that the loader executes: the same owner and mode checks as the programs."""
+    import marshal
+
+    ws = workspace(tmp_path)
+    cache = tmp_path / "cache"
+    assert wf(ws, cache, "check", "w.wf").returncode == 0
+    [tables] = (cache / "wflang").glob("lalr-*.marshal")
+    fmt, grammar, *_ = marshal.loads(tables.read_bytes())
+    marker = tmp_path / "executed"
+    code = compile(f"open({str(marker)!r}, 'w').close()", "<planted>", "exec")
+    _plant(tables, marshal.dumps((fmt, grammar, code, {}, {}, b"")), nobody, mode)
+    checked = wf(ws, cache, "check", "w.wf")
+    assert checked.returncode == 0, checked.stderr
+    assert not marker.exists()

@@ -68,8 +68,13 @@ def load_standalone(grammar: str) -> Any:
     if path is None:
         return None
     try:
-        with open(path, "rb") as f:
-            blob = f.read()  # one read: marshal.load(f) reads a file in many small pieces
+        # The file holds code that is executed below: only a regular file of this user
+        # that nobody else can write, as the program cache reads (a shared or planted folder).
+        from wflang.dsl.program_cache import _read_own_file
+
+        blob = _read_own_file(path)  # one read: marshal.load(f) reads a file in many small pieces
+        if blob is None:
+            return None
         with paused():  # hundreds of thousands of objects, no cycles
             fmt, cached_grammar, code, data, memo, tables = marshal.loads(blob)
     except Exception:  # missing, unreadable, from another marshal version: rebuild
@@ -153,7 +158,7 @@ def build_standalone(parser: Any, grammar: str) -> None:
     path = cache_path(grammar)
     if path is None:
         return
-    tmp = f"{path}.{os.getpid()}.tmp"
+    tmp = f"{path}.{os.getpid()}-{os.urandom(4).hex()}.tmp"
     try:
         from lark.grammar import Rule
         from lark.lexer import TerminalDef
@@ -181,7 +186,9 @@ def build_standalone(parser: Any, grammar: str) -> None:
         parser_data = dict(data["parser"], parser=dict(data["parser"]["parser"], states={}))
         data = dict(data, parser=parser_data)
         os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(tmp, "wb") as f:
+        # A new file of our own, never through a link planted under that name; 0600 as the programs.
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        with os.fdopen(fd, "wb") as f:
             marshal.dump((_FORMAT, grammar, code_obj, data, {"tables": "pickled"}, tables), f)
         os.replace(tmp, path)  # atomic: a concurrent `wf` reads the old file or the new one
         _prune(path)
