@@ -126,6 +126,13 @@ os._exit = spy
 atexit.register(lambda: sys.stderr.write("atexit ran\\n"))
 argv, as_list = json.loads(sys.argv[1]), sys.argv[2] == "list"
 sys.argv = ["wf", *argv]
+if argv[0] == "run":
+    import trio
+    trio_run = trio.run
+    def run_spy(*args, **kwargs):
+        os.write(2, f"trio.run with collector {'on' if gc.isenabled() else 'off'}\\n".encode())
+        return trio_run(*args, **kwargs)
+    trio.run = run_spy
 from wflang.cli import main
 code = main(argv) if as_list else main()  # main() as the console script calls it
 sys.stderr.write(f"main returned {code}\\n")
@@ -141,11 +148,13 @@ def _probe(ws: Path, how: str, *args: str) -> subprocess.CompletedProcess[str]:
 def test_run_and_check_end_with_os_exit_after_the_atexit_callbacks(tmp_path: Path) -> None:
     _setup(tmp_path / "ws")
     proc = _probe(tmp_path / "ws", "argv", "check", "t.wf")
-    # a check never needs the collector (its parse and check pause it anyway); a run does
+    # a check never needs the collector (its parse and check pause it anyway); a run needs
+    # it while its agents run, not while it imports and prepares
     assert (proc.returncode, proc.stderr) == (0, "atexit ran\nos._exit(0), collector off\n")
     assert proc.stdout.startswith("t.wf: ok")
     proc = _probe(tmp_path / "ws", "argv", "run", "t.wf", "--args-json", '{"xs": [5]}', "--fake", "fake.json", "--yes")
-    assert proc.returncode == 0 and proc.stderr.endswith("atexit ran\nos._exit(0), collector on\n")
+    assert proc.returncode == 0 and "trio.run with collector on\n" in proc.stderr
+    assert proc.stderr.endswith("atexit ran\nos._exit(0), collector off\n")
     assert json.loads(proc.stdout)["count"] == 1
 
 
@@ -168,3 +177,15 @@ def test_a_closed_stdout_does_not_change_the_exit_code(tmp_path: Path) -> None:
     finally:
         os.close(write)
     assert (proc.returncode, proc.stderr) == (0, "")
+
+
+def test_a_profiled_process_is_left_to_the_interpreters_exit(tmp_path: Path) -> None:
+    """`python -m cProfile -o F -m wflang ...` writes its stats after main returns."""
+    _setup(tmp_path / "ws")
+    stats = tmp_path / "wf.prof"
+    proc = subprocess.run([sys.executable, "-m", "cProfile", "-o", str(stats), "-m", "wflang", "check", "t.wf"],
+                          cwd=tmp_path / "ws", env=_env(), capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and proc.stdout.startswith("t.wf: ok"), proc.stderr
+    import pstats
+
+    assert any(name == "main" for _, _, name in pstats.Stats(str(stats)).stats)

@@ -263,11 +263,11 @@ def main(argv: list[str] | None = None) -> int:
         # a process that goes on, e.g. with an argv list from a test.) Kept for the exits
         # that go through the interpreter's teardown (see _end_process).
         atexit.register(gc.freeze)
-        if ns.command == "check":
-            # Nor does the collector need to run before: a check's imports make modules and
-            # classes, and the parse and the check already pause it (gcpause.py); its passes
-            # over what the imports made were 3% of a `wf check`.
-            gc.disable()
+        # Nor does the collector need to run before: the imports make modules and classes,
+        # and a check's parse and check already pause it (gcpause.py); its passes over what
+        # the imports made were 3% of a `wf check` and 19 M instructions of a `wf run`,
+        # whose run turns it on again once the prepared objects are frozen (run_cli).
+        gc.disable()
     from wflang import color
 
     previous, saved_env = color.get_mode(), os.environ.get("NO_COLOR")
@@ -312,9 +312,13 @@ def _end_process(code: int) -> None:
     and stderr are flushed. A stream that cannot be flushed any more (a closed pipe:
     `wf run ... | head -1`) changes nothing: the exit code stays the command's. Left to
     the interpreter: a Python without `atexit._run_exitfuncs`, and a process where a
-    thread that is not a daemon still runs (the interpreter waits for it at exit)."""
+    thread that is not a daemon still runs (the interpreter waits for it at exit), and a
+    process under a profiler or tracer (`python -m cProfile`, coverage), whose report is
+    written after main returns."""
     import atexit
 
+    if sys.getprofile() is not None or sys.gettrace() is not None:
+        return  # a profiler or a coverage tracer writes its data after main returns
     run_exitfuncs = getattr(atexit, "_run_exitfuncs", None)
     threading = sys.modules.get("threading")  # not imported: no thread to wait for
     if run_exitfuncs is None or (threading is not None and any(

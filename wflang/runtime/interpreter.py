@@ -15,7 +15,6 @@ import gc
 import re
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -57,18 +56,23 @@ class Scope:
         return False, None
 
 
-@dataclass
 class ProgramInfo:
-    """One program being run: the top workflow, or a child of `run`."""
+    """One program being run: the top workflow, or a child of `run`. (This module's
+    records are plain classes, not dataclasses: a dataclass costs some 3 M instructions to
+    make at import.)"""
 
-    program: ast.Program
-    records: dict[str, ast.TypeDecl]
-    sizes: dict[str, int]  # int input values, for `list[T] max n` schemas
-    defaults: dict[str, Value] = field(default_factory=dict)
-    is_child: bool = False
-    schemas: dict[int, dict[str, Any] | None] = field(default_factory=dict)
-    heads: dict[int, str] | None = None  # id(agent node) -> shared head, on first use
-    sites: dict[int, _Site] = field(default_factory=dict)  # id(agent node) -> its _Site, on first use
+    __slots__ = ("program", "records", "sizes", "defaults", "is_child", "schemas", "heads", "sites")
+
+    def __init__(self, program: ast.Program, records: dict[str, ast.TypeDecl], sizes: dict[str, int],
+                 defaults: dict[str, Value] | None = None, is_child: bool = False) -> None:
+        self.program = program
+        self.records = records
+        self.sizes = sizes  # int input values, for `list[T] max n` schemas
+        self.defaults: dict[str, Value] = {} if defaults is None else defaults
+        self.is_child = is_child
+        self.schemas: dict[int, dict[str, Any] | None] = {}
+        self.heads: dict[int, str] | None = None  # id(agent node) -> shared head, on first use
+        self.sites: dict[int, _Site] = {}  # id(agent node) -> its _Site, on first use
 
 
 # Options that only name an agent: evaluated per agent, they leave its request's other
@@ -114,19 +118,23 @@ class _Site:
         self.most: int | None = None  # a list result's declared max
 
 
-@dataclass(frozen=True)
 class Frame:
-    scope: Scope
-    prog: ProgramInfo
-    phase: str | None  # the enclosing phase block's title (in a `run` child: the caller's)
-    indices: tuple[int, ...] = ()  # loop indices, 1-based, outermost first (the start order)
-    parts: tuple[str, ...] = ()  # the same as label loop parts: `file 3`, `reviewer 2` (dsl/labels.py)
-    copy: str | None = None  # the innermost vote voter / review reviewer, `voter 2` (explicit labels)
-    sample: int = 0  # the journal's sample index
+    """What a task runs in; never changed once made (a new one per item, phase, copy:
+    `_with`)."""
+
+    def __init__(self, scope: Scope, prog: ProgramInfo, phase: str | None, indices: tuple[int, ...] = (),
+                 parts: tuple[str, ...] = (), copy: str | None = None, sample: int = 0) -> None:
+        self.scope = scope
+        self.prog = prog
+        self.phase = phase  # the enclosing phase block's title (in a `run` child: the caller's)
+        self.indices = indices  # loop indices, 1-based, outermost first (the start order)
+        self.parts = parts  # the same as label loop parts: `file 3`, `reviewer 2` (dsl/labels.py)
+        self.copy = copy  # the innermost vote voter / review reviewer, `voter 2` (explicit labels)
+        self.sample = sample  # the journal's sample index
 
 
 def _with(f: Frame, **changes: Any) -> Frame:
-    """`replace(f, **changes)` at a tenth of its cost (once per item of a fan-out)."""
+    """A copy of `f` with `changes` (once per item of a fan-out, per copy, per phase)."""
     g = object.__new__(Frame)
     g.__dict__.update(f.__dict__, **changes)
     return g
@@ -145,10 +153,12 @@ class _Return(Exception):
         self.value = value
 
 
-@dataclass
 class RunOutcome:
-    value: Value
-    logs: list[tuple[str | None, str]]
+    __slots__ = ("value", "logs")
+
+    def __init__(self, value: Value, logs: list[tuple[str | None, str]]) -> None:
+        self.value = value
+        self.logs = logs
 
 
 FIX_NAMES = ("last", "attempt")  # bound in a `fix` body
@@ -371,7 +381,7 @@ class Interpreter:
         self.observer.phase_started(s.title)
         self.phase_cursor = s.title
         try:
-            await self.exec_block(s.body, replace(f, phase=s.title))
+            await self.exec_block(s.body, _with(f, phase=s.title))
         finally:
             self.observer.phase_finished(s.title)
 
@@ -670,7 +680,7 @@ class Interpreter:
             if lenses is not None:
                 binds[e.lens_var or "_"] = lenses[k]
             copy = f"{copy_noun} {k + 1}"
-            g = replace(f, scope=Scope(binds, f.scope), indices=f.indices + (i + 1, k + 1),
+            g = _with(f, scope=Scope(binds, f.scope), indices=f.indices + (i + 1, k + 1),
                         parts=f.parts + (f"{noun} {i + 1}", copy), copy=copy, sample=k)
             answers[i][k], _ = await self.exec_block(e.body, g)
             scopes[i][k] = g.scope
@@ -707,7 +717,7 @@ class Interpreter:
         """`accept when` / `pick a when`: the answer's fields by name, and `answer`."""
         binds = dict(answer) if isinstance(answer, dict) else {}
         binds["answer"] = answer
-        return self.eval(cond, replace(f, scope=Scope(binds, scope)))
+        return self.eval(cond, _with(f, scope=Scope(binds, scope)))
 
     # ------------------------------------------------------------ vote
 
@@ -718,7 +728,7 @@ class Interpreter:
         answers: list[Value] = [None] * n
 
         async def voter(k: int) -> None:
-            g = replace(f, scope=Scope({}, f.scope), indices=f.indices + (k + 1,), parts=f.parts + (f"voter {k + 1}",),
+            g = _with(f, scope=Scope({}, f.scope), indices=f.indices + (k + 1,), parts=f.parts + (f"voter {k + 1}",),
                         copy=f"voter {k + 1}", sample=k)
             answers[k], _ = await self.exec_block(e.body, g)
 
@@ -756,7 +766,7 @@ class Interpreter:
 
         async def match(winners: list[Value], m: int, a: Value, b: Value, number: int) -> None:
             nonlocal failed
-            g = replace(f, scope=Scope({e.a: a, e.b: b}, f.scope), indices=f.indices + (number,),
+            g = _with(f, scope=Scope({e.a: a, e.b: b}, f.scope), indices=f.indices + (number,),
                         parts=f.parts + (f"match {number}",))
             answer, _ = await self.exec_block(e.body, g)
             if answer is None:
@@ -789,7 +799,7 @@ class Interpreter:
         for r in range(1, k + 1):
             if e.var is not None:
                 f.scope.vars[e.var] = r
-            value, stopped = await self.exec_block(e.body, replace(f, indices=f.indices + (r,),
+            value, stopped = await self.exec_block(e.body, _with(f, indices=f.indices + (r,),
                                                                    parts=f.parts + (f"round {r}",), sample=r - 1))
             if stopped:
                 cond = source_text(f.prog.program, self._fired.cond.span) if self._fired is not None else "?"
@@ -800,13 +810,13 @@ class Interpreter:
     async def fix(self, e: ast.Fix, f: Frame) -> Value:
         k = _count(self.eval(e.max, f), "fix max", e.span.line)
         stall = _count(self.eval(e.stall, f), "stall", e.span.line) if e.stall is not None else None
-        last = await self.eval_rhs(e.check, replace(f, indices=f.indices + (0,), parts=f.parts + ("check 0",),
+        last = await self.eval_rhs(e.check, _with(f, indices=f.indices + (0,), parts=f.parts + ("check 0",),
                                                     sample=0))
         history = [last]
         attempts = 0
         while not _passed(last) and attempts < k:
             attempts += 1
-            g = replace(f, indices=f.indices + (attempts,), parts=f.parts + (f"attempt {attempts}",), sample=attempts)
+            g = _with(f, indices=f.indices + (attempts,), parts=f.parts + (f"attempt {attempts}",), sample=attempts)
             # `last` (the check's answer so far) and `attempt` are the body's to read; its
             # assignments still land in the enclosing scope (the checker forbids these two)
             saved = {n: f.scope.vars[n] for n in FIX_NAMES if n in f.scope.vars}
@@ -817,7 +827,7 @@ class Interpreter:
                 for n in FIX_NAMES:
                     f.scope.vars.pop(n, None)
                 f.scope.vars.update(saved)
-            last = await self.eval_rhs(e.check, replace(g, parts=f.parts + (f"check {attempts}",)))
+            last = await self.eval_rhs(e.check, _with(g, parts=f.parts + (f"check {attempts}",)))
             history.append(last)
             if stall is not None and len(history) >= stall + 1 and \
                     all(V.equal(h, last) for h in history[-(stall + 1):]):
@@ -865,7 +875,7 @@ class Interpreter:
             raise RunError(f'line {e.span.line}: run "{e.path}": {diags[0].message}')
         info = self._program_info(child, values, is_child=True)
         try:
-            return await self._run_program(info, replace(f, scope=Scope(), prog=info), values)
+            return await self._run_program(info, _with(f, scope=Scope(), prog=info), values)
         except ArgumentsRefused as refused:  # the child's own `require` lines, as its bad arguments
             raise RunError(f'line {e.span.line}: run "{e.path}": {refused}') from None
 

@@ -589,11 +589,15 @@ def _execute(plan: _Plan, backend: Backend, journal: Any, run_id: str, resuming:
         # of thousands of objects) lives through it: frozen, the collector's full passes
         # during the run skip it (a sixth of the CPU of 1,000 instant agents).
         gc.freeze()
+        paused = not gc.isenabled()  # `wf` pauses it while a run process prepares (cli.py)
+        gc.enable()
         try:
             return trio.run(main)
         except BaseExceptionGroup as group:
             raise collapse(group) from None
         finally:
+            if paused:
+                gc.disable()
             gc.unfreeze()  # back to normal for a caller that goes on (tests)
             sched.flush_journal()  # the log lines not yet written with a group of agents
 

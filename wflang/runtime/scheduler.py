@@ -23,7 +23,7 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
@@ -74,19 +74,23 @@ class BoundExceeded(RunError):
         self.n, self.bound, self.label = n, bound, label
 
 
-@dataclass
+# Limits, AgentStat and PhaseStat are plain classes with slots, not dataclasses: a
+# dataclass costs some 3 M instructions to make at import (and AgentStat is made per agent).
+
+
 class Limits:
-    concurrency: int = DEFAULT_CONCURRENCY
-    agent_cap: int = AGENT_CAP
-    item_cap: int = ITEM_CAP
-    budget_agents: int | None = None
-    budget_output_tokens: int | None = None
-    # The proven worst case for the actual arguments; None: not checked (unit tests).
-    bound: int | None = None
+    __slots__ = ("concurrency", "agent_cap", "item_cap", "budget_agents", "budget_output_tokens", "bound")
 
-
-# AgentStat and PhaseStat are plain classes with slots, not dataclasses: one is made per
-# agent, and a dataclass costs some 3 M instructions to make at import.
+    def __init__(self, concurrency: int = DEFAULT_CONCURRENCY, agent_cap: int = AGENT_CAP, item_cap: int = ITEM_CAP,
+                 budget_agents: int | None = None, budget_output_tokens: int | None = None,
+                 bound: int | None = None) -> None:
+        self.concurrency = concurrency
+        self.agent_cap = agent_cap
+        self.item_cap = item_cap
+        self.budget_agents = budget_agents
+        self.budget_output_tokens = budget_output_tokens
+        # The proven worst case for the actual arguments; None: not checked (unit tests).
+        self.bound = bound
 
 
 class AgentStat:
