@@ -296,3 +296,88 @@ def test_an_unusable_cache_home_changes_nothing_but_the_time(tmp_path: Path, whe
     assert outs[0].stdout.replace(json.loads(outs[0].stdout)["run_id"], "R") \
         .split('"journal"')[0] == outs[1].stdout.replace(json.loads(outs[1].stdout)["run_id"], "R").split('"journal"')[0]
     assert not (ws / "rel-cache").exists() and not (tmp_path / "rel-cache").exists()
+
+
+# ---------------------------------------------------------------- the engine's and the fake's fast paths
+
+SECRET_WF = '''workflow s:
+    description: "secrets everywhere"
+input note: str max 500
+type R:
+    echo: str
+    items: list[str] max 5
+log "the note is {note}"
+a = agent "repeat this: {note}" -> R
+b = agent "free text about {note}" -> str
+c = agent "this one fails" -> str else "fallback {note}"
+log "got {a.echo} and {b}"
+return {a: a, b: b, c: c, note: note}
+'''
+KEY_IN_ARGS = "sk-ant-api03-AAAABBBBccccDDDD_eeee-1234567890"
+KEY_IN_REPLY = "sk-ant-admin01-ZZZZyyyyXXXX-9876"
+
+
+def test_key_shaped_secrets_never_reach_the_journal_on_the_fast_paths(tmp_path: Path) -> None:
+    """A key in the arguments (so in prompts, logs and the result) and in fake replies and
+    failures: the journal's bytes hold none, fresh or from the program cache; the rows say
+    where each was (the same rows as on 81d1a1c, compared by hand when this was written)."""
+    ws = workspace(tmp_path, SECRET_WF, "s.wf")
+    (ws / "fake.json").write_text(json.dumps({"rules": [
+        {"label": "a", "reply": {"echo": f"here is {KEY_IN_REPLY} again", "items": [KEY_IN_REPLY, "x"]}},
+        {"label": "b", "reply": f"free {KEY_IN_REPLY} text"},
+        {"label": "c", "fail": f"upstream said {KEY_IN_REPLY}"}]}), encoding="utf-8")
+    cache = tmp_path / "cache"
+    for _ in range(2):  # a miss, then a hit
+        out = run_simple(ws, cache, "--concurrency", "1", file="s.wf", args=json.dumps({"note": f"key {KEY_IN_ARGS}"}))
+        assert out.returncode == 0, out.stderr
+    for f in (ws / ".wf").iterdir():
+        assert b"sk-ant-" not in f.read_bytes(), f.name
+    with sqlite3.connect(ws / ".wf" / "journal.sqlite") as db:
+        rows = db.execute("SELECT label, prompt, result_json, error FROM agents ORDER BY label, id").fetchall()
+        logs = db.execute("SELECT message FROM logs ORDER BY run_id, seq").fetchall()
+    r = "[redacted API key]"
+    assert rows[:3] == [
+        ("a", f"repeat this: key {r}", json.dumps({"echo": f"here is {r} again", "items": [r, "x"]}), None),
+        ("a", f"repeat this: key {r}", json.dumps({"echo": f"here is {r} again", "items": [r, "x"]}), None),
+        ("b", f"free text about key {r}", json.dumps({"value": f"free {r} text"}), None)]
+    assert rows[-1] == ("c", "this one fails", None, f"upstream said {r}")
+    assert logs[:2] == [(f"the note is key {r}",), (f"got here is {r} again and free {r} text",)]
+
+
+REFUSED = '''workflow t:
+    description: "one reply, many schemas"
+type Small:
+    n: int max 2
+type Big:
+    n: int max 9
+a = agent "big one" -> Big
+b = agent "small one" -> Small
+e = agent "int" -> int max 2
+f = agent "int" -> int max 9
+g = agent "str" -> str
+xs = fanout i in [1, 2, 3]:
+    agent "item {i}" -> Small
+return {a: a, b: b, e: e, f: f, g: g, xs: xs}
+'''
+
+
+def test_explicit_replies_that_do_not_fit_are_refused_in_the_old_words(tmp_path: Path) -> None:
+    """The same reply under several schemas (checked once per schema and reply now): each
+    site fits or is refused on its own, in the words of 81d1a1c (recorded from it)."""
+    ws = workspace(tmp_path, REFUSED, "t.wf")
+    (ws / "fake.json").write_text(json.dumps({"rules": [
+        {"label": "a", "reply": {"n": 5}}, {"label": "b", "reply": {"n": 5}}, {"label": "e", "reply": 5},
+        {"label": "f", "reply": 5}, {"label": "g", "reply": 5},
+        {"label": "xs *", "replies": [{"n": 1}, {"n": 7}, {"n": 1}]}]}), encoding="utf-8")
+    out = run_simple(ws, tmp_path / "cache", "--concurrency", "1", file="t.wf", args="{}")
+    assert out.returncode == 0, out.stderr
+    failed = [line for line in out.stderr.splitlines() if line.startswith("failed ")]
+    assert failed == [
+        "failed b: fake: rules[1] gives a reply that does not match the schema at /n: 5 is greater than the maximum of 2",
+        "failed e: fake: rules[2] gives a reply that does not match the schema at /value: 5 is greater than the "
+        "maximum of 2",
+        "failed g: fake: rules[4] gives a reply that does not match the schema at /value: 5 is not of type 'string'",
+        "failed xs · i 2: fake: rules[5] gives a reply that does not match the schema at /n: 7 is greater than the "
+        "maximum of 2"]
+    assert json.loads(out.stdout)["result"] == {"a": {"n": 5}, "b": None, "e": None, "f": 5, "g": None,
+                                                "xs": [{"n": 1}, {"n": 1}]}
