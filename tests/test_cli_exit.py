@@ -45,7 +45,7 @@ def _wf(ws: Path, *args: str, **kw: object) -> subprocess.CompletedProcess[str]:
                           timeout=120, **kw)  # type: ignore[call-overload]
 
 
-def _in_process(ws: Path, *args: str) -> tuple[int, str, str]:
+def in_process(ws: Path, *args: str) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     cwd = os.getcwd()
     os.chdir(ws)
@@ -73,7 +73,7 @@ def test_a_run_process_prints_all_and_leaves_a_closed_journal(tmp_path: Path) ->
     _setup(tmp_path / "proc")
     proc = _wf(tmp_path / "proc", *args, capture_output=True)
     _setup(tmp_path / "here")
-    code, out, err = _in_process(tmp_path / "here", *args)
+    code, out, err = in_process(tmp_path / "here", *args)
 
     assert (proc.returncode, proc.stdout, _stable(proc.stderr)) == (code, out, _stable(err))
     assert code == 0
@@ -98,7 +98,7 @@ def test_a_failed_run_process_keeps_its_exit_code_and_journal(tmp_path: Path) ->
     _setup(tmp_path / "proc", FAILING)
     proc = _wf(tmp_path / "proc", *args, capture_output=True)
     _setup(tmp_path / "here", FAILING)
-    code, out, err = _in_process(tmp_path / "here", *args)
+    code, out, err = in_process(tmp_path / "here", *args)
 
     assert (proc.returncode, proc.stdout, _stable(proc.stderr)) == (code, out, _stable(err))
     assert code == 1 and "no luck with 4" in proc.stderr
@@ -112,7 +112,7 @@ def test_usage_and_check_errors_keep_their_codes_and_messages(tmp_path: Path) ->
     for args, expected in ((("run", "missing.wf", "--yes"), 2), (("check", "t.wf"), 1),
                            (("check", str(ROOT / "examples" / "pr-review" / "pr-review.wf")), 0)):
         proc = _wf(tmp_path / "ws", *args, capture_output=True)
-        code, out, err = _in_process(tmp_path / "ws", *args)
+        code, out, err = in_process(tmp_path / "ws", *args)
         assert (proc.returncode, proc.stdout, proc.stderr) == (code, out, err) and code == expected, args
 
 

@@ -8,18 +8,16 @@ Each process's exit code, stdout and stderr are those of the same command run in
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import re
 import subprocess
 import sys
-from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 import pytest
 
-from wflang.cli import main
+from tests.test_cli_exit import in_process
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -76,16 +74,7 @@ def _one_at_a_time(args: tuple[str, ...] | list[str]) -> list[str]:
 
 
 def _in_process(ws: Path, *args: str) -> tuple[int, str, str]:
-    args = tuple(_one_at_a_time(args))
-    out, err = io.StringIO(), io.StringIO()
-    cwd = os.getcwd()
-    os.chdir(ws)
-    try:
-        with redirect_stdout(out), redirect_stderr(err):
-            code = main(list(args))
-    finally:
-        os.chdir(cwd)
-    return code, out.getvalue(), err.getvalue()
+    return in_process(ws, *_one_at_a_time(args))
 
 
 def _stable(text: str) -> str:
