@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from wflang.dsl.values import js_key_order
+from wflang.runtime.by_identity import ByIdentity
 
 NOT_FIT: Any = object()  # the answer does not fit: the agent counts as failed
 
@@ -137,7 +138,7 @@ def _is_number(v: Any) -> bool:
 # ---------------------------------------------------------------- one fitter per schema
 
 Fitter = Callable[[Any], Any]
-_fitters: dict[int, tuple[Mapping[str, Any], Fitter]] = {}
+_fitters = ByIdentity()
 
 
 def fitter(schema: Mapping[str, Any]) -> Fitter:
@@ -145,14 +146,7 @@ def fitter(schema: Mapping[str, Any]) -> Fitter:
     the same schema object, and `fit` would look up its keywords again for each answer.
     One per schema object (keyed by identity; the entry keeps the object alive, so no id is
     reused). Schemas are never changed once made."""
-    hit = _fitters.get(id(schema))
-    if hit is not None and hit[0] is schema:
-        return hit[1]
-    made = _compiled(schema)
-    if len(_fitters) >= 256:
-        _fitters.clear()
-    _fitters[id(schema)] = (schema, made)
-    return made
+    return _fitters.get(schema, _compiled)
 
 
 def _compiled(schema: Mapping[str, Any]) -> Fitter:

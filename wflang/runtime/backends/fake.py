@@ -29,6 +29,7 @@ import trio
 from wflang.dsl.shared_head import split
 from wflang.dsl.values import escape_lone_surrogates, json_number, json_string
 from wflang.runtime.backend import AgentFailure, AgentRequest, AgentResult, Usage
+from wflang.runtime.by_identity import ByIdentity
 
 __all__ = [
     "FakeAnswer",
@@ -721,29 +722,7 @@ def _fits(root: Any, s: Any, value: Any) -> bool:
         return False
 
 
-class _ByIdentity:
-    """What is built once per schema object, found again by identity (the runtime's schemas
-    are shared constants, one per agent site; a schema is read as immutable once used). An
-    entry keeps its schema alive, so the id cannot be reused while it is cached."""
-
-    def __init__(self, size: int = 256) -> None:
-        self._entries: dict[int, tuple[Any, Any]] = {}
-        self._lock = threading.Lock()
-        self._size = size
-
-    def get(self, schema: Any, build: Callable[[Any], Any]) -> Any:
-        hit = self._entries.get(id(schema))  # one dict read, atomic: no lock on a hit
-        if hit is not None and hit[0] is schema:
-            return hit[1]
-        built = build(schema)
-        with self._lock:
-            self._entries[id(schema)] = (schema, built)
-            if len(self._entries) > self._size:  # the oldest goes (rebuilt if it is asked for again)
-                del self._entries[next(iter(self._entries))]
-        return built
-
-
-_plans = _ByIdentity()
+_plans = ByIdentity()
 
 
 # ------------------------------------------------------------------ shaping and validation
@@ -782,7 +761,7 @@ def _subset_validator() -> Any:
     )
 
 
-_validators = _ByIdentity()
+_validators = ByIdentity()
 
 
 def _validator(schema: Mapping[str, Any]) -> Any:
